@@ -24,17 +24,12 @@ var (
 // latencies in fake time; create and use it in the same bubble.
 type PipeConn struct {
 	local, remote *net.UDPAddr
-	out           *Link         // carries what this end writes
-	in            *Link         // carries what this end reads (the peer's out)
-	peer          *PipeConn     // the other end
-	readable      chan struct{} // signalled when in may have a due datagram
-	closed        chan struct{}
+	out           *Link     // carries what this end writes
+	in            *inbox    // reads what the peer writes (the peer's out)
+	peer          *PipeConn // the other end
 	isClosed      atomic.Bool
 	closeOnce     sync.Once
-	rd, wd        *deadline
-
-	timersMu sync.Mutex
-	timers   []*time.Timer // idle timers for read waits
+	wd            *deadline
 }
 
 var _ net.PacketConn = (*PipeConn)(nil)
@@ -64,13 +59,7 @@ func Pipe(a, b Config, seed uint64) (*PipeConn, *PipeConn) {
 }
 
 func newPipeConn(local, remote *net.UDPAddr, out, in *Link) *PipeConn {
-	return &PipeConn{
-		local: local, remote: remote, out: out, in: in,
-		readable: make(chan struct{}, 1),
-		closed:   make(chan struct{}),
-		rd:       newDeadline(),
-		wd:       newDeadline(),
-	}
+	return &PipeConn{local: local, remote: remote, out: out, in: newInbox(in), wd: newDeadline()}
 }
 
 // mixSeed derives independent seeds for the parts of one simulation
@@ -96,46 +85,11 @@ func (c *PipeConn) Stats() Stats { return c.out.Stats() }
 // the read deadline. A datagram longer than p is truncated, as with UDP.
 // addr is always the other end's address (a shared value: do not modify it).
 func (c *PipeConn) ReadFrom(p []byte) (n int, addr net.Addr, err error) {
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			c.putTimer(timer)
-		}
-	}()
-	for {
-		if c.isClosed.Load() {
-			return 0, nil, c.opError("read", nil, net.ErrClosed)
-		}
-		deadline := c.rd.wait()
-		if isClosed(deadline) {
-			return 0, nil, c.opError("read", nil, os.ErrDeadlineExceeded)
-		}
-		now := time.Now()
-		n, _, ok, next, more := c.in.readInto(now, p)
-		if ok {
-			if more && !next.After(now) {
-				c.signal() // let another reader take the next due datagram
-			}
-			return n, c.remote, nil
-		}
-		var due <-chan time.Time
-		if more {
-			if timer == nil {
-				timer = c.getTimer()
-			}
-			timer.Reset(next.Sub(now))
-			due = timer.C
-		}
-		select {
-		case <-c.readable:
-		case <-due:
-		case <-deadline:
-		case <-c.closed:
-		}
-		if timer != nil {
-			timer.Stop()
-		}
+	n, _, err = c.in.read(p)
+	if err != nil {
+		return 0, nil, c.opError("read", nil, err)
 	}
+	return n, c.remote, nil
 }
 
 // WriteTo sends p to the other end through this end's link. addr must be
@@ -156,7 +110,7 @@ func (c *PipeConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		return len(p), nil
 	}
 	if c.out.send(time.Now(), p, nil) {
-		c.peer.signal()
+		c.peer.in.signal()
 	}
 	return len(p), nil
 }
@@ -171,13 +125,6 @@ func sameAddr(a net.Addr, want *net.UDPAddr) bool {
 	return a.Network() == want.Network() && a.String() == want.String()
 }
 
-func (c *PipeConn) signal() {
-	select {
-	case c.readable <- struct{}{}:
-	default:
-	}
-}
-
 func (c *PipeConn) opError(op string, addr net.Addr, err error) error {
 	e := &net.OpError{Op: op, Net: "udp", Source: c.local, Err: err}
 	if addr != nil {
@@ -188,34 +135,13 @@ func (c *PipeConn) opError(op string, addr net.Addr, err error) error {
 	return e
 }
 
-func (c *PipeConn) getTimer() *time.Timer {
-	c.timersMu.Lock()
-	defer c.timersMu.Unlock()
-	if n := len(c.timers); n > 0 {
-		t := c.timers[n-1]
-		c.timers = c.timers[:n-1]
-		return t
-	}
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return t
-}
-
-func (c *PipeConn) putTimer(t *time.Timer) {
-	t.Stop()
-	c.timersMu.Lock()
-	c.timers = append(c.timers, t)
-	c.timersMu.Unlock()
-}
-
 // Close closes this end: blocked and later reads and writes fail with an
 // error wrapping net.ErrClosed. The other end stays open; what it writes is
 // discarded. Close is idempotent.
 func (c *PipeConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.isClosed.Store(true)
-		close(c.closed)
-		c.rd.stop()
+		c.in.close()
 		c.wd.stop()
 	})
 	return nil
@@ -232,7 +158,7 @@ func (c *PipeConn) SetDeadline(t time.Time) error {
 	if c.isClosed.Load() {
 		return c.opError("set", nil, net.ErrClosed)
 	}
-	c.rd.set(t)
+	c.in.rd.set(t)
 	c.wd.set(t)
 	return nil
 }
@@ -244,7 +170,7 @@ func (c *PipeConn) SetReadDeadline(t time.Time) error {
 	if c.isClosed.Load() {
 		return c.opError("set", nil, net.ErrClosed)
 	}
-	c.rd.set(t)
+	c.in.rd.set(t)
 	return nil
 }
 
