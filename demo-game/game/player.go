@@ -28,8 +28,8 @@ type Player struct {
 	VX, VY     int32 // velocity, fixed point per tick
 	AimX, AimY int8  // last non-zero aim direction
 	Health     int16 // 0 while dead
-	Score      int32 // kills (players and NPCs)
-	Deaths     int32
+	Score      int32 // kills (players and NPCs), saturating at MaxScore
+	Deaths     int32 // saturating at MaxScore
 
 	DashTicks    uint8 // remaining ticks of the current dash
 	DashCooldown uint8 // ticks until a dash is allowed again

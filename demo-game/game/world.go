@@ -19,6 +19,9 @@ const (
 	ProjectileLife   = 60 // ticks before a projectile that hit nothing expires
 	ProjectileDamage = 20
 
+	// MaxScore is where Player.Score and Player.Deaths stop counting.
+	MaxScore = 1<<16 - 1
+
 	npcHalf        = NPCRadius << FixedShift
 	projectileHalf = ProjectileRadius << FixedShift
 )
@@ -342,7 +345,9 @@ func (w *World) hit(pr *projectile) bool {
 		p.Health -= ProjectileDamage
 		if p.Health <= 0 {
 			p.Health = 0
-			p.Deaths++
+			if p.Deaths < MaxScore {
+				p.Deaths++
+			}
 			p.RespawnTicks = RespawnDelay
 			p.VX, p.VY, p.DashTicks = 0, 0, 0
 			w.credit(pr.owner)
@@ -368,7 +373,9 @@ func (w *World) hit(pr *projectile) bool {
 
 func (w *World) credit(owner uint32) {
 	if i, ok := w.find(owner); ok {
-		w.players[i].p.Score++
+		if p := &w.players[i].p; p.Score < MaxScore {
+			p.Score++
+		}
 	}
 }
 

@@ -513,7 +513,10 @@ func TestColorsAreDistinct(t *testing.T) {
 // each with its own moving, aiming, firing and dashing input.
 func benchWorld(tb testing.TB, n int) *World {
 	tb.Helper()
-	w := newWorld(tb, 6)
+	cfg := DefaultConfig()
+	cfg.MaxPlayers = max(n, cfg.MaxPlayers)
+	w, err := New(cfg)
+	require.NoError(tb, err)
 	r := newRNG(77)
 	for id := uint32(1); id <= uint32(n); id++ {
 		require.NoError(tb, w.AddPlayer(id))
