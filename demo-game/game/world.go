@@ -106,6 +106,8 @@ type World struct {
 	projectiles []projectile // in spawn order
 	shots       uint32       // projectiles ever fired; source of projectile IDs
 	nextSpawn   uint32       // index into static.PlayerSpawns, rotating
+
+	grid targetGrid // scratch for hit tests; not state
 }
 
 // New returns a World at tick 0 with the NPCs of cfg spawned and no players.
@@ -320,6 +322,10 @@ func hits(ax, ay, bx, by int32, radii int64) bool {
 }
 
 func (w *World) stepProjectiles() {
+	if len(w.projectiles) == 0 {
+		return
+	}
+	w.grid.build(w)
 	keep := w.projectiles[:0]
 	for _, pr := range w.projectiles {
 		pr.x += pr.vx
@@ -334,14 +340,26 @@ func (w *World) stepProjectiles() {
 	w.projectiles = keep
 }
 
-// hit applies pr's damage to the first living target it touches and reports
-// whether it hit one.
-func (w *World) hit(pr *projectile) bool {
-	for i := range w.players {
+// touches reports whether pr can hit target i (player i, or NPC
+// i-len(players)) now: alive, not pr's owner, circles overlapping.
+func (w *World) touches(pr *projectile, i int) bool {
+	if i < len(w.players) {
 		p := &w.players[i].p
-		if p.ID == pr.owner || !p.Alive() || !hits(pr.x, pr.y, p.X, p.Y, PlayerRadius+ProjectileRadius) {
-			continue
-		}
+		return p.ID != pr.owner && p.Alive() && hits(pr.x, pr.y, p.X, p.Y, PlayerRadius+ProjectileRadius)
+	}
+	n := &w.npcs[i-len(w.players)]
+	return n.respawnTicks == 0 && hits(pr.x, pr.y, n.x, n.y, NPCRadius+ProjectileRadius)
+}
+
+// hit applies pr's damage to the first target it touches (players in ID
+// order, then NPCs) and reports whether it hit one.
+func (w *World) hit(pr *projectile) bool {
+	i := w.grid.firstHit(w, pr)
+	if i < 0 {
+		return false
+	}
+	if i < len(w.players) {
+		p := &w.players[i].p
 		p.Health -= ProjectileDamage
 		if p.Health <= 0 {
 			p.Health = 0
@@ -354,21 +372,15 @@ func (w *World) hit(pr *projectile) bool {
 		}
 		return true
 	}
-	for i := range w.npcs {
-		n := &w.npcs[i]
-		if n.respawnTicks > 0 || !hits(pr.x, pr.y, n.x, n.y, NPCRadius+ProjectileRadius) {
-			continue
-		}
-		n.health -= ProjectileDamage
-		if n.health <= 0 {
-			n.health = 0
-			n.respawnTicks = NPCRespawnDelay
-			n.vx, n.vy = 0, 0
-			w.credit(pr.owner)
-		}
-		return true
+	n := &w.npcs[i-len(w.players)]
+	n.health -= ProjectileDamage
+	if n.health <= 0 {
+		n.health = 0
+		n.respawnTicks = NPCRespawnDelay
+		n.vx, n.vy = 0, 0
+		w.credit(pr.owner)
 	}
-	return false
+	return true
 }
 
 func (w *World) credit(owner uint32) {
@@ -415,8 +427,9 @@ func (w *World) Clone() *World {
 // CopyFrom makes w an exact copy of src, reusing w's memory; use it to rewind
 // a scratch world without allocating.
 func (w *World) CopyFrom(src *World) {
-	players, npcs, projectiles := w.players, w.npcs, w.projectiles
+	players, npcs, projectiles, grid := w.players, w.npcs, w.projectiles, w.grid
 	*w = *src
+	w.grid = grid // scratch is never shared between worlds
 	w.players = append(players[:0], src.players...)
 	w.npcs = append(npcs[:0], src.npcs...)
 	w.projectiles = append(projectiles[:0], src.projectiles...)
