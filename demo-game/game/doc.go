@@ -1,9 +1,10 @@
 // Package game holds the rules of the Tickwire demo: a small top-down arena
 // shooter shared, unchanged, by the authoritative server and the predicting
-// client. It has no graphics, sockets, goroutines or floating point: every
-// position is a fixed-point int32 (1/FixedOne world units) and every step is
-// integer arithmetic, so the same inputs give bit-identical state everywhere
-// (World.Checksum proves it cheaply).
+// client. It has no graphics, sockets or goroutines, and the simulation has no
+// floating point (Units exists only for drawing): every position is a
+// fixed-point int32 (1/FixedOne world units) and every step is integer
+// arithmetic, so the same inputs give bit-identical state everywhere
+// (World.Checksum checks it cheaply).
 //
 // # Rules
 //
@@ -16,12 +17,19 @@
 // A kill scores a point for the shooter; dead players respawn after
 // RespawnDelay ticks at the next of eight spawn points, NPCs after
 // NPCRespawnDelay ticks. NPCs wander on a seeded xorshift generator kept in
-// the state, so remote movement is visible even with one player.
+// the state, so remote movement is visible even with one player. Players and
+// NPCs collide with walls as squares of half-size PlayerRadius / NPCRadius
+// (swept, so nothing tunnels) and not with each other; hits are circle against
+// circle.
 //
 // # Server and client
 //
 // The server owns a World: AddPlayer, SetInput once per received input,
-// Step at TickRate, Entities for snapshots. The client predicts only its own
+// Step at TickRate, Entities for snapshots (Entity.AppendFields and
+// EntityFields give each entity as bounded integer fields for a quantized,
+// delta-encoded snapshot codec; EntityFromFields checks and rebuilds it).
+// Checksum detects desyncs and Clone or CopyFrom let a client rewind a whole
+// World. The client predicts only its own
 // player: it rebuilds a Player from the snapshot (Entity.Player), then replays
 // its unacknowledged inputs with StepPlayer, the same function World.Step uses,
 // against the shared Static. Predicted: position, velocity, aim, dash and the

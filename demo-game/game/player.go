@@ -38,7 +38,7 @@ type Player struct {
 }
 
 // Alive reports whether p is in play.
-func (p *Player) Alive() bool { return p.RespawnTicks == 0 }
+func (p Player) Alive() bool { return p.RespawnTicks == 0 }
 
 // StepPlayer advances one player by one tick under input in, exactly as
 // World.Step does: aim, cooldowns, dash, acceleration and movement with

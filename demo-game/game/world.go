@@ -6,8 +6,8 @@ import (
 	"slices"
 )
 
-// NPC and projectile constants (see the player constants in player.go for
-// units).
+// NPC and projectile constants, in the same units as the player constants:
+// world units for radii, fixed point per tick for speeds, ticks for times.
 const (
 	NPCRadius       = 14
 	NPCMaxHealth    = 40
