@@ -181,7 +181,8 @@ func (w *World) RemovePlayer(id uint32) bool {
 }
 
 // SetInput sets the input a player uses on every following Step until the
-// next SetInput (so a missing input repeats the last one). It returns an
+// next SetInput (so a missing input repeats the last one); button bits
+// outside ButtonMask are ignored. It returns an
 // error wrapping ErrUnknownPlayer for an absent player.
 func (w *World) SetInput(id uint32, in Input) error {
 	i, ok := w.find(id)
