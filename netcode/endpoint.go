@@ -25,6 +25,7 @@ type Endpoint struct {
 	sendChannels []*sendChannel
 	recvChannels []*recvChannel
 	onAck        func(channel int, id MessageID)
+	codec        Codec
 
 	// Send side.
 	nextSeq   Seq
