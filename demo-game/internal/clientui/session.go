@@ -40,10 +40,14 @@ type SessionConfig struct {
 	// entities are moved along their velocity when snapshots are late
 	// (default 100 ms); beyond it they stop and the frame counts as a stall.
 	MaxExtrapolation time.Duration
-	// CorrectionDecay is the share of a prediction correction still shown
-	// after one frame (default 0.8): corrections slide in, not snap.
-	CorrectionDecay float64
+	// SmoothTime is how long a prediction correction takes to fade in
+	// (netcode/sync.Smoother; default 150 ms): corrections slide, not snap.
+	SmoothTime time.Duration
 }
+
+// snapDistance is the correction, in world units, above which the own
+// player snaps instead of sliding (a respawn is a teleport).
+const snapDistance = 64
 
 func (c SessionConfig) withDefaults() SessionConfig {
 	if c.InputRedundancy == 0 {
@@ -58,8 +62,8 @@ func (c SessionConfig) withDefaults() SessionConfig {
 	if c.MaxExtrapolation == 0 {
 		c.MaxExtrapolation = 100 * time.Millisecond
 	}
-	if c.CorrectionDecay == 0 {
-		c.CorrectionDecay = 0.8
+	if c.SmoothTime == 0 {
+		c.SmoothTime = 150 * time.Millisecond
 	}
 	return c
 }
@@ -119,19 +123,16 @@ type Session struct {
 	// snapshots received, newest last, for interpolation
 	snaps      []snapEntry
 	free       [][]game.Entity
-	arrivals   *Series // one sample per snapshot, for the rate
+	arrivals   *netsync.RateMeter // snapshots per second
 	rtt        time.Duration
 	serverOwn  game.Entity
 	haveOwn    bool
 	reconciled uint32 // newest snapshot tick used to reconcile
 
-	// prediction
-	predicting bool
-	pred       game.Player
-	predTick   uint32 // inputs up to predTick are in pred
-	nextTick   uint32 // next tick to generate an input for
-	inputs     [inputHistory]game.Input
-	offX, offY float64 // visual correction offset, world units
+	// prediction: nil until the first snapshot with the own player
+	pred     *netsync.Predictor[game.Player, game.Input]
+	smoother *netsync.Smoother
+	offset   []float64 // smoother output, reused
 
 	out   []byte
 	inBuf []byte
@@ -143,8 +144,8 @@ type Session struct {
 // NewSession returns a session for the demo arena.
 func NewSession(cfg SessionConfig) (*Session, error) {
 	cfg = cfg.withDefaults()
-	if cfg.CorrectionDecay < 0 || cfg.CorrectionDecay >= 1 {
-		return nil, fmt.Errorf("clientui: SessionConfig.CorrectionDecay = %v: must be in [0, 1)", cfg.CorrectionDecay)
+	if cfg.SmoothTime < 0 {
+		return nil, fmt.Errorf("clientui: SessionConfig.SmoothTime = %v: must not be negative", cfg.SmoothTime)
 	}
 	if cfg.InterpDelay < 0 || cfg.MaxExtrapolation < 0 {
 		return nil, fmt.Errorf("clientui: SessionConfig.InterpDelay = %v, MaxExtrapolation = %v: must not be negative", cfg.InterpDelay, cfg.MaxExtrapolation)
@@ -157,13 +158,17 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	arrivals, err := NewSeries(256, time.Second)
+	arrivals, err := netsync.NewRateMeter(time.Second)
+	if err != nil {
+		return nil, err
+	}
+	sm, err := netsync.NewSmoother(netsync.SmootherConfig{Dims: 2, SmoothTime: cfg.SmoothTime, SnapDistance: snapDistance})
 	if err != nil {
 		return nil, err
 	}
 	return &Session{
-		cfg: cfg, static: game.NewStatic(), reader: r, writer: w, arrivals: arrivals,
-		out: make([]byte, 0, 256), inBuf: make([]byte, 0, game.InputSize),
+		cfg: cfg, static: game.NewStatic(), reader: r, writer: w, arrivals: arrivals, smoother: sm,
+		out: make([]byte, 0, 256), inBuf: make([]byte, 0, game.InputSize), offset: make([]float64, 0, 2),
 	}, nil
 }
 
@@ -248,7 +253,7 @@ func (s *Session) handleSnapshot(now time.Time, msg []byte) error {
 	own, ok := Own(ents, uint32(s.welcome.Player))
 	s.serverOwn, s.haveOwn = own, ok
 	if ok {
-		s.reconcile(snap.Tick, hdr, own)
+		s.reconcile(now, snap.Tick, hdr, own)
 	}
 	return nil
 }
@@ -269,97 +274,80 @@ func (s *Session) decodeEntities(snap *netsync.Snapshot) ([]game.Entity, error) 
 	return ents, nil
 }
 
-// reconcile rewinds the prediction to the server's own player of snapshot
-// tick and replays the inputs the server had not applied yet.
-func (s *Session) reconcile(tick uint32, hdr server.SnapshotHeader, own game.Entity) {
+// reconcile hands the server's own player of a snapshot to the predictor,
+// which rewinds and replays the inputs the server had not applied yet when
+// it disagrees with the prediction.
+func (s *Session) reconcile(now time.Time, tick uint32, hdr server.SnapshotHeader, own game.Entity) {
 	acked := tick
 	if hdr.HasInputAck {
 		acked = hdr.InputAck
 	}
-	if !s.predicting {
+	if s.pred == nil {
 		// Start predicting from the server's state; the first input goes
-		// to the tick after it.
-		s.pred, s.predTick, s.nextTick, s.predicting = own.Player(), acked, acked+1, true
-		s.reconciled = tick
-		return
-	}
-	if tick <= s.reconciled {
-		return
-	}
-	s.reconciled = tick
-	if int64(s.predTick)-int64(acked) >= inputHistory || acked > s.predTick {
-		// The server is past everything we predicted (or we lost our
-		// history): take its state as it is.
-		old := s.pred
-		s.pred, s.predTick = own.Player(), max(acked, s.predTick)
-		if s.nextTick <= s.predTick {
-			s.nextTick = s.predTick + 1
+		// to the tick after the acknowledged one.
+		p, err := netsync.NewPredictor(s.predictorConfig(), acked+1, own.Player())
+		if err != nil {
+			return // the config is constant and valid
 		}
-		s.noteCorrection(old)
+		s.pred = p
 		return
 	}
-	old := s.pred
-	p := own.Player()
-	for t := acked + 1; t <= s.predTick; t++ {
-		game.StepPlayer(&p, s.inputs[t%inputHistory], s.static)
+	r := s.pred.Reconcile(acked, own.Player())
+	if !r.Corrected {
+		return
 	}
-	s.pred = p
-	s.noteCorrection(old)
-}
-
-// noteCorrection counts a reconciliation that moved the own player and
-// keeps the jump as a visual offset that decays over the next frames.
-func (s *Session) noteCorrection(old game.Player) {
-	dx, dy := game.Units(old.X-s.pred.X), game.Units(old.Y-s.pred.Y)
+	after := s.pred.State()
+	dx, dy := game.Units(r.Before.X-after.X), game.Units(r.Before.Y-after.Y)
 	if dx == 0 && dy == 0 {
-		return
+		return // a server-only field (health, score) changed
 	}
 	s.stats.Corrections++
 	s.stats.CorrectionUnits += math.Hypot(dx, dy)
-	s.offX += dx
-	s.offY += dy
-	// A teleport (respawn) is not smoothed.
-	if math.Hypot(s.offX, s.offY) > 64 {
-		s.offX, s.offY = 0, 0
+	s.smoother.Correct(now, []float64{dx, dy})
+}
+
+func (s *Session) predictorConfig() netsync.PredictorConfig[game.Player, game.Input] {
+	static := s.static
+	return netsync.PredictorConfig[game.Player, game.Input]{
+		Step: func(p game.Player, in game.Input) game.Player {
+			game.StepPlayer(&p, in, static)
+			return p
+		},
+		Equal:     netsync.EqualComparable[game.Player],
+		MaxInputs: inputHistory,
 	}
 }
 
 // Tick advances the prediction to the tick the clock says the client should
 // be at, applying in to every new tick, and returns the input message to
-// send (nil when there is nothing to send yet). The message is valid until
-// the next call.
+// send (nil when there is nothing to send yet). The message repeats the last
+// InputRedundancy inputs and is valid until the next call.
 func (s *Session) Tick(now time.Time, in game.Input) []byte {
-	if !s.predicting || !s.clock.Synced() {
+	if s.pred == nil || !s.clock.Synced() {
 		return nil
 	}
 	target := s.clock.PredictionTick(now)
-	if target < s.nextTick {
+	next := s.pred.Tick()
+	if target < next {
 		// Ahead of where we should be (the clock slowed down): send the
-		// held inputs again, generate nothing.
+		// held inputs again, predict nothing.
 		s.out = s.writer.AppendMessage(s.out[:0])
 		return s.out
 	}
-	if target-s.nextTick >= maxTicksPerUpdate {
-		// Far behind (a stall or a clock jump): skip ahead. The skipped
-		// ticks get the server's missing-input policy.
+	if target-next >= maxTicksPerUpdate {
+		// Far behind (a stall or a clock jump): skip ahead from the
+		// current state. The skipped ticks get the server's missing-input
+		// policy and the next snapshot corrects the prediction.
 		s.stats.InputJumps++
-		s.nextTick = target - maxTicksPerUpdate + 1
+		p, err := netsync.NewPredictor(s.predictorConfig(), target-maxTicksPerUpdate+1, s.pred.State())
+		if err == nil {
+			s.pred = p
+		}
 	}
 	b, _ := in.AppendBinary(s.inBuf[:0])
-	for ; s.nextTick <= target; s.nextTick++ {
-		t := s.nextTick
-		s.inputs[t%inputHistory] = in
-		s.writer.Push(t, b)
-		if t == s.predTick+1 {
-			game.StepPlayer(&s.pred, in, s.static)
-			s.predTick = t
-		}
+	for s.pred.Tick() <= target {
+		s.writer.Push(s.pred.Predict(in), b)
 		s.stats.InputsSent++
-	}
-	if s.predTick+1 < s.nextTick {
-		// Jumped: the prediction cannot replay ticks it has no input for;
-		// it waits for the next snapshot to rebase.
-		s.predTick = s.nextTick - 1
 	}
 	s.out = s.writer.AppendMessage(s.out[:0])
 	return s.out
@@ -382,7 +370,7 @@ func (s *Session) InterpDelay() time.Duration {
 
 // SnapshotRate returns the snapshots received in the last second.
 func (s *Session) SnapshotRate(now time.Time) float64 {
-	return float64(s.arrivals.Summary(now).N)
+	return s.arrivals.Rate(now)
 }
 
 // View returns what to draw at now: remote entities interpolated (or the
@@ -408,18 +396,14 @@ func (s *Session) View(now time.Time, t Toggles) View {
 	}
 	if s.haveOwn {
 		own := s.serverOwn
-		if t.Prediction && s.predicting {
-			p := s.pred.Entity()
+		if t.Prediction && s.pred != nil {
+			p := s.pred.State().Entity()
 			// Server-only fields come from the newest snapshot.
 			p.Health, p.Score, p.Deaths, p.RespawnTicks = own.Health, own.Score, own.Deaths, own.RespawnTicks
-			p.X += int32(math.Round(s.offX * game.FixedOne))
-			p.Y += int32(math.Round(s.offY * game.FixedOne))
+			s.offset = s.smoother.Offset(now, s.offset)
+			p.X += int32(math.Round(s.offset[0] * game.FixedOne))
+			p.Y += int32(math.Round(s.offset[1] * game.FixedOne))
 			own = p
-			s.offX *= s.cfg.CorrectionDecay
-			s.offY *= s.cfg.CorrectionDecay
-			if math.Abs(s.offX) < 0.05 && math.Abs(s.offY) < 0.05 {
-				s.offX, s.offY = 0, 0
-			}
 			s.ghost = s.serverOwn
 			v.Ghost = &s.ghost
 		}
@@ -507,5 +491,17 @@ func abs32(v int32) int32 {
 // Predicted returns the predicted own player and the tick whose input it
 // includes last (ok false before prediction starts).
 func (s *Session) Predicted() (game.Player, uint32, bool) {
-	return s.pred, s.predTick, s.predicting
+	if s.pred == nil {
+		return game.Player{}, 0, false
+	}
+	return s.pred.State(), s.pred.Tick() - 1, true
+}
+
+// PredictorStats returns the predictor's counters (zero before prediction
+// starts).
+func (s *Session) PredictorStats() netsync.PredictorStats {
+	if s.pred == nil {
+		return netsync.PredictorStats{}
+	}
+	return s.pred.Stats()
 }

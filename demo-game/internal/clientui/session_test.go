@@ -283,6 +283,6 @@ func TestSessionRejectsBadMessages(t *testing.T) {
 	assert.True(t, v.Online)
 	assert.NotEmpty(t, v.Entities)
 
-	_, err = NewSession(SessionConfig{CorrectionDecay: 1})
-	assert.ErrorContains(t, err, "CorrectionDecay = 1")
+	_, err = NewSession(SessionConfig{SmoothTime: -1})
+	assert.ErrorContains(t, err, "SmoothTime = -1ns")
 }
