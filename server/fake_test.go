@@ -138,8 +138,8 @@ func (f *fakeTransport) Close() error {
 
 // testGame is a small deterministic game: each player steers one entity
 // with a two-byte input (velocity x, y as int8); NPCs wander on fixed
-// paths. Snapshot shows every player and the NPCs within Radius of the
-// viewer (all when Radius is 0).
+// paths. Snapshot shows the viewer and the players and NPCs within
+// Manhattan distance Radius of the viewer (everything when Radius is 0).
 type testGame struct {
 	Radius  int32
 	players []testEntity // by id
@@ -252,14 +252,18 @@ func (g *testGame) Snapshot(viewer PlayerID, tick uint32, dst *netsync.Snapshot)
 	}
 	// NPCs first, out of id order on purpose: the server sorts.
 	me := g.player(viewer)
+	visible := func(e *testEntity) bool {
+		return g.Radius == 0 || me == nil || e == me || abs(e.x-me.x)+abs(e.y-me.y) <= g.Radius
+	}
 	for i := len(g.npcs) - 1; i >= 0; i-- {
-		e := &g.npcs[i]
-		if g.Radius == 0 || me == nil || abs(e.x-me.x)+abs(e.y-me.y) <= g.Radius {
+		if e := &g.npcs[i]; visible(e) {
 			add(e)
 		}
 	}
 	for i := range g.players {
-		add(&g.players[i])
+		if e := &g.players[i]; visible(e) {
+			add(e)
+		}
 	}
 }
 

@@ -121,6 +121,16 @@ const (
 	InputNone
 )
 
+var inputSourceNames = [...]string{"fresh", "repeated", "missing", "none"}
+
+// String returns the source's metric label: fresh, repeated, missing or none.
+func (s InputSource) String() string {
+	if int(s) < len(inputSourceNames) {
+		return inputSourceNames[s]
+	}
+	return fmt.Sprintf("InputSource(%d)", uint8(s))
+}
+
 // InputStats counts an InputQueue's decisions.
 type InputStats struct {
 	Offered  [numInputVerdicts]uint64 // by InputVerdict

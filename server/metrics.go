@@ -97,8 +97,8 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	}
 	inputTicks := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "input_ticks_total",
 		Help: "Player ticks by where the applied input came from (fresh, repeated, missing, none)."}, []string{"source"})
-	for i, l := range []string{"fresh", "repeated", "missing", "none"} {
-		m.inputTicks[i] = inputTicks.WithLabelValues(l)
+	for src := range InputNone + 1 {
+		m.inputTicks[src] = inputTicks.WithLabelValues(src.String())
 	}
 	snaps := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "snapshots_total",
 		Help: "Snapshots sent, by kind (full, delta)."}, []string{"kind"})
