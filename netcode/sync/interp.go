@@ -3,6 +3,7 @@ package sync
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -380,41 +381,50 @@ func (ip *Interpolator) Sample(serverNow time.Duration, dst *Frame) bool {
 // blend writes the entities of b, blended from a at alpha (0 = a, 1 = b).
 func (ip *Interpolator) blend(dst *Frame, a, b *Snapshot, alpha float64) {
 	stride := ip.cfg.Stride
+	dst.IDs = append(dst.IDs[:0], b.IDs...)
+	dst.Values = slices.Grow(dst.Values[:0], len(b.Values))[:len(b.Values)]
+	out := dst.Values
 	j := 0
 	for i, id := range b.IDs {
 		for j < len(a.IDs) && a.IDs[j] < id {
 			j++
 		}
-		bf := b.Values[i*stride : (i+1)*stride]
-		dst.IDs = append(dst.IDs, id)
+		bf := b.Values[i*stride : (i+1)*stride : (i+1)*stride]
+		of := out[i*stride : (i+1)*stride : (i+1)*stride]
 		if j >= len(a.IDs) || a.IDs[j] != id || a == b {
-			for _, v := range bf {
-				dst.Values = append(dst.Values, float64(v))
+			for k, v := range bf {
+				of[k] = float64(v)
 			}
 			continue
 		}
-		af := a.Values[j*stride : (j+1)*stride]
+		af := a.Values[j*stride : (j+1)*stride : (j+1)*stride]
+		if ip.cfg.Fields == nil {
+			for k, v := range bf {
+				av := float64(af[k])
+				of[k] = av + (float64(v)-av)*alpha
+			}
+			continue
+		}
 		for k := range bf {
-			dst.Values = append(dst.Values, ip.blendField(k, af[k], bf[k], alpha))
+			of[k] = ip.blendField(k, af[k], bf[k], alpha)
 		}
 	}
 }
 
 func (ip *Interpolator) blendField(k int, av, bv int32, alpha float64) float64 {
-	mode := InterpLinear
-	var bits uint8
-	if ip.cfg.Fields != nil {
-		mode, bits = ip.cfg.Fields[k].Mode, ip.cfg.Fields[k].Bits
-	}
-	switch mode {
+	f := ip.cfg.Fields[k]
+	switch f.Mode {
 	case InterpStep:
 		if alpha >= 1 {
 			return float64(bv)
 		}
 		return float64(av)
 	case InterpAngle:
-		n := float64(uint64(1) << bits)
-		mask := uint32(1)<<bits - 1
+		if av == bv {
+			return float64(av)
+		}
+		n := float64(uint64(1) << f.Bits)
+		mask := uint32(1)<<f.Bits - 1
 		fa, fb := float64(uint32(av)&mask), float64(uint32(bv)&mask)
 		d := fb - fa
 		switch {
@@ -423,9 +433,12 @@ func (ip *Interpolator) blendField(k int, av, bv int32, alpha float64) float64 {
 		case d < -n/2:
 			d += n
 		}
-		v := math.Mod(fa+d*alpha, n)
-		if v < 0 {
-			v += n
+		v := fa + d*alpha
+		if v < 0 || v >= n {
+			v = math.Mod(v, n)
+			if v < 0 {
+				v += n
+			}
 		}
 		return v
 	}
