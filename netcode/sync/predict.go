@@ -310,8 +310,9 @@ func (s *Smoother) Offset(now time.Time, dst []float64) []float64 {
 // Snaps returns how many corrections snapped.
 func (s *Smoother) Snaps() uint64 { return s.snaps }
 
-// RateMeter measures events per second over a sliding window, for stats
-// such as corrections, stalls or extrapolations per second. The zero
+// RateMeter measures events per second over a sliding window of 10
+// buckets, for stats such as corrections, stalls or extrapolations per
+// second. The zero
 // RateMeter is not usable (NewRateMeter); it is not safe for concurrent use.
 type RateMeter struct {
 	window  time.Duration
@@ -361,12 +362,21 @@ func (m *RateMeter) Add(now time.Time, n uint64) {
 	m.buckets[idx%int64(len(m.buckets))] += n
 }
 
-// Rate returns events per second over the window ending at now.
+// Rate returns events per second over the window ending at now (over the
+// time since the first Add when that is shorter, but at least one tenth of
+// the window).
 func (m *RateMeter) Rate(now time.Time) float64 {
 	m.advance(now)
 	var sum uint64
 	for _, b := range m.buckets {
 		sum += b
 	}
-	return float64(sum) / m.window.Seconds()
+	if !m.started {
+		return 0
+	}
+	// The newest bucket is partly elapsed: 9 full buckets plus that part.
+	since := max(now.Sub(m.epoch), 0)
+	span := time.Duration(len(m.buckets)-1)*m.width + since - time.Duration(m.head)*m.width
+	span = max(min(span, since), m.width)
+	return float64(sum) / span.Seconds()
 }

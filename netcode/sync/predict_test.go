@@ -297,11 +297,26 @@ func TestRateMeter(t *testing.T) {
 	for i := range 50 { // 50 events over 500 ms
 		m.Add(t0.Add(time.Duration(i)*10*time.Millisecond), 1)
 	}
-	assert.InDelta(t, 50, m.Rate(t0.Add(500*time.Millisecond)), 0.01)
-	assert.InDelta(t, 50, m.Rate(t0.Add(999*time.Millisecond)), 0.01)
-	assert.InDelta(t, 0, m.Rate(t0.Add(1600*time.Millisecond)), 0.01, "events leave the window")
+	tests := []struct {
+		at   time.Duration
+		want float64
+	}{
+		{500 * time.Millisecond, 100}, // 50 events in the 500 ms seen so far
+		{999 * time.Millisecond, 50.05},
+		{1600 * time.Millisecond, 0}, // the events left the window
+	}
+	for _, tt := range tests {
+		assert.InDelta(t, tt.want, m.Rate(t0.Add(tt.at)), 0.01, "at %v", tt.at)
+	}
+	// A steady 100/s reads 100/s whatever the phase of the buckets.
+	for ms := 2000; ms < 4000; ms += 10 {
+		m.Add(t0.Add(time.Duration(ms)*time.Millisecond), 1)
+		if ms > 3000 {
+			require.InDelta(t, 100, m.Rate(t0.Add(time.Duration(ms)*time.Millisecond)), 1.2, "at %d ms", ms)
+		}
+	}
 	m.Add(t0.Add(time.Hour), 3)
-	assert.InDelta(t, 3, m.Rate(t0.Add(time.Hour)), 0.01)
+	assert.InDelta(t, 3/0.9, m.Rate(t0.Add(time.Hour)), 0.01, "a fresh bucket")
 	_, err = NewRateMeter(time.Millisecond)
 	require.ErrorIs(t, err, ErrInvalidConfig)
 }
