@@ -68,6 +68,10 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Logger receives structured logs; nil means slog.New(slog.DiscardHandler).
 	Logger *slog.Logger
+	// OnTick, when set, is called on the Run goroutine after every tick
+	// with the tick and how long it took (for load tests and HUDs; keep it
+	// fast).
+	OnTick func(ti TickInfo, took time.Duration)
 }
 
 func (c Config) withDefaults() Config {
@@ -370,6 +374,9 @@ func (s *Server) snapshotDue(tick uint32) bool {
 }
 
 func (s *Server) tickDone(ti TickInfo, took time.Duration) {
+	if s.cfg.OnTick != nil {
+		s.cfg.OnTick(ti, took)
+	}
 	s.m.tickDuration.Observe(took.Seconds())
 	s.m.ticks.Inc()
 	st := s.loop.Stats()

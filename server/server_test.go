@@ -444,13 +444,17 @@ func TestServerRunRateAndShutdown(t *testing.T) {
 		tr.connect(1)
 		tr.connect(2)
 		var logs strings.Builder
-		s, err := New(Config{Codec: testCodec, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, g, tr)
+		var onTick []time.Duration
+		s, err := New(Config{Codec: testCodec, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+			OnTick: func(_ TickInfo, took time.Duration) { onTick = append(onTick, took) }}, g, tr)
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second-time.Nanosecond)
 		defer cancel()
 		require.NoError(t, s.Run(ctx))
 
 		assert.Len(t, g.steps, 600)
+		require.Len(t, onTick, 600)
+		assert.Equal(t, 40*time.Millisecond, onTick[300])
 		st := s.LoopStats()
 		assert.Equal(t, LoopStats{Ticks: 600, Overruns: 1, Late: 1}, st)
 		assert.Equal(t, float64(1), value(s.m.overruns))
