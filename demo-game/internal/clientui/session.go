@@ -82,6 +82,7 @@ const maxTicksPerUpdate = 8
 type SessionStats struct {
 	Snapshots       uint64 // snapshot messages decoded
 	BadMessages     uint64 // messages that failed to decode
+	EarlySnapshots  uint64 // snapshots before the welcome, kept only as baselines
 	MissingBaseline uint64 // deltas whose baseline was gone (a resync follows)
 	Corrections     uint64 // reconciliations that moved the own player
 	CorrectionUnits float64
@@ -216,11 +217,15 @@ func (s *Session) HandleMessage(now time.Time, msg []byte) error {
 }
 
 func (s *Session) handleSnapshot(now time.Time, msg []byte) error {
-	if !s.welcomed {
-		s.stats.BadMessages++
-		return errors.New("clientui: snapshot before the welcome")
-	}
 	snap, hdr, err := s.reader.Read(msg)
+	if err == nil && !s.welcomed {
+		// The welcome travels on the reliable channel and may arrive after
+		// the first snapshots when a packet is lost. Keep the snapshot as a
+		// delta baseline (the server will use it once the packet is acked)
+		// but do nothing else with it before knowing who we are.
+		s.stats.EarlySnapshots++
+		return nil
+	}
 	if err != nil {
 		if errors.Is(err, netsync.ErrMissingBaseline) {
 			s.stats.MissingBaseline++
