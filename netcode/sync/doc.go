@@ -28,6 +28,10 @@
 // its History of received snapshots; a delta whose baseline it no longer has
 // fails with ErrMissingBaseline, and the next ack lets the server recover.
 //
+// Ticks are uint32 counters compared as plain integers: at 60 Hz they wrap
+// after more than two years of one session, which this package does not
+// handle.
+//
 // # Client loop
 //
 // A client wires the pieces together once per frame, all with the same now:
