@@ -112,15 +112,22 @@ func (g GilbertElliott) LossRate() float64 {
 
 // BurstLoss returns a Gilbert–Elliott model that loses a share rate of
 // datagrams in bursts of meanBurst consecutive datagrams on average
-// (LossGood=0, LossBad=1). It needs 0 ≤ rate < 1 and meanBurst ≥ 1;
-// rate 0 returns the disabled model.
+// (LossGood=0, LossBad=1). It needs 0 ≤ rate < 1 and meanBurst ≥ 1, and
+// bursts that long cannot exceed a rate of meanBurst/(meanBurst+1) (every
+// burst is followed by at least one delivered datagram): a higher rate is
+// lowered to that. Rate 0, or arguments out of range, return the disabled
+// model.
 func BurstLoss(rate, meanBurst float64) GilbertElliott {
-	if rate <= 0 || meanBurst < 1 || rate >= 1 {
+	if !(rate > 0 && rate < 1 && meanBurst >= 1) {
 		return GilbertElliott{}
 	}
 	r := 1 / meanBurst
-	return GilbertElliott{GoodToBad: r * rate / (1 - rate), BadToGood: r, LossBad: 1}
+	return GilbertElliott{GoodToBad: min(1, r*rate/(1-rate)), BadToGood: r, LossBad: 1}
 }
+
+// MaxBurstLossRate is the highest loss rate [BurstLoss] can give with
+// bursts of meanBurst datagrams on average.
+func MaxBurstLossRate(meanBurst float64) float64 { return meanBurst / (meanBurst + 1) }
 
 // Validate reports the first field that is out of range, naming the field,
 // the value and what is allowed. The error wraps [ErrInvalidConfig].

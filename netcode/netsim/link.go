@@ -71,6 +71,7 @@ type Link struct {
 
 	heap     []pending // min-heap by (at, order)
 	free     [][]byte  // recycled payload buffers
+	freeCap  int       // total capacity of free (bounded: see recycleLocked)
 	order    uint64
 	seq      uint64
 	maxSeq   uint64 // highest seq delivered + 1 (0: none yet)
@@ -156,6 +157,7 @@ func (l *Link) send(now time.Time, b []byte, addr net.Addr) bool {
 	}
 	if l.perfect {
 		if !l.admitLocked(len(b)) {
+			l.stats.DroppedQueueFull++
 			return false
 		}
 		l.pushLocked(now, seq, false, b, addr)
@@ -166,6 +168,7 @@ func (l *Link) send(now time.Time, b []byte, addr net.Addr) bool {
 		return false
 	}
 	if !l.admitLocked(len(b)) {
+		l.stats.DroppedQueueFull++
 		return false
 	}
 	// Bandwidth: wait for the transmitter, then take size/rate to leave.
@@ -235,13 +238,10 @@ func (l *Link) delayLocked() time.Duration {
 	return d
 }
 
-// admitLocked applies the queue bounds to a datagram of n bytes.
+// admitLocked reports whether the queue bounds leave room for a datagram
+// of n bytes. (A duplicate copy that finds no room is simply not made.)
 func (l *Link) admitLocked(n int) bool {
-	if len(l.heap) >= l.cfg.QueuePackets || l.heldByte+n > l.cfg.QueueBytes {
-		l.stats.DroppedQueueFull++
-		return false
-	}
-	return true
+	return len(l.heap) < l.cfg.QueuePackets && l.heldByte+n <= l.cfg.QueueBytes
 }
 
 func (l *Link) pushLocked(at time.Time, seq uint64, dup bool, b []byte, addr net.Addr) {
@@ -250,6 +250,7 @@ func (l *Link) pushLocked(at time.Time, seq uint64, dup bool, b []byte, addr net
 		buf = l.free[n-1]
 		l.free[n-1] = nil
 		l.free = l.free[:n-1]
+		l.freeCap -= cap(buf)
 	}
 	if cap(buf) < len(b) {
 		buf = make([]byte, 0, max(len(b), minBufCap))
@@ -317,7 +318,7 @@ func (l *Link) readInto(now time.Time, dst []byte) (n int, addr net.Addr, ok boo
 	if ok {
 		n = copy(dst, p.buf)
 		addr = p.addr
-		l.free = append(l.free, p.buf)
+		l.recycleLocked(p.buf)
 	}
 	if len(l.heap) > 0 {
 		next, more = l.heap[0].at, true
@@ -327,8 +328,20 @@ func (l *Link) readInto(now time.Time, dst []byte) (n int, addr net.Addr, ok boo
 
 func (l *Link) recycle(buf []byte) {
 	l.mu.Lock()
-	l.free = append(l.free, buf)
+	l.recycleLocked(buf)
 	l.mu.Unlock()
+}
+
+// recycleLocked keeps buf for reuse unless the free list would then hold
+// more capacity than a full queue of small datagrams needs (the larger of
+// QueueBytes and QueuePackets×minBufCap). A Link's memory thus stays
+// bounded: what it holds plus at most that much kept for reuse.
+func (l *Link) recycleLocked(buf []byte) {
+	if l.freeCap+cap(buf) > max(l.cfg.QueueBytes, l.cfg.QueuePackets*minBufCap) {
+		return
+	}
+	l.free = append(l.free, buf)
+	l.freeCap += cap(buf)
 }
 
 // popLocked removes the earliest datagram if it is due at or before now and

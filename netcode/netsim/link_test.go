@@ -428,6 +428,11 @@ func TestBurstLoss(t *testing.T) {
 	assert.InDelta(t, 0.25, g.BadToGood, 1e-12)
 	assert.False(t, BurstLoss(0, 4).Enabled())
 	assert.False(t, BurstLoss(0.1, 0.5).Enabled())
+	assert.False(t, BurstLoss(math.NaN(), 3).Enabled())
+	// Bursts of 3 on average cannot lose more than 75%.
+	assert.InDelta(t, 0.75, MaxBurstLossRate(3), 1e-12)
+	assert.InDelta(t, 0.75, BurstLoss(0.92, 3).LossRate(), 1e-12)
+	assert.NoError(t, Config{Burst: BurstLoss(0.92, 3)}.Validate())
 	assert.Zero(t, GilbertElliott{}.LossRate())
 }
 
@@ -456,4 +461,60 @@ func BenchmarkLink(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzLink drives a Link with arbitrary configs and traffic and checks its
+// bookkeeping: every datagram is delivered, dropped or still held; the
+// bounds hold; nothing panics.
+func FuzzLink(f *testing.F) {
+	f.Add(uint64(1), uint8(10), uint8(0), uint16(50), uint16(10), uint8(5), uint8(5), uint32(100_000), uint16(8), []byte("\x10\x20\x30\x40\xff\x00\x05"))
+	f.Add(uint64(2), uint8(0), uint8(30), uint16(0), uint16(0), uint8(0), uint8(50), uint32(0), uint16(2), []byte{200, 200, 200, 1, 1, 1})
+	f.Fuzz(func(t *testing.T, seed uint64, loss, burst uint8, latencyMs, jitterMs uint16, dup, reorder uint8, bandwidth uint32, queue uint16, ops []byte) {
+		cfg := Config{
+			Loss:            float64(loss%101) / 100,
+			Burst:           BurstLoss(float64(burst%100)/100, 3),
+			Latency:         time.Duration(latencyMs) * time.Millisecond,
+			Jitter:          time.Duration(jitterMs) * time.Millisecond,
+			Duplicate:       float64(dup%101) / 100,
+			Reorder:         float64(reorder%101) / 100,
+			Bandwidth:       int64(bandwidth),
+			QueuePackets:    int(queue%64) + 1,
+			QueueBytes:      4096,
+			MaxDatagramSize: 1000,
+		}
+		l, err := NewLink(cfg, seed)
+		require.NoError(t, err)
+		now := epoch
+		payload := make([]byte, 2048)
+		var delivered uint64
+		for _, op := range ops {
+			switch {
+			case op < 128: // send a datagram of 8×op bytes
+				l.Send(now, payload[:int(op)*8])
+			case op < 250: // advance time by (op-127) ms and deliver
+				now = now.Add(time.Duration(op-127) * time.Millisecond)
+				delivered += uint64(l.Deliver(now, func([]byte) {}))
+			default: // change the config live
+				c := cfg
+				c.Latency /= 2
+				c.Loss = 0
+				require.NoError(t, l.SetConfig(c))
+			}
+			s := l.Stats()
+			require.LessOrEqual(t, s.Queued, cfg.QueuePackets)
+			require.LessOrEqual(t, s.QueuedBytes, cfg.QueueBytes)
+			if _, ok := l.NextDelivery(); ok {
+				require.Positive(t, s.Queued)
+			} else {
+				require.Zero(t, s.Queued)
+			}
+		}
+		delivered += uint64(l.Deliver(now.Add(2*time.Hour), func([]byte) {}))
+		s := l.Stats()
+		require.Equal(t, delivered, s.Delivered)
+		require.Zero(t, s.Queued)
+		require.Zero(t, s.QueuedBytes)
+		// Each accepted original arrives once, plus its copies.
+		require.Equal(t, s.Sent-s.Dropped()+s.Duplicated, s.Delivered)
+	})
 }

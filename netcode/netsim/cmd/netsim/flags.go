@@ -102,8 +102,8 @@ func parseArgs(args []string, usage io.Writer) (options, error) {
 			p.fail("ge", "cannot be combined with -burst-loss; give one or the other")
 		}
 		cfg.Burst = p.gilbertElliott("ge")
-	} else if burstLoss >= 1 {
-		p.fail("burst-loss", "must be below 100% (a burst must end)")
+	} else if limit := netsim.MaxBurstLossRate(burstLen); burstLoss > limit {
+		p.fail("burst-loss", fmt.Sprintf("must be at most %.4g%% with -burst-len %g (every burst ends with a delivered datagram)", limit*100, burstLen))
 	} else {
 		cfg.Burst = netsim.BurstLoss(burstLoss, burstLen)
 	}
