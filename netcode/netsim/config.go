@@ -36,9 +36,9 @@ var ErrInvalidConfig = errors.New("netsim: invalid config")
 //  3. would push the link past QueuePackets or QueueBytes: dropped (tail
 //     drop), counted as DroppedQueueFull;
 //  4. waits behind earlier datagrams for the Bandwidth cap (serialisation);
-//  5. then takes Latency ± Jitter, plus ReorderDelay with probability
-//     Reorder, to arrive; with probability Duplicate a second copy with its
-//     own delay is delivered too.
+//  5. then takes Latency ± Jitter (kept in order if PreserveOrder), plus
+//     ReorderDelay with probability Reorder, to arrive; with probability
+//     Duplicate a second copy with its own delay is delivered too.
 type Config struct {
 	// Loss is the probability, in [0, 1], that a datagram is lost,
 	// independently of every other datagram.
@@ -51,9 +51,15 @@ type Config struct {
 	// Latency is the base one-way delay.
 	Latency time.Duration
 	// Jitter spreads the delay uniformly over [Latency-Jitter,
-	// Latency+Jitter] (never below zero). Jitter alone can reorder
-	// datagrams sent closer together than the spread, as on a real path.
+	// Latency+Jitter] (never below zero). Jitter alone reorders datagrams
+	// sent closer together than the spread (as Linux netem does) unless
+	// PreserveOrder is set.
 	Jitter time.Duration
+	// PreserveOrder keeps jitter from reordering: a datagram that would
+	// arrive before one sent earlier waits for it instead, so jitter makes
+	// clumps rather than reordering. Datagrams held back by Reorder (and
+	// duplicate copies) are exempt.
+	PreserveOrder bool
 
 	// Duplicate is the probability, in [0, 1], that a datagram is
 	// delivered twice (the copy draws its own delay).

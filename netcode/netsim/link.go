@@ -68,6 +68,7 @@ type Link struct {
 	delayRNG *rand.Rand
 	geBad    bool      // Gilbert–Elliott state
 	busy     time.Time // the bandwidth cap's transmitter is busy until then
+	lastAt   time.Time // due time of the latest in-order datagram (PreserveOrder)
 
 	heap     []pending // min-heap by (at, order)
 	free     [][]byte  // recycled payload buffers
@@ -180,14 +181,22 @@ func (l *Link) send(now time.Time, b []byte, addr net.Addr) bool {
 		depart = depart.Add(time.Duration(int64(len(b)) * int64(time.Second) / cfg.Bandwidth))
 		l.busy = depart
 	}
-	at := depart.Add(l.delayLocked())
+	d, held := l.delayLocked()
+	at := depart.Add(d)
+	if cfg.PreserveOrder && !held {
+		if at.Before(l.lastAt) {
+			at = l.lastAt
+		}
+		l.lastAt = at
+	}
 	if at.After(now) {
 		l.stats.Delayed++
 	}
 	l.pushLocked(at, seq, false, b, addr)
 	if cfg.Duplicate > 0 && l.delayRNG.Float64() < cfg.Duplicate && l.admitLocked(len(b)) {
 		l.stats.Duplicated++
-		at := depart.Add(l.delayLocked())
+		d, _ := l.delayLocked()
+		at := depart.Add(d)
 		if at.After(now) {
 			l.stats.Delayed++
 		}
@@ -222,10 +231,11 @@ func (l *Link) lostLocked() bool {
 	return lost
 }
 
-// delayLocked draws latency, jitter and reordering for one datagram.
-func (l *Link) delayLocked() time.Duration {
+// delayLocked draws latency, jitter and reordering for one datagram; held
+// reports that the Reorder delay was added.
+func (l *Link) delayLocked() (d time.Duration, held bool) {
 	cfg := &l.cfg
-	d := cfg.Latency
+	d = cfg.Latency
 	if cfg.Jitter > 0 {
 		d += time.Duration(l.delayRNG.Int64N(2*int64(cfg.Jitter)+1)) - cfg.Jitter
 		if d < 0 {
@@ -234,8 +244,9 @@ func (l *Link) delayLocked() time.Duration {
 	}
 	if cfg.Reorder > 0 && l.delayRNG.Float64() < cfg.Reorder {
 		d += cfg.ReorderDelay
+		held = true
 	}
-	return d
+	return d, held
 }
 
 // admitLocked reports whether the queue bounds leave room for a datagram

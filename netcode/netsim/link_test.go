@@ -164,14 +164,16 @@ func TestLinkLatencyJitterBounds(t *testing.T) {
 		name            string
 		latency, jitter time.Duration
 		lo, hi          time.Duration
+		inOrder         bool
 	}{
-		{"latency only", 80 * time.Millisecond, 0, 80 * time.Millisecond, 80 * time.Millisecond},
-		{"latency and jitter", 80 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond, 100 * time.Millisecond},
-		{"jitter larger than latency clamps at 0", 5 * time.Millisecond, 20 * time.Millisecond, 0, 25 * time.Millisecond},
+		{"latency only", 80 * time.Millisecond, 0, 80 * time.Millisecond, 80 * time.Millisecond, false},
+		{"latency and jitter", 80 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond, 100 * time.Millisecond, false},
+		{"jitter larger than latency clamps at 0", 5 * time.Millisecond, 20 * time.Millisecond, 0, 25 * time.Millisecond, false},
+		{"jitter in order", 80 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond, 100 * time.Millisecond, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLink(t, Config{Latency: tt.latency, Jitter: tt.jitter}, 3)
+			l := newLink(t, Config{Latency: tt.latency, Jitter: tt.jitter, PreserveOrder: tt.inOrder}, 3)
 			const step = time.Millisecond
 			got := trace(t, l, 10_000, step, 8)
 			var sum time.Duration
@@ -185,10 +187,20 @@ func TestLinkLatencyJitterBounds(t *testing.T) {
 			assert.GreaterOrEqual(t, lo, tt.lo)
 			assert.LessOrEqual(t, hi, tt.hi)
 			if tt.jitter > 0 {
-				assert.Less(t, lo, tt.lo+tt.jitter/4, "jitter spreads to near its low end")
+				if !tt.inOrder { // in order, a low draw mostly waits for the datagram before it
+					assert.Less(t, lo, tt.lo+tt.jitter/4, "jitter spreads to near its low end")
+				}
 				assert.Greater(t, hi, tt.hi-tt.jitter/4, "jitter spreads to near its high end")
 			}
-			if tt.latency >= tt.jitter {
+			reordered := l.Stats().Reordered
+			switch {
+			case tt.inOrder:
+				assert.Zero(t, reordered, "PreserveOrder: jitter makes clumps, not reordering")
+			case tt.jitter > 0:
+				// 1 ms apart with a 40 ms spread: jitter reorders, as netem does.
+				assert.Greater(t, reordered, uint64(len(got)/4))
+			}
+			if tt.latency >= tt.jitter && !tt.inOrder {
 				mean := sum / time.Duration(len(got))
 				assert.InDelta(t, float64(tt.latency), float64(mean), float64(time.Millisecond), "mean delay")
 			}
@@ -209,6 +221,7 @@ func TestLinkDuplicateAndReorder(t *testing.T) {
 		// datagram is overtaken and counted.
 		{"reorder 5%", Config{Reorder: 0.05}, 0, 0.05, 0.005},
 		{"reorder 20% with latency", Config{Latency: 20 * time.Millisecond, Reorder: 0.2, ReorderDelay: 5 * time.Millisecond}, 0, 0.2, 0.01},
+		{"reorder 5% with in-order jitter", Config{Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, PreserveOrder: true, Reorder: 0.05, ReorderDelay: 30 * time.Millisecond}, 0, 0.05, 0.005},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

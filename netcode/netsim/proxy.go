@@ -108,9 +108,10 @@ func (s Stats) LogValue() slog.Value {
 //
 // Create it with [ListenProxy]; it is safe for concurrent use.
 type Proxy struct {
-	cfg    ProxyConfig
-	conn   *net.UDPConn
-	target netip.AddrPort
+	cfg       ProxyConfig
+	conn      *net.UDPConn
+	target    netip.AddrPort
+	targetUDP *net.UDPAddr // the same, made once for WriteTo
 
 	mu      sync.Mutex
 	up      Config
@@ -157,12 +158,13 @@ func ListenProxy(cfg ProxyConfig) (*Proxy, error) {
 		return nil, fmt.Errorf("netsim: listen on %q: %w", cfg.Listen, err)
 	}
 	return &Proxy{
-		cfg:     cfg,
-		conn:    conn,
-		target:  unmap(target.AddrPort()),
-		up:      cfg.Up,
-		down:    cfg.Down,
-		clients: make(map[netip.AddrPort]*proxyClient),
+		cfg:       cfg,
+		conn:      conn,
+		target:    unmap(target.AddrPort()),
+		targetUDP: net.UDPAddrFromAddrPort(unmap(target.AddrPort())),
+		up:        cfg.Up,
+		down:      cfg.Down,
+		clients:   make(map[netip.AddrPort]*proxyClient),
 	}, nil
 }
 
@@ -276,7 +278,7 @@ func (p *Proxy) serve() error {
 			continue
 		}
 		c.active.Store(time.Now().UnixNano())
-		_, _ = c.up.WriteTo(buf[:n], net.UDPAddrFromAddrPort(p.target))
+		_, _ = c.up.WriteTo(buf[:n], p.targetUDP)
 	}
 }
 
