@@ -18,6 +18,9 @@ const (
 	DefaultIdleTimeout = time.Minute
 )
 
+// socketBuffer is the kernel buffer size the proxy asks for on its sockets.
+const socketBuffer = 4 << 20
+
 // ProxyConfig configures a [Proxy].
 type ProxyConfig struct {
 	// Listen is the UDP address clients send to, e.g. "127.0.0.1:7001"
@@ -157,6 +160,10 @@ func ListenProxy(cfg ProxyConfig) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netsim: listen on %q: %w", cfg.Listen, err)
 	}
+	// Bursts of many clients meet one socket: ask for a large buffer (the
+	// kernel caps it at its maximum; failing is harmless).
+	_ = conn.SetReadBuffer(socketBuffer)
+	_ = conn.SetWriteBuffer(socketBuffer)
 	return &Proxy{
 		cfg:       cfg,
 		conn:      conn,
@@ -306,6 +313,8 @@ func (p *Proxy) client(addr netip.AddrPort) *proxyClient {
 		p.rejected.Add(1)
 		return nil
 	}
+	_ = upstream.SetReadBuffer(socketBuffer)
+	_ = upstream.SetWriteBuffer(socketBuffer)
 	n := p.seen.Add(1)
 	c := &proxyClient{
 		addr:     net.UDPAddrFromAddrPort(addr),
