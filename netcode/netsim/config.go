@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Defaults applied by [Config.withDefaults] when a bound is left at zero.
+// Defaults used when the matching Config field is left at zero.
 const (
 	// DefaultQueuePackets bounds how many datagrams one [Link] holds at once.
 	DefaultQueuePackets = 4096
