@@ -191,3 +191,63 @@ func TestWrapAroundLongRun(t *testing.T) {
 	assert.InDelta(t, 20*time.Millisecond, a.RTT, float64(5*time.Millisecond))
 	assert.Less(t, int(next-want), 100, "no backlog built up")
 }
+
+func TestSequencedSupersedesQueued(t *testing.T) {
+	a, b := newEndpoint(t, netcode.Config{}), newEndpoint(t, netcode.Config{})
+	for i := range 5 {
+		_, err := a.Send(chSequenced, numbered(uint32(i), 8))
+		require.NoError(t, err)
+	}
+	for _, p := range collect(a, epoch) {
+		require.NoError(t, b.Receive(epoch, p))
+	}
+	msg, ok := b.ReadMessage(chSequenced)
+	require.True(t, ok)
+	assert.Equal(t, uint32(4), number(msg), "only the newest state leaves")
+	_, ok = b.ReadMessage(chSequenced)
+	assert.False(t, ok)
+	assert.Equal(t, uint64(4), a.Stats().MessagesSuperseded)
+	assert.Equal(t, uint64(1), a.Stats().MessagesSent)
+}
+
+func TestFlushBudget(t *testing.T) {
+	cfg := netcode.Config{MaxFlushBytes: 3000}
+	a, b := newEndpoint(t, cfg), newEndpoint(t, cfg)
+	for i := range 100 {
+		_, err := a.Send(chUnreliable, numbered(uint32(i), 100))
+		require.NoError(t, err)
+		_, err = a.Send(chReliable, numbered(uint32(i), 100))
+		require.NoError(t, err)
+	}
+	now := epoch
+	var reliable, unreliable []uint32
+	for flushes := 1; ; flushes++ {
+		require.Less(t, flushes, 20)
+		packets := collect(a, now)
+		total := 0
+		for _, p := range packets {
+			total += len(p)
+			require.NoError(t, b.Receive(now, p))
+		}
+		assert.Less(t, total, 3000+1200, "flush %d emitted %d bytes", flushes, total)
+		for msg, ok := b.ReadMessage(chReliable); ok; msg, ok = b.ReadMessage(chReliable) {
+			reliable = append(reliable, number(msg))
+		}
+		for msg, ok := b.ReadMessage(chUnreliable); ok; msg, ok = b.ReadMessage(chUnreliable) {
+			unreliable = append(unreliable, number(msg))
+			assert.Len(t, reliable, 100, "unreliable messages wait until reliable ones are out")
+		}
+		if len(unreliable) == 100 {
+			assert.Greater(t, flushes, 6, "%d bytes need several budgets", 200*107)
+			break
+		}
+		for _, p := range collect(b, now) { // acks are not held back by a's budget
+			require.NoError(t, a.Receive(now, p))
+		}
+		now = now.Add(time.Millisecond)
+	}
+	for i := range 100 {
+		assert.Equal(t, uint32(i), reliable[i])
+		assert.Equal(t, uint32(i), unreliable[i])
+	}
+}

@@ -38,6 +38,7 @@ type Endpoint struct {
 	emit      func([]byte)
 	pingOwed  bool
 	emitted   int // packets emitted by the current Flush
+	budget    int // bytes the current Flush may still open packets for; <0 unlimited
 	eliciting bool
 
 	// Receive side.
@@ -209,6 +210,10 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	at := e.clock(now)
 	e.decideLosses(at)
 	e.emit, e.emitted, e.eliciting = emit, 0, false
+	e.budget = -1
+	if e.cfg.MaxFlushBytes > 0 {
+		e.budget = e.cfg.MaxFlushBytes
+	}
 	e.pktAck = e.ackHeader()
 	delay := e.resendDelay()
 
@@ -222,8 +227,7 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 			e.flushUnreliable(at, ch, c)
 		}
 	}
-	if e.pingOwed && !e.eliciting {
-		e.openPacket(1, at)
+	if e.pingOwed && !e.eliciting && e.openPacket(1, at) {
 		e.pkt = append(e.pkt, pingFrame)
 		e.eliciting = true
 	}
@@ -231,6 +235,7 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 		e.closePacket(at)
 	}
 	if e.emitted == 0 && e.ackOwed {
+		e.budget = -1 // acks are never held back
 		e.openPacket(0, at)
 		e.closePacket(at)
 	}
@@ -245,7 +250,9 @@ func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay
 		}
 		for f := range m.count {
 			if !m.acked[f] && at-m.sentAt[f] >= delay {
-				e.writeFragment(at, ch, m, f)
+				if !e.writeFragment(at, ch, m, f) {
+					return
+				}
 				m.sentAt[f] = at
 				e.stats.MessagesResent++
 			}
@@ -254,7 +261,9 @@ func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay
 	for ; c.unsent != c.nextID; c.unsent++ {
 		m := c.slot(c.unsent)
 		for ; m.next < m.count; m.next++ {
-			e.writeFragment(at, ch, m, m.next)
+			if !e.writeFragment(at, ch, m, m.next) {
+				return // the rest of m goes out with a later Flush
+			}
 			m.sentAt[m.next] = at
 		}
 		e.stats.MessagesSent++
@@ -264,8 +273,17 @@ func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay
 func (e *Endpoint) flushUnreliable(at time.Duration, ch int, c *sendChannel) {
 	for ; c.oldest != c.nextID; c.oldest++ {
 		m := c.slot(c.oldest)
+		if c.kind == UnreliableSequenced && m.next == 0 && c.oldest+1 != c.nextID {
+			c.release(m, e.keepCap) // a newer state is queued behind it
+			m.tracking = false
+			e.stats.MessagesSuperseded++
+			continue
+		}
 		for ; m.next < m.count; m.next++ {
-			e.writeFragment(at, ch, m, m.next)
+			if !e.writeFragment(at, ch, m, m.next) {
+				c.unsent = c.oldest
+				return
+			}
 		}
 		c.release(m, e.keepCap)
 		e.stats.MessagesSent++
@@ -274,31 +292,42 @@ func (e *Endpoint) flushUnreliable(at time.Duration, ch int, c *sendChannel) {
 }
 
 // writeFragment adds fragment f of m (or all of m when it is whole) to the
-// packet being built, starting a new packet when it does not fit.
-func (e *Endpoint) writeFragment(at time.Duration, ch int, m *sendMessage, f int) {
+// packet being built, starting a new packet when it does not fit. It
+// reports false when the Flush budget allows no new packet.
+func (e *Endpoint) writeFragment(at time.Duration, ch int, m *sendMessage, f int) bool {
 	payload := m.fragment(f)
 	if m.count == 1 {
-		e.openPacket(wholeFrameLen(len(payload)), at)
+		if !e.openPacket(wholeFrameLen(len(payload)), at) {
+			return false
+		}
 		e.pkt = appendWholeFrame(e.pkt, ch, m.id, payload)
 	} else {
-		e.openPacket(fragmentFrameLen(f, m.count, len(m.data), len(payload)), at)
+		if !e.openPacket(fragmentFrameLen(f, m.count, len(m.data), len(payload)), at) {
+			return false
+		}
 		e.pkt = appendFragmentFrame(e.pkt, ch, m.id, f, m.count, len(m.data), payload)
 	}
 	e.refs = append(e.refs, msgRef{channel: uint8(ch), id: m.id, fragment: uint16(f)})
 	e.eliciting = true
+	return true
 }
 
-// openPacket makes sure a packet with room for need more bytes is open.
-func (e *Endpoint) openPacket(need int, at time.Duration) {
+// openPacket makes sure a packet with room for need more bytes is open. It
+// reports false when that needs a new packet and the budget is spent.
+func (e *Endpoint) openPacket(need int, at time.Duration) bool {
 	if e.pktOpen && len(e.pkt)+need > e.cfg.MaxPacketSize {
 		e.closePacket(at)
 	}
 	if !e.pktOpen {
+		if e.budget == 0 {
+			return false
+		}
 		h := e.pktAck
 		h.Seq = e.nextSeq
 		e.pkt = h.Append(e.pkt[:0])
 		e.pktOpen = true
 	}
+	return true
 }
 
 // closePacket records the open packet and hands it to emit.
@@ -314,6 +343,9 @@ func (e *Endpoint) closePacket(at time.Duration) {
 	e.nextSeq++
 	e.stats.PacketsSent++
 	e.sentRate.add(at, len(e.pkt))
+	if e.budget > 0 {
+		e.budget = max(e.budget-len(e.pkt), 0)
+	}
 	e.pktOpen = false
 	e.emitted++
 	e.emit(e.pkt)
