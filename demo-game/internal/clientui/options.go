@@ -15,9 +15,14 @@ import (
 // DefaultAddr is the server address the client dials when -addr is not given.
 const DefaultAddr = "127.0.0.1:7777"
 
+// DefaultProtocolID is the demo's netcode protocol id ("TICKWIRE" in ASCII):
+// the demo server must use the same one.
+const DefaultProtocolID uint64 = 0x5449434B57495245
+
 // Options are the client's command-line settings.
 type Options struct {
 	Addr       string        // server address (online mode)
+	ProtocolID uint64        // netcode protocol id, the server's
 	Offline    bool          // run the rules locally instead of connecting
 	Loopback   bool          // run a server in-process over a simulated link
 	Screenshot string        // write a PNG of frame Frames here and exit
@@ -41,6 +46,7 @@ func ParseOptions(args []string, out io.Writer) (Options, error) {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&o.Addr, "addr", DefaultAddr, "server `address` (host:port)")
+	fs.Uint64Var(&o.ProtocolID, "protocol", DefaultProtocolID, "netcode protocol id (must match the server's)")
 	fs.BoolVar(&o.Offline, "offline", false, "run the game rules locally, without a server or network")
 	fs.BoolVar(&o.Loopback, "loopback", false, "run a demo server inside the client, over a simulated link the network panel controls")
 	fs.StringVar(&o.Screenshot, "screenshot", "", "write a PNG of the screen to `path` after -frames frames, then exit")

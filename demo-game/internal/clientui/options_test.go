@@ -14,7 +14,7 @@ import (
 )
 
 func TestParseOptions(t *testing.T) {
-	def := Options{Addr: DefaultAddr, FPS: 60, HUD: true, Seed: game.DefaultConfig().Seed, NPCs: game.DefaultConfig().NPCs}
+	def := Options{Addr: DefaultAddr, ProtocolID: DefaultProtocolID, FPS: 60, HUD: true, Seed: game.DefaultConfig().Seed, NPCs: game.DefaultConfig().NPCs}
 	with := func(f func(*Options)) Options { o := def; f(&o); return o }
 	tests := []struct {
 		name string
