@@ -251,3 +251,43 @@ func TestFlushBudget(t *testing.T) {
 		assert.Equal(t, uint32(i), unreliable[i])
 	}
 }
+
+func TestResendDelay(t *testing.T) {
+	tests := []struct {
+		name      string
+		rtt       time.Duration // measured before the lost message
+		wantAfter time.Duration // resend delay: max(1.25 × RTT, MinResendDelay)
+	}{
+		{"1.25 x RTT", 100 * time.Millisecond, 125 * time.Millisecond},
+		{"floor", 8 * time.Millisecond, 20 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := newEndpoint(t, netcode.Config{}), newEndpoint(t, netcode.Config{})
+			now := epoch
+			// One exchange gives a an exact RTT sample.
+			a.Ping()
+			for _, p := range collect(a, now) {
+				require.NoError(t, b.Receive(now, p))
+			}
+			now = now.Add(tt.rtt)
+			for _, p := range collect(b, now) {
+				require.NoError(t, a.Receive(now, p))
+			}
+			require.Equal(t, tt.rtt, a.Stats().RTT)
+
+			_, err := a.Send(chReliable, []byte("important"))
+			require.NoError(t, err)
+			require.Len(t, collect(a, now), 1) // lost on the way
+			sentAt := now
+			assert.Empty(t, collect(a, sentAt.Add(tt.wantAfter-time.Millisecond)), "resent too early")
+			resent := collect(a, sentAt.Add(tt.wantAfter))
+			require.Len(t, resent, 1, "resent on time")
+			require.NoError(t, b.Receive(now, resent[0]))
+			msg, ok := b.ReadMessage(chReliable)
+			require.True(t, ok)
+			assert.Equal(t, "important", string(msg))
+			assert.Equal(t, uint64(1), a.Stats().MessagesResent)
+		})
+	}
+}

@@ -44,7 +44,9 @@ type Endpoint struct {
 	// Receive side.
 	received       *SequenceBuffer[receivedPacket]
 	newestAccepted Seq
+	acceptedBits   uint32 // bit i: newestAccepted-1-i was accepted
 	hasAccepted    bool
+	peerAck        Header // union of the acks applied so far with the newest Ack
 	ackOwed        bool
 	partials       []partial
 	nPartials      int
@@ -356,13 +358,22 @@ func (e *Endpoint) ackHeader() Header {
 	if !e.hasAccepted {
 		return Header{}
 	}
-	h := Header{Ack: e.newestAccepted, HasAck: true}
-	for i := range 32 {
-		if r := e.received.Find(e.newestAccepted - 1 - Seq(i)); r != nil && r.accepted {
-			h.AckBits |= 1 << i
-		}
+	return Header{Ack: e.newestAccepted, AckBits: e.acceptedBits, HasAck: true}
+}
+
+// noteAccepted adds seq to the acknowledgements the next header carries.
+func (e *Endpoint) noteAccepted(seq Seq) {
+	if !e.hasAccepted {
+		e.newestAccepted, e.acceptedBits, e.hasAccepted = seq, 0, true
+		return
 	}
-	return h
+	switch d := seq.Diff(e.newestAccepted); {
+	case d > 0:
+		e.acceptedBits = e.acceptedBits<<d | 1<<(d-1) // shifts of 32 or more give 0
+		e.newestAccepted = seq
+	case d < 0 && d >= -32:
+		e.acceptedBits |= 1 << (-d - 1)
+	}
 }
 
 // decideLosses records as lost every ack-eliciting packet that has waited
@@ -453,9 +464,7 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 		return nil
 	}
 	rec.accepted = true
-	if !e.hasAccepted || h.Seq.Newer(e.newestAccepted) {
-		e.newestAccepted, e.hasAccepted = h.Seq, true
-	}
+	e.noteAccepted(h.Seq)
 	if len(packet) > n {
 		e.ackOwed = true
 	}
@@ -476,9 +485,26 @@ func (e *Endpoint) validateFrames(body []byte) error {
 	return nil
 }
 
-// applyAcks marks every sent packet that h acknowledges.
+// applyAcks marks every sent packet that h acknowledges. Bits that an
+// earlier header already reported are skipped: on a steady stream each
+// header adds one or two acks to the 33 it repeats.
 func (e *Endpoint) applyAcks(at time.Duration, h Header) {
-	for b := h.AckBits; b != 0; { // oldest first, so handlers see ids in order
+	newBits := h.AckBits
+	d := 33
+	if e.peerAck.HasAck {
+		d = h.Ack.Diff(e.peerAck.Ack)
+	}
+	switch {
+	case d == 0:
+		newBits &^= e.peerAck.AckBits
+		e.peerAck.AckBits |= h.AckBits
+	case d > 0 && d <= 32:
+		newBits &^= e.peerAck.AckBits<<d | 1<<(d-1)
+		e.peerAck = h
+	case d > 32:
+		e.peerAck = h
+	}
+	for b := newBits; b != 0; { // oldest first, so handlers see ids in order
 		i := 31 - bits.LeadingZeros32(b)
 		b &^= 1 << i
 		e.ackPacket(at, h.Ack-1-Seq(i), false)
