@@ -42,7 +42,7 @@ type Endpoint struct {
 	eliciting bool
 
 	// Receive side.
-	received       *SequenceBuffer[receivedPacket]
+	received       *SequenceBuffer[struct{}] // packets seen, to drop duplicates
 	newestAccepted Seq
 	acceptedBits   uint32 // bit i: newestAccepted-1-i was accepted
 	hasAccepted    bool
@@ -78,13 +78,6 @@ type msgRef struct {
 	fragment uint16
 }
 
-// receivedPacket records a packet received from the peer.
-type receivedPacket struct {
-	// accepted is false when the packet carried reliable data this endpoint
-	// could not store; it is then not acknowledged, so the peer resends.
-	accepted bool
-}
-
 const (
 	sentPacketWindow     = 1024
 	receivedPacketWindow = 256
@@ -105,7 +98,7 @@ func NewEndpoint(cfg Config, now time.Time) (*Endpoint, error) {
 		fragMax:  fragmentPayload(cfg.MaxPacketSize),
 		keepCap:  2 * cfg.MaxPacketSize,
 		sent:     NewSequenceBuffer[sentPacket](sentPacketWindow),
-		received: NewSequenceBuffer[receivedPacket](receivedPacketWindow),
+		received: NewSequenceBuffer[struct{}](receivedPacketWindow),
 		pkt:      make([]byte, 0, cfg.MaxPacketSize),
 		partials: make([]partial, cfg.MaxPartialMessages),
 	}
@@ -439,12 +432,10 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 		e.stats.PacketsDuplicate++
 		return ErrDuplicatePacket
 	}
-	rec := e.received.Insert(h.Seq)
-	if rec == nil {
+	if e.received.Insert(h.Seq) == nil {
 		e.stats.PacketsStale++
 		return ErrStalePacket
 	}
-	rec.accepted = false
 	e.stats.PacketsReceived++
 	e.recvRate.add(at, len(packet))
 	if h.HasAck {
@@ -461,9 +452,10 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 		}
 	}
 	if !accepted {
+		// Reliable data this endpoint could not store: leave the packet
+		// unacknowledged so the peer sends that data again.
 		return nil
 	}
-	rec.accepted = true
 	e.noteAccepted(h.Seq)
 	if len(packet) > n {
 		e.ackOwed = true
