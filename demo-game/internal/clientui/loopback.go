@@ -49,11 +49,28 @@ type Loopback struct {
 	start  time.Time
 	ticks  uint32 // server ticks run
 	player uint32
+	bots   int // players player+1 … player+bots, moved by Script
 }
 
-// NewLoopback starts a loopback server at now with the given world seed and
-// NPC count, and conditions link in both directions.
-func NewLoopback(now time.Time, link netsim.Config, seed uint64, npcs int) (*Loopback, error) {
+// MaxLoopbackBots bounds LoopbackConfig.Bots.
+const MaxLoopbackBots = 7
+
+// LoopbackConfig configures a Loopback.
+type LoopbackConfig struct {
+	Link netsim.Config // conditions of each direction
+	Seed uint64        // world and link seed
+	NPCs int           // wandering NPCs, 0..game.MaxNPCs
+	// Bots are extra players the server moves with Script (each a little
+	// out of step), so remote players can be seen interpolated; 0..7.
+	Bots int
+}
+
+// NewLoopback starts a loopback server at now.
+func NewLoopback(now time.Time, cfg LoopbackConfig) (*Loopback, error) {
+	if cfg.Bots < 0 || cfg.Bots > MaxLoopbackBots {
+		return nil, fmt.Errorf("clientui: LoopbackConfig.Bots = %d: must be 0..%d", cfg.Bots, MaxLoopbackBots)
+	}
+	link, seed := cfg.Link, cfg.Seed
 	cli, err := netcode.NewEndpoint(netcode.DefaultConfig(), now)
 	if err != nil {
 		return nil, err
@@ -70,15 +87,17 @@ func NewLoopback(now time.Time, link netsim.Config, seed uint64, npcs int) (*Loo
 	if err != nil {
 		return nil, err
 	}
-	cfg := game.DefaultConfig()
-	cfg.Seed, cfg.NPCs = seed, npcs
-	world, err := game.New(cfg)
+	wcfg := game.DefaultConfig()
+	wcfg.Seed, wcfg.NPCs = seed, cfg.NPCs
+	world, err := game.New(wcfg)
 	if err != nil {
 		return nil, err
 	}
 	const player = 1
-	if err := world.AddPlayer(player); err != nil {
-		return nil, err
+	for id := uint32(player); id <= player+uint32(cfg.Bots); id++ {
+		if err := world.AddPlayer(id); err != nil {
+			return nil, err
+		}
 	}
 	queue, err := server.NewInputQueue(server.InputConfig{}, 1)
 	if err != nil {
@@ -96,7 +115,7 @@ func NewLoopback(now time.Time, link netsim.Config, seed uint64, npcs int) (*Loo
 		cli: cli, srv: srv, up: up, down: down,
 		world: world, queue: queue, enc: enc, base: base,
 		snap:  netsync.NewSnapshot(0, game.NumEntityFields, 64),
-		start: now, player: player,
+		start: now, player: player, bots: cfg.Bots,
 	}
 	srv.SetAckHandler(func(channel int, id netcode.MessageID) {
 		if channel == SnapshotChannel {
@@ -113,8 +132,8 @@ func NewLoopback(now time.Time, link netsim.Config, seed uint64, npcs int) (*Loo
 }
 
 // NewLoopbackSource returns an Online source over a new Loopback.
-func NewLoopbackSource(now time.Time, link netsim.Config, seed uint64, npcs int) (*Online, error) {
-	l, err := NewLoopback(now, link, seed, npcs)
+func NewLoopbackSource(now time.Time, cfg LoopbackConfig) (*Online, error) {
+	l, err := NewLoopback(now, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +247,9 @@ func (l *Loopback) serverTick() error {
 		if v, _, err := game.DecodeInput(in); err == nil {
 			_ = l.world.SetInput(l.player, v)
 		}
+	}
+	for b := 1; b <= l.bots; b++ {
+		_ = l.world.SetInput(l.player+uint32(b), Script(tick+uint32(b)*37))
 	}
 	l.world.Step()
 	l.ticks = tick
