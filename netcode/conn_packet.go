@@ -2,7 +2,7 @@ package netcode
 
 import (
 	"encoding/binary"
-	"fmt"
+	"strconv"
 )
 
 // Connection packets. Every datagram of the connection layer starts with one
@@ -86,9 +86,31 @@ type cookie struct {
 	MAC       [cookieMACSize]byte
 }
 
-func malformed(what string, args ...any) error {
-	return fmt.Errorf("%w: "+what, append([]any{errBadConnPacket}, args...)...)
-}
+// connPacketError says why a connection packet was rejected. The values
+// are package-level so that rejecting a datagram (a flood of them, say)
+// does not allocate.
+type connPacketError struct{ reason string }
+
+func (e *connPacketError) Error() string        { return "netcode: malformed connection packet: " + e.reason }
+func (e *connPacketError) Is(target error) bool { return target == errBadConnPacket }
+
+var (
+	errHelloSize      = &connPacketError{"hello is not " + strconv.Itoa(helloSize) + " bytes"}
+	errHelloType      = &connPacketError{"not a request or response"}
+	errHelloFlags     = &connPacketError{"unknown hello flags"}
+	errCookieShort    = &connPacketError{"cookie truncated"}
+	errChallengeSize  = &connPacketError{"challenge has the wrong size"}
+	errChallengeType  = &connPacketError{"not a challenge"}
+	errDeniedSize     = &connPacketError{"denied packet has the wrong size"}
+	errDeniedType     = &connPacketError{"not a denied packet"}
+	errDeniedReason   = &connPacketError{"unknown deny reason"}
+	errConnShort      = &connPacketError{"connected packet truncated"}
+	errConnType       = &connPacketError{"not a connected packet type"}
+	errAcceptSize     = &connPacketError{"accept body has the wrong size"}
+	errDisconnectSize = &connPacketError{"disconnect body has the wrong size"}
+	errSealedShort    = &connPacketError{"sealed packet shorter than its tag"}
+	errAuth           = &connPacketError{"does not authenticate"}
+)
 
 // appendHello encodes a request (t == ptRequest) or a response
 // (t == ptResponse) of exactly helloSize bytes.
@@ -126,11 +148,11 @@ func appendHello(b []byte, t connPacketType, h *hello) []byte {
 // it can deny them with the right reason.
 func decodeHello(b []byte, h *hello) (t connPacketType, n int, err error) {
 	if len(b) != helloSize {
-		return 0, 0, malformed("hello is %d bytes, want %d", len(b), helloSize)
+		return 0, 0, errHelloSize
 	}
 	t = connPacketType(b[0])
 	if t != ptRequest && t != ptResponse {
-		return 0, 0, malformed("packet type %d is not a request or response", b[0])
+		return 0, 0, errHelloType
 	}
 	h.Wire = b[1]
 	h.ProtocolID = binary.BigEndian.Uint64(b[2:])
@@ -138,7 +160,7 @@ func decodeHello(b []byte, h *hello) (t connPacketType, n int, err error) {
 	h.ClientNonce = binary.BigEndian.Uint64(b[12:])
 	flags := b[20]
 	if flags&^helloFlagSecure != 0 {
-		return 0, 0, malformed("unknown hello flags %#x", flags)
+		return 0, 0, errHelloFlags
 	}
 	h.Secure = flags&helloFlagSecure != 0
 	if h.Secure {
@@ -167,7 +189,7 @@ func appendCookie(b []byte, c cookie) []byte {
 
 func decodeCookie(b []byte, c *cookie) (int, error) {
 	if len(b) < cookieSize {
-		return 0, malformed("cookie is %d bytes, want %d", len(b), cookieSize)
+		return 0, errCookieShort
 	}
 	c.Timestamp = int64(binary.BigEndian.Uint64(b))
 	copy(c.MAC[:], b[8:cookieSize])
@@ -184,10 +206,10 @@ func appendChallenge(b []byte, clientNonce uint64, c cookie) []byte {
 
 func decodeChallenge(b []byte) (clientNonce uint64, c cookie, n int, err error) {
 	if len(b) != challengeSize {
-		return 0, c, 0, malformed("challenge is %d bytes, want %d", len(b), challengeSize)
+		return 0, c, 0, errChallengeSize
 	}
 	if connPacketType(b[0]) != ptChallenge {
-		return 0, c, 0, malformed("packet type %d is not a challenge", b[0])
+		return 0, c, 0, errChallengeType
 	}
 	clientNonce = binary.BigEndian.Uint64(b[1:])
 	if _, err := decodeCookie(b[9:], &c); err != nil {
@@ -204,14 +226,14 @@ func appendDenied(b []byte, clientNonce uint64, r DenyReason) []byte {
 
 func decodeDenied(b []byte) (clientNonce uint64, r DenyReason, n int, err error) {
 	if len(b) != deniedSize {
-		return 0, 0, 0, malformed("denied is %d bytes, want %d", len(b), deniedSize)
+		return 0, 0, 0, errDeniedSize
 	}
 	if connPacketType(b[0]) != ptDenied {
-		return 0, 0, 0, malformed("packet type %d is not a denied packet", b[0])
+		return 0, 0, 0, errDeniedType
 	}
 	r = DenyReason(b[9])
 	if !r.valid() {
-		return 0, 0, 0, malformed("unknown deny reason %d", b[9])
+		return 0, 0, 0, errDeniedReason
 	}
 	return binary.BigEndian.Uint64(b[1:]), r, deniedSize, nil
 }
@@ -233,11 +255,11 @@ func (h connHeader) append(b []byte) []byte {
 // packet; the body is b[n:].
 func decodeConnHeader(b []byte) (h connHeader, n int, err error) {
 	if len(b) < connHeaderSize {
-		return h, 0, malformed("connected packet is %d bytes, want at least %d", len(b), connHeaderSize)
+		return h, 0, errConnShort
 	}
 	h.Type = connPacketType(b[0])
 	if h.Type != ptAccept && h.Type != ptPayload && h.Type != ptDisconnect {
-		return h, 0, malformed("packet type %d is not a connected packet", b[0])
+		return h, 0, errConnType
 	}
 	h.ConnID = binary.BigEndian.Uint32(b[1:])
 	h.Seq = binary.BigEndian.Uint64(b[5:])
@@ -251,14 +273,14 @@ func appendAcceptBody(b []byte, clientID ClientID, clientNonce uint64) []byte {
 
 func decodeAcceptBody(b []byte) (clientID ClientID, clientNonce uint64, n int, err error) {
 	if len(b) != acceptBodySize {
-		return 0, 0, 0, malformed("accept body is %d bytes, want %d", len(b), acceptBodySize)
+		return 0, 0, 0, errAcceptSize
 	}
 	return ClientID(binary.BigEndian.Uint64(b)), binary.BigEndian.Uint64(b[8:]), acceptBodySize, nil
 }
 
 func decodeDisconnectBody(b []byte) (DisconnectReason, int, error) {
 	if len(b) != 1 {
-		return 0, 0, malformed("disconnect body is %d bytes, want 1", len(b))
+		return 0, 0, errDisconnectSize
 	}
 	return DisconnectReason(b[0]), 1, nil
 }

@@ -50,7 +50,7 @@ func (c *packetCipher) openConnPacket(pkt []byte, h connHeader) ([]byte, error) 
 		return pkt[connHeaderSize:], nil
 	}
 	if len(pkt) < connHeaderSize+aeadTagSize {
-		return nil, malformed("sealed packet is %d bytes, want at least %d", len(pkt), connHeaderSize+aeadTagSize)
+		return nil, errSealedShort
 	}
 	binary.BigEndian.PutUint64(c.recvNonce[4:], h.Seq)
 	body := pkt[connHeaderSize:]
@@ -60,8 +60,6 @@ func (c *packetCipher) openConnPacket(pkt []byte, h connHeader) ([]byte, error) 
 	}
 	return out, nil
 }
-
-var errAuth = fmt.Errorf("%w: does not authenticate", errBadConnPacket)
 
 // replayWindowSize is how far behind the newest accepted sequence a packet
 // may arrive and still be accepted (once).
