@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+)
+
+// capture writes the screen to a PNG and what it shows to a JSON file beside
+// it (path + ".json"), so a test can check the pixels against the state.
+type capture struct {
+	path string
+}
+
+// Shot is the JSON written beside a screenshot.
+type Shot struct {
+	Frames int    `json:"frames"` // frames drawn, this one included
+	Tick   uint32 `json:"tick"`   // tick of the state shown
+	Own    uint32 `json:"own"`    // the local player's ID
+	HUD    bool   `json:"hud"`    // whether the HUD was shown
+	Online bool   `json:"online"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+func (c *capture) take(screen *ebiten.Image, v clientui.View, frames int, hud bool) error {
+	b := screen.Bounds()
+	img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	screen.ReadPixels(img.Pix)
+	f, err := os.Create(c.path)
+	if err != nil {
+		return fmt.Errorf("client: screenshot: %w", err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("client: screenshot: encode %s: %w", c.path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("client: screenshot: %w", err)
+	}
+	meta, err := json.MarshalIndent(Shot{
+		Frames: frames, Tick: v.Tick, Own: v.Own, HUD: hud, Online: v.Online,
+		Width: b.Dx(), Height: b.Dy(),
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(c.path+".json", append(meta, '\n'), 0o644)
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"image/color"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+	"github.com/hajimehoshi/ebiten/v2/vector"
+
+	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+)
+
+// Colours of the HUD and panel (the arena's come from the game package).
+var (
+	hudBackground   = [4]uint8{10, 11, 14, 255}
+	graphBackground = [4]uint8{20, 22, 28, 255}
+	graphGrid       = [4]uint8{45, 48, 58, 255}
+	textBright      = [4]uint8{230, 232, 238, 255}
+	textDim         = [4]uint8{140, 145, 160, 255}
+	textWarn        = [4]uint8{255, 120, 90, 255}
+)
+
+// graphColor is the line colour of each metric's graph.
+var graphColor = [clientui.NumMetrics][4]uint8{
+	clientui.MetricRTT:          {120, 200, 255, 255},
+	clientui.MetricJitter:       {180, 160, 255, 255},
+	clientui.MetricLoss:         {255, 110, 110, 255},
+	clientui.MetricInKbps:       {110, 230, 160, 255},
+	clientui.MetricOutKbps:      {250, 200, 90, 255},
+	clientui.MetricSnapshotRate: {90, 220, 220, 255},
+	clientui.MetricInterpDelay:  {240, 140, 220, 255},
+}
+
+func (a *app) drawArena(screen *ebiten.Image, l clientui.Layout) {
+	r := l.Arena
+	vector.DrawFilledRect(screen, f32(r.X), f32(r.Y), f32(r.W), f32(r.H), rgba(game.BackgroundColor()), false)
+	for _, s := range a.scene.Shapes {
+		c := rgba(s.Color)
+		switch s.Kind {
+		case clientui.ShapeRect:
+			vector.DrawFilledRect(screen, f32(s.Rect.X), f32(s.Rect.Y), f32(s.Rect.W), f32(s.Rect.H), c, false)
+		case clientui.ShapeDisc:
+			vector.DrawFilledCircle(screen, f32(s.Center.X), f32(s.Center.Y), f32(s.Radius), c, true)
+			if s.Label {
+				a.text(screen, fmt.Sprint(s.ID), s.Center.X-3, s.Center.Y-s.Radius-16, textBright)
+			}
+		case clientui.ShapeRing:
+			vector.StrokeCircle(screen, f32(s.Center.X), f32(s.Center.Y), f32(s.Radius), 1.5, c, true)
+		case clientui.ShapeAimLine:
+			vector.StrokeLine(screen, f32(s.Center.X), f32(s.Center.Y), f32(s.End.X), f32(s.End.Y), 2, c, true)
+		}
+	}
+	if a.view.Status != "" {
+		a.text(screen, a.view.Status, r.X+24, r.Y+20, textDim)
+	}
+}
+
+func (a *app) drawHUD(screen *ebiten.Image, l clientui.Layout, now time.Time) {
+	n := int(clientui.NumMetrics)
+	for i := range n {
+		m := clientui.Metric(i)
+		caption, plot := l.GraphRect(i, n, a.line)
+		a.text(screen, a.hud.Caption(m, now), caption.X, caption.Y, textBright)
+		vector.DrawFilledRect(screen, f32(plot.X), f32(plot.Y), f32(plot.W), f32(plot.H), rgba(graphBackground), false)
+		for _, f := range []float64{0.25, 0.5, 0.75} {
+			y := f32(plot.Y + plot.H*f)
+			vector.StrokeLine(screen, f32(plot.X), y, f32(plot.X+plot.W), y, 1, rgba(graphGrid), false)
+		}
+		top := a.hud.Top(m, now)
+		a.text(screen, short(top), plot.X+plot.W-float64(7*len(short(top)))-2, plot.Y+1, textDim)
+		a.pts = clientui.Polyline(a.pts[:0], a.hud.Series(m), now, plot, top)
+		c := rgba(graphColor[m])
+		for j := 1; j < len(a.pts); j++ {
+			p, q := a.pts[j-1], a.pts[j]
+			vector.StrokeLine(screen, f32(p.X), f32(p.Y), f32(q.X), f32(q.Y), 1.5, c, true)
+		}
+		if len(a.pts) == 1 {
+			p := a.pts[0]
+			vector.DrawFilledRect(screen, f32(p.X-1), f32(p.Y-1), 2, 2, c, false)
+		}
+	}
+}
+
+func (a *app) drawPanel(screen *ebiten.Image, l clientui.Layout) {
+	r := l.Panel
+	x, y := r.X+12, r.Y+8
+	for i, s := range a.panel.Lines() {
+		c := textBright
+		if i == 0 {
+			c = textDim
+		}
+		if len(s) > 7 && s[:6] == "error:" {
+			c = textWarn
+		}
+		a.text(screen, s, x, y+float64(i)*a.line, c)
+	}
+	x2 := r.X + 420
+	lines := []string{
+		a.toggles.String(),
+		fmt.Sprintf("tick %d   fps %.0f   tps %.0f", a.view.Tick, ebiten.ActualFPS(), ebiten.ActualTPS()),
+		"move WASD/arrows  aim mouse  fire space/click  dash shift",
+		"graphs: last 10 s, caption now  min/avg/max",
+	}
+	if a.opts.Script {
+		lines = append(lines, "scripted input")
+	}
+	for i, s := range lines {
+		c := textDim
+		if i == 0 {
+			c = textBright
+		}
+		a.text(screen, s, x2, y+float64(i)*a.line, c)
+	}
+}
+
+func (a *app) text(screen *ebiten.Image, s string, x, y float64, c [4]uint8) {
+	op := &text.DrawOptions{}
+	op.GeoM.Translate(x, y)
+	op.ColorScale.ScaleWithColor(color.RGBA{c[0], c[1], c[2], c[3]})
+	text.Draw(screen, s, a.face, op)
+}
+
+func f32(v float64) float32 { return float32(v) }
+
+func short(v float64) string {
+	if v >= 1 || v == 0 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}

@@ -1,0 +1,63 @@
+// Command client is the Tickwire demo's ebiten client: it connects to a demo
+// server (or, with -offline, runs the rules locally), predicts its own player,
+// interpolates everyone else, and shows a HUD of the connection with a live
+// network panel. With -screenshot it draws a number of frames, writes a PNG of
+// the screen and exits, which is how the tests and the README screenshot see
+// it without a desktop (under Xvfb).
+//
+// Everything that does not need a window lives in
+// demo-game/internal/clientui; this package turns it into ebiten calls.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "client:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errUsage marks a flag error whose message the flag package already printed.
+var errUsage = errors.New("client: bad usage")
+
+// run parses args, opens the window and runs the game until it is closed,
+// the screenshot is written or the timeout passes. It must run on the main
+// goroutine (ebiten's rule).
+func run(args []string, stderr io.Writer) error {
+	opts, err := clientui.ParseOptions(args, stderr)
+	if err != nil {
+		if errors.Is(err, flagHelp) {
+			return nil
+		}
+		return errors.Join(errUsage, err)
+	}
+	a, err := newApp(opts)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	ebiten.SetWindowSize(clientui.ScreenWidth, clientui.ScreenHeight)
+	ebiten.SetWindowTitle("Tickwire demo")
+	ebiten.SetTPS(game.TickRate)
+	// Under Xvfb there is no vsync; the frame cap in Draw keeps the CPU use
+	// sane there and costs nothing on a real display.
+	ebiten.SetRunnableOnUnfocused(true)
+	if err := ebiten.RunGame(a); err != nil {
+		return err
+	}
+	return a.err
+}

@@ -1,0 +1,124 @@
+package clientui
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/netcode/netsim"
+)
+
+// DefaultAddr is the server address the client dials when -addr is not given.
+const DefaultAddr = "127.0.0.1:7777"
+
+// Options are the client's command-line settings.
+type Options struct {
+	Addr       string        // server address (online mode)
+	Offline    bool          // run the rules locally instead of connecting
+	Screenshot string        // write a PNG of frame Frames here and exit
+	Frames     int           // frames to draw before the screenshot (or before exiting, if > 0)
+	FPS        int           // frame cap; 0 = uncapped (under Xvfb there is no vsync)
+	Timeout    time.Duration // exit with an error after this long; 0 = never
+	Script     bool          // play scripted input instead of reading the keyboard
+	HUD        bool          // start with the HUD shown
+	Seed       uint64        // offline world seed
+	NPCs       int           // offline NPC count
+	Link       netsim.Config // initial conditions on the client's own socket
+}
+
+// ParseOptions parses the client's flags from args (without the program
+// name). Usage and errors go to out. A screenshot implies scripted input
+// unless -script=false is given, and 120 frames unless -frames is given.
+func ParseOptions(args []string, out io.Writer) (Options, error) {
+	o := Options{}
+	fs := flag.NewFlagSet("client", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&o.Addr, "addr", DefaultAddr, "server `address` (host:port)")
+	fs.BoolVar(&o.Offline, "offline", false, "run the game rules locally, without a server")
+	fs.StringVar(&o.Screenshot, "screenshot", "", "write a PNG of the screen to `path` after -frames frames, then exit")
+	fs.IntVar(&o.Frames, "frames", 0, "frames to draw before the screenshot or exit (0: run until closed; 120 with -screenshot)")
+	fs.IntVar(&o.FPS, "fps", 60, "frame rate cap (0: uncapped; Xvfb has no vsync)")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "give up with an error after this long (0: never)")
+	script := fs.Bool("script", false, "play scripted input instead of the keyboard (default on with -screenshot)")
+	fs.BoolVar(&o.HUD, "hud", true, "start with the HUD shown (toggle with H)")
+	fs.Uint64Var(&o.Seed, "seed", game.DefaultConfig().Seed, "offline world seed")
+	fs.IntVar(&o.NPCs, "npcs", game.DefaultConfig().NPCs, "offline NPC count")
+	fs.Float64Var(&o.Link.Loss, "loss", 0, "initial loss on the client socket, each direction (0..1)")
+	fs.DurationVar(&o.Link.Latency, "latency", 0, "initial one-way latency on the client socket")
+	fs.DurationVar(&o.Link.Jitter, "jitter", 0, "initial jitter on the client socket")
+	fs.Float64Var(&o.Link.Duplicate, "dup", 0, "initial duplication on the client socket (0..1)")
+	if err := fs.Parse(args); err != nil {
+		return Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return Options{}, fmt.Errorf("clientui: unexpected argument %q: the client takes only flags", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	o.Script = *script || (o.Screenshot != "" && !set["script"])
+	if o.Screenshot != "" && !set["frames"] {
+		o.Frames = 120
+	}
+	return o, o.Validate()
+}
+
+// Validate reports the first bad option, naming the flag, its value and what
+// is allowed.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Frames < 0 {
+		errs = append(errs, fmt.Errorf("clientui: -frames = %d: must be 0 or positive", o.Frames))
+	}
+	if o.Screenshot != "" && o.Frames < 1 {
+		errs = append(errs, fmt.Errorf("clientui: -frames = %d: must be at least 1 with -screenshot", o.Frames))
+	}
+	if o.FPS < 0 || o.FPS > 1000 {
+		errs = append(errs, fmt.Errorf("clientui: -fps = %d: must be 0 (uncapped) to 1000", o.FPS))
+	}
+	if o.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("clientui: -timeout = %v: must not be negative", o.Timeout))
+	}
+	if o.Offline {
+		cfg := game.DefaultConfig()
+		cfg.NPCs, cfg.Seed = o.NPCs, o.Seed
+		if err := cfg.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("clientui: -npcs: %w", err))
+		}
+	} else if o.Addr == "" {
+		errs = append(errs, errors.New("clientui: -addr is empty: give host:port, or -offline"))
+	}
+	if err := o.Link.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("clientui: -loss/-latency/-jitter/-dup: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Script returns the scripted input of a tick: the player walks a rectangle
+// (one side every 90 ticks), holds fire, aims along its path turned a little
+// and dashes at the start of every side. It is deterministic, so a test can
+// replay it to know where everything is.
+func Script(tick uint32) game.Input {
+	side := (tick / 90) % 4
+	in := game.Input{Buttons: game.ButtonFire}
+	switch side {
+	case 0:
+		in.Buttons |= game.ButtonRight
+		in.AimX, in.AimY = 127, 40
+	case 1:
+		in.Buttons |= game.ButtonDown
+		in.AimX, in.AimY = -40, 127
+	case 2:
+		in.Buttons |= game.ButtonLeft
+		in.AimX, in.AimY = -127, -40
+	case 3:
+		in.Buttons |= game.ButtonUp
+		in.AimX, in.AimY = 40, -127
+	}
+	if tick%90 == 0 {
+		in.Buttons |= game.ButtonDash
+	}
+	return in
+}

@@ -1,0 +1,84 @@
+package clientui
+
+import (
+	"bytes"
+	"flag"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/netcode/netsim"
+)
+
+func TestParseOptions(t *testing.T) {
+	def := Options{Addr: DefaultAddr, FPS: 60, HUD: true, Seed: game.DefaultConfig().Seed, NPCs: game.DefaultConfig().NPCs}
+	with := func(f func(*Options)) Options { o := def; f(&o); return o }
+	tests := []struct {
+		name string
+		args []string
+		want Options
+	}{
+		{"defaults", nil, def},
+		{"offline", []string{"-offline", "-npcs", "3", "-seed", "9"}, with(func(o *Options) { o.Offline, o.NPCs, o.Seed = true, 3, 9 })},
+		{"screenshot implies script and 120 frames", []string{"-offline", "-screenshot", "x.png"},
+			with(func(o *Options) { o.Offline, o.Screenshot, o.Script, o.Frames = true, "x.png", true, 120 })},
+		{"screenshot with keyboard", []string{"-screenshot", "x.png", "-script=false", "-frames", "5"},
+			with(func(o *Options) { o.Screenshot, o.Frames = "x.png", 5 })},
+		{"link", []string{"-loss", "0.05", "-latency", "50ms", "-jitter", "5ms", "-dup", "0.01"},
+			with(func(o *Options) {
+				o.Link = netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond, Duplicate: 0.01}
+			})},
+		{"addr, hud off, timeout", []string{"-addr", "10.0.0.1:9", "-hud=false", "-timeout", "3s", "-fps", "0"},
+			with(func(o *Options) { o.Addr, o.HUD, o.Timeout, o.FPS = "10.0.0.1:9", false, 3*time.Second, 0 })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			got, err := ParseOptions(tt.args, &out)
+			require.NoError(t, err, out.String())
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestParseOptionsErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-fps", "-1"}, "-fps = -1: must be 0 (uncapped) to 1000"},
+		{[]string{"-frames", "-2"}, "-frames = -2: must be 0 or positive"},
+		{[]string{"-screenshot", "a.png", "-frames", "0"}, "-frames = 0: must be at least 1 with -screenshot"},
+		{[]string{"-timeout", "-1s"}, "-timeout = -1s: must not be negative"},
+		{[]string{"-offline", "-npcs", "1000"}, "NPCs = 1000"},
+		{[]string{"-addr", ""}, "-addr is empty"},
+		{[]string{"-loss", "1.5"}, "Loss = 1.5"},
+		{[]string{"stray"}, `unexpected argument "stray"`},
+		{[]string{"-nope"}, "flag provided but not defined: -nope"},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		_, err := ParseOptions(tt.args, &out)
+		require.Error(t, err, "%v", tt.args)
+		assert.Contains(t, err.Error(), tt.want, "%v", tt.args)
+	}
+	_, err := ParseOptions([]string{"-h"}, &bytes.Buffer{})
+	assert.ErrorIs(t, err, flag.ErrHelp)
+}
+
+func TestScriptIsValidAndCoversEveryDirection(t *testing.T) {
+	var buttons uint8
+	for tick := range uint32(4 * 90) {
+		in := Script(tick)
+		b, err := in.MarshalBinary()
+		require.NoError(t, err)
+		require.NoError(t, new(game.Input).UnmarshalBinary(b), "tick %d", tick)
+		assert.True(t, in.Has(game.ButtonFire), "tick %d fires", tick)
+		buttons |= in.Buttons
+	}
+	assert.Equal(t, game.ButtonMask, buttons, "every button used")
+	assert.Equal(t, Script(7), Script(7+4*90), "the script repeats")
+}

@@ -1,0 +1,142 @@
+package netcode
+
+import "time"
+
+// sendMessage is a message on the send side of a channel, in a ring slot
+// indexed by its id. The slices are reused by later messages of the slot.
+type sendMessage struct {
+	id       MessageID
+	data     []byte
+	count    int             // fragments; 1 when sent whole
+	fragSize int             // bytes per fragment but the last
+	next     int             // next fragment to send for the first time
+	sentAt   []time.Duration // reliable: last time each fragment was sent
+	acked    []bool          // reliable: fragment acknowledged
+	unacked  int             // fragments not yet acknowledged
+	tracking bool            // the ack handler has yet to hear of this id
+}
+
+// fragment returns the payload of fragment i.
+func (m *sendMessage) fragment(i int) []byte {
+	if m.count == 1 {
+		return m.data
+	}
+	lo := i * m.fragSize
+	return m.data[lo:min(lo+m.fragSize, len(m.data))]
+}
+
+// sendChannel is the send side of one channel. Messages with ids in
+// [oldest, nextID) hold data: for reliable channels, those not yet fully
+// acknowledged; for unreliable ones, those not yet sent. Ids in
+// [oldest, unsent) have been sent in full at least once.
+type sendChannel struct {
+	kind     ChannelKind
+	msgs     []sendMessage
+	mask     int
+	limit    int // MaxQueuedMessages
+	maxBytes int // MaxQueuedBytes
+	bytes    int // payload bytes held
+	nextID   MessageID
+	oldest   MessageID
+	unsent   MessageID
+}
+
+func newSendChannel(cfg ChannelConfig) *sendChannel {
+	n := 1
+	for n < cfg.MaxQueuedMessages {
+		n <<= 1
+	}
+	return &sendChannel{kind: cfg.Kind, msgs: make([]sendMessage, n), mask: n - 1, limit: cfg.MaxQueuedMessages, maxBytes: cfg.MaxQueuedBytes}
+}
+
+func (c *sendChannel) slot(id MessageID) *sendMessage { return &c.msgs[int(id)&c.mask] }
+
+func (c *sendChannel) queued() int { return int(uint16(c.nextID - c.oldest)) }
+
+// release drops m's payload, keeping small buffers for reuse.
+func (c *sendChannel) release(m *sendMessage, keepCap int) {
+	c.bytes -= len(m.data)
+	if cap(m.data) > keepCap {
+		m.data = nil
+	} else {
+		m.data = m.data[:0]
+	}
+}
+
+// recvSlot is one message in a reliable channel's receive window.
+type recvSlot struct {
+	id       MessageID
+	state    slotState
+	data     []byte
+	reserved int // bytes charged against Config.MaxReassemblyBytes
+	frag     reassembly
+}
+
+type slotState uint8
+
+const (
+	slotEmpty     slotState = iota
+	slotPartial             // some fragments arrived
+	slotComplete            // ready to deliver
+	slotDelivered           // returned by ReadMessage; unordered only, until the window passes it
+)
+
+// queuedMessage is a delivered message of an unreliable channel not yet read.
+type queuedMessage struct {
+	data     []byte
+	reserved int
+}
+
+// recvChannel is the receive side of one channel.
+type recvChannel struct {
+	kind ChannelKind
+
+	// Reliable channels: the receive window [base, base+window).
+	window              int
+	slots               []recvSlot
+	mask                int
+	base                MessageID // ordered: next to deliver; unordered: oldest not delivered
+	ready               []MessageID
+	readyHead, readyLen int
+
+	// Unreliable channels: delivered messages waiting for ReadMessage.
+	queue         []queuedMessage
+	head, pending int
+	newest        MessageID // sequenced: newest id delivered
+	hasNewest     bool
+}
+
+func newRecvChannel(cfg ChannelConfig) *recvChannel {
+	c := &recvChannel{kind: cfg.Kind, window: cfg.MaxReceivedMessages}
+	if cfg.Kind.Reliable() {
+		n := 1
+		for n < cfg.MaxReceivedMessages {
+			n <<= 1
+		}
+		c.slots, c.mask = make([]recvSlot, n), n-1
+		if cfg.Kind == ReliableUnordered {
+			c.ready = make([]MessageID, cfg.MaxReceivedMessages)
+		}
+	} else {
+		c.queue = make([]queuedMessage, cfg.MaxReceivedMessages)
+	}
+	return c
+}
+
+func (c *recvChannel) slot(id MessageID) *recvSlot { return &c.slots[int(id)&c.mask] }
+
+// markReady queues a completed unordered message for delivery. The ready
+// ring is as long as the window, so it cannot overflow.
+func (c *recvChannel) markReady(id MessageID) {
+	c.ready[(c.readyHead+c.readyLen)%len(c.ready)] = id
+	c.readyLen++
+}
+
+// reuseBuffer returns b emptied, or nil when it grew past keepCap, so a slot
+// that once held a large message does not pin that memory.
+func reuseBuffer(b []byte, keepCap int) []byte {
+	if cap(b) > keepCap {
+		return nil
+	}
+	return b[:0]
+}

@@ -1,0 +1,44 @@
+// Package netcode is Tickwire's networking core for real-time games over UDP.
+//
+// # Layers
+//
+// The package holds two layers. The lower one, described here, is the
+// reliability endpoint: [Endpoint] turns messages into packets and back,
+// numbers packets with a 16-bit [Seq], acknowledges them with a [Header]
+// that carries the newest sequence received plus 32 ack bits, measures
+// round-trip time, loss and bandwidth ([Stats]), and offers four channel
+// kinds ([ChannelKind]): unreliable, unreliable-sequenced, reliable-ordered
+// and reliable-unordered. Messages larger than a packet are fragmented and
+// reassembled within bounded memory. [Codec] sends and receives Go values
+// encoded with msgpack.
+//
+// The endpoint does no I/O and reads no clock. The caller moves packets
+// between it and the network and passes the current time in:
+//
+//	for each tick {
+//		for each datagram that arrived { e.Receive(now, datagram) }
+//		for msg, ok := e.ReadMessage(ch); ok; msg, ok = e.ReadMessage(ch) { ... }
+//		e.Send(ch, msg)
+//		e.Flush(now, func(p []byte) { conn.WriteTo(p, peer) })
+//	}
+//
+// That makes every behaviour reproducible in tests with a fake clock and a
+// simulated link (see package netcode/netsim). The connection layer above it
+// (handshake, keepalive, timeouts, encryption) owns the sockets.
+//
+// # Zero values and concurrency
+//
+// The zero Endpoint is not usable: create one with [NewEndpoint]. The zero
+// [Config] is valid and means the defaults of [DefaultConfig]. Endpoints,
+// [SequenceBuffer] and [Codec] are not safe for concurrent use: one goroutine
+// drives each. Functions and types without state, such as [Header] and
+// [ParseHeader], are safe to use from any goroutine.
+//
+// # Allocation
+//
+// In steady state, sending, flushing, receiving and reading small messages
+// allocates nothing: buffers are preallocated per channel and reused. Slices
+// returned by [Endpoint.ReadMessage] and passed to Flush's emit function are
+// only valid until the next call. Fragmented messages allocate one buffer per
+// message on the receiving side.
+package netcode

@@ -1,0 +1,242 @@
+package netcode_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/netsim"
+)
+
+const (
+	chReliable   = 0 // DefaultConfig channel ids
+	chUnreliable = 1
+	chSequenced  = 2
+	chUnordered  = 3
+)
+
+func newEndpoint(t testing.TB, cfg netcode.Config) *netcode.Endpoint {
+	t.Helper()
+	e, err := netcode.NewEndpoint(cfg, epoch)
+	require.NoError(t, err)
+	return e
+}
+
+func TestOneReplyAcks33Packets(t *testing.T) {
+	a, b := newEndpoint(t, netcode.Config{}), newEndpoint(t, netcode.Config{})
+	var acked []netcode.MessageID
+	a.SetAckHandler(func(ch int, id netcode.MessageID) {
+		assert.Equal(t, chUnreliable, ch)
+		acked = append(acked, id)
+	})
+	now := epoch
+	var packets [][]byte
+	for i := range 33 {
+		_, err := a.Send(chUnreliable, numbered(uint32(i), 8))
+		require.NoError(t, err)
+		ps := collect(a, now)
+		require.Len(t, ps, 1, "one small message makes one packet")
+		packets = append(packets, ps...)
+		now = now.Add(time.Millisecond)
+	}
+	for _, p := range packets {
+		require.NoError(t, b.Receive(now, p))
+	}
+	reply := collect(b, now)
+	require.Len(t, reply, 1, "b owes an ack and has nothing else: one header-only packet")
+	assert.Len(t, reply[0], 5, "flags, seq, ack; all ack bits set fit in the flags")
+
+	require.NoError(t, a.Receive(now, reply[0]))
+	assert.Equal(t, uint64(33), a.Stats().PacketsAcked)
+	assert.Len(t, acked, 33)
+	for i, id := range acked {
+		assert.Equal(t, netcode.MessageID(i), id) // acked oldest first
+	}
+	assert.Empty(t, collect(a, now), "an ack-only packet is not acknowledged in turn")
+}
+
+func TestAcksSurviveLoss(t *testing.T) {
+	lossy := netsim.Config{Loss: 0.3, Latency: 20 * time.Millisecond}
+	p := newPair(t, netcode.Config{}, lossy, lossy, 1)
+	received := map[uint32]bool{}
+	acked := map[netcode.MessageID]bool{}
+	p.a.SetAckHandler(func(ch int, id netcode.MessageID) { acked[id] = true })
+
+	const n = 2000
+	for i := range n {
+		_, err := p.a.Send(chUnreliable, numbered(uint32(i), 16))
+		require.NoError(t, err)
+		p.step(10 * time.Millisecond)
+		for msg, ok := p.b.ReadMessage(chUnreliable); ok; msg, ok = p.b.ReadMessage(chUnreliable) {
+			received[number(msg)] = true
+		}
+	}
+	for range 100 { // keep traffic going so the last messages' acks get through
+		p.a.Ping()
+		p.step(10 * time.Millisecond)
+		for msg, ok := p.b.ReadMessage(chUnreliable); ok; msg, ok = p.b.ReadMessage(chUnreliable) {
+			received[number(msg)] = true
+		}
+	}
+	require.InDelta(t, n*0.7, len(received), n*0.05, "the link lost about 30%%")
+	for i := range uint32(n) {
+		assert.Equal(t, received[i], acked[netcode.MessageID(i)], "message %d: received %v, acked %v", i, received[i], acked[netcode.MessageID(i)])
+	}
+	assert.Zero(t, p.a.Stats().PacketsMalformed+p.b.Stats().PacketsMalformed)
+}
+
+func TestRTTConverges(t *testing.T) {
+	oneWay := netsim.Config{Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond}
+	p := newPair(t, netcode.Config{}, oneWay, oneWay, 2)
+	for i := range 5000 {
+		if i%10 == 0 {
+			_, err := p.a.Send(chUnreliable, []byte("tick"))
+			require.NoError(t, err)
+		}
+		p.step(time.Millisecond)
+	}
+	s := p.a.Stats()
+	assert.InDelta(t, 100*time.Millisecond, s.RTT, float64(10*time.Millisecond), "RTT %v", s.RTT)
+	assert.GreaterOrEqual(t, s.MinRTT, 90*time.Millisecond)
+	assert.LessOrEqual(t, s.MinRTT, s.RTT)
+	assert.Less(t, s.RTTVar, 10*time.Millisecond)
+	assert.Zero(t, s.PacketLoss)
+	assert.Greater(t, s.SentKbps, 0.0)
+	assert.Greater(t, s.AckedKbps, 0.0)
+	assert.Greater(t, p.b.Stats().ReceivedKbps, 0.0)
+}
+
+func TestLossMeasured(t *testing.T) {
+	p := newPair(t, netcode.Config{}, netsim.Config{Loss: 0.1, Latency: 20 * time.Millisecond},
+		netsim.Config{Latency: 20 * time.Millisecond}, 3)
+	const n = 10_000
+	for range n {
+		_, err := p.a.Send(chUnreliable, []byte("state"))
+		require.NoError(t, err)
+		p.step(2 * time.Millisecond)
+	}
+	for range 200 { // let the last packets be decided
+		p.step(2 * time.Millisecond)
+	}
+	s := p.a.Stats()
+	dropped := p.ab.Stats().DroppedLoss
+	assert.InDelta(t, 0.10, s.PacketLoss, 0.02, "loss over the last %d packets", 1024)
+	assert.InDelta(t, 0.10, float64(s.PacketsLost)/float64(s.PacketsSent), 0.02)
+	assert.Equal(t, dropped, s.PacketsLost, "every packet the link dropped, and only those, counts as lost")
+	assert.Equal(t, s.PacketsSent-dropped, s.PacketsAcked)
+}
+
+func TestSendErrors(t *testing.T) {
+	cfg := netcode.Config{
+		MaxMessageSize: 4000,
+		Channels: []netcode.ChannelConfig{
+			{Kind: netcode.ReliableOrdered, MaxQueuedMessages: 4},
+			{Kind: netcode.Unreliable, MaxQueuedMessages: 100, MaxQueuedBytes: 100},
+		},
+	}
+	e := newEndpoint(t, cfg)
+
+	_, err := e.Send(2, []byte("x"))
+	assert.ErrorIs(t, err, netcode.ErrUnknownChannel)
+	_, err = e.Send(-1, []byte("x"))
+	assert.ErrorIs(t, err, netcode.ErrUnknownChannel)
+	_, err = e.Send(0, make([]byte, 4001))
+	assert.ErrorIs(t, err, netcode.ErrMessageTooLarge)
+	assert.Contains(t, err.Error(), "4001")
+
+	for i := range 4 {
+		id, err := e.Send(0, []byte("r"))
+		require.NoError(t, err)
+		assert.Equal(t, netcode.MessageID(i), id)
+	}
+	_, err = e.Send(0, []byte("r"))
+	assert.ErrorIs(t, err, netcode.ErrSendQueueFull)
+
+	// Sending does not free a reliable slot: only the peer's ack does.
+	collect(e, epoch)
+	_, err = e.Send(0, []byte("r"))
+	assert.ErrorIs(t, err, netcode.ErrSendQueueFull, "reliable messages in flight count against the bound")
+
+	// The byte bound: one large message always fits an empty queue.
+	_, err = e.Send(1, make([]byte, 3000))
+	require.NoError(t, err)
+	_, err = e.Send(1, []byte("x"))
+	assert.ErrorIs(t, err, netcode.ErrSendQueueFull)
+	collect(e, epoch) // unreliable messages leave the queue once sent
+	_, err = e.Send(1, make([]byte, 60))
+	require.NoError(t, err)
+	_, err = e.Send(1, make([]byte, 41))
+	assert.True(t, errors.Is(err, netcode.ErrSendQueueFull), "60 + 41 bytes exceed MaxQueuedBytes 100")
+}
+
+func TestPingElicitsAck(t *testing.T) {
+	a, b := newEndpoint(t, netcode.Config{}), newEndpoint(t, netcode.Config{})
+	assert.Empty(t, collect(a, epoch), "nothing to send, no ack owed")
+	a.Ping()
+	ps := collect(a, epoch)
+	require.Len(t, ps, 1)
+	require.NoError(t, b.Receive(epoch.Add(30*time.Millisecond), ps[0]))
+	reply := collect(b, epoch.Add(30*time.Millisecond))
+	require.Len(t, reply, 1)
+	require.NoError(t, a.Receive(epoch.Add(60*time.Millisecond), reply[0]))
+	assert.Equal(t, 60*time.Millisecond, a.Stats().RTT)
+	assert.Equal(t, 30*time.Millisecond, a.Stats().RTTVar)
+	assert.Empty(t, collect(a, epoch.Add(60*time.Millisecond)))
+}
+
+func TestReceiveRejectsBadPackets(t *testing.T) {
+	a, b := newEndpoint(t, netcode.Config{}), newEndpoint(t, netcode.Config{})
+	_, err := a.Send(chReliable, []byte("hello"))
+	require.NoError(t, err)
+	good := collect(a, epoch)[0]
+
+	tests := []struct {
+		name   string
+		packet []byte
+	}{
+		{"empty", nil},
+		{"truncated header", good[:2]},
+		{"truncated frame", good[:len(good)-1]},
+		{"unknown channel", append(netcode.Header{Seq: 9}.Append(nil), 0x50, 0, 0, 0)},
+		{"length past end", append(netcode.Header{Seq: 9}.Append(nil), 0, 0, 0, 5, 'a')},
+		{"fragment count 1", append(netcode.Header{Seq: 9}.Append(nil), 0x80, 0, 0, 0, 1, 1, 1, 'a')},
+		{"oversize", make([]byte, 1201)},
+	}
+	for i, tt := range tests {
+		err := b.Receive(epoch, tt.packet)
+		assert.ErrorIs(t, err, netcode.ErrMalformedPacket, tt.name)
+		assert.Equal(t, uint64(i+1), b.Stats().PacketsMalformed, tt.name)
+	}
+	assert.Zero(t, b.Stats().PacketsReceived)
+
+	require.NoError(t, b.Receive(epoch, good))
+	assert.ErrorIs(t, b.Receive(epoch, good), netcode.ErrDuplicatePacket)
+	assert.Equal(t, uint64(1), b.Stats().PacketsDuplicate)
+	msg, ok := b.ReadMessage(chReliable)
+	require.True(t, ok)
+	assert.Equal(t, "hello", string(msg))
+	_, ok = b.ReadMessage(chReliable)
+	assert.False(t, ok, "delivered exactly once")
+	_, ok = b.ReadMessage(99)
+	assert.False(t, ok)
+}
+
+func TestStalePacket(t *testing.T) {
+	a, b := newEndpoint(t, netcode.Config{}), newEndpoint(t, netcode.Config{})
+	var first []byte
+	for i := range 300 {
+		a.Ping()
+		ps := collect(a, epoch)
+		if i == 0 {
+			first = ps[0]
+			continue
+		}
+		require.NoError(t, b.Receive(epoch, ps[0]))
+	}
+	assert.ErrorIs(t, b.Receive(epoch, first), netcode.ErrStalePacket)
+	assert.Equal(t, uint64(1), b.Stats().PacketsStale)
+}

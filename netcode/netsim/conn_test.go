@@ -1,0 +1,227 @@
+package netsim
+
+import (
+	"net"
+	"os"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package if any test leaves a goroutine behind.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestWrapDelaysWrites(t *testing.T) {
+	tests := []struct {
+		name            string
+		cfg             Config
+		lo, hi          time.Duration
+		wantReorderedOK bool
+	}{
+		{"no conditions", Config{}, 0, 0, false},
+		{"latency", Config{Latency: 80 * time.Millisecond}, 80 * time.Millisecond, 80 * time.Millisecond, false},
+		{"latency and jitter", Config{Latency: 80 * time.Millisecond, Jitter: 20 * time.Millisecond}, 60 * time.Millisecond, 100 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				a, b := Pipe(Config{}, Config{}, 1)
+				defer b.Close()
+				w := Wrap(a, tt.cfg, 2)
+				defer w.Close()
+
+				const count = 500
+				sentAt := make([]time.Time, count)
+				writerDone := make(chan struct{})
+				defer func() { <-writerDone }()
+				go func() {
+					defer close(writerDone)
+					for i := range count {
+						sentAt[i] = time.Now()
+						_, _ = w.WriteTo([]byte{byte(i), byte(i >> 8)}, b.LocalAddr())
+						time.Sleep(2 * time.Millisecond)
+					}
+				}()
+				buf := make([]byte, 8)
+				prev := -1
+				for range count {
+					n, _, err := b.ReadFrom(buf)
+					require.NoError(t, err)
+					require.Equal(t, 2, n)
+					i := int(buf[0]) | int(buf[1])<<8
+					d := time.Since(sentAt[i])
+					assert.GreaterOrEqual(t, d, tt.lo)
+					assert.LessOrEqual(t, d, tt.hi)
+					if !tt.wantReorderedOK {
+						assert.Equal(t, prev+1, i, "in order")
+					}
+					prev = i
+				}
+				s := w.Stats()
+				assert.Equal(t, uint64(count), s.Delivered)
+				n, err := w.WriteErrors()
+				assert.Zero(t, n)
+				assert.NoError(t, err)
+			})
+		})
+	}
+}
+
+func TestWrapLiveConfigChange(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := Pipe(Config{}, Config{}, 1)
+		defer b.Close()
+		w := Wrap(a, Config{Latency: 10 * time.Millisecond}, 2)
+		defer w.Close()
+
+		send := func(n int) {
+			for range n {
+				_, err := w.WriteTo([]byte("x"), nil)
+				require.NoError(t, err)
+			}
+		}
+		send(10)
+		require.NoError(t, w.SetConfig(Config{Loss: 1}))
+		send(10)
+		require.NoError(t, w.SetConfig(Config{Latency: 30 * time.Millisecond}))
+		send(5)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		st := w.Stats()
+		assert.Equal(t, uint64(25), st.Sent)
+		assert.Equal(t, uint64(10), st.DroppedLoss)
+		assert.Equal(t, uint64(15), st.Delivered)
+		got := 0
+		require.NoError(t, b.SetReadDeadline(time.Now().Add(time.Millisecond)))
+		for {
+			if _, _, err := b.ReadFrom(make([]byte, 4)); err != nil {
+				assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+				break
+			}
+			got++
+		}
+		assert.Equal(t, 15, got)
+	})
+}
+
+func TestWrapDuplex(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := Pipe(Config{}, Config{}, 1)
+		defer b.Close()
+		w := WrapDuplex(a, Config{Latency: 10 * time.Millisecond}, Config{Latency: 30 * time.Millisecond}, 2)
+
+		// Incoming: b → w takes the receive latency.
+		start := time.Now()
+		_, err := b.WriteTo([]byte("down"), nil)
+		require.NoError(t, err)
+		buf := make([]byte, 8)
+		n, from, err := w.ReadFrom(buf)
+		require.NoError(t, err)
+		assert.Equal(t, "down", string(buf[:n]))
+		assert.Equal(t, b.LocalAddr().String(), from.String())
+		assert.Equal(t, 30*time.Millisecond, time.Since(start))
+
+		// Outgoing: w → b takes the send latency.
+		start = time.Now()
+		_, err = w.WriteTo([]byte("up"), from)
+		require.NoError(t, err)
+		n, _, err = b.ReadFrom(buf)
+		require.NoError(t, err)
+		assert.Equal(t, "up", string(buf[:n]))
+		assert.Equal(t, 10*time.Millisecond, time.Since(start))
+
+		// The receive conditions change live.
+		require.NoError(t, w.SetReceiveConfig(Config{Latency: 5 * time.Millisecond}))
+		start = time.Now()
+		_, _ = b.WriteTo([]byte("x"), nil)
+		_, _, err = w.ReadFrom(buf)
+		require.NoError(t, err)
+		assert.Equal(t, 5*time.Millisecond, time.Since(start))
+		assert.Equal(t, uint64(2), w.ReceiveLink().Stats().Delivered)
+
+		// The Conn's own read deadline.
+		require.NoError(t, w.SetReadDeadline(time.Now().Add(20*time.Millisecond)))
+		_, _, err = w.ReadFrom(buf)
+		var ne net.Error
+		require.ErrorAs(t, err, &ne)
+		assert.True(t, ne.Timeout())
+		assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+		require.NoError(t, w.SetReadDeadline(time.Time{}))
+
+		// Close unblocks a reader with net.ErrClosed and ends the goroutines.
+		done := make(chan error)
+		go func() {
+			_, _, err := w.ReadFrom(buf)
+			done <- err
+		}()
+		synctest.Wait()
+		require.NoError(t, w.Close())
+		assert.ErrorIs(t, <-done, net.ErrClosed)
+		_, err = w.WriteTo([]byte("x"), nil)
+		assert.ErrorIs(t, err, net.ErrClosed)
+		assert.NoError(t, w.Close(), "Close is idempotent")
+	})
+}
+
+func TestWrapReceiveConfigNeedsDuplex(t *testing.T) {
+	a, b := Pipe(Config{}, Config{}, 1)
+	defer b.Close()
+	w := Wrap(a, Config{}, 1)
+	defer w.Close()
+	err := w.SetReceiveConfig(Config{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WrapDuplex")
+	assert.Nil(t, w.ReceiveLink())
+	assert.NotNil(t, w.SendLink())
+}
+
+func TestWrapPanicsOnInvalidConfig(t *testing.T) {
+	a, b := Pipe(Config{}, Config{}, 1)
+	defer a.Close()
+	defer b.Close()
+	assert.PanicsWithError(t, "netsim: invalid config: Loss = 2: must be a probability between 0 and 1", func() {
+		Wrap(a, Config{Loss: 2}, 1)
+	})
+}
+
+// TestWrapUDP runs a Conn over real loopback sockets and checks that Close
+// leaves no goroutine behind (TestMain's goleak check).
+func TestWrapUDP(t *testing.T) {
+	server, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer server.Close()
+	client, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	w := WrapDuplex(client, Config{Latency: 5 * time.Millisecond}, Config{Latency: time.Millisecond}, 3)
+	defer w.Close()
+
+	const count = 20
+	for i := range count {
+		_, err := w.WriteTo([]byte{byte(i)}, server.LocalAddr())
+		require.NoError(t, err)
+	}
+	require.NoError(t, server.SetReadDeadline(time.Now().Add(5*time.Second)))
+	buf := make([]byte, 8)
+	for i := range count {
+		n, from, err := server.ReadFrom(buf)
+		require.NoError(t, err)
+		require.Equal(t, []byte{byte(i)}, buf[:n])
+		_, err = server.WriteTo(buf[:n], from)
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.SetReadDeadline(time.Now().Add(5*time.Second)))
+	for i := range count {
+		n, _, err := w.ReadFrom(buf)
+		require.NoError(t, err)
+		require.Equal(t, []byte{byte(i)}, buf[:n])
+	}
+	require.NoError(t, w.Close())
+	_, err = client.WriteTo([]byte("x"), server.LocalAddr())
+	assert.ErrorIs(t, err, net.ErrClosed, "Close closed the wrapped conn")
+}
