@@ -64,7 +64,7 @@ type ClientConnStats struct {
 	DropsQueueFull   uint64 // receive queue full (Update not keeping up)
 	DropsMalformed   uint64 // does not decode
 	DropsUnknownAddr uint64 // not from the server's address
-	DropsWrongConn   uint64 // another connection's id (a previous session)
+	DropsWrongConn   uint64 // another connection's id (a previous session), or before the accept
 }
 
 // Dial connects to the server at addr ("host:port") from a new UDP socket
@@ -281,8 +281,10 @@ func (c *Client) handleHandshake(b []byte, from netip.AddrPort, now time.Time, c
 		c.lastRecv, c.lastSend, c.lastNow = now, now, now
 		c.stats.PacketsReceived++
 		c.stats.BytesReceived += uint64(len(b))
+	case ptPayload, ptDisconnect:
+		c.stats.DropsWrongConn++ // sent after an accept that has not arrived
 	default:
-		c.stats.DropsMalformed++ // payload before the accept: ignore
+		c.stats.DropsMalformed++
 	}
 }
 
