@@ -12,18 +12,19 @@ import (
 	"time"
 )
 
-// Client is one connection to a Server.
+// Client is one connection to a Server. Create it with Dial or DialConn.
 //
 // # Threading model
 //
-// Like Server: one reader goroutine queues received datagrams; the game's
-// loop calls Update(now) once per tick (process datagrams, time out, send
-// keepalives, flush), then ReadMessage / Send, and optionally Flush(now) at
-// the end of the tick. Every method must be called from that one goroutine,
-// except RemoteAddr, LocalAddr and Wake, which are safe from any goroutine.
-// Dial blocks its caller until the handshake ends; after it returns, the
-// caller's goroutine (or any one goroutine at a time, with its own
-// synchronisation) owns the Client.
+// Like Server: one reader goroutine queues received datagrams, and nothing
+// else runs in the background. The game's loop owns the Client: each tick
+// it reads messages (ReadMessage), sends (Send), then calls Update(now),
+// which receives what was queued, times the connection out, sends a
+// keepalive when idle, and flushes. Every method must be called from that
+// one goroutine, except RemoteAddr, LocalAddr and Wake, which are safe from
+// any goroutine. Dial blocks its caller until the handshake ends; the
+// Client it returns belongs to the caller's goroutine (hand it to another
+// with the usual happens-before, e.g. a channel send).
 type Client struct {
 	cfg    ClientConfig
 	common connCommon

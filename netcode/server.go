@@ -10,30 +10,39 @@ import (
 	"time"
 )
 
-// Server serves many clients from one UDP socket (any net.PacketConn).
+// Server serves many clients from one UDP socket (any net.PacketConn),
+// demultiplexing datagrams to connections by source address and connection
+// id. Create it with Listen or NewServer.
 //
 // # Threading model
 //
 // A Server owns one reader goroutine that reads datagrams (in batches with
 // recvmmsg on a *net.UDPConn) into a fixed pool of buffers and queues them;
 // when the queue is full, datagrams are dropped and counted
-// (ServerStats.DropsQueueFull). Nothing else runs in the background: all
-// protocol work happens in Update, on the goroutine that calls it — the
-// game's tick loop. A typical tick:
+// (ServerStats.DropsQueueFull). Nothing else runs in the background and no
+// goroutine is started per client or per message: all protocol work happens
+// in Update, on the goroutine that calls it — the game's tick loop:
 //
-//	srv.Update(now)                       // read queued datagrams, handshakes, timeouts, keepalives, send
-//	for ev, ok := srv.PollEvent(); ok; ev, ok = srv.PollEvent() { ... }
-//	for _, id := range srv.AppendClients(ids[:0]) {
-//		for msg, ok := srv.ReadMessage(id, 0); ok; msg, ok = srv.ReadMessage(id, 0) { ... }
+//	for each tick {
+//		for ev, ok := srv.PollEvent(); ok; ev, ok = srv.PollEvent() { ... } // connects, disconnects
+//		for _, id := range srv.AppendClients(ids[:0]) {
+//			for msg, ok := srv.ReadMessage(id, ch); ok; msg, ok = srv.ReadMessage(id, ch) { ... }
+//		}
+//		... simulate ...
+//		srv.Send(id, ch, msg) or srv.Broadcast(ch, msg)
+//		srv.Update(now) // receive queued datagrams, handshakes, timeouts, keepalives, then send
 //	}
-//	srv.Send(id, ch, msg) / srv.Broadcast(ch, msg)
-//	srv.Flush(now)                        // optional: send this tick's messages now, not at the next Update
 //
-// Every method must be called from that one goroutine (they are not safe
-// for concurrent use), except Addr and Wake, which are safe from any
+// Calling Update last in the tick sends the tick's messages at once, with the
+// acknowledgements of what was just received riding in the same packets;
+// what Update received is read at the start of the next tick. Flush(now)
+// sends without receiving, for a loop that wants to send twice per tick.
+//
+// Every method must be called from that one goroutine — the Server is not
+// safe for concurrent use — except Addr and Wake, which are safe from any
 // goroutine. Wake lets an event-driven loop sleep until datagrams arrive.
-// Close must also be called from the Update goroutine; it returns after the
-// reader goroutine has exited.
+// Close must also be called from the loop's goroutine; it returns after the
+// reader goroutine has exited. OnMessageAcked runs inside Update.
 type Server struct {
 	cfg    ServerConfig
 	common connCommon
@@ -249,8 +258,9 @@ func (s *Server) Addr() net.Addr { return s.sock.pc.LocalAddr() }
 func (s *Server) Wake() <-chan struct{} { return s.rx.wake }
 
 // Update processes every datagram queued so far (handshakes, packets,
-// disconnects), times out silent clients, sends keepalives and flushes every
-// connection's endpoint. now should not go backwards between calls.
+// disconnects), times out clients silent for Timeout, then sends: queued
+// messages, resends, acknowledgements, and a keepalive to every client sent
+// nothing for KeepaliveInterval. now should not go backwards between calls.
 func (s *Server) Update(now time.Time) {
 	if s.closed {
 		return
