@@ -1,7 +1,6 @@
 package netcode
 
 import (
-	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -108,7 +107,8 @@ func TestDialTimeout(t *testing.T) {
 
 func TestTimeoutsBothSides(t *testing.T) {
 	noLeaks(t)
-	const timeout = 300 * time.Millisecond
+	const timeout = 400 * time.Millisecond
+	const slack = 300 * time.Millisecond // one tick, scheduling, and -race on a loaded 2-core machine
 	l := startServer(t, nil, ServerConfig{Timeout: timeout})
 	cli, err := dialTest(t, l.addr(), ClientConfig{Timeout: timeout})
 	require.NoError(t, err)
@@ -129,19 +129,21 @@ func TestTimeoutsBothSides(t *testing.T) {
 		return ok && ev.Kind == EventDisconnect
 	})
 	assert.Equal(t, ReasonTimeout, ev.Reason)
-	assert.Less(t, time.Since(stopped), timeout+200*time.Millisecond)
+	elapsed := time.Since(stopped)
+	assert.Less(t, elapsed, timeout+slack)
+	// The client's last keepalive left at most timeout/4 before it stopped.
+	assert.GreaterOrEqual(t, elapsed, timeout-timeout/4)
 
 	// The server forgot the client: the client, updating again, times out.
 	start := time.Now()
 	var uerr error
 	eventually(t, 3*timeout, func() { uerr = cli.Update(time.Now()) }, func() bool { return uerr != nil })
 	assert.ErrorIs(t, uerr, ErrTimeout)
-	assert.Less(t, time.Since(start), timeout+200*time.Millisecond)
+	assert.Less(t, time.Since(start), timeout+slack)
 
 	// It reconnects from the same address.
 	again, err := dialTest(t, l.addr(), ClientConfig{Timeout: timeout})
 	require.NoError(t, err)
 	defer again.Close()
 	assert.Equal(t, 1, l.stats().Connected)
-	_ = fmt.Sprint()
 }
