@@ -1,6 +1,7 @@
 package netcode
 
 import (
+	"context"
 	"net"
 	"testing"
 	"time"
@@ -134,16 +135,35 @@ func TestTimeoutsBothSides(t *testing.T) {
 	// The client's last keepalive left at most timeout/4 before it stopped.
 	assert.GreaterOrEqual(t, elapsed, timeout-timeout/4)
 
-	// The server forgot the client: the client, updating again, times out.
-	start := time.Now()
-	var uerr error
-	eventually(t, 3*timeout, func() { uerr = cli.Update(time.Now()) }, func() bool { return uerr != nil })
-	assert.ErrorIs(t, uerr, ErrTimeout)
-	assert.Less(t, time.Since(start), timeout+slack)
-
-	// It reconnects from the same address.
-	again, err := dialTest(t, l.addr(), ClientConfig{Timeout: timeout})
+	// The timed-out client reconnects from the same address.
+	addr := cli.LocalAddr().(*net.UDPAddr)
+	require.NoError(t, cli.Close())
+	pc, err := net.ListenUDP("udp4", addr)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	again, err := DialConn(ctx, pc, l.addr(), ClientConfig{Timeout: timeout})
 	require.NoError(t, err)
 	defer again.Close()
-	assert.Equal(t, 1, l.stats().Connected)
+	eventually(t, time.Second, nil, func() bool {
+		ok := false
+		l.do(func(s *Server) { ev, ok = s.PollEvent() })
+		return ok
+	})
+	assert.Equal(t, EventConnect, ev.Kind)
+	assert.Equal(t, addr.AddrPort(), ev.Addr)
+
+	// Client side: the server freezes (sends nothing); the client times out.
+	release := make(chan struct{})
+	frozen := make(chan struct{})
+	go l.do(func(*Server) { close(frozen); <-release })
+	<-frozen
+	start := time.Now()
+	var uerr error
+	eventually(t, 3*timeout, func() { uerr = again.Update(time.Now()) }, func() bool { return uerr != nil })
+	close(release)
+	assert.ErrorIs(t, uerr, ErrTimeout)
+	elapsed = time.Since(start)
+	assert.Less(t, elapsed, timeout+slack)
+	assert.GreaterOrEqual(t, elapsed, timeout-timeout/4)
 }
