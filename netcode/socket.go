@@ -12,11 +12,12 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// Socket I/O. A *net.UDPConn is read and written in batches with
-// recvmmsg/sendmmsg (golang.org/x/net/ipv4 or ipv6 ReadBatch/WriteBatch,
-// which fall back to one datagram per call where the platform has no
-// batching); any other net.PacketConn (a netsim-wrapped conn, a pipe) is read
-// with ReadFrom and written with WriteTo.
+// Socket I/O. A *net.UDPConn is read and written in batches: written with
+// sendmmsg through golang.org/x/net/ipv4 (or ipv6) WriteBatch, read with
+// recvmmsg — on Linux by mmsgReader, which does not allocate, elsewhere by
+// x/net's ReadBatch (one datagram per call where the platform has no
+// batching). Any other net.PacketConn (a netsim-wrapped conn, a pipe) is
+// read with ReadFrom and written with WriteTo.
 
 const (
 	maxDatagramSize = 1500 // larger datagrams are truncated and then fail to decode
@@ -29,12 +30,18 @@ type batchConn interface {
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
+// batchReader reads up to len(ds) datagrams in one system call.
+type batchReader interface {
+	read(ds []*datagram) (int, error)
+}
+
 // socket wraps a net.PacketConn. read is called by the reader goroutine
 // only; write by the goroutine that drives Update only.
 type socket struct {
 	pc    net.PacketConn
 	udp   *net.UDPConn // nil when pc is not a *net.UDPConn
 	batch batchConn    // nil when not batching
+	mmsg  batchReader  // Linux: allocation-free recvmmsg; nil elsewhere or when not batching
 	rmsgs []ipv4.Message
 	wmsgs []ipv4.Message
 }
@@ -51,6 +58,7 @@ func newSocket(pc net.PacketConn, batching bool) *socket {
 			} else {
 				s.batch = ipv4.NewPacketConn(u)
 			}
+			s.mmsg = newBatchReader(u)
 		}
 	}
 	s.rmsgs = make([]ipv4.Message, socketBatchSize)
@@ -73,6 +81,9 @@ type datagram struct {
 // read fills ds[:k] with received datagrams (at most len(ds)) and returns k.
 // Datagrams from an address that is not UDP are dropped (k may be 0).
 func (s *socket) read(ds []*datagram) (int, error) {
+	if s.mmsg != nil {
+		return s.mmsg.read(ds)
+	}
 	if s.batch != nil {
 		ms := s.rmsgs[:min(len(ds), len(s.rmsgs))]
 		for i := range ms {
