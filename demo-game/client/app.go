@@ -29,6 +29,7 @@ type app struct {
 	panel   *clientui.NetPanel
 	keys    map[string]ebiten.Key
 	face    text.Face
+	batch   *batch
 	line    float64 // text line height in pixels
 
 	scene   clientui.Scene
@@ -53,14 +54,22 @@ func newApp(opts clientui.Options) (*app, error) {
 		return nil, err
 	}
 	var src clientui.Source
-	if opts.Offline {
+	switch {
+	case opts.Offline:
 		off, err := clientui.NewOffline(opts.Seed, opts.NPCs)
 		if err != nil {
 			return nil, err
 		}
 		src = off
 		panel.SetStatus("offline: no socket, keys only change the numbers")
-	} else {
+	case opts.Loopback:
+		lb, err := clientui.NewLoopback(time.Now(), opts.Link, opts.Seed, opts.NPCs)
+		if err != nil {
+			return nil, err
+		}
+		src = lb
+		panel.SetStatus("loopback: simulated link to the in-process server")
+	default:
 		src, err = dial(opts)
 		if err != nil {
 			return nil, err
@@ -74,6 +83,7 @@ func newApp(opts clientui.Options) (*app, error) {
 		panel:   panel,
 		keys:    keyNames(),
 		face:    text.NewGoXFace(basicfont.Face7x13),
+		batch:   newBatch(),
 		line:    14,
 		pts:     make([]clientui.Point, 0, 128),
 		start:   time.Now(),

@@ -7,7 +7,6 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
-	"github.com/hajimehoshi/ebiten/v2/vector"
 
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
@@ -21,6 +20,7 @@ var (
 	textBright      = [4]uint8{230, 232, 238, 255}
 	textDim         = [4]uint8{140, 145, 160, 255}
 	textWarn        = [4]uint8{255, 120, 90, 255}
+	colorWhite      = color.White
 )
 
 // graphColor is the line colour of each metric's graph.
@@ -36,21 +36,25 @@ var graphColor = [clientui.NumMetrics][4]uint8{
 
 func (a *app) drawArena(screen *ebiten.Image, l clientui.Layout) {
 	r := l.Arena
-	vector.DrawFilledRect(screen, f32(r.X), f32(r.Y), f32(r.W), f32(r.H), rgba(game.BackgroundColor()), false)
+	b := a.batch
+	b.rect(f32(r.X), f32(r.Y), f32(r.W), f32(r.H), game.BackgroundColor())
 	for _, s := range a.scene.Shapes {
-		c := rgba(s.Color)
+		b.room(screen, 256, false)
 		switch s.Kind {
 		case clientui.ShapeRect:
-			vector.DrawFilledRect(screen, f32(s.Rect.X), f32(s.Rect.Y), f32(s.Rect.W), f32(s.Rect.H), c, false)
+			b.rect(f32(s.Rect.X), f32(s.Rect.Y), f32(s.Rect.W), f32(s.Rect.H), s.Color)
 		case clientui.ShapeDisc:
-			vector.DrawFilledCircle(screen, f32(s.Center.X), f32(s.Center.Y), f32(s.Radius), c, true)
-			if s.Label {
-				a.text(screen, fmt.Sprint(s.ID), s.Center.X-3, s.Center.Y-s.Radius-16, textBright)
-			}
+			b.disc(f32(s.Center.X), f32(s.Center.Y), f32(s.Radius), s.Color)
 		case clientui.ShapeRing:
-			vector.StrokeCircle(screen, f32(s.Center.X), f32(s.Center.Y), f32(s.Radius), 1.5, c, true)
+			b.ring(f32(s.Center.X), f32(s.Center.Y), f32(s.Radius), 1.5, s.Color)
 		case clientui.ShapeAimLine:
-			vector.StrokeLine(screen, f32(s.Center.X), f32(s.Center.Y), f32(s.End.X), f32(s.End.Y), 2, c, true)
+			b.line(f32(s.Center.X), f32(s.Center.Y), f32(s.End.X), f32(s.End.Y), 2, s.Color)
+		}
+	}
+	b.flush(screen, false)
+	for _, s := range a.scene.Shapes {
+		if s.Kind == clientui.ShapeDisc && s.Label {
+			a.text(screen, fmt.Sprint(s.ID), s.Center.X-3, s.Center.Y-s.Radius-16, textBright)
 		}
 	}
 	if a.view.Status != "" {
@@ -60,27 +64,36 @@ func (a *app) drawArena(screen *ebiten.Image, l clientui.Layout) {
 
 func (a *app) drawHUD(screen *ebiten.Image, l clientui.Layout, now time.Time) {
 	n := int(clientui.NumMetrics)
+	b := a.batch
+	for i := range n {
+		_, plot := l.GraphRect(i, n, a.line)
+		b.rect(f32(plot.X), f32(plot.Y), f32(plot.W), f32(plot.H), graphBackground)
+		for _, f := range []float64{0.25, 0.5, 0.75} {
+			y := f32(plot.Y + plot.H*f)
+			b.line(f32(plot.X), y, f32(plot.X+plot.W), y, 1, graphGrid)
+		}
+	}
+	for i := range n {
+		m := clientui.Metric(i)
+		_, plot := l.GraphRect(i, n, a.line)
+		a.pts = clientui.Polyline(a.pts[:0], a.hud.Series(m), now, plot, a.hud.Top(m, now))
+		b.room(screen, 4*len(a.pts)+8, false)
+		for j := 1; j < len(a.pts); j++ {
+			p, q := a.pts[j-1], a.pts[j]
+			b.line(f32(p.X), f32(p.Y), f32(q.X), f32(q.Y), 1.5, graphColor[m])
+		}
+		if len(a.pts) == 1 {
+			p := a.pts[0]
+			b.rect(f32(p.X-1), f32(p.Y-1), 2, 2, graphColor[m])
+		}
+	}
+	b.flush(screen, false)
 	for i := range n {
 		m := clientui.Metric(i)
 		caption, plot := l.GraphRect(i, n, a.line)
 		a.text(screen, a.hud.Caption(m, now), caption.X, caption.Y, textBright)
-		vector.DrawFilledRect(screen, f32(plot.X), f32(plot.Y), f32(plot.W), f32(plot.H), rgba(graphBackground), false)
-		for _, f := range []float64{0.25, 0.5, 0.75} {
-			y := f32(plot.Y + plot.H*f)
-			vector.StrokeLine(screen, f32(plot.X), y, f32(plot.X+plot.W), y, 1, rgba(graphGrid), false)
-		}
-		top := a.hud.Top(m, now)
-		a.text(screen, short(top), plot.X+plot.W-float64(7*len(short(top)))-2, plot.Y+1, textDim)
-		a.pts = clientui.Polyline(a.pts[:0], a.hud.Series(m), now, plot, top)
-		c := rgba(graphColor[m])
-		for j := 1; j < len(a.pts); j++ {
-			p, q := a.pts[j-1], a.pts[j]
-			vector.StrokeLine(screen, f32(p.X), f32(p.Y), f32(q.X), f32(q.Y), 1.5, c, true)
-		}
-		if len(a.pts) == 1 {
-			p := a.pts[0]
-			vector.DrawFilledRect(screen, f32(p.X-1), f32(p.Y-1), 2, 2, c, false)
-		}
+		top := short(a.hud.Top(m, now))
+		a.text(screen, top, plot.X+plot.W-float64(7*len(top))-2, plot.Y+1, textDim)
 	}
 }
 

@@ -233,6 +233,29 @@ func TestOfflineScreenshotShowsTheState(t *testing.T) {
 	}
 }
 
+func TestLoopbackScreenshotShowsLiveGraphs(t *testing.T) {
+	path := filepath.Join(artifactDir(t), "client-loopback.png")
+	_ = os.Remove(path)
+	runClient(t, 90*time.Second, "-loopback", "-loss", "0.05", "-latency", "40ms", "-jitter", "5ms",
+		"-screenshot", path, "-frames", "150", "-timeout", "80s")
+	img, shot := loadShot(t, path)
+	t.Logf("screenshot %s: %d frames, tick %d", path, shot.Frames, shot.Tick)
+	assert.True(t, shot.Online, "the HUD was fed by the link")
+	assert.True(t, shot.HUD)
+	require.Positive(t, shot.Tick)
+
+	l := clientui.NewLayout(clientui.ScreenWidth, clientui.ScreenHeight, true)
+	// Real time drives the loopback, so positions are not replayable; the
+	// colours still say what is on screen.
+	assert.Greater(t, countColor(img, l.Arena, game.PlayerColor(1), 0), 150, "own player drawn")
+	assert.Greater(t, countColor(img, l.Arena, game.NPCColor(), 0), 4*150, "NPCs drawn")
+	for _, m := range []clientui.Metric{clientui.MetricRTT, clientui.MetricInKbps, clientui.MetricOutKbps,
+		clientui.MetricSnapshotRate, clientui.MetricInterpDelay} {
+		_, plot := l.GraphRect(int(m), int(clientui.NumMetrics), 14)
+		assert.Greater(t, countColor(img, plot, graphColor[m], 0), 20, "%s graph has a line", m.Name())
+	}
+}
+
 func TestEveryBindingNamesAnEbitenKey(t *testing.T) {
 	keys := keyNames()
 	for _, b := range clientui.Bindings() {

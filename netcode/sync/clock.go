@@ -213,3 +213,10 @@ type ClockStats struct {
 
 // Stats returns the counters.
 func (c *Clock) Stats() ClockStats { return ClockStats{Samples: c.samples, Snaps: c.snaps} }
+
+// SnapshotTime returns the server time of the snapshots arriving at now:
+// ServerTime(now) − RTT/2, the server's time one-way delay ago. Pass it to
+// Interpolator.Sample, which draws remote entities a little behind it.
+func (c *Clock) SnapshotTime(now time.Time) time.Duration {
+	return c.ServerTime(now) - c.rtt/2
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -350,5 +351,60 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestHotPathsDoNotAllocate locks in zero allocations after warm-up for the
+// per-snapshot and per-frame calls.
+func TestHotPathsDoNotAllocate(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	base, cur := benchSnapshots(200, 20)
+	enc, dec := newCodec(t, CodecConfig{Schema: testSchema})
+	buf := make([]byte, 0, 16<<10)
+	full, err := enc.Encode(nil, base, nil)
+	require.NoError(t, err)
+	delta, err := enc.Encode(nil, cur, base)
+	require.NoError(t, err)
+	hist, err := NewHistory(8)
+	require.NoError(t, err)
+	dst := &Snapshot{}
+	tracker, err := NewBaselineTracker(8)
+	require.NoError(t, err)
+	ip, err := NewInterpolator(InterpolatorConfig{TickInterval: tick60, Stride: testSchema.NumFields()})
+	require.NoError(t, err)
+	var f Frame
+	now := time.Unix(0, 0)
+
+	tests := []struct {
+		name string
+		fn   func()
+	}{
+		{"Encode full", func() { buf, _ = enc.Encode(buf[:0], cur, nil) }},
+		{"Encode delta", func() { buf, _ = enc.Encode(buf[:0], cur, base) }},
+		{"Decode full", func() { _, _ = dec.Decode(dst, full, nil) }},
+		{"Decode delta", func() { _, _ = dec.Decode(dst, delta, base) }},
+		{"History.Decode", func() {
+			hist.Clear()
+			_, _ = hist.Decode(dec, full)
+			_, _ = hist.Decode(dec, delta)
+		}},
+		{"BaselineTracker", func() {
+			tracker.Sent(cur)
+			tracker.Ack(cur.Tick)
+			_ = tracker.Baseline()
+		}},
+		{"Interpolator", func() {
+			now = now.Add(tick60 * 2)
+			cur.Tick += 2
+			ip.Add(now, cur)
+			ip.Sample(time.Duration(cur.Tick)*tick60, &f)
+		}},
+	}
+	for _, tt := range tests {
+		tt.fn() // warm-up
+		tt.fn()
+		assert.Zero(t, testing.AllocsPerRun(20, tt.fn), tt.name)
 	}
 }

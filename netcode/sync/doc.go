@@ -28,14 +28,44 @@
 // its History of received snapshots; a delta whose baseline it no longer has
 // fails with ErrMissingBaseline, and the next ack lets the server recover.
 //
+// Ticks are uint32 counters compared as plain integers: at 60 Hz they wrap
+// after more than two years of one session, which this package does not
+// handle.
+//
+// # Client loop
+//
+// A client wires the pieces together once per frame, all with the same now:
+//
+//   - on each snapshot payload: History.Decode it, Clock.Observe its tick with
+//     the transport's RTT, Interpolator.Add it for the remote entities, and
+//     Predictor.Reconcile the own entity's server state with the input tick
+//     the server says it applied (feed Reconciliation.Before minus the new
+//     State to a Smoother); ack the snapshot so the server can use it as a
+//     baseline;
+//   - while Predictor.Tick() < Clock.PredictionTick(now): Predictor.Predict
+//     the current input and send it (with the last few unacked ones, from
+//     Predictor.Unacked and Predictor.Input);
+//   - draw the own entity at Predictor.State() plus Smoother.Offset, and the
+//     others from Interpolator.Sample(Clock.SnapshotTime(now), &frame).
+//
+// The Clock runs the prediction about RTT/2 plus a buffer ahead of the
+// server so inputs arrive in time; the Interpolator draws others about
+// 100 ms (more on a jittery link) behind the newest snapshots, extrapolating
+// at most MaxExtrapolation when they are late, and counts extrapolated and
+// stalled frames. RateMeter turns counters (corrections, stalls) into
+// per-second rates.
+//
 // # Zero values and concurrency
 //
-// Quantizer, AngleQuantizer, Field, Schema and the Config types are plain
-// values, safe to copy and share; their zero values are invalid where their
-// Validate says so. Encoder, Decoder, History, BaselineTracker and the other
-// stateful types must be created with their New function and are not safe
-// for concurrent use: drive each from one goroutine (a server encoding for
-// many clients in parallel gives each goroutine its own Encoder).
+// Quantizer, AngleQuantizer, Field, Schema, Header, Frame, Snapshot and the
+// Config types are plain values; the zero Snapshot and Frame are empty and
+// ready to use, the zero Quantizer, AngleQuantizer, Schema and configs are
+// invalid where their Validate says so. Encoder, Decoder, History,
+// BaselineTracker, Clock, Predictor, Smoother, Interpolator and RateMeter
+// must be created with their New function and are not safe for concurrent
+// use: drive each from one goroutine (a server encoding for many clients in
+// parallel gives each goroutine its own Encoder). Nothing here starts a
+// goroutine or reads the clock.
 //
 // Every error wraps one of the sentinel errors (ErrInvalidConfig,
 // ErrMalformedSnapshot, ErrMissingBaseline, ErrInvalidSnapshot,

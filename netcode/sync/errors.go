@@ -20,8 +20,7 @@ var (
 	// strictly increasing, the wrong number of fields, a value that does not
 	// fit its field, or more entities than the configured maximum.
 	ErrInvalidSnapshot = errors.New("sync: invalid snapshot")
+	// ErrStaleSnapshot: a snapshot is older than the one History keeps in its
+	// slot; it is dropped.
+	ErrStaleSnapshot = errors.New("sync: stale snapshot")
 )
-
-// ErrStaleSnapshot: a snapshot is older than one already kept in its
-// History slot; it is dropped.
-var ErrStaleSnapshot = errors.New("sync: stale snapshot")

@@ -138,3 +138,27 @@ func AngleDiff(a, b float64) float64 {
 	}
 	return d
 }
+
+// DequantizeF is Dequantize for a fractional level, as interpolation
+// produces; it clamps to [Min, Max] too.
+func (q Quantizer) DequantizeF(l float64) float64 {
+	levels := float64(q.Levels())
+	switch {
+	case !(l > 0):
+		return q.Min
+	case l >= levels:
+		return q.Max
+	}
+	return q.Min + (q.Max-q.Min)*l/levels
+}
+
+// DequantizeF is Dequantize for a fractional level in [0, 2^Bits), as
+// interpolation with InterpAngle produces.
+func (a AngleQuantizer) DequantizeF(l float64) float64 {
+	n := float64(uint64(1) << a.Bits)
+	l = math.Mod(l, n)
+	if l < 0 {
+		l += n
+	}
+	return 2 * math.Pi * l / n
+}

@@ -18,6 +18,7 @@ const DefaultAddr = "127.0.0.1:7777"
 type Options struct {
 	Addr       string        // server address (online mode)
 	Offline    bool          // run the rules locally instead of connecting
+	Loopback   bool          // run a server in-process over a simulated link
 	Screenshot string        // write a PNG of frame Frames here and exit
 	Frames     int           // frames to draw before the screenshot (or before exiting, if > 0)
 	FPS        int           // frame cap; 0 = uncapped (under Xvfb there is no vsync)
@@ -37,15 +38,16 @@ func ParseOptions(args []string, out io.Writer) (Options, error) {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&o.Addr, "addr", DefaultAddr, "server `address` (host:port)")
-	fs.BoolVar(&o.Offline, "offline", false, "run the game rules locally, without a server")
+	fs.BoolVar(&o.Offline, "offline", false, "run the game rules locally, without a server or network")
+	fs.BoolVar(&o.Loopback, "loopback", false, "run a demo server inside the client, over a simulated link the network panel controls")
 	fs.StringVar(&o.Screenshot, "screenshot", "", "write a PNG of the screen to `path` after -frames frames, then exit")
 	fs.IntVar(&o.Frames, "frames", 0, "frames to draw before the screenshot or exit (0: run until closed; 120 with -screenshot)")
 	fs.IntVar(&o.FPS, "fps", 60, "frame rate cap (0: uncapped; Xvfb has no vsync)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "give up with an error after this long (0: never)")
 	script := fs.Bool("script", false, "play scripted input instead of the keyboard (default on with -screenshot)")
 	fs.BoolVar(&o.HUD, "hud", true, "start with the HUD shown (toggle with H)")
-	fs.Uint64Var(&o.Seed, "seed", game.DefaultConfig().Seed, "offline world seed")
-	fs.IntVar(&o.NPCs, "npcs", game.DefaultConfig().NPCs, "offline NPC count")
+	fs.Uint64Var(&o.Seed, "seed", game.DefaultConfig().Seed, "world seed (offline and loopback)")
+	fs.IntVar(&o.NPCs, "npcs", game.DefaultConfig().NPCs, "NPC count (offline and loopback)")
 	fs.Float64Var(&o.Link.Loss, "loss", 0, "initial loss on the client socket, each direction (0..1)")
 	fs.DurationVar(&o.Link.Latency, "latency", 0, "initial one-way latency on the client socket")
 	fs.DurationVar(&o.Link.Jitter, "jitter", 0, "initial jitter on the client socket")
@@ -81,14 +83,17 @@ func (o Options) Validate() error {
 	if o.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("clientui: -timeout = %v: must not be negative", o.Timeout))
 	}
-	if o.Offline {
+	if o.Offline && o.Loopback {
+		errs = append(errs, errors.New("clientui: -offline and -loopback: choose one"))
+	}
+	if o.Offline || o.Loopback {
 		cfg := game.DefaultConfig()
 		cfg.NPCs, cfg.Seed = o.NPCs, o.Seed
 		if err := cfg.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("clientui: -npcs: %w", err))
 		}
 	} else if o.Addr == "" {
-		errs = append(errs, errors.New("clientui: -addr is empty: give host:port, or -offline"))
+		errs = append(errs, errors.New("clientui: -addr is empty: give host:port, or -offline or -loopback"))
 	}
 	if err := o.Link.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("clientui: -loss/-latency/-jitter/-dup: %w", err))

@@ -23,6 +23,7 @@ func TestParseOptions(t *testing.T) {
 	}{
 		{"defaults", nil, def},
 		{"offline", []string{"-offline", "-npcs", "3", "-seed", "9"}, with(func(o *Options) { o.Offline, o.NPCs, o.Seed = true, 3, 9 })},
+		{"loopback", []string{"-loopback", "-loss", "0.1"}, with(func(o *Options) { o.Loopback, o.Link.Loss = true, 0.1 })},
 		{"screenshot implies script and 120 frames", []string{"-offline", "-screenshot", "x.png"},
 			with(func(o *Options) { o.Offline, o.Screenshot, o.Script, o.Frames = true, "x.png", true, 120 })},
 		{"screenshot with keyboard", []string{"-screenshot", "x.png", "-script=false", "-frames", "5"},
@@ -55,6 +56,8 @@ func TestParseOptionsErrors(t *testing.T) {
 		{[]string{"-timeout", "-1s"}, "-timeout = -1s: must not be negative"},
 		{[]string{"-offline", "-npcs", "1000"}, "NPCs = 1000"},
 		{[]string{"-addr", ""}, "-addr is empty"},
+		{[]string{"-offline", "-loopback"}, "-offline and -loopback: choose one"},
+		{[]string{"-loopback", "-npcs", "-1"}, "NPCs = -1"},
 		{[]string{"-loss", "1.5"}, "Loss = 1.5"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
 		{[]string{"-nope"}, "flag provided but not defined: -nope"},

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tickwire/tickwire/netcode/netsim"
+)
+
+var base = []string{"-listen", "127.0.0.1:7001", "-target", "127.0.0.1:7000"}
+
+func TestParseArgs(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, o options)
+	}{
+		{"defaults", nil, func(t *testing.T, o options) {
+			assert.Equal(t, "127.0.0.1:7001", o.proxy.Listen)
+			assert.Equal(t, "127.0.0.1:7000", o.proxy.Target)
+			assert.Equal(t, netsim.Config{ReorderDelay: 10 * time.Millisecond}, o.proxy.Up)
+			assert.Equal(t, o.proxy.Up, o.proxy.Down)
+			assert.Equal(t, uint64(1), o.proxy.Seed)
+			assert.Equal(t, 5*time.Second, o.statsInterval)
+			assert.Equal(t, 256, o.proxy.MaxClients)
+			assert.Equal(t, time.Minute, o.proxy.IdleTimeout)
+		}},
+		{"the README example", []string{"-loss", "10%", "-latency", "80ms", "-jitter", "20ms"}, func(t *testing.T, o options) {
+			assert.InDelta(t, 0.10, o.proxy.Up.Loss, 1e-12)
+			assert.Equal(t, 80*time.Millisecond, o.proxy.Up.Latency)
+			assert.Equal(t, 20*time.Millisecond, o.proxy.Down.Jitter)
+		}},
+		{"everything", []string{"-loss", "0.05", "-dup", "1%", "-reorder", "2.5%", "-reorder-delay", "15ms",
+			"-bandwidth", "1mbit", "-queue", "100", "-queue-bytes", "65536", "-mtu", "1200", "-burst-loss", "5%",
+			"-burst-len", "4", "-seed", "0x2a", "-stats-interval", "0", "-max-clients", "8", "-idle-timeout", "30s"},
+			func(t *testing.T, o options) {
+				c := o.proxy.Up
+				assert.InDelta(t, 0.05, c.Loss, 1e-12)
+				assert.InDelta(t, 0.01, c.Duplicate, 1e-12)
+				assert.InDelta(t, 0.025, c.Reorder, 1e-12)
+				assert.Equal(t, 15*time.Millisecond, c.ReorderDelay)
+				assert.Equal(t, int64(125_000), c.Bandwidth)
+				assert.Equal(t, 100, c.QueuePackets)
+				assert.Equal(t, 65536, c.QueueBytes)
+				assert.Equal(t, 1200, c.MaxDatagramSize)
+				assert.InDelta(t, 0.05, c.Burst.LossRate(), 1e-12)
+				assert.InDelta(t, 0.25, c.Burst.BadToGood, 1e-12)
+				assert.Equal(t, uint64(42), o.proxy.Seed)
+				assert.Zero(t, o.statsInterval)
+				assert.Equal(t, 8, o.proxy.MaxClients)
+				assert.Equal(t, 30*time.Second, o.proxy.IdleTimeout)
+			}},
+		{"raw gilbert-elliott", []string{"-ge", "1%,30%,0.5%,80%"}, func(t *testing.T, o options) {
+			assert.Equal(t, netsim.GilbertElliott{GoodToBad: 0.01, BadToGood: 0.3, LossGood: 0.005, LossBad: 0.8}, o.proxy.Up.Burst)
+		}},
+		{"gilbert-elliott default state losses", []string{"-ge", "0.01,0.3"}, func(t *testing.T, o options) {
+			assert.Equal(t, netsim.GilbertElliott{GoodToBad: 0.01, BadToGood: 0.3, LossBad: 1}, o.proxy.Up.Burst)
+		}},
+		{"one direction", []string{"-direction", "down", "-loss", "20%", "-mtu", "1000"}, func(t *testing.T, o options) {
+			assert.Zero(t, o.proxy.Up.Loss)
+			assert.Equal(t, 1000, o.proxy.Up.MaxDatagramSize, "the MTU applies both ways")
+			assert.InDelta(t, 0.2, o.proxy.Down.Loss, 1e-12)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseArgs(append(append([]string{}, base...), tt.args...), io.Discard)
+			require.NoError(t, err)
+			tt.check(t, o)
+			require.NoError(t, o.proxy.Validate())
+		})
+	}
+}
+
+func TestParseArgsErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-loss", "150%"}, `-loss "150%": must be between 0% and 100%`},
+		{[]string{"-loss", "-1%"}, `-loss "-1%": must be between 0% and 100%`},
+		{[]string{"-loss", "10"}, `-loss "10": a fraction must be between 0 and 1 (write 10% for ten percent)`},
+		{[]string{"-loss", "lots"}, `-loss "lots": not a number`},
+		{[]string{"-dup", "200%"}, `-dup "200%": must be between 0% and 100%`},
+		{[]string{"-reorder", "x%"}, `-reorder "x%": not a number before %`},
+		{[]string{"-latency", "80"}, `-latency "80": not a duration; want a number with a unit, like 80ms or 1.5s`},
+		{[]string{"-latency", "-5ms"}, `-latency "-5ms": must be between 0 and 1h`},
+		{[]string{"-jitter", "2h"}, `-jitter "2h": must be between 0 and 1h`},
+		{[]string{"-bandwidth", "fast"}, `-bandwidth "fast": want a number and a unit`},
+		{[]string{"-bandwidth", "10furlongs"}, `-bandwidth "10furlongs": unknown unit "furlongs"`},
+		{[]string{"-queue", "-3"}, `-queue "-3": must be a whole number between 0 and 2147483647`},
+		{[]string{"-mtu", "70000"}, `-mtu "70000": must be a whole number between 0 and 65507`},
+		{[]string{"-burst-loss", "100%"}, `-burst-loss "100%": must be below 100%`},
+		{[]string{"-burst-len", "0.5"}, `-burst-len "0.5": must be a number between 1 and 1e+06`},
+		{[]string{"-ge", "1%"}, `-ge "1%": want p,r or p,r,lossGood,lossBad`},
+		{[]string{"-ge", "1%,0%"}, `-ge "1%,0%": r (bad→good) must be above 0`},
+		{[]string{"-ge", "1%,300%"}, `-ge "1%,300%": part 2 "300%": must be between 0% and 100%`},
+		{[]string{"-ge", "1%,30%", "-burst-loss", "5%"}, `-ge "1%,30%": cannot be combined with -burst-loss`},
+		{[]string{"-seed", "-1"}, `-seed "-1": must be a whole number`},
+		{[]string{"-max-clients", "0"}, `-max-clients "0": must be a whole number between 1 and 1048576`},
+		{[]string{"-idle-timeout", "0s"}, `-idle-timeout "0s": must be above 0`},
+		{[]string{"-direction", "sideways"}, `-direction "sideways": must be both, up or down`},
+		{[]string{"-target", "localhost"}, `-target "localhost": want host:port`},
+		{[]string{"-target", ""}, `-target "": is required`},
+		{[]string{"-listen", "127.0.0.1:99999"}, `-listen "127.0.0.1:99999": want host:port with a port from 0 to 65535`},
+		{[]string{"-nope"}, "flag provided but not defined: -nope"},
+		{[]string{"stray"}, `unexpected argument "stray"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := parseArgs(append(append([]string{}, base...), tt.args...), io.Discard)
+			require.Error(t, err)
+			var fe *flagError
+			require.ErrorAs(t, err, &fe)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+	_, err := parseArgs([]string{"-loss", "1%"}, io.Discard)
+	assert.ErrorContains(t, err, `-listen "": is required`)
+}
+
+func TestRunExitCodes(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, 2, run(context.Background(), append(base, "-loss", "150%"), &stdout, &stderr))
+	assert.Equal(t, "netsim: -loss \"150%\": must be between 0% and 100%\nRun netsim -h for the flags.\n", stderr.String())
+
+	stdout.Reset()
+	assert.Equal(t, 0, run(context.Background(), []string{"-h"}, &stdout, io.Discard))
+	assert.Contains(t, stdout.String(), "-latency delay")
+	_, err := parseArgs([]string{"-h"}, io.Discard)
+	assert.True(t, errors.Is(err, flag.ErrHelp))
+
+	stderr.Reset()
+	assert.Equal(t, 1, run(context.Background(), []string{"-listen", "192.0.2.1:1", "-target", "127.0.0.1:9"}, io.Discard, &stderr),
+		"a listen address not on this machine fails at start")
+	assert.Contains(t, stderr.String(), "netsim: listen on")
+}
+
+// TestRunStopsOnCancel runs the command until its context (SIGINT in main)
+// ends, and checks it exits 0 with its final counters.
+func TestRunStopsOnCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-target", "127.0.0.1:9", "-stats-interval", "0"}, io.Discard, &stderr)
+	}()
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code)
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop after its context ended")
+	}
+	assert.Contains(t, stderr.String(), "final stats")
+}

@@ -1,0 +1,17 @@
+package server
+
+import "errors"
+
+// Sentinel errors. Every error this package returns wraps one of them, so
+// callers can test with errors.Is; the message adds the details.
+var (
+	// ErrInvalidConfig: a config value is out of range. The message names
+	// the field, its value and what is allowed.
+	ErrInvalidConfig = errors.New("server: invalid config")
+	// ErrMalformedMessage: a protocol message could not be decoded
+	// (truncated, wrong kind, a count or length above its limit, trailing
+	// bytes).
+	ErrMalformedMessage = errors.New("server: malformed message")
+	// ErrClosed: the server was shut down.
+	ErrClosed = errors.New("server: closed")
+)

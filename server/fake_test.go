@@ -1,0 +1,284 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"time"
+
+	netsync "github.com/tickwire/tickwire/netcode/sync"
+)
+
+// fakeTransport is an in-memory Transport: tests queue events and client
+// messages, inspect what the server sent, and decide which sent messages
+// are acked (delivered through the ack handler at the next Poll).
+type fakeTransport struct {
+	events  []Event
+	inbox   map[ClientID]map[int][][]byte
+	sent    []fakeSent
+	nextID  map[ClientID]uint16
+	ackFn   func(ClientID, int, uint16)
+	acks    []fakeSent
+	stats   map[ClientID]LinkStats
+	ctr     TransportCounters
+	polls   int
+	onPoll  func(n int) // called at the start of every Poll
+	kicked  []ClientID
+	closed  bool
+	flushes int
+	sendErr error
+}
+
+type fakeSent struct {
+	client  ClientID
+	channel int
+	id      uint16
+	msg     []byte
+}
+
+func newFakeTransport() *fakeTransport {
+	return &fakeTransport{
+		inbox:  map[ClientID]map[int][][]byte{},
+		nextID: map[ClientID]uint16{},
+		stats:  map[ClientID]LinkStats{},
+		ctr:    TransportCounters{Drops: map[string]uint64{}},
+	}
+}
+
+func (f *fakeTransport) connect(c ClientID) {
+	f.events = append(f.events, Event{Kind: ClientConnected, Client: c, Addr: fmt.Sprintf("127.0.0.1:%d", 1000+c)})
+}
+
+func (f *fakeTransport) disconnect(c ClientID) {
+	f.events = append(f.events, Event{Kind: ClientDisconnected, Client: c, Reason: "test"})
+}
+
+// deliver queues msg from client c on channel for the server.
+func (f *fakeTransport) deliver(c ClientID, channel int, msg []byte) {
+	if f.inbox[c] == nil {
+		f.inbox[c] = map[int][][]byte{}
+	}
+	f.inbox[c][channel] = append(f.inbox[c][channel], bytes.Clone(msg))
+	f.ctr.PacketsIn++
+	f.ctr.BytesIn += uint64(len(msg))
+}
+
+// ack makes the next Poll report m as received by its client.
+func (f *fakeTransport) ack(m fakeSent) { f.acks = append(f.acks, m) }
+
+// take returns and forgets the messages sent so far on channel.
+func (f *fakeTransport) take(channel int) []fakeSent {
+	var out, rest []fakeSent
+	for _, m := range f.sent {
+		if m.channel == channel {
+			out = append(out, m)
+		} else {
+			rest = append(rest, m)
+		}
+	}
+	f.sent = rest
+	return out
+}
+
+func (f *fakeTransport) Poll(now time.Time, fn func(Event)) {
+	f.polls++
+	if f.onPoll != nil {
+		f.onPoll(f.polls)
+	}
+	evs := f.events
+	f.events = nil
+	for _, ev := range evs {
+		fn(ev)
+	}
+	acks := f.acks
+	f.acks = nil
+	for _, a := range acks {
+		f.ackFn(a.client, a.channel, a.id)
+	}
+}
+
+func (f *fakeTransport) ReadMessage(c ClientID, channel int) ([]byte, bool) {
+	q := f.inbox[c][channel]
+	if len(q) == 0 {
+		return nil, false
+	}
+	f.inbox[c][channel] = q[1:]
+	return q[0], true
+}
+
+func (f *fakeTransport) Send(c ClientID, channel int, msg []byte) (uint16, error) {
+	if f.sendErr != nil {
+		return 0, f.sendErr
+	}
+	id := f.nextID[c]
+	f.nextID[c]++
+	f.sent = append(f.sent, fakeSent{client: c, channel: channel, id: id, msg: bytes.Clone(msg)})
+	f.ctr.PacketsOut++
+	f.ctr.BytesOut += uint64(len(msg))
+	return id, nil
+}
+
+func (f *fakeTransport) Flush(time.Time) { f.flushes++ }
+
+func (f *fakeTransport) SetAckHandler(fn func(ClientID, int, uint16)) { f.ackFn = fn }
+
+func (f *fakeTransport) Stats(c ClientID) (LinkStats, bool) {
+	s, ok := f.stats[c]
+	return s, ok
+}
+
+func (f *fakeTransport) Counters() TransportCounters { return f.ctr }
+
+func (f *fakeTransport) Disconnect(c ClientID) { f.kicked = append(f.kicked, c) }
+
+func (f *fakeTransport) Close() error {
+	f.closed = true
+	return nil
+}
+
+// testGame is a small deterministic game: each player steers one entity
+// with a two-byte input (velocity x, y as int8); NPCs wander on fixed
+// paths. Snapshot shows the viewer and the players and NPCs within
+// Manhattan distance Radius of the viewer (everything when Radius is 0).
+type testGame struct {
+	Radius  int32
+	players []testEntity // by id
+	npcs    []testEntity
+	applied []appliedInput
+	steps   []uint32
+	refuse  map[PlayerID]bool
+	// stepHook, when set, runs inside Step (e.g. to make a tick slow).
+	stepHook func(tick uint32)
+	removed  []PlayerID
+}
+
+type appliedInput struct {
+	player PlayerID
+	tick   uint32
+	input  string
+}
+
+type testEntity struct {
+	id             uint32
+	x, y, vx, vy   int32
+	pathDX, pathDY int32
+}
+
+// testSchema: x, y in ±2^19, vx, vy in ±2^7.
+var testSchema = netsync.Schema{Fields: []netsync.Field{
+	{Name: "x", Bits: 20, Signed: true}, {Name: "y", Bits: 20, Signed: true},
+	{Name: "vx", Bits: 8, Signed: true}, {Name: "vy", Bits: 8, Signed: true},
+}}
+
+const testWorld = 100000
+
+func newTestGame(npcs int) *testGame {
+	g := &testGame{}
+	for i := range npcs {
+		// NPCs get ids from 1<<20 up, players their PlayerID.
+		g.npcs = append(g.npcs, testEntity{
+			id: 1<<20 + uint32(i), x: int32(i*997%20000) - 10000, y: int32(i*7919%20000) - 10000,
+			pathDX: int32(i%5) - 2, pathDY: int32(i%3) - 1,
+		})
+	}
+	return g
+}
+
+// applyTestInput is the rule shared by the server game and the client's
+// prediction: the input sets the velocity.
+func applyTestInput(e *testEntity, input []byte) {
+	if len(input) >= 2 {
+		e.vx, e.vy = int32(int8(input[0])), int32(int8(input[1]))
+	}
+}
+
+// stepTestEntity moves e one tick, clamped to the world.
+func stepTestEntity(e *testEntity) {
+	e.x = min(max(e.x+e.vx, -testWorld), testWorld)
+	e.y = min(max(e.y+e.vy, -testWorld), testWorld)
+}
+
+func (g *testGame) AddPlayer(id PlayerID) error {
+	if g.refuse[id] {
+		return fmt.Errorf("player %d refused", id)
+	}
+	g.players = append(g.players, testEntity{id: uint32(id), x: int32(id) * 100})
+	return nil
+}
+
+func (g *testGame) RemovePlayer(id PlayerID) {
+	g.removed = append(g.removed, id)
+	g.players = slices.DeleteFunc(g.players, func(e testEntity) bool { return e.id == uint32(id) })
+}
+
+func (g *testGame) player(id PlayerID) *testEntity {
+	for i := range g.players {
+		if g.players[i].id == uint32(id) {
+			return &g.players[i]
+		}
+	}
+	return nil
+}
+
+func (g *testGame) ApplyInput(id PlayerID, tick uint32, input []byte) {
+	g.applied = append(g.applied, appliedInput{id, tick, string(input)})
+	if e := g.player(id); e != nil {
+		applyTestInput(e, input)
+	}
+}
+
+func (g *testGame) Step(tick uint32) {
+	g.steps = append(g.steps, tick)
+	if g.stepHook != nil {
+		g.stepHook(tick)
+	}
+	for i := range g.players {
+		stepTestEntity(&g.players[i])
+	}
+	for i := range g.npcs {
+		e := &g.npcs[i]
+		if tick%120 == 0 { // turn around every two seconds
+			e.pathDX, e.pathDY = -e.pathDX, -e.pathDY
+		}
+		e.vx, e.vy = e.pathDX, e.pathDY
+		stepTestEntity(e)
+	}
+}
+
+func (g *testGame) Snapshot(viewer PlayerID, tick uint32, dst *netsync.Snapshot) {
+	add := func(e *testEntity) {
+		f := dst.Add(e.id)
+		f[0], f[1], f[2], f[3] = e.x, e.y, e.vx, e.vy
+	}
+	// NPCs first, out of id order on purpose: the server sorts.
+	me := g.player(viewer)
+	visible := func(e *testEntity) bool {
+		return g.Radius == 0 || me == nil || e == me || abs(e.x-me.x)+abs(e.y-me.y) <= g.Radius
+	}
+	for i := len(g.npcs) - 1; i >= 0; i-- {
+		if e := &g.npcs[i]; visible(e) {
+			add(e)
+		}
+	}
+	for i := range g.players {
+		if e := &g.players[i]; visible(e) {
+			add(e)
+		}
+	}
+}
+
+func abs(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// expectedSnapshot is the snapshot viewer should decode at the game's
+// current state, built independently of the server.
+func (g *testGame) expectedSnapshot(viewer PlayerID, tick uint32) *netsync.Snapshot {
+	s := netsync.NewSnapshot(tick, testSchema.NumFields(), 0)
+	g.Snapshot(viewer, tick, s)
+	s.Sort()
+	return s
+}

@@ -1,0 +1,85 @@
+package server
+
+import "time"
+
+// ClientID identifies a connection in a Transport.
+type ClientID uint64
+
+// EventKind is the kind of a transport Event.
+type EventKind uint8
+
+const (
+	// ClientConnected: a client completed its handshake.
+	ClientConnected EventKind = iota + 1
+	// ClientDisconnected: a client left, timed out or was kicked.
+	ClientDisconnected
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case ClientConnected:
+		return "connected"
+	case ClientDisconnected:
+		return "disconnected"
+	}
+	return "unknown"
+}
+
+// Event is a connect or disconnect reported by a Transport.
+type Event struct {
+	Kind   EventKind
+	Client ClientID
+	Addr   string // the client's address, for logs
+	Reason string // why a client disconnected, for logs
+}
+
+// LinkStats is what the transport knows about one client's link.
+type LinkStats struct {
+	RTT        time.Duration
+	PacketLoss float64 // 0..1
+}
+
+// TransportCounters are a transport's running totals since it started. The
+// server turns them into Prometheus counters.
+type TransportCounters struct {
+	PacketsIn, PacketsOut uint64
+	BytesIn, BytesOut     uint64
+	// Drops counts datagrams and messages the transport dropped, by
+	// reason (e.g. "malformed", "stale", "send_queue_full"). The server
+	// exports each as drops_total{reason=...}; the map may be reused by
+	// the transport between calls.
+	Drops map[string]uint64
+}
+
+// Transport is what a Server needs from the connection layer. The netcode
+// connection Server satisfies it through a thin adapter; tests use an
+// in-memory fake. A Server calls every method from its Run goroutine only,
+// so a Transport need not be safe for concurrent use by the Server (it may
+// still use its own goroutines for socket I/O).
+type Transport interface {
+	// Poll processes what arrived since the last call (and timers, such as
+	// timeouts) at now, reporting connects and disconnects to fn in order.
+	Poll(now time.Time, fn func(Event))
+	// ReadMessage returns the next received message of client on channel;
+	// msg is valid until the next call of any Transport method.
+	ReadMessage(client ClientID, channel int) (msg []byte, ok bool)
+	// Send queues msg (copied) to client on channel and returns the id the
+	// transport's ack notifications will report it under.
+	Send(client ClientID, channel int, msg []byte) (id uint16, err error)
+	// Flush sends what is queued.
+	Flush(now time.Time)
+	// SetAckHandler registers fn, called (during Poll) when client has
+	// received message id on channel.
+	SetAckHandler(fn func(client ClientID, channel int, id uint16))
+	// Stats returns client's link statistics (ok false for an unknown
+	// client).
+	Stats(client ClientID) (LinkStats, bool)
+	// Counters returns the transport-wide totals.
+	Counters() TransportCounters
+	// Disconnect ends client's connection (telling the client); the
+	// transport need not report a ClientDisconnected event for it.
+	Disconnect(client ClientID)
+	// Close tells every client the server is going away and releases the
+	// transport.
+	Close() error
+}
