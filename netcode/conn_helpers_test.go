@@ -106,7 +106,7 @@ func eventually(t testing.TB, d time.Duration, step func(), cond func() bool, ms
 
 func dialTest(t testing.TB, srv netip.AddrPort, cfg ClientConfig) (*Client, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return DialConn(ctx, listenLoopback(t), srv, cfg)
 }
