@@ -3,6 +3,7 @@ package netcode
 import (
 	"context"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -166,4 +167,107 @@ func TestTimeoutsBothSides(t *testing.T) {
 	elapsed = time.Since(start)
 	assert.Less(t, elapsed, timeout+slack)
 	assert.GreaterOrEqual(t, elapsed, timeout-timeout/4)
+}
+
+func TestAckHooksBroadcastKickAndClose(t *testing.T) {
+	noLeaks(t)
+	type ack struct {
+		client ClientID
+		ch     int
+		id     MessageID
+	}
+	var srvAcks []ack // appended on the server goroutine, read through l.do
+	l := startServer(t, nil, ServerConfig{OnMessageAcked: func(c ClientID, ch int, id MessageID) {
+		srvAcks = append(srvAcks, ack{c, ch, id})
+	}})
+	var cliAcks []ack
+	a, err := dialTest(t, l.addr(), ClientConfig{OnMessageAcked: func(ch int, id MessageID) { cliAcks = append(cliAcks, ack{0, ch, id}) }})
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := dialTest(t, l.addr(), ClientConfig{})
+	require.NoError(t, err)
+	defer b.Close()
+
+	var sentID MessageID
+	l.do(func(s *Server) {
+		require.Equal(t, []ClientID{a.ID(), b.ID()}, s.AppendClients(nil))
+		require.NoError(t, s.Broadcast(0, []byte("to all")))
+		sentID, err = s.Send(a.ID(), 2, []byte("latest state"))
+		require.NoError(t, err)
+		_, err = s.Send(999, 0, nil)
+		require.ErrorIs(t, err, ErrUnknownClient)
+	})
+	cliID, err := a.Send(1, []byte("unreliable"))
+	require.NoError(t, err)
+	var gotA, gotB, gotState bool
+	var nSrvAcks int
+	eventually(t, 3*time.Second, func() {
+		require.NoError(t, a.Update(time.Now()))
+		require.NoError(t, b.Update(time.Now()))
+		if m, ok := a.ReadMessage(0); ok {
+			gotA = string(m) == "to all"
+		}
+		if m, ok := b.ReadMessage(0); ok {
+			gotB = string(m) == "to all"
+		}
+		if m, ok := a.ReadMessage(2); ok {
+			gotState = string(m) == "latest state"
+		}
+		l.do(func(*Server) { nSrvAcks = len(srvAcks) })
+	}, func() bool {
+		return gotA && gotB && gotState && nSrvAcks >= 3 && len(cliAcks) >= 1
+	})
+	l.do(func(*Server) {
+		assert.Contains(t, srvAcks, ack{a.ID(), 2, sentID}, "unreliable-sequenced message acked")
+		assert.Contains(t, srvAcks, ack{b.ID(), 0, 0})
+	})
+	assert.Contains(t, cliAcks, ack{0, 1, cliID})
+
+	// Kick b: it learns why.
+	l.do(func(s *Server) { require.NoError(t, s.Disconnect(b.ID())) })
+	var berr error
+	eventually(t, 2*time.Second, func() { berr = b.Update(time.Now()) }, func() bool { return berr != nil })
+	var de *DisconnectError
+	require.ErrorAs(t, berr, &de)
+	assert.Equal(t, ReasonKicked, de.Reason)
+	assert.ErrorIs(t, berr, ErrDisconnected)
+	_, err = b.Send(0, nil)
+	assert.ErrorIs(t, err, ErrDisconnected)
+
+	// Close the server: a learns it shut down.
+	l.close()
+	var aerr error
+	eventually(t, 2*time.Second, func() { aerr = a.Update(time.Now()) }, func() bool { return aerr != nil })
+	require.ErrorAs(t, aerr, &de)
+	assert.Equal(t, ReasonServerClosed, de.Reason)
+	assert.ErrorIs(t, l.srv.Close(), ErrClosed)
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   ServerConfig
+		field string
+	}{
+		{"max clients", ServerConfig{MaxClients: -1}, "ServerConfig.MaxClients"},
+		{"timeout", ServerConfig{Timeout: -time.Second}, "ServerConfig.Timeout"},
+		{"keepalive above timeout", ServerConfig{Timeout: time.Second, KeepaliveInterval: 2 * time.Second}, "ServerConfig.KeepaliveInterval"},
+		{"packet size", ServerConfig{Endpoint: Config{MaxPacketSize: 1490}}, "ServerConfig.Endpoint.MaxPacketSize"},
+		{"queue", ServerConfig{ReceiveQueue: -5}, "ServerConfig.ReceiveQueue"},
+		{"disconnect packets", ServerConfig{DisconnectPackets: 100}, "ServerConfig.DisconnectPackets"},
+		{"challenge lifetime", ServerConfig{ChallengeLifetime: time.Millisecond}, "ServerConfig.ChallengeLifetime"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pc := listenLoopback(t)
+			_, err := NewServer(pc, tt.cfg)
+			pc.Close()
+			require.ErrorIs(t, err, ErrInvalidConnConfig)
+			assert.Contains(t, err.Error(), tt.field)
+		})
+	}
+	_, err := DialConn(context.Background(), listenLoopback(t), netip.AddrPort{}, ClientConfig{})
+	assert.ErrorIs(t, err, ErrInvalidConnConfig)
+	_, err = DialConn(context.Background(), listenLoopback(t), netip.MustParseAddrPort("127.0.0.1:1"), ClientConfig{Timeout: -1})
+	assert.ErrorIs(t, err, ErrInvalidConnConfig)
 }
