@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -227,12 +228,25 @@ func BenchmarkEchoThroughput(b *testing.B) {
 			defer cli.Close()
 
 			var rawT, twT time.Duration
+			var ms runtime.MemStats
+			var mallocs uint64
 			rounds := 0
 			b.ReportAllocs()
 			for b.Loop() {
+				if rounds == 1 { // the first round warms up pools and buffers
+					runtime.ReadMemStats(&ms)
+					mallocs = ms.Mallocs
+				}
 				rawT += rawEchoRound(b, rawCli, rawAddr)
 				twT += tickwireEchoRound(b, cli)
 				rounds++
+			}
+			if rounds > 1 {
+				// Every allocation of the process (both echoes, all goroutines)
+				// after the first round, per Tickwire echo: send, server
+				// receive + echo, client receive.
+				runtime.ReadMemStats(&ms)
+				b.ReportMetric(float64(ms.Mallocs-mallocs)/float64((rounds-1)*echoBatch), "allocs/echo")
 			}
 			n := float64(rounds * echoBatch)
 			raw, tw := n/rawT.Seconds(), n/twT.Seconds()
