@@ -64,8 +64,12 @@ func (c *countingConn) totals(addrs []netip.AddrPort) (in, out, inN, outN uint64
 // or corrupted valid packets, spoofed requests (valid, and with the wrong
 // version), responses with forged cookies, and connected packets with
 // guessed connection ids.
-func floodDatagram(rng *rand.Rand, i int, buf []byte) []byte {
-	h := hello{Wire: wireVersion, ProtocolID: 9, ClientNonce: rng.Uint64()}
+func floodDatagram(rng *rand.Rand, i int, buf []byte, secure bool) []byte {
+	h := hello{Wire: wireVersion, ProtocolID: 9, ClientNonce: rng.Uint64(), Secure: secure}
+	if secure { // a forged token
+		binary.BigEndian.PutUint64(h.TokenSealed[:], rng.Uint64())
+		h.TokenExpires = time.Now().Add(time.Hour).UnixMilli()
+	}
 	switch i % 8 {
 	case 0: // random junk of random length
 		b := buf[:rng.IntN(1300)]
@@ -99,14 +103,44 @@ func floodDatagram(rng *rand.Rand, i int, buf []byte) []byte {
 }
 
 func TestFloodDoesNotHurtConnectedClients(t *testing.T) {
-	noLeaks(t)
-	total := 100_000
-	if testing.Short() {
-		total = 20_000
+	tests := []struct {
+		name   string
+		secure bool
+		total  int
+	}{
+		{"insecure", false, 100_000},
+		// Secure mode opens the token of every spoofed request: fewer, to
+		// keep the test fast under -race.
+		{"secure", true, 20_000},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			total := tt.total
+			if testing.Short() {
+				total /= 5
+			}
+			testFlood(t, tt.secure, total)
+		})
+	}
+}
+
+func testFlood(t *testing.T, secure bool, total int) {
+	noLeaks(t)
 	counting := newCountingConn(listenLoopback(t))
-	l := startServer(t, counting, ServerConfig{ProtocolID: 9, MaxClients: 4})
-	cli, err := dialTest(t, l.addr(), ClientConfig{ProtocolID: 9})
+	scfg := ServerConfig{ProtocolID: 9, MaxClients: 4}
+	ccfg := ClientConfig{ProtocolID: 9}
+	key := [KeySize]byte{42}
+	if secure {
+		scfg.TokenKey = &key
+	}
+	l := startServer(t, counting, scfg)
+	if secure {
+		tok, err := IssueConnectToken(key, ConnectToken{ProtocolID: 9, ClientID: 1, Expires: time.Now().Add(time.Hour),
+			ServerAddrs: []netip.AddrPort{l.addr()}}, newSeededReader(3))
+		require.NoError(t, err)
+		ccfg.Token = tok
+	}
+	cli, err := dialTest(t, l.addr(), ccfg)
 	require.NoError(t, err)
 	defer cli.Close()
 	id := cli.ID()
@@ -129,7 +163,7 @@ func TestFloodDoesNotHurtConnectedClients(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		buf := make([]byte, 1500)
 		for i := range total {
-			_, _ = attackers[i%attackersN].WriteTo(floodDatagram(rng, i, buf), srvAddr)
+			_, _ = attackers[i%attackersN].WriteTo(floodDatagram(rng, i, buf, secure), srvAddr)
 		}
 	}()
 	sent, ticks := 0, 0
@@ -187,8 +221,13 @@ flood:
 	require.NotZero(t, in)
 	assert.LessOrEqual(t, ratio, 1.0, "bytes sent ÷ bytes received toward unverified addresses")
 	assert.LessOrEqual(t, outN, inN, "at most one reply per datagram")
-	assert.NotZero(t, st.ChallengesSent)
-	assert.NotZero(t, st.DropsBadCookie)
+	if secure {
+		assert.Equal(t, uint64(1), st.ChallengesSent, "only the real client was challenged: none for a forged token")
+		assert.NotZero(t, st.Denied[DenyTokenInvalid])
+	} else {
+		assert.NotZero(t, st.ChallengesSent)
+		assert.NotZero(t, st.DropsBadCookie)
+	}
 	assert.NotZero(t, st.DropsMalformed)
 	assert.Zero(t, st.Timeouts)
 	assert.Equal(t, uint64(1), st.Accepted)
