@@ -63,7 +63,7 @@ func newApp(opts clientui.Options) (*app, error) {
 		src = off
 		panel.SetStatus("offline: no socket, keys only change the numbers")
 	case opts.Loopback:
-		lb, err := clientui.NewLoopback(time.Now(), opts.Link, opts.Seed, opts.NPCs)
+		lb, err := clientui.NewLoopbackSource(time.Now(), opts.Link, opts.Seed, opts.NPCs)
 		if err != nil {
 			return nil, err
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Defaults applied by [Config.withDefaults] when a bound is left at zero.
+// Defaults used when the matching Config field is left at zero.
 const (
 	// DefaultQueuePackets bounds how many datagrams one [Link] holds at once.
 	DefaultQueuePackets = 4096
@@ -36,9 +36,9 @@ var ErrInvalidConfig = errors.New("netsim: invalid config")
 //  3. would push the link past QueuePackets or QueueBytes: dropped (tail
 //     drop), counted as DroppedQueueFull;
 //  4. waits behind earlier datagrams for the Bandwidth cap (serialisation);
-//  5. then takes Latency ± Jitter, plus ReorderDelay with probability
-//     Reorder, to arrive; with probability Duplicate a second copy with its
-//     own delay is delivered too.
+//  5. then takes Latency ± Jitter (kept in order if PreserveOrder), plus
+//     ReorderDelay with probability Reorder, to arrive; with probability
+//     Duplicate a second copy with its own delay is delivered too.
 type Config struct {
 	// Loss is the probability, in [0, 1], that a datagram is lost,
 	// independently of every other datagram.
@@ -51,9 +51,15 @@ type Config struct {
 	// Latency is the base one-way delay.
 	Latency time.Duration
 	// Jitter spreads the delay uniformly over [Latency-Jitter,
-	// Latency+Jitter] (never below zero). Jitter alone can reorder
-	// datagrams sent closer together than the spread, as on a real path.
+	// Latency+Jitter] (never below zero). Jitter alone reorders datagrams
+	// sent closer together than the spread (as Linux netem does) unless
+	// PreserveOrder is set.
 	Jitter time.Duration
+	// PreserveOrder keeps jitter from reordering: a datagram that would
+	// arrive before one sent earlier waits for it instead, so jitter makes
+	// clumps rather than reordering. Datagrams held back by Reorder (and
+	// duplicate copies) are exempt.
+	PreserveOrder bool
 
 	// Duplicate is the probability, in [0, 1], that a datagram is
 	// delivered twice (the copy draws its own delay).
@@ -112,15 +118,22 @@ func (g GilbertElliott) LossRate() float64 {
 
 // BurstLoss returns a Gilbert–Elliott model that loses a share rate of
 // datagrams in bursts of meanBurst consecutive datagrams on average
-// (LossGood=0, LossBad=1). It needs 0 ≤ rate < 1 and meanBurst ≥ 1;
-// rate 0 returns the disabled model.
+// (LossGood=0, LossBad=1). It needs 0 ≤ rate < 1 and meanBurst ≥ 1, and
+// bursts that long cannot exceed a rate of meanBurst/(meanBurst+1) (every
+// burst is followed by at least one delivered datagram): a higher rate is
+// lowered to that. Rate 0, or arguments out of range, return the disabled
+// model.
 func BurstLoss(rate, meanBurst float64) GilbertElliott {
-	if rate <= 0 || meanBurst < 1 || rate >= 1 {
+	if !(rate > 0 && rate < 1 && meanBurst >= 1) {
 		return GilbertElliott{}
 	}
 	r := 1 / meanBurst
-	return GilbertElliott{GoodToBad: r * rate / (1 - rate), BadToGood: r, LossBad: 1}
+	return GilbertElliott{GoodToBad: min(1, r*rate/(1-rate)), BadToGood: r, LossBad: 1}
 }
+
+// MaxBurstLossRate is the highest loss rate [BurstLoss] can give with
+// bursts of meanBurst datagrams on average.
+func MaxBurstLossRate(meanBurst float64) float64 { return meanBurst / (meanBurst + 1) }
 
 // Validate reports the first field that is out of range, naming the field,
 // the value and what is allowed. The error wraps [ErrInvalidConfig].

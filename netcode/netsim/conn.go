@@ -143,9 +143,15 @@ func (c *Conn) flush(now time.Time) {
 
 func (c *Conn) writeOut(b []byte, addr net.Addr) {
 	if _, err := c.pc.WriteTo(b, addr); err != nil {
-		c.writeErrors.Add(1)
-		c.lastErr.Store(&err)
+		c.recordWriteError(err)
 	}
+}
+
+// recordWriteError is kept apart so that the error escapes to the heap only
+// when there is one.
+func (c *Conn) recordWriteError(err error) {
+	c.writeErrors.Add(1)
+	c.lastErr.Store(&err)
 }
 
 // deliver is the goroutine writing delayed datagrams when they fall due.

@@ -225,3 +225,46 @@ func TestWrapUDP(t *testing.T) {
 	_, err = client.WriteTo([]byte("x"), server.LocalAddr())
 	assert.ErrorIs(t, err, net.ErrClosed, "Close closed the wrapped conn")
 }
+
+func BenchmarkWrap(b *testing.B) {
+	payload := make([]byte, 64)
+	for _, bc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"perfect", Config{}},
+		{"lossy", Config{Loss: 0.05, Duplicate: 0.01}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			x, y := Pipe(Config{}, Config{}, 1)
+			defer y.Close()
+			w := Wrap(x, bc.cfg, 1)
+			defer w.Close()
+			buf := make([]byte, 128)
+			to := y.LocalAddr()
+			b.ReportAllocs()
+			b.SetBytes(int64(len(payload)))
+			for b.Loop() {
+				_, _ = w.WriteTo(payload, to)
+				if y.in.link.Stats().Queued > 0 {
+					_, _, _ = y.ReadFrom(buf)
+				}
+			}
+		})
+	}
+}
+
+func TestWrapCountsWriteErrors(t *testing.T) {
+	a, b := Pipe(Config{}, Config{}, 1)
+	defer b.Close()
+	w := Wrap(a, Config{}, 1)
+	defer w.Close()
+	// The pipe refuses any address but its peer's; like UDP, the Conn does
+	// not fail the write but counts the refusal.
+	n, err := w.WriteTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	count, last := w.WriteErrors()
+	assert.Equal(t, uint64(1), count)
+	assert.ErrorContains(t, last, "no route")
+}

@@ -18,8 +18,15 @@
 //   - [Wrap] and [WrapDuplex] put Links in front of any net.PacketConn
 //     (outgoing, and optionally incoming), delivering delayed datagrams from
 //     a goroutine that Close stops. A [Conn] is safe for concurrent use.
+//     Over a Pipe it runs in synctest fake time too; over a real socket it
+//     cannot (socket I/O is not durably blocking), so such tests use real
+//     time with small delays.
 //   - [Proxy] is a UDP proxy between real clients and a real server, one
 //     pair of Links per client; the netsim command (cmd/netsim) runs it.
+//
+// Like Linux netem, jitter reorders datagrams sent closer together than its
+// spread; Config.PreserveOrder turns jitter into clumps instead, leaving
+// reordering to Config.Reorder.
 //
 // Conditions can change while traffic flows (SetConfig), and every layer
 // counts what it sent, delivered, dropped (by reason), delayed, duplicated

@@ -2,6 +2,7 @@ package netsim_test
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/tickwire/tickwire/netcode/netsim"
@@ -54,4 +55,58 @@ func ExamplePipe() {
 	// Output:
 	// hello from 192.0.2.1:10001
 	// sent 2 oversize dropped 1
+}
+
+// Wrap conditions what any net.PacketConn writes; the Conn's goroutine
+// writes delayed datagrams when they fall due.
+func ExampleWrap() {
+	server, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer server.Close()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	conn := netsim.Wrap(pc, netsim.Config{Latency: 20 * time.Millisecond}, 1)
+	defer conn.Close() // also closes pc
+
+	start := time.Now()
+	if _, err := conn.WriteTo([]byte("hello"), server.LocalAddr()); err != nil {
+		panic(err)
+	}
+	_ = server.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, _, err := server.ReadFrom(buf)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%s, at least 20ms later: %v\n", buf[:n], time.Since(start) >= 20*time.Millisecond)
+	// Output:
+	// hello, at least 20ms later: true
+}
+
+// BurstLoss builds a Gilbert–Elliott model from the two numbers people
+// think in: how much is lost, and how long the bursts are.
+func ExampleBurstLoss() {
+	ge := netsim.BurstLoss(0.05, 4)
+	fmt.Printf("enter bad state: %.4f, leave it: %.2f, loss rate: %.2f\n", ge.GoodToBad, ge.BadToGood, ge.LossRate())
+	// Output:
+	// enter bad state: 0.0132, leave it: 0.25, loss rate: 0.05
+}
+
+// The parsers behind the netsim command's flags say what is allowed.
+func ExampleParsePercent() {
+	for _, s := range []string{"10%", "0.25", "150%"} {
+		v, err := netsim.ParsePercent(s)
+		fmt.Println(v, err)
+	}
+	bw, _ := netsim.ParseBandwidth("1mbit")
+	fmt.Println(bw, "bytes/s")
+	// Output:
+	// 0.1 <nil>
+	// 0.25 <nil>
+	// 0 netsim: percentage "150%": must be between 0% and 100%
+	// 125000 bytes/s
 }

@@ -68,9 +68,11 @@ type Link struct {
 	delayRNG *rand.Rand
 	geBad    bool      // Gilbert–Elliott state
 	busy     time.Time // the bandwidth cap's transmitter is busy until then
+	lastAt   time.Time // due time of the latest in-order datagram (PreserveOrder)
 
 	heap     []pending // min-heap by (at, order)
 	free     [][]byte  // recycled payload buffers
+	freeCap  int       // total capacity of free (bounded: see recycleLocked)
 	order    uint64
 	seq      uint64
 	maxSeq   uint64 // highest seq delivered + 1 (0: none yet)
@@ -156,6 +158,7 @@ func (l *Link) send(now time.Time, b []byte, addr net.Addr) bool {
 	}
 	if l.perfect {
 		if !l.admitLocked(len(b)) {
+			l.stats.DroppedQueueFull++
 			return false
 		}
 		l.pushLocked(now, seq, false, b, addr)
@@ -166,6 +169,7 @@ func (l *Link) send(now time.Time, b []byte, addr net.Addr) bool {
 		return false
 	}
 	if !l.admitLocked(len(b)) {
+		l.stats.DroppedQueueFull++
 		return false
 	}
 	// Bandwidth: wait for the transmitter, then take size/rate to leave.
@@ -177,14 +181,22 @@ func (l *Link) send(now time.Time, b []byte, addr net.Addr) bool {
 		depart = depart.Add(time.Duration(int64(len(b)) * int64(time.Second) / cfg.Bandwidth))
 		l.busy = depart
 	}
-	at := depart.Add(l.delayLocked())
+	d, held := l.delayLocked()
+	at := depart.Add(d)
+	if cfg.PreserveOrder && !held {
+		if at.Before(l.lastAt) {
+			at = l.lastAt
+		}
+		l.lastAt = at
+	}
 	if at.After(now) {
 		l.stats.Delayed++
 	}
 	l.pushLocked(at, seq, false, b, addr)
 	if cfg.Duplicate > 0 && l.delayRNG.Float64() < cfg.Duplicate && l.admitLocked(len(b)) {
 		l.stats.Duplicated++
-		at := depart.Add(l.delayLocked())
+		d, _ := l.delayLocked()
+		at := depart.Add(d)
 		if at.After(now) {
 			l.stats.Delayed++
 		}
@@ -219,10 +231,11 @@ func (l *Link) lostLocked() bool {
 	return lost
 }
 
-// delayLocked draws latency, jitter and reordering for one datagram.
-func (l *Link) delayLocked() time.Duration {
+// delayLocked draws latency, jitter and reordering for one datagram; held
+// reports that the Reorder delay was added.
+func (l *Link) delayLocked() (d time.Duration, held bool) {
 	cfg := &l.cfg
-	d := cfg.Latency
+	d = cfg.Latency
 	if cfg.Jitter > 0 {
 		d += time.Duration(l.delayRNG.Int64N(2*int64(cfg.Jitter)+1)) - cfg.Jitter
 		if d < 0 {
@@ -231,17 +244,15 @@ func (l *Link) delayLocked() time.Duration {
 	}
 	if cfg.Reorder > 0 && l.delayRNG.Float64() < cfg.Reorder {
 		d += cfg.ReorderDelay
+		held = true
 	}
-	return d
+	return d, held
 }
 
-// admitLocked applies the queue bounds to a datagram of n bytes.
+// admitLocked reports whether the queue bounds leave room for a datagram
+// of n bytes. (A duplicate copy that finds no room is simply not made.)
 func (l *Link) admitLocked(n int) bool {
-	if len(l.heap) >= l.cfg.QueuePackets || l.heldByte+n > l.cfg.QueueBytes {
-		l.stats.DroppedQueueFull++
-		return false
-	}
-	return true
+	return len(l.heap) < l.cfg.QueuePackets && l.heldByte+n <= l.cfg.QueueBytes
 }
 
 func (l *Link) pushLocked(at time.Time, seq uint64, dup bool, b []byte, addr net.Addr) {
@@ -250,6 +261,7 @@ func (l *Link) pushLocked(at time.Time, seq uint64, dup bool, b []byte, addr net
 		buf = l.free[n-1]
 		l.free[n-1] = nil
 		l.free = l.free[:n-1]
+		l.freeCap -= cap(buf)
 	}
 	if cap(buf) < len(b) {
 		buf = make([]byte, 0, max(len(b), minBufCap))
@@ -317,7 +329,7 @@ func (l *Link) readInto(now time.Time, dst []byte) (n int, addr net.Addr, ok boo
 	if ok {
 		n = copy(dst, p.buf)
 		addr = p.addr
-		l.free = append(l.free, p.buf)
+		l.recycleLocked(p.buf)
 	}
 	if len(l.heap) > 0 {
 		next, more = l.heap[0].at, true
@@ -327,8 +339,20 @@ func (l *Link) readInto(now time.Time, dst []byte) (n int, addr net.Addr, ok boo
 
 func (l *Link) recycle(buf []byte) {
 	l.mu.Lock()
-	l.free = append(l.free, buf)
+	l.recycleLocked(buf)
 	l.mu.Unlock()
+}
+
+// recycleLocked keeps buf for reuse unless the free list would then hold
+// more capacity than a full queue of small datagrams needs (the larger of
+// QueueBytes and QueuePackets×minBufCap). A Link's memory thus stays
+// bounded: what it holds plus at most that much kept for reuse.
+func (l *Link) recycleLocked(buf []byte) {
+	if l.freeCap+cap(buf) > max(l.cfg.QueueBytes, l.cfg.QueuePackets*minBufCap) {
+		return
+	}
+	l.free = append(l.free, buf)
+	l.freeCap += cap(buf)
 }
 
 // popLocked removes the earliest datagram if it is due at or before now and

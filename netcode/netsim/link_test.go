@@ -164,14 +164,16 @@ func TestLinkLatencyJitterBounds(t *testing.T) {
 		name            string
 		latency, jitter time.Duration
 		lo, hi          time.Duration
+		inOrder         bool
 	}{
-		{"latency only", 80 * time.Millisecond, 0, 80 * time.Millisecond, 80 * time.Millisecond},
-		{"latency and jitter", 80 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond, 100 * time.Millisecond},
-		{"jitter larger than latency clamps at 0", 5 * time.Millisecond, 20 * time.Millisecond, 0, 25 * time.Millisecond},
+		{"latency only", 80 * time.Millisecond, 0, 80 * time.Millisecond, 80 * time.Millisecond, false},
+		{"latency and jitter", 80 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond, 100 * time.Millisecond, false},
+		{"jitter larger than latency clamps at 0", 5 * time.Millisecond, 20 * time.Millisecond, 0, 25 * time.Millisecond, false},
+		{"jitter in order", 80 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond, 100 * time.Millisecond, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLink(t, Config{Latency: tt.latency, Jitter: tt.jitter}, 3)
+			l := newLink(t, Config{Latency: tt.latency, Jitter: tt.jitter, PreserveOrder: tt.inOrder}, 3)
 			const step = time.Millisecond
 			got := trace(t, l, 10_000, step, 8)
 			var sum time.Duration
@@ -185,10 +187,20 @@ func TestLinkLatencyJitterBounds(t *testing.T) {
 			assert.GreaterOrEqual(t, lo, tt.lo)
 			assert.LessOrEqual(t, hi, tt.hi)
 			if tt.jitter > 0 {
-				assert.Less(t, lo, tt.lo+tt.jitter/4, "jitter spreads to near its low end")
+				if !tt.inOrder { // in order, a low draw mostly waits for the datagram before it
+					assert.Less(t, lo, tt.lo+tt.jitter/4, "jitter spreads to near its low end")
+				}
 				assert.Greater(t, hi, tt.hi-tt.jitter/4, "jitter spreads to near its high end")
 			}
-			if tt.latency >= tt.jitter {
+			reordered := l.Stats().Reordered
+			switch {
+			case tt.inOrder:
+				assert.Zero(t, reordered, "PreserveOrder: jitter makes clumps, not reordering")
+			case tt.jitter > 0:
+				// 1 ms apart with a 40 ms spread: jitter reorders, as netem does.
+				assert.Greater(t, reordered, uint64(len(got)/4))
+			}
+			if tt.latency >= tt.jitter && !tt.inOrder {
 				mean := sum / time.Duration(len(got))
 				assert.InDelta(t, float64(tt.latency), float64(mean), float64(time.Millisecond), "mean delay")
 			}
@@ -209,6 +221,7 @@ func TestLinkDuplicateAndReorder(t *testing.T) {
 		// datagram is overtaken and counted.
 		{"reorder 5%", Config{Reorder: 0.05}, 0, 0.05, 0.005},
 		{"reorder 20% with latency", Config{Latency: 20 * time.Millisecond, Reorder: 0.2, ReorderDelay: 5 * time.Millisecond}, 0, 0.2, 0.01},
+		{"reorder 5% with in-order jitter", Config{Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, PreserveOrder: true, Reorder: 0.05, ReorderDelay: 30 * time.Millisecond}, 0, 0.05, 0.005},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -428,6 +441,11 @@ func TestBurstLoss(t *testing.T) {
 	assert.InDelta(t, 0.25, g.BadToGood, 1e-12)
 	assert.False(t, BurstLoss(0, 4).Enabled())
 	assert.False(t, BurstLoss(0.1, 0.5).Enabled())
+	assert.False(t, BurstLoss(math.NaN(), 3).Enabled())
+	// Bursts of 3 on average cannot lose more than 75%.
+	assert.InDelta(t, 0.75, MaxBurstLossRate(3), 1e-12)
+	assert.InDelta(t, 0.75, BurstLoss(0.92, 3).LossRate(), 1e-12)
+	assert.NoError(t, Config{Burst: BurstLoss(0.92, 3)}.Validate())
 	assert.Zero(t, GilbertElliott{}.LossRate())
 }
 
@@ -456,4 +474,60 @@ func BenchmarkLink(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzLink drives a Link with arbitrary configs and traffic and checks its
+// bookkeeping: every datagram is delivered, dropped or still held; the
+// bounds hold; nothing panics.
+func FuzzLink(f *testing.F) {
+	f.Add(uint64(1), uint8(10), uint8(0), uint16(50), uint16(10), uint8(5), uint8(5), uint32(100_000), uint16(8), []byte("\x10\x20\x30\x40\xff\x00\x05"))
+	f.Add(uint64(2), uint8(0), uint8(30), uint16(0), uint16(0), uint8(0), uint8(50), uint32(0), uint16(2), []byte{200, 200, 200, 1, 1, 1})
+	f.Fuzz(func(t *testing.T, seed uint64, loss, burst uint8, latencyMs, jitterMs uint16, dup, reorder uint8, bandwidth uint32, queue uint16, ops []byte) {
+		cfg := Config{
+			Loss:            float64(loss%101) / 100,
+			Burst:           BurstLoss(float64(burst%100)/100, 3),
+			Latency:         time.Duration(latencyMs) * time.Millisecond,
+			Jitter:          time.Duration(jitterMs) * time.Millisecond,
+			Duplicate:       float64(dup%101) / 100,
+			Reorder:         float64(reorder%101) / 100,
+			Bandwidth:       int64(bandwidth),
+			QueuePackets:    int(queue%64) + 1,
+			QueueBytes:      4096,
+			MaxDatagramSize: 1000,
+		}
+		l, err := NewLink(cfg, seed)
+		require.NoError(t, err)
+		now := epoch
+		payload := make([]byte, 2048)
+		var delivered uint64
+		for _, op := range ops {
+			switch {
+			case op < 128: // send a datagram of 8×op bytes
+				l.Send(now, payload[:int(op)*8])
+			case op < 250: // advance time by (op-127) ms and deliver
+				now = now.Add(time.Duration(op-127) * time.Millisecond)
+				delivered += uint64(l.Deliver(now, func([]byte) {}))
+			default: // change the config live
+				c := cfg
+				c.Latency /= 2
+				c.Loss = 0
+				require.NoError(t, l.SetConfig(c))
+			}
+			s := l.Stats()
+			require.LessOrEqual(t, s.Queued, cfg.QueuePackets)
+			require.LessOrEqual(t, s.QueuedBytes, cfg.QueueBytes)
+			if _, ok := l.NextDelivery(); ok {
+				require.Positive(t, s.Queued)
+			} else {
+				require.Zero(t, s.Queued)
+			}
+		}
+		delivered += uint64(l.Deliver(now.Add(2*time.Hour), func([]byte) {}))
+		s := l.Stats()
+		require.Equal(t, delivered, s.Delivered)
+		require.Zero(t, s.Queued)
+		require.Zero(t, s.QueuedBytes)
+		// Each accepted original arrives once, plus its copies.
+		require.Equal(t, s.Sent-s.Dropped()+s.Duplicated, s.Delivered)
+	})
 }

@@ -231,3 +231,51 @@ func BenchmarkPipe(b *testing.B) {
 		b.ReportMetric(float64(x.Stats().DroppedQueueFull)/float64(b.N), "queuefull/op")
 	})
 }
+
+// TestPipeSameSeedSameTraffic runs the same traffic twice through a lossy,
+// jittery pipe in fake time and gets the same arrivals, in the same order,
+// at the same times.
+func TestPipeSameSeedSameTraffic(t *testing.T) {
+	type arrival struct {
+		id int
+		at time.Duration
+	}
+	run := func(seed uint64) []arrival {
+		var got []arrival
+		synctest.Test(t, func(t *testing.T) {
+			cfg := Config{Loss: 0.1, Latency: 40 * time.Millisecond, Jitter: 15 * time.Millisecond, Duplicate: 0.02, Reorder: 0.02}
+			a, b := Pipe(cfg, Config{}, seed)
+			defer a.Close()
+			const count = 3000
+			start := time.Now()
+			writerDone := make(chan struct{})
+			go func() {
+				defer close(writerDone)
+				for i := range count {
+					_, _ = a.WriteTo([]byte{byte(i), byte(i >> 8)}, nil)
+					time.Sleep(time.Millisecond)
+				}
+			}()
+			<-writerDone
+			require.NoError(t, b.SetReadDeadline(time.Now().Add(time.Second)))
+			buf := make([]byte, 4)
+			for {
+				_, _, err := b.ReadFrom(buf)
+				if err != nil {
+					require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+					break
+				}
+				got = append(got, arrival{int(buf[0]) | int(buf[1])<<8, time.Since(start)})
+			}
+			b.Close()
+			s := a.Stats()
+			assert.Equal(t, int(s.Delivered), len(got))
+			assert.InDelta(t, 0.1, float64(s.DroppedLoss)/count, 0.02)
+		})
+		return got
+	}
+	first, second, other := run(99), run(99), run(100)
+	require.NotEmpty(t, first)
+	assert.Equal(t, first, second)
+	assert.NotEqual(t, first, other)
+}

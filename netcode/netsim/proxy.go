@@ -18,6 +18,9 @@ const (
 	DefaultIdleTimeout = time.Minute
 )
 
+// socketBuffer is the kernel buffer size the proxy asks for on its sockets.
+const socketBuffer = 4 << 20
+
 // ProxyConfig configures a [Proxy].
 type ProxyConfig struct {
 	// Listen is the UDP address clients send to, e.g. "127.0.0.1:7001"
@@ -108,9 +111,10 @@ func (s Stats) LogValue() slog.Value {
 //
 // Create it with [ListenProxy]; it is safe for concurrent use.
 type Proxy struct {
-	cfg    ProxyConfig
-	conn   *net.UDPConn
-	target netip.AddrPort
+	cfg       ProxyConfig
+	conn      *net.UDPConn
+	target    netip.AddrPort
+	targetUDP *net.UDPAddr // the same, made once for WriteTo
 
 	mu      sync.Mutex
 	up      Config
@@ -156,13 +160,18 @@ func ListenProxy(cfg ProxyConfig) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netsim: listen on %q: %w", cfg.Listen, err)
 	}
+	// Bursts of many clients meet one socket: ask for a large buffer (the
+	// kernel caps it at its maximum; failing is harmless).
+	_ = conn.SetReadBuffer(socketBuffer)
+	_ = conn.SetWriteBuffer(socketBuffer)
 	return &Proxy{
-		cfg:     cfg,
-		conn:    conn,
-		target:  unmap(target.AddrPort()),
-		up:      cfg.Up,
-		down:    cfg.Down,
-		clients: make(map[netip.AddrPort]*proxyClient),
+		cfg:       cfg,
+		conn:      conn,
+		target:    unmap(target.AddrPort()),
+		targetUDP: net.UDPAddrFromAddrPort(unmap(target.AddrPort())),
+		up:        cfg.Up,
+		down:      cfg.Down,
+		clients:   make(map[netip.AddrPort]*proxyClient),
 	}, nil
 }
 
@@ -276,7 +285,7 @@ func (p *Proxy) serve() error {
 			continue
 		}
 		c.active.Store(time.Now().UnixNano())
-		_, _ = c.up.WriteTo(buf[:n], net.UDPAddrFromAddrPort(p.target))
+		_, _ = c.up.WriteTo(buf[:n], p.targetUDP)
 	}
 }
 
@@ -304,6 +313,8 @@ func (p *Proxy) client(addr netip.AddrPort) *proxyClient {
 		p.rejected.Add(1)
 		return nil
 	}
+	_ = upstream.SetReadBuffer(socketBuffer)
+	_ = upstream.SetWriteBuffer(socketBuffer)
 	n := p.seen.Add(1)
 	c := &proxyClient{
 		addr:     net.UDPAddrFromAddrPort(addr),

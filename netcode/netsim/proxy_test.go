@@ -209,3 +209,47 @@ func TestProxyServeTwiceAndClose(t *testing.T) {
 	assert.NoError(t, <-done, "the serving call returns nil after Close")
 	assert.NoError(t, p.Close(), "Close is idempotent")
 }
+
+// TestProxyLoss sends 1000 datagrams through a proxy losing 30% on the way
+// up and checks the loss the server sees, end to end over loopback.
+func TestProxyLoss(t *testing.T) {
+	echo := startEcho(t)
+	p := startProxy(t, ProxyConfig{Listen: "127.0.0.1:0", Target: echo.conn.LocalAddr().String(),
+		Up: Config{Loss: 0.3}, Seed: 11})
+	c := dialClient(t)
+	const batches, batch = 10, 100
+	echoes, markers := 0, 0
+	buf := make([]byte, 16)
+	for b := range batches {
+		// Small batches, so the kernel's socket buffers never overflow.
+		for i := range batch {
+			_, err := c.WriteTo([]byte{'d', byte(b), byte(i)}, p.Addr())
+			require.NoError(t, err)
+		}
+		// A marker (lost 30% of the time too: then another) shows when
+		// the proxy has read the batch: it reads its socket in order.
+		for gotMarker := false; !gotMarker; {
+			require.Less(t, markers, 100, "markers keep getting lost")
+			markers++
+			_, err := c.WriteTo([]byte("m"), p.Addr())
+			require.NoError(t, err)
+			require.NoError(t, c.SetReadDeadline(time.Now().Add(500*time.Millisecond)))
+			for {
+				n, _, err := c.ReadFrom(buf)
+				if err != nil {
+					break // marker lost: send another
+				}
+				if n == 1 && buf[0] == 'm' {
+					gotMarker = true
+					break
+				}
+				echoes++
+			}
+		}
+	}
+	s := p.Stats()
+	assert.Equal(t, uint64(batches*batch+markers), s.Up.Sent)
+	assert.InDelta(t, 0.3, float64(s.Up.DroppedLoss)/float64(s.Up.Sent), 0.05)
+	assert.Equal(t, s.Up.Sent-s.Up.DroppedLoss, s.Up.Delivered)
+	assert.Equal(t, int(s.Up.Delivered)-batches, echoes, "every datagram that passed came back")
+}

@@ -109,24 +109,32 @@ func NewEncoder(cfg CodecConfig) (*Encoder, error) {
 // With base nil the payload is a full snapshot; otherwise it is a delta
 // against base, and the decoder must be given a snapshot equal to base (same
 // tick and contents) to decode it. cur must be valid for the schema (strictly
-// increasing IDs, Stride fields each, values inside their fields), and so
-// must base, which is normally a snapshot encoded before (only its shape is
-// checked again); otherwise Encode returns an error wrapping
-// ErrInvalidSnapshot and dst unchanged.
+// increasing IDs, Stride fields each, at most MaxEntities, values inside
+// their fields), and so must base, normally a snapshot encoded before.
+// Values are range-checked as they are written, so in a delta a value equal
+// to the baseline's is not checked again. An invalid cur or base returns an
+// error wrapping ErrInvalidSnapshot and dst unchanged.
 func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
-	if err := cur.check(&e.cfg.Schema, e.ranges, e.cfg.MaxEntities, true); err != nil {
+	// Values are range-checked where they are written: in a delta an
+	// unchanged value is not written, and the decoder copies it from the
+	// same baseline.
+	if err := cur.check(&e.cfg.Schema, e.cfg.MaxEntities); err != nil {
 		return dst, err
 	}
 	e.bw.reset(e.body[:0])
+	var err error
 	if base == nil {
-		e.writeFull(cur)
+		err = e.writeFull(cur)
 	} else {
-		if err := base.check(&e.cfg.Schema, e.ranges, e.cfg.MaxEntities, false); err != nil {
+		if err := base.check(&e.cfg.Schema, e.cfg.MaxEntities); err != nil {
 			return dst, fmt.Errorf("baseline: %w", err)
 		}
-		e.writeDelta(cur, base)
+		err = e.writeDelta(cur, base)
 	}
 	e.body = e.bw.finish()
+	if err != nil {
+		return dst, err
+	}
 
 	e.out.b = dst
 	// Writes to appendWriter cannot fail, so neither can these.
@@ -143,24 +151,38 @@ func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
 	return dst, nil
 }
 
-func (e *Encoder) writeAbsolute(fields []int32) {
-	for k, v := range fields {
+// writeAbsolute writes entity i of s in full.
+func (e *Encoder) writeAbsolute(s *Snapshot, i int) error {
+	for k, v := range s.Fields(i) {
 		r := &e.ranges[k]
+		if !r.fits(v) {
+			return e.rangeError(s, i, k)
+		}
 		e.bw.writeBits(uint64(r.toRaw(v)-r.lo), r.bits)
 	}
+	return nil
 }
 
-func (e *Encoder) writeFull(cur *Snapshot) {
+func (e *Encoder) rangeError(s *Snapshot, i, k int) error {
+	r, f := e.ranges[k], e.cfg.Schema.Fields[k]
+	return fmt.Errorf("%w: tick %d entity %d field %d (%q) is %d, outside [%d, %d] for %d bits signed=%v",
+		ErrInvalidSnapshot, s.Tick, s.IDs[i], k, f.Name, s.Fields(i)[k], r.lo, r.hi, f.Bits, f.Signed)
+}
+
+func (e *Encoder) writeFull(cur *Snapshot) error {
 	e.bw.writeVarint(uint64(cur.Len()))
 	prev := int64(-1)
 	for i, id := range cur.IDs {
 		e.bw.writeVarint(uint64(int64(id) - prev - 1))
 		prev = int64(id)
-		e.writeAbsolute(cur.Fields(i))
+		if err := e.writeAbsolute(cur, i); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
-func (e *Encoder) writeDelta(cur, base *Snapshot) {
+func (e *Encoder) writeDelta(cur, base *Snapshot) error {
 	e.removed, e.added, e.kept = e.removed[:0], e.added[:0], e.kept[:0]
 	i, j := 0, 0
 	for i < base.Len() || j < cur.Len() {
@@ -192,7 +214,9 @@ func (e *Encoder) writeDelta(cur, base *Snapshot) {
 		id := int64(cur.IDs[ci])
 		e.bw.writeVarint(uint64(id - prevID - 1))
 		prevID = id
-		e.writeAbsolute(cur.Fields(int(ci)))
+		if err := e.writeAbsolute(cur, int(ci)); err != nil {
+			return err
+		}
 	}
 	// Kept, in baseline order: changed bit, then per field changed bit and
 	// the change.
@@ -209,6 +233,9 @@ func (e *Encoder) writeDelta(cur, base *Snapshot) {
 				continue
 			}
 			r := &e.ranges[k]
+			if !r.fits(cf[k]) {
+				return e.rangeError(cur, int(p[1]), k)
+			}
 			craw := r.toRaw(cf[k])
 			zz := zigzag(craw - r.toRaw(bf[k]))
 			if varintBits(zz) < r.bits {
@@ -220,6 +247,7 @@ func (e *Encoder) writeDelta(cur, base *Snapshot) {
 			}
 		}
 	}
+	return nil
 }
 
 func equalFields(a, b []int32) bool {

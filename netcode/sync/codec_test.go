@@ -141,6 +141,36 @@ func TestEncodeRejectsInvalidSnapshots(t *testing.T) {
 	}
 }
 
+func TestEncodeDeltaChecksWrittenValues(t *testing.T) {
+	enc, _ := newCodec(t, CodecConfig{Schema: testSchema})
+	base := snap(1, ent(1, 10), ent(2, 20))
+	tests := []struct {
+		name string
+		cur  *Snapshot
+		msg  string
+	}{
+		{"changed field", snap(2, ent(1, 65536), ent(2, 20)), `tick 2 entity 1 field 0 ("x") is 65536`},
+		{"added entity", snap(2, ent(1, 10), ent(2, 20), ent(3, 0, 0, 0, 0, 0, 5)), `entity 3 field 5 ("flag") is 5`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := enc.Encode(nil, tt.cur, base)
+			require.ErrorIs(t, err, ErrInvalidSnapshot)
+			assert.Contains(t, err.Error(), tt.msg)
+			assert.Empty(t, out)
+		})
+	}
+	// The encoder is still usable after an error.
+	cur := snap(2, ent(1, 11), ent(2, 20))
+	p, err := enc.Encode(nil, cur, base)
+	require.NoError(t, err)
+	got := &Snapshot{}
+	_, dec := newCodec(t, CodecConfig{Schema: testSchema})
+	_, err = dec.Decode(got, p, base)
+	require.NoError(t, err)
+	assert.True(t, cur.Equal(got))
+}
+
 func TestSnapshotSort(t *testing.T) {
 	s := snap(1, ent(5, 50), ent(1, 10), ent(3, 30))
 	s.Sort()

@@ -168,6 +168,7 @@ type InterpolatorStats struct {
 	Extrapolated uint64 // frames past the newest snapshot
 	Stalls       uint64 // frames past it by more than MaxExtrapolation
 	Empty        uint64 // Sample calls before any snapshot
+	Invalid      uint64 // snapshots rejected for their Stride or length
 }
 
 // Interpolator draws remote entities in the past, between buffered
@@ -222,9 +223,11 @@ func (ip *Interpolator) timeOf(tick uint32) time.Duration {
 
 // Add stores a copy of s, received at local time now. Snapshots may arrive
 // out of order; duplicates and snapshots older than the last render time
-// are ignored and counted (returns false). s must have Stride fields.
+// are ignored and counted (returns false), and so are snapshots of another
+// Stride. IDs must be sorted, as decoded snapshots are.
 func (ip *Interpolator) Add(now time.Time, s *Snapshot) bool {
-	if s.Stride != ip.cfg.Stride {
+	if s.Stride != ip.cfg.Stride || len(s.Values) != len(s.IDs)*s.Stride {
+		ip.stats.Invalid++
 		return false
 	}
 	if ip.sampled && len(ip.buf) > 0 && s.Tick < ip.buf[0].Tick && ip.timeOf(s.Tick) <= ip.lastRender {

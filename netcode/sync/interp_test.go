@@ -124,13 +124,14 @@ func TestInterpolatorAddOrdering(t *testing.T) {
 	assert.False(t, ip.Add(t0, interpSnap(5, [4]int32{1, 5})), "older than a full buffer")
 	assert.Equal(t, 3, ip.Buffered())
 	assert.False(t, ip.Add(t0, &Snapshot{Tick: 50, Stride: 2}), "wrong stride")
+	assert.False(t, ip.Add(t0, &Snapshot{Tick: 50, Stride: 3, IDs: []uint32{1}}), "values missing")
 
 	// Render at 250 ms: between 20 and 30; 10 was evicted.
 	require.True(t, ip.Sample(350*time.Millisecond, &f))
 	assert.InDelta(t, 25, f.Fields(0)[0], 1e-9)
 	assert.False(t, ip.Add(t0, interpSnap(15, [4]int32{1, 15})), "older than the render time")
 	st := ip.Stats()
-	assert.Equal(t, InterpolatorStats{Snapshots: 4, Duplicates: 1, TooOld: 2, Frames: 1, Empty: 1}, st)
+	assert.Equal(t, InterpolatorStats{Snapshots: 4, Duplicates: 1, TooOld: 2, Frames: 1, Empty: 1, Invalid: 2}, st)
 }
 
 // TestInterpolatorOverLink runs server, link, Clock and Interpolator with

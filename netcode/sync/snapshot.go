@@ -156,9 +156,9 @@ func (s *Snapshot) Equal(o *Snapshot) bool {
 		slices.Equal(s.IDs, o.IDs) && slices.Equal(s.Values, o.Values)
 }
 
-// check reports why s cannot be encoded with the schema, or nil. With values
-// false only the shape (stride, length, ID order) is checked.
-func (s *Snapshot) check(schema *Schema, ranges []fieldRange, maxEntities int, values bool) error {
+// check reports why s cannot be encoded with the schema, or nil: its
+// stride, length and ID order (values are checked as they are written).
+func (s *Snapshot) check(schema *Schema, maxEntities int) error {
 	if s.Stride != len(schema.Fields) {
 		return fmt.Errorf("%w: tick %d has Stride %d, schema has %d fields", ErrInvalidSnapshot, s.Tick, s.Stride, len(schema.Fields))
 	}
@@ -171,19 +171,6 @@ func (s *Snapshot) check(schema *Schema, ranges []fieldRange, maxEntities int, v
 	for i := 1; i < len(s.IDs); i++ {
 		if s.IDs[i] <= s.IDs[i-1] {
 			return fmt.Errorf("%w: tick %d: IDs not strictly increasing at index %d (%d after %d); call Sort", ErrInvalidSnapshot, s.Tick, i, s.IDs[i], s.IDs[i-1])
-		}
-	}
-	if !values {
-		return nil
-	}
-	for i := 0; i < len(s.Values); i += s.Stride {
-		row := s.Values[i : i+s.Stride : i+s.Stride]
-		for k, v := range row {
-			if !ranges[k].fits(v) {
-				r, f := ranges[k], schema.Fields[k]
-				return fmt.Errorf("%w: tick %d entity %d field %d (%q) is %d, outside [%d, %d] for %d bits signed=%v",
-					ErrInvalidSnapshot, s.Tick, s.IDs[i/s.Stride], k, f.Name, row[k], r.lo, r.hi, f.Bits, f.Signed)
-			}
 		}
 	}
 	return nil

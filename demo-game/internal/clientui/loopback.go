@@ -19,18 +19,19 @@ const (
 	SnapshotChannel = server.DefaultSnapshotChannel
 )
 
-// Loopback is a Source that runs an authoritative server for the demo inside
-// the client, joined to it by two netcode reliability endpoints over a pair
-// of simulated links (netsim.Link, one per direction): the client's side is
-// the real Session, the packets really are lost, delayed, jittered and
-// duplicated, and the HUD shows the endpoint's measurements. It needs no
-// sockets and no goroutines: everything advances with the now passed in.
+// Loopback is a Conn to an authoritative demo server that runs inside the
+// client, joined to it by two netcode reliability endpoints over a pair of
+// simulated links (netsim.Link, one per direction). Used as the Conn of an
+// Online source, the whole client path is real: the Session, the endpoint's
+// acks and measurements, and packets that really are lost, delayed,
+// jittered and duplicated as the network panel says (Loopback is also the
+// Conditioner). It needs no sockets and no goroutines: everything advances
+// with the now passed to Update.
 //
 // The server half is minimal but follows the protocol: inputs go through a
 // server.InputQueue, the world steps at game.TickRate, and snapshots go out
 // at half that rate, delta-encoded against the newest one the client acked.
 type Loopback struct {
-	sess     *Session
 	cli, srv *netcode.Endpoint
 	up, down *netsim.Link // client → server, server → client
 
@@ -53,10 +54,6 @@ type Loopback struct {
 // NewLoopback starts a loopback server at now with the given world seed and
 // NPC count, and conditions link in both directions.
 func NewLoopback(now time.Time, link netsim.Config, seed uint64, npcs int) (*Loopback, error) {
-	sess, err := NewSession(SessionConfig{})
-	if err != nil {
-		return nil, err
-	}
 	cli, err := netcode.NewEndpoint(netcode.DefaultConfig(), now)
 	if err != nil {
 		return nil, err
@@ -96,7 +93,7 @@ func NewLoopback(now time.Time, link netsim.Config, seed uint64, npcs int) (*Loo
 		return nil, err
 	}
 	l := &Loopback{
-		sess: sess, cli: cli, srv: srv, up: up, down: down,
+		cli: cli, srv: srv, up: up, down: down,
 		world: world, queue: queue, enc: enc, base: base,
 		snap:  netsync.NewSnapshot(0, game.NumEntityFields, 64),
 		start: now, player: player,
@@ -115,15 +112,18 @@ func NewLoopback(now time.Time, link netsim.Config, seed uint64, npcs int) (*Loo
 	return l, nil
 }
 
-// Session returns the client half, for its statistics.
-func (l *Loopback) Session() *Session { return l.sess }
+// NewLoopbackSource returns an Online source over a new Loopback.
+func NewLoopbackSource(now time.Time, link netsim.Config, seed uint64, npcs int) (*Online, error) {
+	l, err := NewLoopback(now, link, seed, npcs)
+	if err != nil {
+		return nil, err
+	}
+	return NewOnline(l, l, "loopback (in-process server)")
+}
 
-// Static returns the arena geometry.
-func (l *Loopback) Static() *game.Static { return l.sess.Static() }
-
-// SetLink changes the conditions of both directions; packets already in
+// SetConfig changes the conditions of both directions; packets already in
 // flight keep the delay they were given.
-func (l *Loopback) SetLink(cfg netsim.Config) error {
+func (l *Loopback) SetConfig(cfg netsim.Config) error {
 	if err := l.up.SetConfig(cfg); err != nil {
 		return err
 	}
@@ -133,36 +133,26 @@ func (l *Loopback) SetLink(cfg netsim.Config) error {
 // Close does nothing: a Loopback holds no resources beyond memory.
 func (l *Loopback) Close() error { return nil }
 
-// Update moves everything to now, then runs the client's tick with in.
-func (l *Loopback) Update(now time.Time, in game.Input, _ Toggles) error {
-	if err := l.advance(now); err != nil {
-		return err
-	}
-	if msg := l.sess.Tick(now, in); msg != nil {
-		if _, err := l.cli.Send(InputChannel, msg); err != nil {
-			return fmt.Errorf("clientui: loopback: send input: %w", err)
-		}
-	}
+// Send queues msg on the client endpoint.
+func (l *Loopback) Send(channel int, msg []byte) (netcode.MessageID, error) {
+	return l.cli.Send(channel, msg)
+}
+
+// ReadMessage reads from the client endpoint.
+func (l *Loopback) ReadMessage(channel int) ([]byte, bool) { return l.cli.ReadMessage(channel) }
+
+// Stats returns the client endpoint's measurements.
+func (l *Loopback) Stats() netcode.Stats { return l.cli.Stats() }
+
+// Update flushes the client's packets into the up link, runs the server up
+// to now, and delivers what is due to the client.
+func (l *Loopback) Update(now time.Time) error {
 	l.cli.Flush(now, func(p []byte) { l.up.Send(now, p) })
-	return nil
+	return l.advance(now)
 }
 
-// View returns the Session's view with the client endpoint's measurements.
-func (l *Loopback) View(now time.Time, t Toggles) View {
-	v := l.sess.View(now, t)
-	st := l.cli.Stats()
-	v.Sample = Sample{
-		RTT: st.RTT, Jitter: st.RTTVar, Loss: st.PacketLoss,
-		InKbps: st.ReceivedKbps, OutKbps: st.SentKbps,
-		SnapshotRate: l.sess.SnapshotRate(now), InterpDelay: l.sess.InterpDelay(),
-	}
-	ss := l.sess.Stats()
-	v.Status = fmt.Sprintf("loopback: in-process server | corrections %d | stalls %d/%d frames",
-		ss.Corrections, ss.Stalls, ss.Frames)
-	return v
-}
-
-// advance delivers due packets both ways and runs the server's due ticks.
+// advance delivers due packets to the server, runs its due ticks, flushes
+// its packets and delivers due packets to the client.
 func (l *Loopback) advance(now time.Time) error {
 	l.up.Deliver(now, func(b []byte) { _ = l.srv.Receive(now, b) })
 	for {
@@ -191,18 +181,6 @@ func (l *Loopback) advance(now time.Time) error {
 	l.srv.Flush(now, func(p []byte) { l.down.Send(now, p) })
 
 	l.down.Deliver(now, func(b []byte) { _ = l.cli.Receive(now, b) })
-	l.sess.SetRTT(l.cli.Stats().RTT)
-	for _, ch := range []int{ControlChannel, SnapshotChannel} {
-		for {
-			msg, ok := l.cli.ReadMessage(ch)
-			if !ok {
-				break
-			}
-			// Undecodable snapshots are counted by the session and
-			// recovered by a resync; they do not stop the game.
-			_ = l.sess.HandleMessage(now, msg)
-		}
-	}
 	return nil
 }
 

@@ -13,7 +13,7 @@ import (
 
 // driveLoopback runs a loopback client for dur of simulated time at 60
 // frames per second with the scripted input and returns the last view.
-func driveLoopback(t *testing.T, l *Loopback, from time.Time, dur time.Duration) (View, time.Time) {
+func driveLoopback(t *testing.T, l *Online, from time.Time, dur time.Duration) (View, time.Time) {
 	t.Helper()
 	frame := time.Second / 60
 	var v View
@@ -27,7 +27,7 @@ func driveLoopback(t *testing.T, l *Loopback, from time.Time, dur time.Duration)
 }
 
 func TestLoopbackOnAPerfectLink(t *testing.T) {
-	l, err := NewLoopback(t0, netsim.Config{}, 1, 6)
+	l, err := NewLoopbackSource(t0, netsim.Config{}, 1, 6)
 	require.NoError(t, err)
 	v, _ := driveLoopback(t, l, t0, 5*time.Second)
 
@@ -56,7 +56,7 @@ func TestLoopbackOnAPerfectLink(t *testing.T) {
 
 func TestLoopbackUnderABadLinkAndLiveChanges(t *testing.T) {
 	bad := netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond}
-	l, err := NewLoopback(t0, bad, 2, 6)
+	l, err := NewLoopbackSource(t0, bad, 2, 6)
 	require.NoError(t, err)
 	v, now := driveLoopback(t, l, t0, 6*time.Second)
 	st := l.Session().Stats()
@@ -73,4 +73,16 @@ func TestLoopbackUnderABadLinkAndLiveChanges(t *testing.T) {
 	assert.Less(t, v.Sample.RTT, 60*time.Millisecond, "RTT falls after the link is fixed")
 	assert.ErrorIs(t, l.SetLink(netsim.Config{Loss: 3}), netsim.ErrInvalidConfig)
 	assert.NoError(t, l.Close())
+}
+
+func TestOnlineWithoutConditionerAndStatus(t *testing.T) {
+	l, err := NewLoopback(t0, netsim.Config{}, 1, 2)
+	require.NoError(t, err)
+	o, err := NewOnline(l, nil, "test")
+	require.NoError(t, err)
+	assert.ErrorIs(t, o.SetLink(netsim.Config{}), ErrNoLink)
+	assert.Equal(t, "test: waiting for the welcome", o.View(t0, DefaultToggles()).Status)
+	v, _ := driveLoopback(t, o, t0, time.Second)
+	assert.Regexp(t, `^test: player 1 \| corrections \d+ \| stalls 0/\d+ frames$`, v.Status)
+	assert.NoError(t, o.Close())
 }

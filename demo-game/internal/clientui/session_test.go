@@ -185,8 +185,8 @@ func (r *run) checkNPCs(srv *fakeServer, v View) {
 		return
 	}
 	for _, e := range v.Entities {
-		if e.Kind != game.KindNPC {
-			continue
+		if e.Kind != game.KindNPC || !e.Alive() {
+			continue // dead entities are not drawn
 		}
 		best := int32(1 << 30)
 		for k := cur - 14; k <= cur-3; k++ {
@@ -286,4 +286,11 @@ func TestSessionRejectsBadMessages(t *testing.T) {
 
 	_, err = NewSession(SessionConfig{SmoothTime: -1})
 	assert.ErrorContains(t, err, "SmoothTime = -1ns")
+}
+
+func abs32(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

@@ -45,6 +45,7 @@ func newFlagSet(out io.Writer) (*flag.FlagSet, map[string]*string) {
 	def("ge", "", "raw Gilbert–Elliott model `p,r[,lossGood,lossBad]`: p good→bad, r bad→good, loss in each state (default 0%,100%); instead of -burst-loss")
 	def("latency", "0ms", "one-way base `delay` per direction, e.g. 80ms")
 	def("jitter", "0ms", "delay spread: each datagram takes latency ± this `duration`")
+	def("keep-order", "false", "jitter never reorders: a datagram overtaken by jitter waits instead (true or false)")
 	def("dup", "0%", "duplication probability, a `percentage`")
 	def("reorder", "0%", "`percentage` of datagrams held back by -reorder-delay")
 	def("reorder-delay", "10ms", "extra `delay` of a reordered datagram")
@@ -88,6 +89,7 @@ func parseArgs(args []string, usage io.Writer) (options, error) {
 	cfg.Loss = p.percent("loss")
 	cfg.Latency = p.duration("latency")
 	cfg.Jitter = p.duration("jitter")
+	cfg.PreserveOrder = p.bool("keep-order")
 	cfg.Duplicate = p.percent("dup")
 	cfg.Reorder = p.percent("reorder")
 	cfg.ReorderDelay = p.duration("reorder-delay")
@@ -102,8 +104,8 @@ func parseArgs(args []string, usage io.Writer) (options, error) {
 			p.fail("ge", "cannot be combined with -burst-loss; give one or the other")
 		}
 		cfg.Burst = p.gilbertElliott("ge")
-	} else if burstLoss >= 1 {
-		p.fail("burst-loss", "must be below 100% (a burst must end)")
+	} else if limit := netsim.MaxBurstLossRate(burstLen); burstLoss > limit {
+		p.fail("burst-loss", fmt.Sprintf("must be at most %.4g%% with -burst-len %g (every burst ends with a delivered datagram)", limit*100, burstLen))
 	} else {
 		cfg.Burst = netsim.BurstLoss(burstLoss, burstLen)
 	}
@@ -209,6 +211,14 @@ func (p *parser) float(name string, lo, hi float64) float64 {
 	if err != nil || !(v >= lo && v <= hi) {
 		p.fail(name, fmt.Sprintf("must be a number between %g and %g", lo, hi))
 		return lo
+	}
+	return v
+}
+
+func (p *parser) bool(name string) bool {
+	v, err := strconv.ParseBool(strings.TrimSpace(*p.vals[name]))
+	if err != nil {
+		p.fail(name, "must be true or false")
 	}
 	return v
 }

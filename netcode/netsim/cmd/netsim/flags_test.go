@@ -40,7 +40,7 @@ func TestParseArgs(t *testing.T) {
 		}},
 		{"everything", []string{"-loss", "0.05", "-dup", "1%", "-reorder", "2.5%", "-reorder-delay", "15ms",
 			"-bandwidth", "1mbit", "-queue", "100", "-queue-bytes", "65536", "-mtu", "1200", "-burst-loss", "5%",
-			"-burst-len", "4", "-seed", "0x2a", "-stats-interval", "0", "-max-clients", "8", "-idle-timeout", "30s"},
+			"-burst-len", "4", "-seed", "0x2a", "-keep-order=true", "-stats-interval", "0", "-max-clients", "8", "-idle-timeout", "30s"},
 			func(t *testing.T, o options) {
 				c := o.proxy.Up
 				assert.InDelta(t, 0.05, c.Loss, 1e-12)
@@ -54,6 +54,7 @@ func TestParseArgs(t *testing.T) {
 				assert.InDelta(t, 0.05, c.Burst.LossRate(), 1e-12)
 				assert.InDelta(t, 0.25, c.Burst.BadToGood, 1e-12)
 				assert.Equal(t, uint64(42), o.proxy.Seed)
+				assert.True(t, c.PreserveOrder)
 				assert.Zero(t, o.statsInterval)
 				assert.Equal(t, 8, o.proxy.MaxClients)
 				assert.Equal(t, 30*time.Second, o.proxy.IdleTimeout)
@@ -98,12 +99,14 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"-bandwidth", "10furlongs"}, `-bandwidth "10furlongs": unknown unit "furlongs"`},
 		{[]string{"-queue", "-3"}, `-queue "-3": must be a whole number between 0 and 2147483647`},
 		{[]string{"-mtu", "70000"}, `-mtu "70000": must be a whole number between 0 and 65507`},
-		{[]string{"-burst-loss", "100%"}, `-burst-loss "100%": must be below 100%`},
+		{[]string{"-burst-loss", "100%"}, `-burst-loss "100%": must be at most 75% with -burst-len 3`},
+		{[]string{"-burst-loss", "60%", "-burst-len", "1"}, `-burst-loss "60%": must be at most 50% with -burst-len 1`},
 		{[]string{"-burst-len", "0.5"}, `-burst-len "0.5": must be a number between 1 and 1e+06`},
 		{[]string{"-ge", "1%"}, `-ge "1%": want p,r or p,r,lossGood,lossBad`},
 		{[]string{"-ge", "1%,0%"}, `-ge "1%,0%": r (bad→good) must be above 0`},
 		{[]string{"-ge", "1%,300%"}, `-ge "1%,300%": part 2 "300%": must be between 0% and 100%`},
 		{[]string{"-ge", "1%,30%", "-burst-loss", "5%"}, `-ge "1%,30%": cannot be combined with -burst-loss`},
+		{[]string{"-keep-order", "maybe"}, `-keep-order "maybe": must be true or false`},
 		{[]string{"-seed", "-1"}, `-seed "-1": must be a whole number`},
 		{[]string{"-max-clients", "0"}, `-max-clients "0": must be a whole number between 1 and 1048576`},
 		{[]string{"-idle-timeout", "0s"}, `-idle-timeout "0s": must be above 0`},
