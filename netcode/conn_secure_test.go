@@ -208,3 +208,13 @@ func TestSecureTamperedAndReplayedPacketsDropped(t *testing.T) {
 	assert.Zero(t, cs.DropsEndpoint)
 	t.Logf("server dropped %d tampered and %d replayed; client %d and %d", st.DropsAuth, st.DropsReplayed, cs.DropsAuth, cs.DropsReplayed)
 }
+
+func TestSecureClientToInsecureServer(t *testing.T) {
+	noLeaks(t)
+	l := startServer(t, nil, ServerConfig{ProtocolID: secureProtocol})
+	tok, err := IssueConnectToken([KeySize]byte{1}, ConnectToken{ProtocolID: secureProtocol, Expires: time.Now().Add(time.Minute),
+		ServerAddrs: []netip.AddrPort{l.addr()}}, newSeededReader(4))
+	require.NoError(t, err)
+	_, err = dialTest(t, l.addr(), ClientConfig{ProtocolID: secureProtocol, Token: tok})
+	assert.ErrorIs(t, err, ErrProtocolMismatch, "a sealed client cannot talk to a server in the clear")
+}
