@@ -73,8 +73,9 @@ type ServerConfig struct {
 	DisableBatching bool
 	// Logger receives connect/disconnect/deny logs. Default: discarded.
 	Logger *slog.Logger
-	// Clock stamps received datagrams and times the handshake. Default
-	// time.Now. Update takes its own now.
+	// Clock stamps received datagrams (their receive time, for RTT) and
+	// checks token expiry. Default time.Now. It must be the clock whose
+	// readings the game passes to Update.
 	Clock func() time.Time
 	// Rand supplies the cookie secret and connection ids. Default
 	// crypto/rand.Reader.

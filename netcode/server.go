@@ -427,21 +427,22 @@ func (s *Server) handleHello(b []byte, from netip.AddrPort, now time.Time) {
 		}
 		s.remove(existing, ReasonReplaced, true)
 	}
-	id := s.nextID
 	if s.tokens != nil {
-		id = s.priv.ClientID
-		if old := s.byID[id]; old != nil {
-			s.remove(old, ReasonReplaced, true)
+		if old := s.byID[s.priv.ClientID]; old != nil {
+			s.remove(old, ReasonReplaced, true) // the same player, reconnecting from elsewhere
 		}
-	} else {
-		for s.byID[id] != nil || id == 0 {
-			id++
-		}
-		s.nextID = id + 1
 	}
 	if len(s.conns) >= s.cfg.MaxClients {
 		s.deny(from, h.ClientNonce, DenyServerFull)
 		return
+	}
+	id := s.priv.ClientID
+	if s.tokens == nil {
+		id = s.nextID
+		for s.byID[id] != nil || id == 0 {
+			id++
+		}
+		s.nextID = id + 1
 	}
 	if err := s.accept(id, from, h, now); err != nil {
 		s.log.Error("netcode: accept failed", "addr", from.String(), "err", err)
