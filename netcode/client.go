@@ -478,3 +478,23 @@ func (c *Client) flushOut() {
 	_, _ = c.sock.write(c.out)
 	c.out = c.out[:0]
 }
+
+// SendValue encodes v as msgpack (the endpoint's Codec) and queues it on
+// channel ch.
+func (c *Client) SendValue(ch int, v any) (MessageID, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	return c.ep.SendValue(ch, v)
+}
+
+// ReadValue decodes the next message delivered on channel ch into v (a
+// pointer). It returns false when there is none.
+func (c *Client) ReadValue(ch int, v any) (bool, error) {
+	return c.ep.ReadValue(ch, v)
+}
+
+// Endpoint returns the connection's reliability endpoint, for what the
+// Client does not wrap. Never call its Flush, Receive, Ping or
+// SetAckHandler: the connection owns those.
+func (c *Client) Endpoint() *Endpoint { return c.ep }

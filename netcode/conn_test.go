@@ -271,3 +271,32 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	_, err = DialConn(context.Background(), listenLoopback(t), netip.MustParseAddrPort("127.0.0.1:1"), ClientConfig{Timeout: -1})
 	assert.ErrorIs(t, err, ErrInvalidConnConfig)
 }
+
+func TestSendValue(t *testing.T) {
+	noLeaks(t)
+	type input struct {
+		Tick  uint32
+		Moves []int8
+	}
+	l := startServer(t, nil, ServerConfig{})
+	cli, err := dialTest(t, l.addr(), ClientConfig{})
+	require.NoError(t, err)
+	defer cli.Close()
+	_, err = cli.SendValue(0, input{Tick: 7, Moves: []int8{1, -1}})
+	require.NoError(t, err)
+	require.NoError(t, cli.Update(time.Now()))
+	var got input
+	eventually(t, 2*time.Second, nil, func() bool {
+		ok := false
+		l.do(func(s *Server) {
+			ok, err = s.ReadValue(cli.ID(), 0, &got)
+			require.NoError(t, err)
+			assert.NotNil(t, s.Endpoint(cli.ID()))
+			_, err = s.ReadValue(12345, 0, &got)
+			assert.ErrorIs(t, err, ErrUnknownClient)
+		})
+		return ok
+	})
+	assert.Equal(t, input{Tick: 7, Moves: []int8{1, -1}}, got)
+	assert.NotNil(t, cli.Endpoint())
+}

@@ -714,3 +714,34 @@ func (s *Server) Close() error {
 	}
 	return nil
 }
+
+// SendValue encodes v as msgpack (the endpoint's Codec) and queues it for
+// client id on channel ch.
+func (s *Server) SendValue(id ClientID, ch int, v any) (MessageID, error) {
+	c, err := s.conn(id)
+	if err != nil {
+		return 0, err
+	}
+	return c.ep.SendValue(ch, v)
+}
+
+// ReadValue decodes the next message client id delivered on channel ch
+// into v (a pointer). It returns false when there is none.
+func (s *Server) ReadValue(id ClientID, ch int, v any) (bool, error) {
+	c, err := s.conn(id)
+	if err != nil {
+		return false, err
+	}
+	return c.ep.ReadValue(ch, v)
+}
+
+// Endpoint returns client id's reliability endpoint (nil if id is not
+// connected), for what the Server does not wrap, e.g. a Codec of one's own.
+// Use it from the Update goroutine, and never call its Flush, Receive,
+// Ping or SetAckHandler: the connection owns those.
+func (s *Server) Endpoint(id ClientID) *Endpoint {
+	if c := s.byID[id]; c != nil {
+		return c.ep
+	}
+	return nil
+}
