@@ -300,3 +300,38 @@ func TestSendValue(t *testing.T) {
 	assert.Equal(t, input{Tick: 7, Moves: []int8{1, -1}}, got)
 	assert.NotNil(t, cli.Endpoint())
 }
+
+// dropFirstDisconnects loses the first n disconnect packets written to it.
+type dropFirstDisconnects struct {
+	net.PacketConn
+	n int
+}
+
+func (c *dropFirstDisconnects) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if len(p) > 0 && connPacketType(p[0]) == ptDisconnect && c.n > 0 {
+		c.n--
+		return len(p), nil
+	}
+	return c.PacketConn.WriteTo(p, addr)
+}
+
+func TestRedundantDisconnectSurvivesLoss(t *testing.T) {
+	noLeaks(t)
+	l := startServer(t, nil, ServerConfig{Timeout: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Three of the four disconnect copies are lost.
+	pc := &dropFirstDisconnects{PacketConn: listenLoopback(t), n: DefaultDisconnectPackets - 1}
+	cli, err := DialConn(ctx, pc, l.addr(), ClientConfig{})
+	require.NoError(t, err)
+	id := cli.ID()
+	require.NoError(t, cli.Close())
+	var ev Event
+	eventually(t, 2*time.Second, nil, func() bool {
+		ok := false
+		l.do(func(s *Server) { ev, ok = s.PollEvent() })
+		return ok && ev.Kind == EventDisconnect
+	})
+	assert.Equal(t, id, ev.Client)
+	assert.Equal(t, ReasonClosed, ev.Reason, "the fourth copy arrived: no wait for the timeout")
+}
