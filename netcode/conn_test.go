@@ -335,3 +335,31 @@ func TestRedundantDisconnectSurvivesLoss(t *testing.T) {
 	assert.Equal(t, id, ev.Client)
 	assert.Equal(t, ReasonClosed, ev.Reason, "the fourth copy arrived: no wait for the timeout")
 }
+
+func TestIPv6Loopback(t *testing.T) {
+	noLeaks(t)
+	pc, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	l := startServer(t, pc, ServerConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cli, err := Dial(ctx, l.srv.Addr().String(), ClientConfig{})
+	require.NoError(t, err)
+	defer cli.Close()
+	assert.True(t, cli.RemoteAddr().Addr().Is6())
+	_, err = cli.Send(0, []byte("over v6"))
+	require.NoError(t, err)
+	require.NoError(t, cli.Update(time.Now()))
+	var got string
+	eventually(t, 2*time.Second, nil, func() bool {
+		l.do(func(s *Server) {
+			if m, ok := s.ReadMessage(cli.ID(), 0); ok {
+				got = string(m)
+			}
+		})
+		return got != ""
+	})
+	assert.Equal(t, "over v6", got)
+}
