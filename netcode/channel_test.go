@@ -191,3 +191,103 @@ func TestWrapAroundLongRun(t *testing.T) {
 	assert.InDelta(t, 20*time.Millisecond, a.RTT, float64(5*time.Millisecond))
 	assert.Less(t, int(next-want), 100, "no backlog built up")
 }
+
+func TestSequencedSupersedesQueued(t *testing.T) {
+	a, b := newEndpoint(t, netcode.Config{}), newEndpoint(t, netcode.Config{})
+	for i := range 5 {
+		_, err := a.Send(chSequenced, numbered(uint32(i), 8))
+		require.NoError(t, err)
+	}
+	for _, p := range collect(a, epoch) {
+		require.NoError(t, b.Receive(epoch, p))
+	}
+	msg, ok := b.ReadMessage(chSequenced)
+	require.True(t, ok)
+	assert.Equal(t, uint32(4), number(msg), "only the newest state leaves")
+	_, ok = b.ReadMessage(chSequenced)
+	assert.False(t, ok)
+	assert.Equal(t, uint64(4), a.Stats().MessagesSuperseded)
+	assert.Equal(t, uint64(1), a.Stats().MessagesSent)
+}
+
+func TestFlushBudget(t *testing.T) {
+	cfg := netcode.Config{MaxFlushBytes: 3000}
+	a, b := newEndpoint(t, cfg), newEndpoint(t, cfg)
+	for i := range 100 {
+		_, err := a.Send(chUnreliable, numbered(uint32(i), 100))
+		require.NoError(t, err)
+		_, err = a.Send(chReliable, numbered(uint32(i), 100))
+		require.NoError(t, err)
+	}
+	now := epoch
+	var reliable, unreliable []uint32
+	for flushes := 1; ; flushes++ {
+		require.Less(t, flushes, 20)
+		packets := collect(a, now)
+		total := 0
+		for _, p := range packets {
+			total += len(p)
+			require.NoError(t, b.Receive(now, p))
+		}
+		assert.Less(t, total, 3000+1200, "flush %d emitted %d bytes", flushes, total)
+		for msg, ok := b.ReadMessage(chReliable); ok; msg, ok = b.ReadMessage(chReliable) {
+			reliable = append(reliable, number(msg))
+		}
+		for msg, ok := b.ReadMessage(chUnreliable); ok; msg, ok = b.ReadMessage(chUnreliable) {
+			unreliable = append(unreliable, number(msg))
+			assert.Len(t, reliable, 100, "unreliable messages wait until reliable ones are out")
+		}
+		if len(unreliable) == 100 {
+			assert.Greater(t, flushes, 6, "%d bytes need several budgets", 200*107)
+			break
+		}
+		for _, p := range collect(b, now) { // acks are not held back by a's budget
+			require.NoError(t, a.Receive(now, p))
+		}
+		now = now.Add(time.Millisecond)
+	}
+	for i := range 100 {
+		assert.Equal(t, uint32(i), reliable[i])
+		assert.Equal(t, uint32(i), unreliable[i])
+	}
+}
+
+func TestResendDelay(t *testing.T) {
+	tests := []struct {
+		name      string
+		rtt       time.Duration // measured before the lost message
+		wantAfter time.Duration // resend delay: max(1.25 × RTT, MinResendDelay)
+	}{
+		{"1.25 x RTT", 100 * time.Millisecond, 125 * time.Millisecond},
+		{"floor", 8 * time.Millisecond, 20 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := newEndpoint(t, netcode.Config{}), newEndpoint(t, netcode.Config{})
+			now := epoch
+			// One exchange gives a an exact RTT sample.
+			a.Ping()
+			for _, p := range collect(a, now) {
+				require.NoError(t, b.Receive(now, p))
+			}
+			now = now.Add(tt.rtt)
+			for _, p := range collect(b, now) {
+				require.NoError(t, a.Receive(now, p))
+			}
+			require.Equal(t, tt.rtt, a.Stats().RTT)
+
+			_, err := a.Send(chReliable, []byte("important"))
+			require.NoError(t, err)
+			require.Len(t, collect(a, now), 1) // lost on the way
+			sentAt := now
+			assert.Empty(t, collect(a, sentAt.Add(tt.wantAfter-time.Millisecond)), "resent too early")
+			resent := collect(a, sentAt.Add(tt.wantAfter))
+			require.Len(t, resent, 1, "resent on time")
+			require.NoError(t, b.Receive(now, resent[0]))
+			msg, ok := b.ReadMessage(chReliable)
+			require.True(t, ok)
+			assert.Equal(t, "important", string(msg))
+			assert.Equal(t, uint64(1), a.Stats().MessagesResent)
+		})
+	}
+}

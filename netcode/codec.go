@@ -41,6 +41,8 @@ func (c *Codec) Decode(msg []byte, v any) error {
 	c.rd.Reset(msg)
 	if c.dec == nil {
 		c.dec = msgpack.NewDecoder(&c.rd)
+	} else {
+		c.dec.Reset(&c.rd) // forget whatever a failed decode left behind
 	}
 	if err := c.dec.Decode(v); err != nil {
 		return fmt.Errorf("netcode: decode %T: %w", v, err)

@@ -13,7 +13,9 @@ const (
 	Unreliable ChannelKind = iota
 	// UnreliableSequenced is Unreliable, except that a message older than the
 	// newest one already delivered is dropped: the receiver never goes back
-	// in time. Use it for latest-state updates.
+	// in time. On the send side, a message still queued when a newer one is
+	// queued behind it is superseded: Flush sends only the newest. Use it
+	// for latest-state updates.
 	UnreliableSequenced
 	// ReliableOrdered messages arrive exactly once, in the order sent. A
 	// message is resent until the peer acknowledges it.
@@ -79,7 +81,10 @@ type Config struct {
 	// MaxReassemblyBytes bounds the memory holding fragmented messages being
 	// reassembled or delivered but not yet read. Fragments beyond it are
 	// dropped and counted (reliable ones are left unacknowledged so they are
-	// resent). Default 4 MiB; at least MaxMessageSize.
+	// resent). The next message of a reliable-ordered channel is always
+	// admitted, so that the channel cannot stall behind messages waiting to be
+	// read; the bound can therefore be exceeded by up to MaxMessageSize per
+	// such channel. Default 4 MiB; at least MaxMessageSize.
 	MaxReassemblyBytes int
 
 	// MaxPartialMessages bounds how many fragmented messages of unreliable
@@ -98,6 +103,14 @@ type Config struct {
 	// InitialRTT is the round-trip estimate used before the first sample.
 	// Default 100 ms.
 	InitialRTT time.Duration
+
+	// MaxFlushBytes is the send budget of one Flush call: once the packets
+	// it emitted reach this many bytes it opens no new packet (the last one
+	// may overshoot by less than MaxPacketSize). Reliable resends go first,
+	// then new reliable messages, then unreliable ones by channel id; what
+	// does not fit waits for the next Flush. A header-only ack packet is
+	// always allowed. 0 means unlimited.
+	MaxFlushBytes int
 
 	// Channels lists the channels; a channel's id is its index. At most 127.
 	Channels []ChannelConfig
@@ -171,6 +184,9 @@ func (c Config) Validate() error {
 	}
 	if err := checkInt("MaxPartialMessages", c.MaxPartialMessages, 1, 1024); err != nil {
 		return err
+	}
+	if c.MaxFlushBytes < 0 {
+		return fmt.Errorf("netcode: Config.MaxFlushBytes = %d; must not be negative (0 means unlimited)", c.MaxFlushBytes)
 	}
 	if c.MaxReassemblyBytes < 0 {
 		return fmt.Errorf("netcode: Config.MaxReassemblyBytes = %d; must not be negative (0 means default)", c.MaxReassemblyBytes)

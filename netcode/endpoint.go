@@ -38,12 +38,15 @@ type Endpoint struct {
 	emit      func([]byte)
 	pingOwed  bool
 	emitted   int // packets emitted by the current Flush
+	budget    int // bytes the current Flush may still open packets for; <0 unlimited
 	eliciting bool
 
 	// Receive side.
 	received       *SequenceBuffer[receivedPacket]
 	newestAccepted Seq
+	acceptedBits   uint32 // bit i: newestAccepted-1-i was accepted
 	hasAccepted    bool
+	peerAck        Header // union of the acks applied so far with the newest Ack
 	ackOwed        bool
 	partials       []partial
 	nPartials      int
@@ -209,6 +212,10 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	at := e.clock(now)
 	e.decideLosses(at)
 	e.emit, e.emitted, e.eliciting = emit, 0, false
+	e.budget = -1
+	if e.cfg.MaxFlushBytes > 0 {
+		e.budget = e.cfg.MaxFlushBytes
+	}
 	e.pktAck = e.ackHeader()
 	delay := e.resendDelay()
 
@@ -222,8 +229,7 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 			e.flushUnreliable(at, ch, c)
 		}
 	}
-	if e.pingOwed && !e.eliciting {
-		e.openPacket(1, at)
+	if e.pingOwed && !e.eliciting && e.openPacket(1, at) {
 		e.pkt = append(e.pkt, pingFrame)
 		e.eliciting = true
 	}
@@ -231,6 +237,7 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 		e.closePacket(at)
 	}
 	if e.emitted == 0 && e.ackOwed {
+		e.budget = -1 // acks are never held back
 		e.openPacket(0, at)
 		e.closePacket(at)
 	}
@@ -245,7 +252,9 @@ func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay
 		}
 		for f := range m.count {
 			if !m.acked[f] && at-m.sentAt[f] >= delay {
-				e.writeFragment(at, ch, m, f)
+				if !e.writeFragment(at, ch, m, f) {
+					return
+				}
 				m.sentAt[f] = at
 				e.stats.MessagesResent++
 			}
@@ -254,7 +263,9 @@ func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay
 	for ; c.unsent != c.nextID; c.unsent++ {
 		m := c.slot(c.unsent)
 		for ; m.next < m.count; m.next++ {
-			e.writeFragment(at, ch, m, m.next)
+			if !e.writeFragment(at, ch, m, m.next) {
+				return // the rest of m goes out with a later Flush
+			}
 			m.sentAt[m.next] = at
 		}
 		e.stats.MessagesSent++
@@ -264,8 +275,17 @@ func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay
 func (e *Endpoint) flushUnreliable(at time.Duration, ch int, c *sendChannel) {
 	for ; c.oldest != c.nextID; c.oldest++ {
 		m := c.slot(c.oldest)
+		if c.kind == UnreliableSequenced && m.next == 0 && c.oldest+1 != c.nextID {
+			c.release(m, e.keepCap) // a newer state is queued behind it
+			m.tracking = false
+			e.stats.MessagesSuperseded++
+			continue
+		}
 		for ; m.next < m.count; m.next++ {
-			e.writeFragment(at, ch, m, m.next)
+			if !e.writeFragment(at, ch, m, m.next) {
+				c.unsent = c.oldest
+				return
+			}
 		}
 		c.release(m, e.keepCap)
 		e.stats.MessagesSent++
@@ -274,31 +294,42 @@ func (e *Endpoint) flushUnreliable(at time.Duration, ch int, c *sendChannel) {
 }
 
 // writeFragment adds fragment f of m (or all of m when it is whole) to the
-// packet being built, starting a new packet when it does not fit.
-func (e *Endpoint) writeFragment(at time.Duration, ch int, m *sendMessage, f int) {
+// packet being built, starting a new packet when it does not fit. It
+// reports false when the Flush budget allows no new packet.
+func (e *Endpoint) writeFragment(at time.Duration, ch int, m *sendMessage, f int) bool {
 	payload := m.fragment(f)
 	if m.count == 1 {
-		e.openPacket(wholeFrameLen(len(payload)), at)
+		if !e.openPacket(wholeFrameLen(len(payload)), at) {
+			return false
+		}
 		e.pkt = appendWholeFrame(e.pkt, ch, m.id, payload)
 	} else {
-		e.openPacket(fragmentFrameLen(f, m.count, len(m.data), len(payload)), at)
+		if !e.openPacket(fragmentFrameLen(f, m.count, len(m.data), len(payload)), at) {
+			return false
+		}
 		e.pkt = appendFragmentFrame(e.pkt, ch, m.id, f, m.count, len(m.data), payload)
 	}
 	e.refs = append(e.refs, msgRef{channel: uint8(ch), id: m.id, fragment: uint16(f)})
 	e.eliciting = true
+	return true
 }
 
-// openPacket makes sure a packet with room for need more bytes is open.
-func (e *Endpoint) openPacket(need int, at time.Duration) {
+// openPacket makes sure a packet with room for need more bytes is open. It
+// reports false when that needs a new packet and the budget is spent.
+func (e *Endpoint) openPacket(need int, at time.Duration) bool {
 	if e.pktOpen && len(e.pkt)+need > e.cfg.MaxPacketSize {
 		e.closePacket(at)
 	}
 	if !e.pktOpen {
+		if e.budget == 0 {
+			return false
+		}
 		h := e.pktAck
 		h.Seq = e.nextSeq
 		e.pkt = h.Append(e.pkt[:0])
 		e.pktOpen = true
 	}
+	return true
 }
 
 // closePacket records the open packet and hands it to emit.
@@ -314,6 +345,9 @@ func (e *Endpoint) closePacket(at time.Duration) {
 	e.nextSeq++
 	e.stats.PacketsSent++
 	e.sentRate.add(at, len(e.pkt))
+	if e.budget > 0 {
+		e.budget = max(e.budget-len(e.pkt), 0)
+	}
 	e.pktOpen = false
 	e.emitted++
 	e.emit(e.pkt)
@@ -324,13 +358,22 @@ func (e *Endpoint) ackHeader() Header {
 	if !e.hasAccepted {
 		return Header{}
 	}
-	h := Header{Ack: e.newestAccepted, HasAck: true}
-	for i := range 32 {
-		if r := e.received.Find(e.newestAccepted - 1 - Seq(i)); r != nil && r.accepted {
-			h.AckBits |= 1 << i
-		}
+	return Header{Ack: e.newestAccepted, AckBits: e.acceptedBits, HasAck: true}
+}
+
+// noteAccepted adds seq to the acknowledgements the next header carries.
+func (e *Endpoint) noteAccepted(seq Seq) {
+	if !e.hasAccepted {
+		e.newestAccepted, e.acceptedBits, e.hasAccepted = seq, 0, true
+		return
 	}
-	return h
+	switch d := seq.Diff(e.newestAccepted); {
+	case d > 0:
+		e.acceptedBits = e.acceptedBits<<d | 1<<(d-1) // shifts of 32 or more give 0
+		e.newestAccepted = seq
+	case d < 0 && d >= -32:
+		e.acceptedBits |= 1 << (-d - 1)
+	}
 }
 
 // decideLosses records as lost every ack-eliciting packet that has waited
@@ -421,9 +464,7 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 		return nil
 	}
 	rec.accepted = true
-	if !e.hasAccepted || h.Seq.Newer(e.newestAccepted) {
-		e.newestAccepted, e.hasAccepted = h.Seq, true
-	}
+	e.noteAccepted(h.Seq)
 	if len(packet) > n {
 		e.ackOwed = true
 	}
@@ -444,9 +485,26 @@ func (e *Endpoint) validateFrames(body []byte) error {
 	return nil
 }
 
-// applyAcks marks every sent packet that h acknowledges.
+// applyAcks marks every sent packet that h acknowledges. Bits that an
+// earlier header already reported are skipped: on a steady stream each
+// header adds one or two acks to the 33 it repeats.
 func (e *Endpoint) applyAcks(at time.Duration, h Header) {
-	for b := h.AckBits; b != 0; { // oldest first, so handlers see ids in order
+	newBits := h.AckBits
+	d := 33
+	if e.peerAck.HasAck {
+		d = h.Ack.Diff(e.peerAck.Ack)
+	}
+	switch {
+	case d == 0:
+		newBits &^= e.peerAck.AckBits
+		e.peerAck.AckBits |= h.AckBits
+	case d > 0 && d <= 32:
+		newBits &^= e.peerAck.AckBits<<d | 1<<(d-1)
+		e.peerAck = h
+	case d > 32:
+		e.peerAck = h
+	}
+	for b := newBits; b != 0; { // oldest first, so handlers see ids in order
 		i := 31 - bits.LeadingZeros32(b)
 		b &^= 1 << i
 		e.ackPacket(at, h.Ack-1-Seq(i), false)

@@ -240,3 +240,34 @@ func TestStalePacket(t *testing.T) {
 	assert.ErrorIs(t, b.Receive(epoch, first), netcode.ErrStalePacket)
 	assert.Equal(t, uint64(1), b.Stats().PacketsStale)
 }
+
+func TestAckBitsAfterReorderAndLoss(t *testing.T) {
+	a, b := newEndpoint(t, netcode.Config{}), newEndpoint(t, netcode.Config{})
+	var packets [][]byte
+	for range 70 {
+		a.Ping()
+		packets = append(packets, collect(a, epoch)...)
+	}
+	// b receives 60..69 in a scrambled order, and some older ones late;
+	// 64 and 40 never arrive.
+	order := []int{61, 60, 66, 65, 69, 67, 68, 63, 62, 50, 37, 36, 30}
+	for _, i := range order {
+		require.NoError(t, b.Receive(epoch, packets[i]))
+	}
+	reply := collect(b, epoch)
+	require.Len(t, reply, 1)
+	h, _, err := netcode.ParseHeader(reply[0])
+	require.NoError(t, err)
+	assert.True(t, h.HasAck)
+	assert.Equal(t, netcode.Seq(69), h.Ack)
+	var want uint32
+	for _, i := range order {
+		if d := 69 - i; d >= 1 && d <= 32 {
+			want |= 1 << (d - 1)
+		}
+	}
+	assert.Equal(t, want, h.AckBits, "got %032b want %032b", h.AckBits, want)
+
+	require.NoError(t, a.Receive(epoch, reply[0]))
+	assert.Equal(t, uint64(11), a.Stats().PacketsAcked, "36 and 30 are too old for the ack bits")
+}

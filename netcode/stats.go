@@ -28,11 +28,12 @@ type Stats struct {
 	PacketsDuplicate uint64 // received packets seen before, dropped
 	PacketsMalformed uint64 // received packets that did not decode, dropped
 
-	MessagesSent      uint64 // messages sent for the first time
-	MessagesResent    uint64 // message fragments sent again after no ack came
-	MessagesAcked     uint64 // messages whose every fragment was acknowledged
-	MessagesDelivered uint64 // messages returned by ReadMessage
-	MessagesDuplicate uint64 // reliable messages received again, dropped
+	MessagesSent       uint64 // messages sent for the first time
+	MessagesSuperseded uint64 // sequenced messages replaced by a newer one before they were sent
+	MessagesResent     uint64 // message fragments sent again after no ack came
+	MessagesAcked      uint64 // messages whose every fragment was acknowledged
+	MessagesDelivered  uint64 // messages returned by ReadMessage
+	MessagesDuplicate  uint64 // reliable messages received again, dropped
 
 	// Messages dropped on the receive side, by reason.
 	DroppedStale           uint64 // sequenced: older than the newest delivered

@@ -45,6 +45,7 @@ type app struct {
 }
 
 func newApp(opts clientui.Options) (*app, error) {
+	start := time.Now()
 	hud, err := clientui.NewHUD(clientui.DefaultHUDWindow, clientui.DefaultHUDInterval)
 	if err != nil {
 		return nil, err
@@ -63,7 +64,7 @@ func newApp(opts clientui.Options) (*app, error) {
 		src = off
 		panel.SetStatus("offline: no socket, keys only change the numbers")
 	case opts.Loopback:
-		lb, err := clientui.NewLoopbackSource(time.Now(), opts.Link, opts.Seed, opts.NPCs)
+		lb, err := clientui.NewLoopbackSource(start, opts.Link, opts.Seed, opts.NPCs)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +87,7 @@ func newApp(opts clientui.Options) (*app, error) {
 		batch:   newBatch(),
 		line:    14,
 		pts:     make([]clientui.Point, 0, 128),
-		start:   time.Now(),
+		start:   start,
 	}
 	a.toggles.HUD = opts.HUD
 	if opts.Screenshot != "" {
@@ -119,8 +120,7 @@ func (a *app) Update() error {
 	if a.done {
 		return ebiten.Termination
 	}
-	now := time.Now()
-	if a.opts.Timeout > 0 && now.Sub(a.start) > a.opts.Timeout {
+	if a.opts.Timeout > 0 && time.Since(a.start) > a.opts.Timeout {
 		a.err = fmt.Errorf("client: timed out after %v (%d frames, %d ticks)", a.opts.Timeout, a.frames, a.ticks)
 		return ebiten.Termination
 	}
@@ -128,7 +128,7 @@ func (a *app) Update() error {
 		a.handleKeys()
 	}
 	in := a.input()
-	if err := a.src.Update(now, in, a.toggles); err != nil {
+	if err := a.src.Update(a.now(), in, a.toggles); err != nil {
 		a.err = err
 		return ebiten.Termination
 	}
@@ -181,7 +181,7 @@ func (a *app) input() game.Input {
 // Draw draws one frame, takes the screenshot when due, and caps the frame
 // rate.
 func (a *app) Draw(screen *ebiten.Image) {
-	now := time.Now()
+	now := a.now()
 	a.view = a.src.View(now, a.toggles)
 	if a.view.Online {
 		a.hud.Record(now, a.view.Sample)
@@ -204,12 +204,22 @@ func (a *app) Draw(screen *ebiten.Image) {
 	a.frames++
 
 	if a.capture != nil && a.frames >= a.opts.Frames && !a.done {
-		a.err = a.capture.take(screen, a.view, a.frames, a.toggles.HUD)
+		a.err = a.capture.take(screen, a.view, &a.scene, a.frames, a.toggles.HUD, a.opts.FixedStep)
 		a.done = true
 	} else if a.capture == nil && a.opts.Frames > 0 && a.frames >= a.opts.Frames {
 		a.done = true
 	}
 	a.limitFrameRate()
+}
+
+// now is the game's clock: the real time, or with -fixedstep the start time
+// plus one tick per Update, so that a slow machine (Xvfb under load) shows
+// what a client running at full speed would.
+func (a *app) now() time.Time {
+	if a.opts.FixedStep {
+		return a.start.Add(time.Duration(a.ticks) * time.Second / game.TickRate)
+	}
+	return time.Now()
 }
 
 // limitFrameRate sleeps out the rest of the frame when -fps is set.

@@ -20,16 +20,20 @@ type capture struct {
 
 // Shot is the JSON written beside a screenshot.
 type Shot struct {
-	Frames int    `json:"frames"` // frames drawn, this one included
-	Tick   uint32 `json:"tick"`   // tick of the state shown
-	Own    uint32 `json:"own"`    // the local player's ID
-	HUD    bool   `json:"hud"`    // whether the HUD was shown
-	Online bool   `json:"online"`
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
+	Frames    int    `json:"frames"` // frames drawn, this one included
+	Tick      uint32 `json:"tick"`   // tick of the state shown
+	Own       uint32 `json:"own"`    // the local player's ID
+	HUD       bool   `json:"hud"`    // whether the HUD was shown
+	Online    bool   `json:"online"` // whether the HUD was fed by a link
+	FixedStep bool   `json:"fixed_step"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+	// Shapes is the arena as drawn, in draw order (walls, entities, aim
+	// lines, the ghost), in screen pixels.
+	Shapes []clientui.Shape `json:"shapes"`
 }
 
-func (c *capture) take(screen *ebiten.Image, v clientui.View, frames int, hud bool) error {
+func (c *capture) take(screen *ebiten.Image, v clientui.View, sc *clientui.Scene, frames int, hud, fixed bool) error {
 	b := screen.Bounds()
 	img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	screen.ReadPixels(img.Pix)
@@ -44,10 +48,12 @@ func (c *capture) take(screen *ebiten.Image, v clientui.View, frames int, hud bo
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("client: screenshot: %w", err)
 	}
-	meta, err := json.MarshalIndent(Shot{
-		Frames: frames, Tick: v.Tick, Own: v.Own, HUD: hud, Online: v.Online,
+	shot := Shot{
+		Frames: frames, Tick: v.Tick, Own: v.Own, HUD: hud, Online: v.Online, FixedStep: fixed,
 		Width: b.Dx(), Height: b.Dy(),
-	}, "", "  ")
+	}
+	shot.Shapes = append(shot.Shapes, sc.Shapes...)
+	meta, err := json.MarshalIndent(shot, "", "  ")
 	if err != nil {
 		return err
 	}

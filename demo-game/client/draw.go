@@ -57,9 +57,6 @@ func (a *app) drawArena(screen *ebiten.Image, l clientui.Layout) {
 			a.text(screen, fmt.Sprint(s.ID), s.Center.X-3, s.Center.Y-s.Radius-16, textBright)
 		}
 	}
-	if a.view.Status != "" {
-		a.text(screen, a.view.Status, r.X+24, r.Y+20, textDim)
-	}
 }
 
 func (a *app) drawHUD(screen *ebiten.Image, l clientui.Layout, now time.Time) {
@@ -113,6 +110,7 @@ func (a *app) drawPanel(screen *ebiten.Image, l clientui.Layout) {
 	x2 := r.X + 420
 	lines := []string{
 		a.toggles.String(),
+		a.view.Status,
 		fmt.Sprintf("tick %d   fps %.0f   tps %.0f", a.view.Tick, ebiten.ActualFPS(), ebiten.ActualTPS()),
 		"move WASD/arrows  aim mouse  fire space/click  dash shift",
 		"graphs: last 10 s, caption now  min/avg/max",
@@ -122,7 +120,7 @@ func (a *app) drawPanel(screen *ebiten.Image, l clientui.Layout) {
 	}
 	for i, s := range lines {
 		c := textDim
-		if i == 0 {
+		if i <= 1 {
 			c = textBright
 		}
 		a.text(screen, s, x2, y+float64(i)*a.line, c)

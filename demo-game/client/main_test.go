@@ -6,6 +6,7 @@ import (
 	"flag"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -124,10 +125,15 @@ func near(a, b [4]uint8, tol int) bool {
 func covered(shapes []clientui.Shape, i int) bool {
 	c := shapes[i].Center
 	for _, s := range shapes[i+1:] {
+		dx, dy := s.Center.X-c.X, s.Center.Y-c.Y
+		d := math.Hypot(dx, dy)
 		switch s.Kind {
-		case clientui.ShapeDisc, clientui.ShapeRing:
-			dx, dy := s.Center.X-c.X, s.Center.Y-c.Y
-			if dx*dx+dy*dy <= (s.Radius+3)*(s.Radius+3) {
+		case clientui.ShapeDisc:
+			if d <= s.Radius+3 {
+				return true
+			}
+		case clientui.ShapeRing: // only its outline is drawn
+			if d >= s.Radius-3 && d <= s.Radius+3 {
 				return true
 			}
 		case clientui.ShapeAimLine:
@@ -244,9 +250,26 @@ func TestLoopbackScreenshotShowsLiveGraphs(t *testing.T) {
 	assert.True(t, shot.HUD)
 	require.Positive(t, shot.Tick)
 
+	assert.True(t, shot.FixedStep)
 	l := clientui.NewLayout(clientui.ScreenWidth, clientui.ScreenHeight, true)
-	// Real time drives the loopback, so positions are not replayable; the
-	// colours still say what is on screen.
+	// Every entity the client's state put on screen is there, in its colour.
+	checked := map[uint32]bool{}
+	for i, s := range shot.Shapes {
+		if s.Kind != clientui.ShapeDisc || covered(shot.Shapes, i) {
+			continue
+		}
+		got := pixel(img, s.Center)
+		assert.True(t, near(got, s.Color, 8), "entity %d at (%.0f, %.0f): pixel %v, want %v", s.ID, s.Center.X, s.Center.Y, got, s.Color)
+		checked[s.ID] = true
+	}
+	assert.True(t, checked[shot.Own], "own player checked")
+	npcs := 0
+	for id := range checked {
+		if id >= game.NPCIDBase && id < game.ProjectileIDBase {
+			npcs++
+		}
+	}
+	assert.GreaterOrEqual(t, npcs, 4, "NPCs checked")
 	assert.Greater(t, countColor(img, l.Arena, game.PlayerColor(1), 0), 150, "own player drawn")
 	assert.Greater(t, countColor(img, l.Arena, game.NPCColor(), 0), 4*150, "NPCs drawn")
 	for _, m := range []clientui.Metric{clientui.MetricRTT, clientui.MetricInKbps, clientui.MetricOutKbps,

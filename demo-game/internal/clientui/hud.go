@@ -144,10 +144,11 @@ func (h *HUD) Record(now time.Time, s Sample) bool {
 // Series returns the history of m.
 func (h *HUD) Series(m Metric) *Series { return h.series[m] }
 
-// Top returns the value at the top of m's graph: the window's maximum rounded
-// up to a 1-2-5 step, never below the metric's minimum scale.
+// Top returns the value at the top of m's graph: the window's maximum plus
+// 10% rounded up to a 1-2-5 step, never below the metric's minimum scale.
 func (h *HUD) Top(m Metric, now time.Time) float64 {
-	top := NiceCeil(h.series[m].Summary(now).Max)
+	// 10% headroom keeps the line clear of the scale label at the top.
+	top := NiceCeil(h.series[m].Summary(now).Max * 1.1)
 	if min := metricInfo[m].minTop; top < min {
 		top = min
 	}

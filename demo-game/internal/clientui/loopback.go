@@ -118,7 +118,7 @@ func NewLoopbackSource(now time.Time, link netsim.Config, seed uint64, npcs int)
 	if err != nil {
 		return nil, err
 	}
-	return NewOnline(l, l, "loopback (in-process server)")
+	return NewOnline(l, l, "loopback")
 }
 
 // SetConfig changes the conditions of both directions; packets already in
@@ -144,21 +144,67 @@ func (l *Loopback) ReadMessage(channel int) ([]byte, bool) { return l.cli.ReadMe
 // Stats returns the client endpoint's measurements.
 func (l *Loopback) Stats() netcode.Stats { return l.cli.Stats() }
 
-// Update flushes the client's packets into the up link, runs the server up
-// to now, and delivers what is due to the client.
+// Update runs the server and both links up to now (delivering to the
+// client at the exact arrival times), then flushes the client's packets into
+// the up link.
 func (l *Loopback) Update(now time.Time) error {
+	if err := l.advance(now); err != nil {
+		return err
+	}
 	l.cli.Flush(now, func(p []byte) { l.up.Send(now, p) })
-	return l.advance(now)
+	return nil
 }
 
-// advance delivers due packets to the server, runs its due ticks, flushes
-// its packets and delivers due packets to the client.
+// advance runs everything that happened between the previous call and
+// now, in time order and each at its own time: datagrams arriving at the
+// server (whose inputs go to the input queue), server ticks (each followed
+// by a flush, as a real server does), and datagrams arriving at the client.
+// Timing each event exactly keeps the measured RTT and jitter those of the
+// simulated link, not rounded to the client's frames.
 func (l *Loopback) advance(now time.Time) error {
-	l.up.Deliver(now, func(b []byte) { _ = l.srv.Receive(now, b) })
+	tickDt := time.Second / game.TickRate
+	for {
+		at, kind := now, eventNone
+		if t, ok := l.up.NextDelivery(); ok && !t.After(at) {
+			at, kind = t, eventUp
+		}
+		if t := l.start.Add(time.Duration(l.ticks+1) * tickDt); !t.After(now) && t.Before(at) || (kind == eventNone && !t.After(now)) {
+			at, kind = t, eventTick
+		}
+		if t, ok := l.down.NextDelivery(); ok && !t.After(now) && (kind == eventNone || t.Before(at)) {
+			at, kind = t, eventDown
+		}
+		switch kind {
+		case eventNone:
+			return nil
+		case eventUp:
+			l.up.Deliver(at, func(b []byte) { _ = l.srv.Receive(at, b) })
+			l.readInputs()
+		case eventTick:
+			if err := l.serverTick(); err != nil {
+				return err
+			}
+			l.srv.Flush(at, func(p []byte) { l.down.Send(at, p) })
+		case eventDown:
+			l.down.Deliver(at, func(b []byte) { _ = l.cli.Receive(at, b) })
+		}
+	}
+}
+
+// Events of advance.
+const (
+	eventNone = iota
+	eventUp
+	eventTick
+	eventDown
+)
+
+// readInputs moves the inputs of received input messages to the queue.
+func (l *Loopback) readInputs() {
 	for {
 		msg, ok := l.srv.ReadMessage(InputChannel)
 		if !ok {
-			break
+			return
 		}
 		if err := server.DecodeInputMessage(msg, &l.msg); err != nil {
 			continue // dropped, as the real server does
@@ -172,16 +218,6 @@ func (l *Loopback) advance(now time.Time) error {
 			l.base.Reset()
 		}
 	}
-	tickDt := time.Second / game.TickRate
-	for due := uint32(now.Sub(l.start) / tickDt); l.ticks < due; {
-		if err := l.serverTick(); err != nil {
-			return err
-		}
-	}
-	l.srv.Flush(now, func(p []byte) { l.down.Send(now, p) })
-
-	l.down.Deliver(now, func(b []byte) { _ = l.cli.Receive(now, b) })
-	return nil
 }
 
 // serverTick runs one server tick and sends a snapshot on even ticks.

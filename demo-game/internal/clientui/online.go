@@ -99,6 +99,9 @@ func (o *Online) Update(now time.Time, in game.Input, _ Toggles) error {
 func (o *Online) View(now time.Time, t Toggles) View {
 	v := o.sess.View(now, t)
 	st := o.conn.Stats()
+	// Until the first acknowledgement the link has no RTT; keep such
+	// readings out of the graphs.
+	v.Online = v.Online && st.RTT > 0
 	v.Sample = Sample{
 		RTT: st.RTT, Jitter: st.RTTVar, Loss: st.PacketLoss,
 		InKbps: st.ReceivedKbps, OutKbps: st.SentKbps,

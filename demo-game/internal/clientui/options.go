@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/tickwire/tickwire/demo-game/game"
@@ -14,9 +15,14 @@ import (
 // DefaultAddr is the server address the client dials when -addr is not given.
 const DefaultAddr = "127.0.0.1:7777"
 
+// DefaultProtocolID is the demo's netcode protocol id ("TICKWIRE" in ASCII):
+// the demo server must use the same one.
+const DefaultProtocolID uint64 = 0x5449434B57495245
+
 // Options are the client's command-line settings.
 type Options struct {
 	Addr       string        // server address (online mode)
+	ProtocolID uint64        // netcode protocol id, the server's
 	Offline    bool          // run the rules locally instead of connecting
 	Loopback   bool          // run a server in-process over a simulated link
 	Screenshot string        // write a PNG of frame Frames here and exit
@@ -24,6 +30,7 @@ type Options struct {
 	FPS        int           // frame cap; 0 = uncapped (under Xvfb there is no vsync)
 	Timeout    time.Duration // exit with an error after this long; 0 = never
 	Script     bool          // play scripted input instead of reading the keyboard
+	FixedStep  bool          // advance the clock 1/60 s per tick instead of reading it
 	HUD        bool          // start with the HUD shown
 	Seed       uint64        // offline world seed
 	NPCs       int           // offline NPC count
@@ -31,13 +38,15 @@ type Options struct {
 }
 
 // ParseOptions parses the client's flags from args (without the program
-// name). Usage and errors go to out. A screenshot implies scripted input
-// unless -script=false is given, and 120 frames unless -frames is given.
+// name). Usage and errors go to out. A screenshot implies scripted input and
+// a fixed time step unless -script=false or -fixedstep=false is given, and
+// 120 frames unless -frames is given.
 func ParseOptions(args []string, out io.Writer) (Options, error) {
 	o := Options{}
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&o.Addr, "addr", DefaultAddr, "server `address` (host:port)")
+	fs.Uint64Var(&o.ProtocolID, "protocol", DefaultProtocolID, "netcode protocol id (must match the server's)")
 	fs.BoolVar(&o.Offline, "offline", false, "run the game rules locally, without a server or network")
 	fs.BoolVar(&o.Loopback, "loopback", false, "run a demo server inside the client, over a simulated link the network panel controls")
 	fs.StringVar(&o.Screenshot, "screenshot", "", "write a PNG of the screen to `path` after -frames frames, then exit")
@@ -45,6 +54,7 @@ func ParseOptions(args []string, out io.Writer) (Options, error) {
 	fs.IntVar(&o.FPS, "fps", 60, "frame rate cap (0: uncapped; Xvfb has no vsync)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "give up with an error after this long (0: never)")
 	script := fs.Bool("script", false, "play scripted input instead of the keyboard (default on with -screenshot)")
+	fixed := fs.Bool("fixedstep", false, "advance time by exactly one tick per update, whatever the machine's speed (default on with -screenshot)")
 	fs.BoolVar(&o.HUD, "hud", true, "start with the HUD shown (toggle with H)")
 	fs.Uint64Var(&o.Seed, "seed", game.DefaultConfig().Seed, "world seed (offline and loopback)")
 	fs.IntVar(&o.NPCs, "npcs", game.DefaultConfig().NPCs, "NPC count (offline and loopback)")
@@ -61,6 +71,7 @@ func ParseOptions(args []string, out io.Writer) (Options, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	o.Script = *script || (o.Screenshot != "" && !set["script"])
+	o.FixedStep = *fixed || (o.Screenshot != "" && !set["fixedstep"])
 	if o.Screenshot != "" && !set["frames"] {
 		o.Frames = 120
 	}
@@ -101,29 +112,31 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Script returns the scripted input of a tick: the player walks a rectangle
-// (one side every 90 ticks), holds fire, aims along its path turned a little
-// and dashes at the start of every side. It is deterministic, so a test can
-// replay it to know where everything is.
+// Script returns the scripted input of a tick: the player walks out and back
+// along two sides of an L from its spawn point (right, left, down, up, one
+// leg every scriptLeg ticks, dashing at the start of each), holds fire, and
+// turns its aim a full circle every two seconds. The legs cancel out, so the
+// player stays near its spawn point however long the script runs, and the
+// script is a pure function of the tick, so a test can replay it.
 func Script(tick uint32) game.Input {
-	side := (tick / 90) % 4
 	in := game.Input{Buttons: game.ButtonFire}
-	switch side {
+	switch (tick / scriptLeg) % 4 {
 	case 0:
 		in.Buttons |= game.ButtonRight
-		in.AimX, in.AimY = 127, 40
 	case 1:
-		in.Buttons |= game.ButtonDown
-		in.AimX, in.AimY = -40, 127
-	case 2:
 		in.Buttons |= game.ButtonLeft
-		in.AimX, in.AimY = -127, -40
+	case 2:
+		in.Buttons |= game.ButtonDown
 	case 3:
 		in.Buttons |= game.ButtonUp
-		in.AimX, in.AimY = 40, -127
 	}
-	if tick%90 == 0 {
+	if tick%scriptLeg == 0 {
 		in.Buttons |= game.ButtonDash
 	}
+	angle := 2 * math.Pi * float64(tick%120) / 120
+	in.AimX, in.AimY = quantizeAim(math.Cos(angle), math.Sin(angle))
 	return in
 }
+
+// scriptLeg is the length of one leg of Script, in ticks.
+const scriptLeg = 60

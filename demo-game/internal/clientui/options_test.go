@@ -14,7 +14,7 @@ import (
 )
 
 func TestParseOptions(t *testing.T) {
-	def := Options{Addr: DefaultAddr, FPS: 60, HUD: true, Seed: game.DefaultConfig().Seed, NPCs: game.DefaultConfig().NPCs}
+	def := Options{Addr: DefaultAddr, ProtocolID: DefaultProtocolID, FPS: 60, HUD: true, Seed: game.DefaultConfig().Seed, NPCs: game.DefaultConfig().NPCs}
 	with := func(f func(*Options)) Options { o := def; f(&o); return o }
 	tests := []struct {
 		name string
@@ -25,9 +25,12 @@ func TestParseOptions(t *testing.T) {
 		{"offline", []string{"-offline", "-npcs", "3", "-seed", "9"}, with(func(o *Options) { o.Offline, o.NPCs, o.Seed = true, 3, 9 })},
 		{"loopback", []string{"-loopback", "-loss", "0.1"}, with(func(o *Options) { o.Loopback, o.Link.Loss = true, 0.1 })},
 		{"screenshot implies script and 120 frames", []string{"-offline", "-screenshot", "x.png"},
-			with(func(o *Options) { o.Offline, o.Screenshot, o.Script, o.Frames = true, "x.png", true, 120 })},
-		{"screenshot with keyboard", []string{"-screenshot", "x.png", "-script=false", "-frames", "5"},
+			with(func(o *Options) {
+				o.Offline, o.Screenshot, o.Script, o.FixedStep, o.Frames = true, "x.png", true, true, 120
+			})},
+		{"screenshot with keyboard and real time", []string{"-screenshot", "x.png", "-script=false", "-fixedstep=false", "-frames", "5"},
 			with(func(o *Options) { o.Screenshot, o.Frames = "x.png", 5 })},
+		{"fixed step alone", []string{"-fixedstep"}, with(func(o *Options) { o.FixedStep = true })},
 		{"link", []string{"-loss", "0.05", "-latency", "50ms", "-jitter", "5ms", "-dup", "0.01"},
 			with(func(o *Options) {
 				o.Link = netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond, Duplicate: 0.01}
@@ -74,7 +77,7 @@ func TestParseOptionsErrors(t *testing.T) {
 
 func TestScriptIsValidAndCoversEveryDirection(t *testing.T) {
 	var buttons uint8
-	for tick := range uint32(4 * 90) {
+	for tick := range uint32(4 * scriptLeg) {
 		in := Script(tick)
 		b, err := in.MarshalBinary()
 		require.NoError(t, err)
@@ -83,5 +86,5 @@ func TestScriptIsValidAndCoversEveryDirection(t *testing.T) {
 		buttons |= in.Buttons
 	}
 	assert.Equal(t, game.ButtonMask, buttons, "every button used")
-	assert.Equal(t, Script(7), Script(7+4*90), "the script repeats")
+	assert.Equal(t, Script(7), Script(7+4*scriptLeg*3), "the script repeats")
 }

@@ -90,6 +90,7 @@ type SessionStats struct {
 	InputsSent      uint64 // ticks of input generated
 	InputJumps      uint64 // times the input tick jumped ahead
 	LastInputLead   int32  // from the newest snapshot header
+	ExtraLead       int    // ticks of lead added because inputs arrived late
 }
 
 // Session is the client half of the demo protocol, independent of the
@@ -124,6 +125,9 @@ type Session struct {
 	serverOwn  game.Entity
 	haveOwn    bool
 	reconciled uint32 // newest snapshot tick used to reconcile
+
+	extraLead   int       // ticks added to the clock's prediction tick
+	leadChanged time.Time // when extraLead last changed
 
 	// prediction: nil until the first snapshot with the own player
 	pred     *netsync.Predictor[game.Player, game.Input]
@@ -251,6 +255,9 @@ func (s *Session) handleSnapshot(now time.Time, msg []byte) error {
 	}
 	s.latest, s.latestTick, s.haveLatest = ents, snap.Tick, true
 	s.stats.LastInputLead = hdr.InputLead
+	if hdr.HasInputAck {
+		s.adaptLead(now, hdr.InputLead)
+	}
 
 	own, ok := Own(ents, uint32(s.welcome.Player))
 	s.serverOwn, s.haveOwn = own, ok
@@ -346,6 +353,31 @@ func (s *Session) predictorConfig() netsync.PredictorConfig[game.Player, game.In
 	}
 }
 
+// Bounds of the adaptive extra lead.
+const (
+	maxExtraLead     = 15                     // ticks
+	leadRaiseEvery   = 250 * time.Millisecond // at most one raise per period (a raise shows after an RTT)
+	leadLowerEvery   = 2 * time.Second        // at most one lowering per period
+	comfortableLead  = 4                      // InputLead above this for a while lowers the extra lead
+	lateInputMinLead = 1                      // InputLead below this raises it
+)
+
+// adaptLead raises the prediction lead when the server reports that inputs
+// arrive late (InputLead below lateInputMinLead: a slow or bursty frame
+// rate, or jitter the clock's buffer does not cover), and lowers it slowly
+// when they arrive with ticks to spare.
+func (s *Session) adaptLead(now time.Time, inputLead int32) {
+	switch {
+	case inputLead < lateInputMinLead && s.extraLead < maxExtraLead && now.Sub(s.leadChanged) >= leadRaiseEvery:
+		s.extraLead++
+		s.leadChanged = now
+	case inputLead > comfortableLead && s.extraLead > 0 && now.Sub(s.leadChanged) >= leadLowerEvery:
+		s.extraLead--
+		s.leadChanged = now
+	}
+	s.stats.ExtraLead = s.extraLead
+}
+
 // Tick advances the prediction to the tick the clock says the client should
 // be at, applying in to every new tick, and returns the input message to
 // send (nil when there is nothing to send yet). The message repeats the last
@@ -354,7 +386,7 @@ func (s *Session) Tick(now time.Time, in game.Input) []byte {
 	if s.pred == nil || !s.clock.Synced() {
 		return nil
 	}
-	target := s.clock.PredictionTick(now)
+	target := s.clock.PredictionTick(now) + uint32(s.extraLead)
 	next := s.pred.Tick()
 	if target < next {
 		// Ahead of where we should be (the clock slowed down): send the
@@ -409,10 +441,11 @@ func (s *Session) SnapshotRate(now time.Time) float64 {
 // (or as the newest snapshot has it, with t.Prediction off), and the server
 // ghost. The entity slice is reused by the next call.
 func (s *Session) View(now time.Time, t Toggles) View {
-	v := View{Own: uint32(s.welcome.Player), Online: true}
+	v := View{Own: uint32(s.welcome.Player)}
 	if !s.haveLatest {
 		return v
 	}
+	v.Online = true
 	v.Tick = s.latestTick
 	s.view = s.view[:0]
 	if t.Interpolation {
