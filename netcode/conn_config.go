@@ -98,7 +98,8 @@ type ClientConfig struct {
 	ConnectTimeout time.Duration
 	// HandshakeResend is the interval between handshake retries. Default 100 ms.
 	HandshakeResend time.Duration
-	// Endpoint: see ServerConfig; must have the server's channel layout.
+	// Endpoint: see ServerConfig; must have the server's channel layout and
+	// MaxPacketSize.
 	Endpoint Config
 	// ReceiveQueue: see ServerConfig. Default 256.
 	ReceiveQueue int

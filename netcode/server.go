@@ -71,8 +71,9 @@ type Server struct {
 	stats ServerStats
 }
 
-// ServerStats counts what a Server did since it started. Drops... fields
-// count datagrams dropped before reaching a connection's endpoint, by reason.
+// ServerStats counts what a Server did since it started. The Drops fields
+// count datagrams dropped before reaching a connection's endpoint, by
+// reason; the endpoint's own drops are in each client's Stats.
 type ServerStats struct {
 	Connected          int
 	DatagramsReceived  uint64
@@ -82,7 +83,7 @@ type ServerStats struct {
 	SendErrors         uint64
 	ChallengesSent     uint64
 	Accepted           uint64 // connections made
-	Denied             [DenyTokenWrongServer + 1]uint64
+	Denied             [DenyTokenWrongServer + 1]uint64 // denials by reason: Denied[DenyServerFull]...
 	Timeouts           uint64
 	DropsQueueFull     uint64 // receive queue full (Update not keeping up)
 	DropsMalformed     uint64 // does not decode
