@@ -82,7 +82,7 @@ type ServerStats struct {
 	BytesSent          uint64
 	SendErrors         uint64
 	ChallengesSent     uint64
-	Accepted           uint64 // connections made
+	Accepted           uint64                           // connections made
 	Denied             [DenyTokenWrongServer + 1]uint64 // denials by reason: Denied[DenyServerFull]...
 	Timeouts           uint64
 	DropsQueueFull     uint64 // receive queue full (Update not keeping up)
