@@ -1,0 +1,179 @@
+package netcode
+
+import (
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// Defaults of the connection layer, used for zero config fields.
+const (
+	DefaultTimeout           = 5 * time.Second
+	DefaultKeepaliveInterval = 100 * time.Millisecond
+	DefaultMaxClients        = 64
+	DefaultChallengeLifetime = 10 * time.Second
+	DefaultHandshakeResend   = 100 * time.Millisecond
+	DefaultDisconnectPackets = 4
+	DefaultServerQueue       = 2048 // received datagrams waiting for Server.Update
+	DefaultClientQueue       = 256  // received datagrams waiting for Client.Update
+
+	maxClientsLimit = 1 << 16
+)
+
+// ServerConfig configures a Server. Zero fields take the defaults noted.
+// ProtocolID, Version and the Endpoint channel layout must match the
+// clients' ClientConfig.
+type ServerConfig struct {
+	// ProtocolID identifies the game; clients with another id are denied
+	// with ErrProtocolMismatch.
+	ProtocolID uint64
+	// Version is the game's protocol version; clients with another version
+	// are denied with ErrVersionMismatch.
+	Version uint16
+	// MaxClients bounds connected clients; more are denied with
+	// ErrServerFull. Default 64, allowed 1..65536.
+	MaxClients int
+	// Timeout disconnects a client nothing was received from for this long.
+	// Default 5 s.
+	Timeout time.Duration
+	// KeepaliveInterval: a connection that sent nothing for this long sends a
+	// keepalive (an endpoint ping) so the peer does not time out and RTT keeps
+	// being measured. Default 100 ms; must be below Timeout.
+	KeepaliveInterval time.Duration
+	// ChallengeLifetime bounds the time between the server's challenge and
+	// the client's response. Default 10 s.
+	ChallengeLifetime time.Duration
+	// Endpoint configures each connection's reliability endpoint (channel
+	// layout, packet size...). A zero MaxPacketSize becomes
+	// DefaultMaxPacketSize - ConnOverhead, so that datagrams stay within 1200
+	// bytes. MaxPacketSize + ConnOverhead must be at most 1500.
+	Endpoint Config
+	// TokenKey, when set, turns on secure mode: clients must present a
+	// connect token sealed with this key (see IssueConnectToken), and every
+	// connected packet is sealed with the token's keys.
+	TokenKey *[KeySize]byte
+	// PublicAddr is the address connect tokens must list for this server.
+	// Default: the socket's local address (any address with the same port
+	// when the socket is bound to an unspecified address).
+	PublicAddr netip.AddrPort
+	// ReceiveQueue bounds the datagrams read from the socket and waiting for
+	// Update; more are dropped and counted. Default 2048.
+	ReceiveQueue int
+	// DisconnectPackets is how many copies of a disconnect packet are sent
+	// so that one survives loss. Default 4.
+	DisconnectPackets int
+	// OnMessageAcked, if set, is called during Update when a client has
+	// acknowledged a message the server sent it (every channel kind). It must
+	// not call back into the Server.
+	OnMessageAcked func(client ClientID, channel int, id MessageID)
+	// DisableBatching turns off recvmmsg/sendmmsg on a *net.UDPConn.
+	DisableBatching bool
+	// Logger receives connect/disconnect/deny logs. Default: discarded.
+	Logger *slog.Logger
+	// Clock stamps received datagrams (their receive time, for RTT) and
+	// checks token expiry. Default time.Now. It must be the clock whose
+	// readings the game passes to Update.
+	Clock func() time.Time
+	// Rand supplies the cookie secret and connection ids. Default
+	// crypto/rand.Reader.
+	Rand io.Reader
+}
+
+// ClientConfig configures a Client. Zero fields take the defaults noted.
+type ClientConfig struct {
+	ProtocolID uint64
+	Version    uint16
+	// Token is a connect token from IssueConnectToken; required by servers in
+	// secure mode, and turns on packet sealing.
+	Token []byte
+	// Timeout ends the connection when nothing was received for this long.
+	// Default 5 s.
+	Timeout time.Duration
+	// KeepaliveInterval: see ServerConfig. Default 100 ms.
+	KeepaliveInterval time.Duration
+	// ConnectTimeout bounds Dial when ctx has no earlier deadline. Default 5 s.
+	ConnectTimeout time.Duration
+	// HandshakeResend is the interval between handshake retries. Default 100 ms.
+	HandshakeResend time.Duration
+	// Endpoint: see ServerConfig; must have the server's channel layout and
+	// MaxPacketSize.
+	Endpoint Config
+	// ReceiveQueue: see ServerConfig. Default 256.
+	ReceiveQueue int
+	// DisconnectPackets: see ServerConfig. Default 4.
+	DisconnectPackets int
+	// OnMessageAcked, if set, is called during Update when the server has
+	// acknowledged a message this client sent.
+	OnMessageAcked  func(channel int, id MessageID)
+	DisableBatching bool
+	Logger          *slog.Logger
+	Clock           func() time.Time
+	Rand            io.Reader
+}
+
+// connCommon holds the validated settings shared by both sides.
+type connCommon struct {
+	timeout, keepalive time.Duration
+	endpoint           Config
+	queue              int
+	disconnectPackets  int
+	log                *slog.Logger
+	clock              func() time.Time
+	rand               io.Reader
+	batching           bool
+}
+
+func newConnCommon(prefix string, timeout, keepalive time.Duration, ep Config, queue, defQueue, disc int,
+	log *slog.Logger, clock func() time.Time, rnd io.Reader, disableBatching bool) (connCommon, error) {
+	c := connCommon{
+		timeout: timeout, keepalive: keepalive, endpoint: ep, queue: queue,
+		disconnectPackets: disc, log: log, clock: clock, rand: rnd, batching: !disableBatching,
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.keepalive == 0 {
+		c.keepalive = min(DefaultKeepaliveInterval, c.timeout/4)
+	}
+	if c.timeout < 0 {
+		return c, configError(prefix+".Timeout", timeout, "> 0 (0 = 5s)")
+	}
+	if c.keepalive < 0 || c.keepalive >= c.timeout {
+		return c, configError(prefix+".KeepaliveInterval", keepalive, "> 0 and < Timeout (0 = 100ms)")
+	}
+	if c.endpoint.MaxPacketSize == 0 {
+		c.endpoint.MaxPacketSize = DefaultMaxPacketSize - ConnOverhead
+	}
+	if c.endpoint.MaxPacketSize+ConnOverhead > maxDatagramSize {
+		return c, configError(prefix+".Endpoint.MaxPacketSize", c.endpoint.MaxPacketSize,
+			"at most "+strconv.Itoa(maxDatagramSize-ConnOverhead)+" (1500 minus ConnOverhead)")
+	}
+	if err := c.endpoint.Validate(); err != nil {
+		return c, err
+	}
+	if c.queue == 0 {
+		c.queue = defQueue
+	}
+	if c.queue < 1 || c.queue > 1<<20 {
+		return c, configError(prefix+".ReceiveQueue", queue, "1..1048576 (0 = default)")
+	}
+	if c.disconnectPackets == 0 {
+		c.disconnectPackets = DefaultDisconnectPackets
+	}
+	if c.disconnectPackets < 1 || c.disconnectPackets > 32 {
+		return c, configError(prefix+".DisconnectPackets", disc, "1..32 (0 = 4)")
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.clock == nil {
+		c.clock = time.Now
+	}
+	if c.rand == nil {
+		c.rand = rand.Reader
+	}
+	return c, nil
+}

@@ -1,0 +1,365 @@
+package netcode
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestConnectExchangeClose(t *testing.T) {
+	noLeaks(t)
+	l := startServer(t, nil, ServerConfig{ProtocolID: 7, Version: 1})
+	cli, err := dialTest(t, l.addr(), ClientConfig{ProtocolID: 7, Version: 1})
+	require.NoError(t, err)
+	assert.NotZero(t, cli.ID())
+
+	var ev Event
+	eventually(t, 2*time.Second, nil, func() bool {
+		ok := false
+		l.do(func(s *Server) { ev, ok = s.PollEvent() })
+		return ok
+	})
+	assert.Equal(t, EventConnect, ev.Kind)
+	assert.Equal(t, cli.ID(), ev.Client)
+
+	_, err = cli.Send(0, []byte("hello server"))
+	require.NoError(t, err)
+	require.NoError(t, cli.Update(time.Now()))
+	var got []byte
+	eventually(t, 2*time.Second, nil, func() bool {
+		l.do(func(s *Server) {
+			if m, ok := s.ReadMessage(cli.ID(), 0); ok {
+				got = append([]byte(nil), m...)
+				_, err := s.Send(cli.ID(), 0, []byte("hello client"))
+				require.NoError(t, err)
+				s.Flush(time.Now())
+			}
+		})
+		return got != nil
+	})
+	assert.Equal(t, "hello server", string(got))
+	var back []byte
+	eventually(t, 2*time.Second, func() { require.NoError(t, cli.Update(time.Now())) }, func() bool {
+		m, ok := cli.ReadMessage(0)
+		back = m
+		return ok
+	})
+	assert.Equal(t, "hello client", string(back))
+
+	require.NoError(t, cli.Close())
+	assert.ErrorIs(t, cli.Close(), ErrClosed)
+	assert.ErrorIs(t, cli.Update(time.Now()), ErrClosed)
+	eventually(t, 2*time.Second, nil, func() bool {
+		ok := false
+		l.do(func(s *Server) { ev, ok = s.PollEvent() })
+		return ok
+	})
+	assert.Equal(t, EventDisconnect, ev.Kind)
+	assert.Equal(t, ReasonClosed, ev.Reason)
+	l.close()
+}
+
+func TestDialDenied(t *testing.T) {
+	noLeaks(t)
+	l := startServer(t, nil, ServerConfig{ProtocolID: 7, Version: 3, MaxClients: 1})
+	first, err := dialTest(t, l.addr(), ClientConfig{ProtocolID: 7, Version: 3})
+	require.NoError(t, err)
+	defer first.Close()
+
+	tests := []struct {
+		name   string
+		cfg    ClientConfig
+		want   error
+		reason DenyReason
+	}{
+		{"server full", ClientConfig{ProtocolID: 7, Version: 3}, ErrServerFull, DenyServerFull},
+		{"version mismatch", ClientConfig{ProtocolID: 7, Version: 4}, ErrVersionMismatch, DenyVersionMismatch},
+		{"protocol mismatch", ClientConfig{ProtocolID: 8, Version: 3}, ErrProtocolMismatch, DenyProtocolMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := dialTest(t, l.addr(), tt.cfg)
+			require.ErrorIs(t, err, tt.want)
+			var de *DeniedError
+			require.ErrorAs(t, err, &de)
+			assert.Equal(t, tt.reason, de.Reason)
+		})
+	}
+	st := l.stats()
+	assert.Equal(t, uint64(1), st.Denied[DenyServerFull])
+	assert.Equal(t, uint64(1), st.Denied[DenyVersionMismatch])
+	assert.Equal(t, 1, st.Connected)
+}
+
+func TestDialTimeout(t *testing.T) {
+	noLeaks(t)
+	silent := listenLoopback(t) // never answers
+	defer silent.Close()
+	start := time.Now()
+	_, err := dialTest(t, silent.LocalAddr().(*net.UDPAddr).AddrPort(), ClientConfig{ConnectTimeout: 300 * time.Millisecond})
+	require.ErrorIs(t, err, ErrTimeout)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+}
+
+func TestTimeoutsBothSides(t *testing.T) {
+	noLeaks(t)
+	const timeout = 400 * time.Millisecond
+	const slack = 300 * time.Millisecond // one tick, scheduling, and -race on a loaded 2-core machine
+	l := startServer(t, nil, ServerConfig{Timeout: timeout})
+	cli, err := dialTest(t, l.addr(), ClientConfig{Timeout: timeout})
+	require.NoError(t, err)
+	defer cli.Close()
+
+	// Idle but alive: keepalives keep both sides up well past the timeout.
+	end := time.Now().Add(3 * timeout)
+	eventually(t, 5*timeout, func() { require.NoError(t, cli.Update(time.Now())) }, func() bool { return time.Now().After(end) })
+	assert.Equal(t, 1, l.stats().Connected)
+
+	// The client stops updating: the server times it out within the timeout
+	// (plus one tick of the server loop and scheduling slack).
+	stopped := time.Now()
+	var ev Event
+	eventually(t, 3*timeout, nil, func() bool {
+		ok := false
+		l.do(func(s *Server) { ev, ok = s.PollEvent() })
+		return ok && ev.Kind == EventDisconnect
+	})
+	assert.Equal(t, ReasonTimeout, ev.Reason)
+	elapsed := time.Since(stopped)
+	assert.Less(t, elapsed, timeout+slack)
+	// The client's last keepalive left at most timeout/4 before it stopped.
+	assert.GreaterOrEqual(t, elapsed, timeout-timeout/4)
+
+	// The timed-out client reconnects from the same address.
+	addr := cli.LocalAddr().(*net.UDPAddr)
+	require.NoError(t, cli.Close())
+	pc, err := net.ListenUDP("udp4", addr)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	again, err := DialConn(ctx, pc, l.addr(), ClientConfig{Timeout: timeout})
+	require.NoError(t, err)
+	defer again.Close()
+	eventually(t, time.Second, nil, func() bool {
+		ok := false
+		l.do(func(s *Server) { ev, ok = s.PollEvent() })
+		return ok
+	})
+	assert.Equal(t, EventConnect, ev.Kind)
+	assert.Equal(t, addr.AddrPort(), ev.Addr)
+
+	// Client side: the server freezes (sends nothing); the client times out.
+	release := make(chan struct{})
+	frozen := make(chan struct{})
+	go l.do(func(*Server) { close(frozen); <-release })
+	<-frozen
+	start := time.Now()
+	var uerr error
+	eventually(t, 3*timeout, func() { uerr = again.Update(time.Now()) }, func() bool { return uerr != nil })
+	close(release)
+	assert.ErrorIs(t, uerr, ErrTimeout)
+	elapsed = time.Since(start)
+	assert.Less(t, elapsed, timeout+slack)
+	assert.GreaterOrEqual(t, elapsed, timeout-timeout/4)
+}
+
+func TestAckHooksBroadcastKickAndClose(t *testing.T) {
+	noLeaks(t)
+	type ack struct {
+		client ClientID
+		ch     int
+		id     MessageID
+	}
+	var srvAcks []ack // appended on the server goroutine, read through l.do
+	l := startServer(t, nil, ServerConfig{OnMessageAcked: func(c ClientID, ch int, id MessageID) {
+		srvAcks = append(srvAcks, ack{c, ch, id})
+	}})
+	var cliAcks []ack
+	a, err := dialTest(t, l.addr(), ClientConfig{OnMessageAcked: func(ch int, id MessageID) { cliAcks = append(cliAcks, ack{0, ch, id}) }})
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := dialTest(t, l.addr(), ClientConfig{})
+	require.NoError(t, err)
+	defer b.Close()
+
+	var sentID MessageID
+	l.do(func(s *Server) {
+		require.Equal(t, []ClientID{a.ID(), b.ID()}, s.AppendClients(nil))
+		require.NoError(t, s.Broadcast(0, []byte("to all")))
+		sentID, err = s.Send(a.ID(), 2, []byte("latest state"))
+		require.NoError(t, err)
+		_, err = s.Send(999, 0, nil)
+		require.ErrorIs(t, err, ErrUnknownClient)
+	})
+	cliID, err := a.Send(1, []byte("unreliable"))
+	require.NoError(t, err)
+	var gotA, gotB, gotState bool
+	var nSrvAcks int
+	eventually(t, 3*time.Second, func() {
+		require.NoError(t, a.Update(time.Now()))
+		require.NoError(t, b.Update(time.Now()))
+		if m, ok := a.ReadMessage(0); ok {
+			gotA = string(m) == "to all"
+		}
+		if m, ok := b.ReadMessage(0); ok {
+			gotB = string(m) == "to all"
+		}
+		if m, ok := a.ReadMessage(2); ok {
+			gotState = string(m) == "latest state"
+		}
+		l.do(func(*Server) { nSrvAcks = len(srvAcks) })
+	}, func() bool {
+		return gotA && gotB && gotState && nSrvAcks >= 3 && len(cliAcks) >= 1
+	})
+	l.do(func(*Server) {
+		assert.Contains(t, srvAcks, ack{a.ID(), 2, sentID}, "unreliable-sequenced message acked")
+		assert.Contains(t, srvAcks, ack{b.ID(), 0, 0})
+	})
+	assert.Contains(t, cliAcks, ack{0, 1, cliID})
+
+	// Kick b: it learns why.
+	l.do(func(s *Server) { require.NoError(t, s.Disconnect(b.ID())) })
+	var berr error
+	eventually(t, 2*time.Second, func() { berr = b.Update(time.Now()) }, func() bool { return berr != nil })
+	var de *DisconnectError
+	require.ErrorAs(t, berr, &de)
+	assert.Equal(t, ReasonKicked, de.Reason)
+	assert.ErrorIs(t, berr, ErrDisconnected)
+	_, err = b.Send(0, nil)
+	assert.ErrorIs(t, err, ErrDisconnected)
+
+	// Close the server: a learns it shut down.
+	l.close()
+	var aerr error
+	eventually(t, 2*time.Second, func() { aerr = a.Update(time.Now()) }, func() bool { return aerr != nil })
+	require.ErrorAs(t, aerr, &de)
+	assert.Equal(t, ReasonServerClosed, de.Reason)
+	assert.ErrorIs(t, l.srv.Close(), ErrClosed)
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   ServerConfig
+		field string
+	}{
+		{"max clients", ServerConfig{MaxClients: -1}, "ServerConfig.MaxClients"},
+		{"timeout", ServerConfig{Timeout: -time.Second}, "ServerConfig.Timeout"},
+		{"keepalive above timeout", ServerConfig{Timeout: time.Second, KeepaliveInterval: 2 * time.Second}, "ServerConfig.KeepaliveInterval"},
+		{"packet size", ServerConfig{Endpoint: Config{MaxPacketSize: 1490}}, "ServerConfig.Endpoint.MaxPacketSize"},
+		{"queue", ServerConfig{ReceiveQueue: -5}, "ServerConfig.ReceiveQueue"},
+		{"disconnect packets", ServerConfig{DisconnectPackets: 100}, "ServerConfig.DisconnectPackets"},
+		{"challenge lifetime", ServerConfig{ChallengeLifetime: time.Millisecond}, "ServerConfig.ChallengeLifetime"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pc := listenLoopback(t)
+			_, err := NewServer(pc, tt.cfg)
+			pc.Close()
+			require.ErrorIs(t, err, ErrInvalidConnConfig)
+			assert.Contains(t, err.Error(), tt.field)
+		})
+	}
+	_, err := DialConn(context.Background(), listenLoopback(t), netip.AddrPort{}, ClientConfig{})
+	assert.ErrorIs(t, err, ErrInvalidConnConfig)
+	_, err = DialConn(context.Background(), listenLoopback(t), netip.MustParseAddrPort("127.0.0.1:1"), ClientConfig{Timeout: -1})
+	assert.ErrorIs(t, err, ErrInvalidConnConfig)
+}
+
+func TestSendValue(t *testing.T) {
+	noLeaks(t)
+	type input struct {
+		Tick  uint32
+		Moves []int8
+	}
+	l := startServer(t, nil, ServerConfig{})
+	cli, err := dialTest(t, l.addr(), ClientConfig{})
+	require.NoError(t, err)
+	defer cli.Close()
+	_, err = cli.SendValue(0, input{Tick: 7, Moves: []int8{1, -1}})
+	require.NoError(t, err)
+	require.NoError(t, cli.Update(time.Now()))
+	var got input
+	eventually(t, 2*time.Second, nil, func() bool {
+		ok := false
+		l.do(func(s *Server) {
+			ok, err = s.ReadValue(cli.ID(), 0, &got)
+			require.NoError(t, err)
+			assert.NotNil(t, s.Endpoint(cli.ID()))
+			_, err = s.ReadValue(12345, 0, &got)
+			assert.ErrorIs(t, err, ErrUnknownClient)
+		})
+		return ok
+	})
+	assert.Equal(t, input{Tick: 7, Moves: []int8{1, -1}}, got)
+	assert.NotNil(t, cli.Endpoint())
+}
+
+// dropFirstDisconnects loses the first n disconnect packets written to it.
+type dropFirstDisconnects struct {
+	net.PacketConn
+	n int
+}
+
+func (c *dropFirstDisconnects) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if len(p) > 0 && connPacketType(p[0]) == ptDisconnect && c.n > 0 {
+		c.n--
+		return len(p), nil
+	}
+	return c.PacketConn.WriteTo(p, addr)
+}
+
+func TestRedundantDisconnectSurvivesLoss(t *testing.T) {
+	noLeaks(t)
+	l := startServer(t, nil, ServerConfig{Timeout: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Three of the four disconnect copies are lost.
+	pc := &dropFirstDisconnects{PacketConn: listenLoopback(t), n: DefaultDisconnectPackets - 1}
+	cli, err := DialConn(ctx, pc, l.addr(), ClientConfig{})
+	require.NoError(t, err)
+	id := cli.ID()
+	require.NoError(t, cli.Close())
+	var ev Event
+	eventually(t, 2*time.Second, nil, func() bool {
+		ok := false
+		l.do(func(s *Server) { ev, ok = s.PollEvent() })
+		return ok && ev.Kind == EventDisconnect
+	})
+	assert.Equal(t, id, ev.Client)
+	assert.Equal(t, ReasonClosed, ev.Reason, "the fourth copy arrived: no wait for the timeout")
+}
+
+func TestIPv6Loopback(t *testing.T) {
+	noLeaks(t)
+	pc, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	l := startServer(t, pc, ServerConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cli, err := Dial(ctx, l.srv.Addr().String(), ClientConfig{})
+	require.NoError(t, err)
+	defer cli.Close()
+	assert.True(t, cli.RemoteAddr().Addr().Is6())
+	_, err = cli.Send(0, []byte("over v6"))
+	require.NoError(t, err)
+	require.NoError(t, cli.Update(time.Now()))
+	var got string
+	eventually(t, 2*time.Second, nil, func() bool {
+		l.do(func(s *Server) {
+			if m, ok := s.ReadMessage(cli.ID(), 0); ok {
+				got = string(m)
+			}
+		})
+		return got != ""
+	})
+	assert.Equal(t, "over v6", got)
+}

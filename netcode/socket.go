@@ -1,0 +1,305 @@
+package netcode
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+)
+
+// Socket I/O. A *net.UDPConn is read and written in batches: written with
+// sendmmsg through golang.org/x/net/ipv4 (or ipv6) WriteBatch, read with
+// recvmmsg — on Linux by mmsgReader, which does not allocate, elsewhere by
+// x/net's ReadBatch (one datagram per call where the platform has no
+// batching). Any other net.PacketConn (a netsim-wrapped conn, a pipe) is
+// read with ReadFrom and written with WriteTo.
+
+const (
+	maxDatagramSize = 1500 // larger datagrams are truncated and then fail to decode
+	socketBatchSize = 32
+)
+
+// batchConn is what ipv4.PacketConn and ipv6.PacketConn share.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// batchReader reads up to len(ds) datagrams in one system call.
+type batchReader interface {
+	read(ds []*datagram) (int, error)
+}
+
+// socket wraps a net.PacketConn. read is called by the reader goroutine
+// only; write by the goroutine that drives Update only.
+type socket struct {
+	pc    net.PacketConn
+	udp   *net.UDPConn // nil when pc is not a *net.UDPConn
+	batch batchConn    // nil when not batching
+	mmsg  batchReader  // Linux: allocation-free recvmmsg; nil elsewhere or when not batching
+	rmsgs []ipv4.Message
+	wmsgs []ipv4.Message
+}
+
+func newSocket(pc net.PacketConn, batching bool) *socket {
+	s := &socket{pc: pc}
+	if u, ok := pc.(*net.UDPConn); ok {
+		s.udp = u
+		_ = u.SetReadBuffer(4 << 20)
+		_ = u.SetWriteBuffer(4 << 20)
+		if batching {
+			if la, ok := u.LocalAddr().(*net.UDPAddr); ok && la.IP.To4() == nil && len(la.IP) != 0 {
+				s.batch = ipv6.NewPacketConn(u)
+			} else {
+				s.batch = ipv4.NewPacketConn(u)
+			}
+			s.mmsg = newBatchReader(u)
+		}
+	}
+	s.rmsgs = make([]ipv4.Message, socketBatchSize)
+	s.wmsgs = make([]ipv4.Message, socketBatchSize)
+	for i := range s.rmsgs {
+		s.rmsgs[i].Buffers = make([][]byte, 1)
+		s.wmsgs[i].Buffers = make([][]byte, 1)
+	}
+	return s
+}
+
+// datagram is one received datagram; buf has maxDatagramSize capacity.
+type datagram struct {
+	buf  []byte
+	n    int
+	from netip.AddrPort
+	at   time.Time
+}
+
+// read fills ds[:k] with received datagrams (at most len(ds)) and returns k.
+// Datagrams from an address that is not UDP are dropped (k may be 0).
+func (s *socket) read(ds []*datagram) (int, error) {
+	if s.mmsg != nil {
+		return s.mmsg.read(ds)
+	}
+	if s.batch != nil {
+		ms := s.rmsgs[:min(len(ds), len(s.rmsgs))]
+		for i := range ms {
+			ms[i].Buffers[0] = ds[i].buf[:maxDatagramSize]
+			ms[i].Addr = nil
+		}
+		n, err := s.batch.ReadBatch(ms, 0)
+		k := 0
+		for i := 0; i < n; i++ {
+			ua, ok := ms[i].Addr.(*net.UDPAddr)
+			if !ok {
+				continue
+			}
+			if k != i {
+				ds[k], ds[i] = ds[i], ds[k]
+			}
+			ds[k].n = ms[i].N
+			ds[k].from = normalizeAddr(ua.AddrPort())
+			k++
+		}
+		return k, err
+	}
+	d := ds[0]
+	if s.udp != nil {
+		n, from, err := s.udp.ReadFromUDPAddrPort(d.buf[:maxDatagramSize])
+		if err != nil {
+			return 0, err
+		}
+		d.n, d.from = n, normalizeAddr(from)
+		return 1, nil
+	}
+	n, from, err := s.pc.ReadFrom(d.buf[:maxDatagramSize])
+	if err != nil {
+		return 0, err
+	}
+	ua, ok := from.(*net.UDPAddr)
+	if !ok {
+		return 0, nil
+	}
+	d.n, d.from = n, normalizeAddr(ua.AddrPort())
+	return 1, nil
+}
+
+func normalizeAddr(a netip.AddrPort) netip.AddrPort {
+	if a.Addr().Is4In6() {
+		return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	}
+	return a
+}
+
+// outDatagram is one datagram to send.
+type outDatagram struct {
+	buf  []byte
+	to   netip.AddrPort
+	addr *net.UDPAddr // the same address as to, cached by the connection
+}
+
+// write sends the datagrams. Errors on single datagrams (e.g. ICMP
+// unreachable reported on a later write) are counted by the caller and do
+// not stop the rest.
+func (s *socket) write(out []outDatagram) (sent int, err error) {
+	if s.batch != nil {
+		for len(out) > 0 {
+			ms := s.wmsgs[:min(len(out), len(s.wmsgs))]
+			for i := range ms {
+				ms[i].Buffers[0] = out[i].buf
+				ms[i].Addr = out[i].netAddr()
+			}
+			n, werr := s.batch.WriteBatch(ms, 0)
+			if werr != nil {
+				err = werr
+				if n <= 0 {
+					n = 1 // skip the datagram that failed
+				}
+			} else {
+				sent += n
+			}
+			out = out[n:]
+		}
+		return sent, err
+	}
+	for i := range out {
+		var werr error
+		if s.udp != nil {
+			_, werr = s.udp.WriteToUDPAddrPort(out[i].buf, out[i].to)
+		} else {
+			_, werr = s.pc.WriteTo(out[i].buf, out[i].netAddr())
+		}
+		if werr != nil {
+			err = werr
+			continue
+		}
+		sent++
+	}
+	return sent, err
+}
+
+func (o *outDatagram) netAddr() *net.UDPAddr {
+	if o.addr == nil {
+		o.addr = net.UDPAddrFromAddrPort(o.to)
+	}
+	return o.addr
+}
+
+// receiver runs the reader goroutine of one socket: it reads datagrams into
+// a fixed pool of buffers and queues them for the goroutine that calls
+// Update. When every buffer is queued (the game is not keeping up), new
+// datagrams are read into a scratch buffer and dropped, and counted: the
+// queue never grows and the kernel buffer keeps draining.
+type receiver struct {
+	sock    *socket
+	clock   func() time.Time
+	queue   chan *datagram
+	free    chan *datagram
+	wake    chan struct{}
+	done    chan struct{}
+	dropped atomic.Uint64 // queue full
+	closing atomic.Bool
+	errMu   sync.Mutex
+	err     error
+}
+
+func newReceiver(sock *socket, queueLen int, clock func() time.Time) *receiver {
+	r := &receiver{
+		sock:  sock,
+		clock: clock,
+		queue: make(chan *datagram, queueLen),
+		free:  make(chan *datagram, queueLen),
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+	}
+	// One allocation for every buffer of the pool.
+	mem := make([]byte, queueLen*maxDatagramSize)
+	for i := 0; i < queueLen; i++ {
+		r.free <- &datagram{buf: mem[i*maxDatagramSize : (i+1)*maxDatagramSize : (i+1)*maxDatagramSize]}
+	}
+	return r
+}
+
+func (r *receiver) start() { go r.run() }
+
+func (r *receiver) run() {
+	defer close(r.done)
+	ds := make([]*datagram, 0, socketBatchSize)
+	scratch := make([]*datagram, socketBatchSize)
+	for i := range scratch {
+		scratch[i] = &datagram{buf: make([]byte, maxDatagramSize)}
+	}
+	for {
+		ds = ds[:0]
+	grab:
+		for len(ds) < socketBatchSize {
+			select {
+			case d := <-r.free:
+				ds = append(ds, d)
+			default:
+				break grab
+			}
+		}
+		useScratch := len(ds) == 0
+		buf := ds
+		if useScratch {
+			buf = scratch
+		}
+		n, err := r.sock.read(buf)
+		if n > 0 {
+			if useScratch {
+				r.dropped.Add(uint64(n))
+			} else {
+				at := r.clock()
+				for i := 0; i < n; i++ {
+					buf[i].at = at
+					r.queue <- buf[i] // never blocks: queue cap = pool size
+				}
+				select {
+				case r.wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+		if !useScratch {
+			for _, d := range buf[n:] {
+				r.free <- d
+			}
+		}
+		if err != nil {
+			if r.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			r.errMu.Lock()
+			r.err = err
+			r.errMu.Unlock()
+			// Transient errors (ICMP port unreachable surfacing as a read
+			// error, for one) must not stop the server: keep reading, without
+			// spinning on an error that repeats.
+			time.Sleep(time.Millisecond)
+			continue
+		}
+	}
+}
+
+// stop closes the socket and waits for the reader goroutine to exit.
+func (r *receiver) stop() error {
+	r.closing.Store(true)
+	err := r.sock.pc.Close()
+	<-r.done
+	return err
+}
+
+// lastErr returns the last unexpected read error, if any.
+func (r *receiver) lastErr() error {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return r.err
+}

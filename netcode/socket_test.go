@@ -1,0 +1,101 @@
+package netcode
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// onlyPacketConn hides the *net.UDPConn so the socket takes the plain path.
+type onlyPacketConn struct{ net.PacketConn }
+
+func listenLoopback(t testing.TB) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	return c
+}
+
+func TestSocketBatchAndPlain(t *testing.T) {
+	tests := []struct {
+		name     string
+		wrap     func(*net.UDPConn) net.PacketConn
+		batching bool
+		batched  bool
+	}{
+		{"udp batched", func(c *net.UDPConn) net.PacketConn { return c }, true, true},
+		{"udp unbatched", func(c *net.UDPConn) net.PacketConn { return c }, false, false},
+		{"generic packet conn", func(c *net.UDPConn) net.PacketConn { return onlyPacketConn{c} }, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := listenLoopback(t), listenLoopback(t)
+			sa, sb := newSocket(tt.wrap(a), tt.batching), newSocket(tt.wrap(b), tt.batching)
+			assert.Equal(t, tt.batched, sa.batch != nil)
+			defer a.Close()
+			defer b.Close()
+			to := b.LocalAddr().(*net.UDPAddr).AddrPort()
+			out := make([]outDatagram, 50)
+			for i := range out {
+				out[i] = outDatagram{buf: []byte(fmt.Sprintf("datagram %02d", i)), to: to}
+			}
+			sent, err := sa.write(out)
+			require.NoError(t, err)
+			require.Equal(t, len(out), sent)
+
+			require.NoError(t, b.SetReadDeadline(time.Now().Add(5*time.Second)))
+			ds := make([]*datagram, socketBatchSize)
+			for i := range ds {
+				ds[i] = &datagram{buf: make([]byte, maxDatagramSize)}
+			}
+			from := a.LocalAddr().(*net.UDPAddr).AddrPort()
+			got := 0
+			for got < len(out) {
+				n, err := sb.read(ds)
+				require.NoError(t, err)
+				for _, d := range ds[:n] {
+					assert.Equal(t, fmt.Sprintf("datagram %02d", got), string(d.buf[:d.n]))
+					assert.Equal(t, from, d.from)
+					got++
+				}
+			}
+		})
+	}
+}
+
+func TestReceiverDropsWhenQueueFull(t *testing.T) {
+	a, b := listenLoopback(t), listenLoopback(t)
+	defer a.Close()
+	r := newReceiver(newSocket(b, true), 4, time.Now)
+	r.start()
+	to := b.LocalAddr().(*net.UDPAddr).AddrPort()
+	out := []outDatagram{{buf: []byte("x"), to: to}}
+	// Nobody drains the queue: the first 4 are queued, the rest dropped.
+	deadline := time.After(5 * time.Second)
+	sa := newSocket(a, false)
+	for r.dropped.Load() < 10 {
+		_, err := sa.write(out)
+		require.NoError(t, err)
+		select {
+		case <-deadline:
+			t.Fatalf("dropped %d, want 10", r.dropped.Load())
+		default:
+		}
+	}
+	assert.Len(t, r.queue, 4)
+	d := <-r.queue
+	assert.Equal(t, "x", string(d.buf[:d.n]))
+	assert.Equal(t, normalizeAddr(a.LocalAddr().(*net.UDPAddr).AddrPort()), d.from)
+	require.NoError(t, r.stop())
+	assert.NoError(t, r.lastErr())
+}
+
+func TestNormalizeAddr(t *testing.T) {
+	assert.Equal(t, netip.MustParseAddrPort("1.2.3.4:5"), normalizeAddr(netip.MustParseAddrPort("[::ffff:1.2.3.4]:5")))
+	assert.Equal(t, netip.MustParseAddrPort("[::1]:5"), normalizeAddr(netip.MustParseAddrPort("[::1]:5")))
+}
