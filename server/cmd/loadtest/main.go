@@ -180,6 +180,7 @@ type round struct {
 	skipped             uint64
 	snapshotsPerClientS float64
 	kbpsOutPerClient    float64
+	inputMissing        float64 // share of player ticks without the client's input in time
 	err                 error
 }
 
@@ -211,11 +212,11 @@ func drive(ctx context.Context, counts []int, d time.Duration, co clientOpts, o 
 
 func printRounds(rs []round) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "clients\tconnected\tserver CPU\tserver runq wait\tclient-proc CPU\ttick p50\ttick p99\ttick max\tticks\toverruns\tskipped\tsnap/s/client\tkbit/s out/client\t")
+	fmt.Fprintln(w, "clients\tconnected\tserver CPU\tserver runq wait\tclient-proc CPU\ttick p50\ttick p99\ttick max\tticks\toverruns\tskipped\tsnap/s/client\tkbit/s out/client\tinput missing\t")
 	for _, r := range rs {
-		fmt.Fprintf(w, "%d\t%d\t%.0f%%\t%.0f%%\t%.0f%%\t%v\t%v\t%v\t%d\t%d\t%d\t%.1f\t%.1f\t\n",
+		fmt.Fprintf(w, "%d\t%d\t%.0f%%\t%.0f%%\t%.0f%%\t%v\t%v\t%v\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f%%\t\n",
 			r.clients, r.connected, 100*r.serverCPU, 100*r.runqWait, 100*r.clientCPU, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
-			r.max.Round(time.Microsecond), r.ticks, r.overruns, r.skipped, r.snapshotsPerClientS, r.kbpsOutPerClient)
+			r.max.Round(time.Microsecond), r.ticks, r.overruns, r.skipped, r.snapshotsPerClientS, r.kbpsOutPerClient, 100*r.inputMissing)
 	}
 	_ = w.Flush()
 }
@@ -315,6 +316,8 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 	snaps0 := counter(srv, "tickwire_server_snapshots_total")
 	bytes0 := counter(srv, "tickwire_server_bytes_total", "direction", "out")
 	skipped0 := counter(srv, "tickwire_server_ticks_skipped_total")
+	fresh0 := counter(srv, "tickwire_server_input_ticks_total", "source", "fresh")
+	repeated0 := counter(srv, "tickwire_server_input_ticks_total", "source", "repeated")
 	select {
 	case <-time.After(d):
 	case <-ctx.Done():
@@ -327,6 +330,11 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 	snaps := counter(srv, "tickwire_server_snapshots_total") - snaps0
 	bytesOut := counter(srv, "tickwire_server_bytes_total", "direction", "out") - bytes0
 	r.skipped = uint64(counter(srv, "tickwire_server_ticks_skipped_total") - skipped0)
+	fresh := counter(srv, "tickwire_server_input_ticks_total", "source", "fresh") - fresh0
+	repeated := counter(srv, "tickwire_server_input_ticks_total", "source", "repeated") - repeated0
+	if fresh+repeated > 0 {
+		r.inputMissing = repeated / (fresh + repeated)
+	}
 	r.serverCPU = float64((u1-u0)+(s1-s0)) / float64(wall)
 
 	// Ask the clients for their CPU figure and let them go.
@@ -486,6 +494,7 @@ type bot struct {
 	next    uint32 // next input tick
 	started bool
 	dead    bool
+	lead    int // ticks ahead of the server estimate
 	every   int // send inputs every this many frames
 	frames  int
 }
@@ -495,7 +504,7 @@ func newBot(c *netcode.Client, seed uint64, co clientOpts) (*bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bot{c: c, w: w, rng: rand.New(rand.NewPCG(seed, 7)), msg: make([]byte, 0, 64), every: co.inputEvery, frames: int(seed)}
+	b := &bot{c: c, w: w, rng: rand.New(rand.NewPCG(seed, 7)), msg: make([]byte, 0, 64), every: co.inputEvery, frames: int(seed), lead: initialLead}
 	if co.decode {
 		if b.r, err = server.NewSnapshotReader(netsync.CodecConfig{Schema: schema}, 0); err != nil {
 			return nil, err
@@ -504,7 +513,9 @@ func newBot(c *netcode.Client, seed uint64, co clientOpts) (*bot, error) {
 	return b, nil
 }
 
-const inputLead = 4 // ticks ahead of the newest snapshot, plus elapsed time
+// initialLead is how many ticks ahead of its estimate of the server's tick
+// a bot starts sending inputs; it adapts to the server's InputLead.
+const initialLead = 4
 
 func (b *bot) frame(now time.Time) {
 	if b.dead {
@@ -516,7 +527,7 @@ func (b *bot) frame(now time.Time) {
 	if b.started && b.frames%b.every == 0 {
 		// The server's tick, from the welcome (or the newest snapshot) and
 		// the time since, plus a lead so inputs arrive before their tick.
-		target := b.tick + uint32(now.Sub(b.lastAt)*time.Duration(b.rate)/time.Second) + inputLead
+		target := b.tick + uint32(now.Sub(b.lastAt)*time.Duration(b.rate)/time.Second) + uint32(b.lead)
 		if b.next == 0 || b.next+30 < target {
 			b.next = target
 		}
@@ -539,6 +550,16 @@ func (b *bot) frame(now time.Time) {
 		}
 	}
 	for m, ok := b.c.ReadMessage(server.DefaultSnapshotChannel); ok; m, ok = b.c.ReadMessage(server.DefaultSnapshotChannel) {
+		// The server says how early our inputs arrive: keep them 1..6
+		// ticks ahead of its simulation.
+		if hdr, _, err := server.DecodeSnapshotMessage(m); err == nil && hdr.HasInputAck {
+			switch {
+			case hdr.InputLead < 1 && b.lead < 30:
+				b.lead++
+			case hdr.InputLead > 6 && b.lead > 1:
+				b.lead--
+			}
+		}
 		if b.r == nil {
 			continue // the transport acks it anyway; the server's work is the same
 		}
