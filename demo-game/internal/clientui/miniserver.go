@@ -168,3 +168,6 @@ func (m *MiniServer) Tick() error {
 	m.base.Sent(m.snap)
 	return nil
 }
+
+// InputStats returns the client's input queue counters (late, missing...).
+func (m *MiniServer) InputStats() server.InputStats { return m.queue.Stats() }
