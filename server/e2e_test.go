@@ -36,7 +36,15 @@ func e2eInputFor(tick uint32) e2eInput {
 	return e2eInput{VX: int8(tick/30%7) - 3, VY: int8(tick/45%5) - 2}
 }
 
+// e2eReconcile is one non-stale Reconcile the client made.
+type e2eReconcile struct {
+	ack       uint32
+	corrected bool
+}
+
 type e2eResult struct {
+	player                           PlayerID
+	recs                             []e2eReconcile
 	reconciles, matches, corrections int
 	afterWarmup, correctionsAfter    int
 	snapshots, deltas                int
@@ -94,6 +102,34 @@ func TestEndToEndPredictionMatchesServer(t *testing.T) {
 	assert.Greater(t, res.afterWarmup, int(run.Seconds()*30/3), "reconciled most snapshots after warm-up")
 	assert.LessOrEqual(t, float64(res.correctionsAfter), late,
 		"after warm-up, a prediction differs from the server only where the server lacked the client's input")
+
+	// The exact check: between two reconciles (acks p < n), when the server
+	// applied exactly the inputs the client predicted with for every tick
+	// in (p, n], the prediction for n must equal the server's state.
+	applied := map[uint32]string{}
+	for _, a := range g.applied {
+		if a.player == res.player {
+			applied[a.tick] = a.input
+		}
+	}
+	exact := 0
+	for i := 1; i < len(res.recs); i++ {
+		p, n := res.recs[i-1].ack, res.recs[i].ack
+		same := true
+		for tick := p + 1; tick <= n; tick++ {
+			in := e2eInputFor(tick)
+			if applied[tick] != string([]byte{byte(in.VX), byte(in.VY)}) {
+				same = false
+				break
+			}
+		}
+		if same {
+			exact++
+			assert.False(t, res.recs[i].corrected, "ack %d: the server applied the predicted inputs since ack %d, yet the state differs", n, p)
+		}
+	}
+	t.Logf("%d reconciles where the server had applied exactly the predicted inputs: all matched exactly", exact)
+	assert.Greater(t, exact, int(run.Seconds()*30/3))
 	assert.Greater(t, res.deltas, res.snapshots/2, "most snapshots are deltas")
 	assert.Zero(t, res.missingBaselines)
 }
@@ -135,6 +171,7 @@ func runE2EClient(t *testing.T, c *netcode.Client, run time.Duration) e2eResult 
 				return res
 			}
 			player = w.Player
+			res.player = player
 		}
 		for m, ok := c.ReadMessage(DefaultSnapshotChannel); ok; m, ok = c.ReadMessage(DefaultSnapshotChannel) {
 			snap, h, err := reader.Read(m)
@@ -171,6 +208,7 @@ func runE2EClient(t *testing.T, c *netcode.Client, run time.Duration) e2eResult 
 				continue
 			}
 			res.reconciles++
+			res.recs = append(res.recs, e2eReconcile{ack: h.InputAck, corrected: r.Corrected})
 			if r.Corrected {
 				res.corrections++
 			} else {
