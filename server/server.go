@@ -325,6 +325,7 @@ func (s *Server) startAdmin() (stop func(), err error) {
 
 func (s *Server) shutdown() {
 	n := len(s.sessions)
+	s.sampleStats()
 	if err := s.tr.Close(); err != nil {
 		s.log.Warn("transport close", "err", err)
 	}
