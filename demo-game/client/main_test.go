@@ -297,7 +297,7 @@ func TestOnlineScreenshotAgainstAServerProcess(t *testing.T) {
 	path := filepath.Join(artifactDir(t), "client-online.png")
 	_ = os.Remove(path)
 	runClient(t, 90*time.Second, "-addr", addr, "-latency", "30ms", "-jitter", "3ms", "-loss", "0.02",
-		"-screenshot", path, "-frames", "240", "-fixedstep=false", "-timeout", "80s")
+		"-screenshot", path, "-frames", "240", "-timeout", "80s")
 	img, shot := loadShot(t, path)
 	t.Logf("screenshot %s: %d frames, tick %d", path, shot.Frames, shot.Tick)
 	assert.True(t, shot.Online, "the HUD was fed by the connection")

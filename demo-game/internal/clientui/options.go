@@ -39,9 +39,9 @@ type Options struct {
 }
 
 // ParseOptions parses the client's flags from args (without the program
-// name). Usage and errors go to out. A screenshot implies scripted input and
-// a fixed time step unless -script=false or -fixedstep=false is given, and
-// 120 frames unless -frames is given.
+// name). Usage and errors go to out. A screenshot implies scripted input
+// (unless -script=false), a fixed time step in the modes without a server
+// (unless -fixedstep=false), and 120 frames (unless -frames is given).
 func ParseOptions(args []string, out io.Writer) (Options, error) {
 	o := Options{}
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
@@ -55,7 +55,7 @@ func ParseOptions(args []string, out io.Writer) (Options, error) {
 	fs.IntVar(&o.FPS, "fps", 60, "frame rate cap (0: uncapped; Xvfb has no vsync)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "give up with an error after this long (0: never)")
 	script := fs.Bool("script", false, "play scripted input instead of the keyboard (default on with -screenshot)")
-	fixed := fs.Bool("fixedstep", false, "advance time by exactly one tick per update, whatever the machine's speed (default on with -screenshot)")
+	fixed := fs.Bool("fixedstep", false, "advance time by exactly one tick per update, whatever the machine's speed (-offline and -loopback only; default on with -screenshot)")
 	fs.BoolVar(&o.HUD, "hud", true, "start with the HUD shown (toggle with H)")
 	fs.Uint64Var(&o.Seed, "seed", game.DefaultConfig().Seed, "world seed (offline and loopback)")
 	fs.IntVar(&o.NPCs, "npcs", game.DefaultConfig().NPCs, "NPC count (offline and loopback)")
@@ -73,7 +73,7 @@ func ParseOptions(args []string, out io.Writer) (Options, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	o.Script = *script || (o.Screenshot != "" && !set["script"])
-	o.FixedStep = *fixed || (o.Screenshot != "" && !set["fixedstep"])
+	o.FixedStep = *fixed || (o.Screenshot != "" && (o.Offline || o.Loopback) && !set["fixedstep"])
 	if o.Screenshot != "" && !set["frames"] {
 		o.Frames = 120
 	}
@@ -107,6 +107,9 @@ func (o Options) Validate() error {
 		}
 	} else if o.Addr == "" {
 		errs = append(errs, errors.New("clientui: -addr is empty: give host:port, or -offline or -loopback"))
+	}
+	if o.FixedStep && !o.Offline && !o.Loopback {
+		errs = append(errs, errors.New("clientui: -fixedstep needs -offline or -loopback: a server keeps real time"))
 	}
 	if o.Bots < 0 || o.Bots > MaxLoopbackBots {
 		errs = append(errs, fmt.Errorf("clientui: -bots = %d: must be 0..%d", o.Bots, MaxLoopbackBots))

@@ -28,9 +28,11 @@ func TestParseOptions(t *testing.T) {
 			with(func(o *Options) {
 				o.Offline, o.Screenshot, o.Script, o.FixedStep, o.Frames = true, "x.png", true, true, 120
 			})},
-		{"screenshot with keyboard and real time", []string{"-screenshot", "x.png", "-script=false", "-fixedstep=false", "-frames", "5"},
-			with(func(o *Options) { o.Screenshot, o.Frames = "x.png", 5 })},
-		{"fixed step alone", []string{"-fixedstep"}, with(func(o *Options) { o.FixedStep = true })},
+		{"screenshot with keyboard and real time", []string{"-loopback", "-screenshot", "x.png", "-script=false", "-fixedstep=false", "-frames", "5"},
+			with(func(o *Options) { o.Loopback, o.Screenshot, o.Frames = true, "x.png", 5 })},
+		{"online screenshot keeps real time", []string{"-screenshot", "x.png"},
+			with(func(o *Options) { o.Screenshot, o.Script, o.Frames = "x.png", true, 120 })},
+		{"fixed step offline", []string{"-offline", "-fixedstep"}, with(func(o *Options) { o.Offline, o.FixedStep = true, true })},
 		{"link", []string{"-loss", "0.05", "-latency", "50ms", "-jitter", "5ms", "-dup", "0.01"},
 			with(func(o *Options) {
 				o.Link = netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond, Duplicate: 0.01}
@@ -60,6 +62,7 @@ func TestParseOptionsErrors(t *testing.T) {
 		{[]string{"-offline", "-npcs", "1000"}, "NPCs = 1000"},
 		{[]string{"-addr", ""}, "-addr is empty"},
 		{[]string{"-offline", "-loopback"}, "-offline and -loopback: choose one"},
+		{[]string{"-fixedstep"}, "-fixedstep needs -offline or -loopback"},
 		{[]string{"-loopback", "-npcs", "-1"}, "NPCs = -1"},
 		{[]string{"-loss", "1.5"}, "Loss = 1.5"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
