@@ -36,9 +36,16 @@ type Config struct {
 	Clock      Clock
 	// SnapshotRate is how many snapshots per second each client gets,
 	// 1..TickRate; 0 means DefaultSnapshotRate (30), or TickRate if lower.
-	// Snapshots go out on the ticks where ⌊tick·SnapshotRate/TickRate⌋
-	// changes, so any rate works, evenly spread.
+	// A client's snapshots go out on the ticks where
+	// ⌊(tick+phase)·SnapshotRate/TickRate⌋ changes, so any rate works,
+	// evenly spread. The phase staggers clients: player p has phase
+	// p mod ⌈TickRate/SnapshotRate⌉, so at 60 Hz ticks and 30 Hz snapshots
+	// half the clients get theirs on even ticks and half on odd ones, which
+	// halves the work of the busiest tick.
 	SnapshotRate int
+	// AlignSnapshots turns the stagger off: every client's snapshots go
+	// out on the same ticks (phase 0).
+	AlignSnapshots bool
 	// Codec is the snapshot schema and entity limit, shared with clients.
 	Codec netsync.CodecConfig
 	// SnapshotHistory is how many ticks of sent snapshots are kept per
@@ -137,6 +144,7 @@ type session struct {
 	heardInput bool
 	inputAck   uint32
 	inputLead  int32
+	phase      uint32 // snapshot stagger phase
 
 	baselines *netsync.BaselineTracker
 	// ignoreAcksUpTo: after a resync request, acks of snapshots up to this
@@ -199,6 +207,7 @@ type Server struct {
 	loop *Loop
 
 	sessions   []*session // by increasing player id
+	due        []*session // the sessions whose snapshot is due this tick
 	byClient   map[ClientID]*session
 	nextPlayer PlayerID
 
@@ -360,9 +369,7 @@ func (s *Server) step(ti TickInfo) error {
 		}
 	}
 	s.game.Step(s.tick)
-	if s.snapshotDue(s.tick) {
-		s.sendSnapshots()
-	}
+	s.sendSnapshots()
 	s.tr.Flush(s.cfg.Clock.Now())
 	if s.tick-s.lastStatsTick >= uint32(s.cfg.TickRate) {
 		s.lastStatsTick = s.tick
@@ -371,11 +378,21 @@ func (s *Server) step(ti TickInfo) error {
 	return nil
 }
 
-// snapshotDue reports whether tick is a snapshot tick: ⌊tick·S/T⌋ advances.
-func (s *Server) snapshotDue(tick uint32) bool {
+// snapshotDue reports whether tick is a snapshot tick for a client of the
+// given phase: ⌊(tick+phase)·S/T⌋ advances (and tick 0 for phase 0).
+func (s *Server) snapshotDue(tick, phase uint32) bool {
 	r, t := uint64(s.cfg.SnapshotRate), uint64(s.cfg.TickRate)
-	n := uint64(tick)
+	n := uint64(tick) + uint64(phase)
 	return n == 0 || (n*r)/t != ((n-1)*r)/t
+}
+
+// snapshotPhase returns the stagger phase of a player.
+func (s *Server) snapshotPhase(p PlayerID) uint32 {
+	if s.cfg.AlignSnapshots {
+		return 0
+	}
+	period := (s.cfg.TickRate + s.cfg.SnapshotRate - 1) / s.cfg.SnapshotRate
+	return uint32(p) % uint32(period)
 }
 
 func (s *Server) tickDone(ti TickInfo, took time.Duration) {
@@ -473,7 +490,7 @@ func (s *Server) newSession(ev Event, pid PlayerID) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{client: ev.Client, player: pid, addr: ev.Addr, inputs: q, baselines: bt}, nil
+	return &session{client: ev.Client, player: pid, addr: ev.Addr, inputs: q, baselines: bt, phase: s.snapshotPhase(pid)}, nil
 }
 
 // readMessages drains every client's channels: inputs into the queues, the
@@ -542,13 +559,19 @@ func (s *Server) onAck(client ClientID, channel int, id uint16) {
 
 // sendSnapshots builds, encodes and sends every client's snapshot.
 func (s *Server) sendSnapshots() {
-	n := len(s.sessions)
+	s.due = s.due[:0]
+	for _, ss := range s.sessions {
+		if s.snapshotDue(s.tick, ss.phase) {
+			s.due = append(s.due, ss)
+		}
+	}
+	n := len(s.due)
 	if n == 0 {
 		return
 	}
 	workers := min(s.cfg.SnapshotWorkers, n)
 	if workers == 1 {
-		for _, ss := range s.sessions {
+		for _, ss := range s.due {
 			s.buildSnapshot(s.encoders[0], ss)
 		}
 	} else {
@@ -561,14 +584,14 @@ func (s *Server) sendSnapshots() {
 			}
 			enc := s.encoders[w]
 			wg.Go(func() {
-				for _, ss := range s.sessions[lo:hi] {
+				for _, ss := range s.due[lo:hi] {
 					s.buildSnapshot(enc, ss)
 				}
 			})
 		}
 		wg.Wait()
 	}
-	for _, ss := range s.sessions {
+	for _, ss := range s.due {
 		if ss.err != nil {
 			s.m.dropSnapInvalid.Inc()
 			if !ss.errLogged || s.tick-ss.errLoggedAt >= 10*uint32(s.cfg.TickRate) {

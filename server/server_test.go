@@ -88,7 +88,7 @@ func TestServerTickSequence(t *testing.T) {
 	}
 
 	snaps := ts.tr.take(DefaultSnapshotChannel)
-	require.Len(t, snaps, 6, "ticks 0, 2, 4 for two clients")
+	require.Len(t, snaps, 6, "three each: player 2 on ticks 0, 2, 4, player 1 (phase 1) on 1, 3, 5")
 	reader, err := NewSnapshotReader(testCodec, 0)
 	require.NoError(t, err)
 	for _, m := range snaps {
@@ -149,28 +149,43 @@ func TestServerConnectRefuseDisconnect(t *testing.T) {
 	assert.Equal(t, float64(1), value(ts.m.clients))
 	assert.Equal(t, float64(2), value(ts.m.connects))
 	assert.Equal(t, float64(2), value(ts.m.disconnects))
-	// Only player 3 (client 30) still gets snapshots.
+	// Only player 3 (client 30) still gets snapshots (odd ticks: phase 1).
 	ts.tr.take(DefaultSnapshotChannel)
-	ts.stepTo(t, 2)
+	ts.stepTo(t, 3)
 	snaps := ts.tr.take(DefaultSnapshotChannel)
 	require.Len(t, snaps, 1)
 	assert.Equal(t, ClientID(30), snaps[0].client)
 }
 
 func TestSnapshotRateSpread(t *testing.T) {
-	tests := []struct{ tick, snap, want int }{
-		{60, 30, 30}, {60, 60, 60}, {60, 20, 20}, {60, 1, 1}, {64, 30, 30}, {60, 7, 7},
+	tests := []struct{ tick, snap int }{
+		{60, 30}, {60, 60}, {60, 20}, {60, 1}, {64, 30}, {60, 7}, {60, 45},
 	}
 	for _, tt := range tests {
 		ts := newTestServer(t, Config{TickRate: tt.tick, SnapshotRate: tt.snap}, newTestGame(0))
-		n := 0
-		for tick := uint32(0); tick < uint32(tt.tick); tick++ {
-			if ts.snapshotDue(tick) {
-				n++
+		period := (tt.tick + tt.snap - 1) / tt.snap
+		perTick := make([]int, 3*tt.tick)
+		for p := PlayerID(1); p <= PlayerID(period); p++ {
+			phase := ts.snapshotPhase(p)
+			n := 0
+			for tick := range uint32(3 * tt.tick) {
+				if ts.snapshotDue(tick, phase) {
+					n++
+					perTick[tick]++
+				}
+			}
+			// 3 s: exactly 3·rate, give or take the one at tick 0.
+			assert.InDelta(t, 3*tt.snap, n, 1, "%d Hz ticks, %d Hz snapshots, phase %d", tt.tick, tt.snap, phase)
+		}
+		if tt.tick%tt.snap == 0 {
+			// One client of each phase: the load is the same on every tick.
+			for tick := 1; tick < len(perTick); tick++ {
+				assert.Equal(t, perTick[1], perTick[tick], "%d/%d tick %d", tt.tick, tt.snap, tick)
 			}
 		}
-		assert.Equal(t, tt.want, n, "%d Hz ticks, %d Hz snapshots", tt.tick, tt.snap)
 	}
+	aligned := newTestServer(t, Config{AlignSnapshots: true}, newTestGame(0))
+	assert.Equal(t, uint32(0), aligned.snapshotPhase(7))
 }
 
 // value returns the value of a counter or gauge.
@@ -343,7 +358,7 @@ func newestAcked(acked map[uint32]bool) (uint32, bool) {
 // late acks of snapshots sent before are not used as baselines.
 func TestSnapshotResync(t *testing.T) {
 	g := newTestGame(5)
-	ts := newTestServer(t, Config{}, g)
+	ts := newTestServer(t, Config{AlignSnapshots: true}, g)
 	ts.tr.connect(1)
 	ts.stepTo(t, 0)
 	first := ts.tr.take(DefaultSnapshotChannel)
@@ -406,7 +421,7 @@ func TestServerMetricsScrape(t *testing.T) {
 		`tickwire_server_client_rtt_seconds{quantile="0.5"} 0.042`,
 		`tickwire_server_client_packet_loss_ratio{quantile="0.5"} 0.05`,
 		`tickwire_server_drops_total{reason="transport_malformed"} 3`,
-		`tickwire_server_snapshots_total{kind="full"} 61`,
+		`tickwire_server_snapshots_total{kind="full"} 60`, // player 1 has phase 1: ticks 1, 3, … 119
 		"go_goroutines",
 	} {
 		assert.Contains(t, body, want)
@@ -551,8 +566,8 @@ func TestServerInvalidSnapshotCountedAndLogRateLimited(t *testing.T) {
 	ts := &testServer{Server: s, tr: tr, start: time.Unix(1000, 0)}
 	tr.connect(1)
 	tr.connect(2)
-	ts.stepTo(t, 60*12) // 12 s: 361 snapshot ticks
-	assert.Equal(t, float64(361), value(s.m.drops.WithLabelValues(DropSnapshotInvalid)))
+	ts.stepTo(t, 60*12) // 12 s: 360 snapshot ticks of player 1 (odd), 361 of player 2 (even)
+	assert.Equal(t, float64(360), value(s.m.drops.WithLabelValues(DropSnapshotInvalid)))
 	assert.Equal(t, 2, strings.Count(logs.String(), "snapshot not encoded"), "logged at 0 s and 10 s")
 	var toGood int
 	for _, m := range tr.take(DefaultSnapshotChannel) {
