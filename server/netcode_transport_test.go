@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/tickwire/tickwire/netcode"
+)
+
+// TestNetcodeTransport drives the adapter directly over loopback UDP: a
+// connect event, a message each way, the ack handler, stats, counters, and
+// DeferFlush holding messages until the next Poll.
+func TestNetcodeTransport(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	tr, err := ListenNetcode("127.0.0.1:0", netcode.ServerConfig{ProtocolID: 9})
+	require.NoError(t, err)
+	defer tr.Close()
+	type ack struct {
+		c  ClientID
+		ch int
+		id uint16
+	}
+	var acks []ack
+	tr.SetAckHandler(func(c ClientID, ch int, id uint16) { acks = append(acks, ack{c, ch, id}) })
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	dialed := make(chan *netcode.Client, 1)
+	go func() {
+		c, err := netcode.Dial(ctx, tr.Addr().String(), netcode.ClientConfig{ProtocolID: 9})
+		assert.NoError(t, err)
+		dialed <- c
+	}()
+	var client ClientID
+	var events []Event
+	var c *netcode.Client
+	for c == nil {
+		tr.Poll(time.Now(), func(ev Event) { events = append(events, ev) })
+		select {
+		case c = <-dialed:
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	require.NotNil(t, c)
+	defer c.Close()
+	pollUntil := func(cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(); {
+			require.True(t, time.Now().Before(deadline), "condition not reached")
+			_ = c.Update(time.Now())
+			tr.Poll(time.Now(), func(ev Event) { events = append(events, ev) })
+			select { // wait for a datagram on either side (or a timer)
+			case <-c.Wake():
+			case <-tr.NetcodeServer().Wake():
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	pollUntil(func() bool { return len(events) > 0 })
+	require.Equal(t, ClientConnected, events[0].Kind)
+	client = events[0].Client
+	assert.Contains(t, events[0].Addr, "127.0.0.1:")
+
+	// Client → server.
+	_, err = c.Send(DefaultInputChannel, []byte("in"))
+	require.NoError(t, err)
+	c.Flush(time.Now())
+	var got []byte
+	pollUntil(func() bool {
+		if m, ok := tr.ReadMessage(client, DefaultInputChannel); ok {
+			got = append([]byte(nil), m...)
+		}
+		return got != nil
+	})
+	assert.Equal(t, "in", string(got))
+
+	// Server → client, held back by DeferFlush until the next Poll.
+	tr.DeferFlush = true
+	before := tr.Counters().PacketsOut
+	id, err := tr.Send(client, DefaultSnapshotChannel, []byte("snap"))
+	require.NoError(t, err)
+	tr.Flush(time.Now())
+	assert.Equal(t, before, tr.Counters().PacketsOut, "DeferFlush: nothing sent by Flush")
+	var recv []byte
+	pollUntil(func() bool {
+		if m, ok := c.ReadMessage(DefaultSnapshotChannel); ok {
+			recv = append([]byte(nil), m...)
+		}
+		return recv != nil
+	})
+	assert.Equal(t, "snap", string(recv))
+	// The client's next packet acks the snapshot.
+	_, _ = c.Send(DefaultInputChannel, []byte("x"))
+	c.Flush(time.Now())
+	pollUntil(func() bool { return len(acks) > 0 })
+	assert.Contains(t, acks, ack{client, DefaultSnapshotChannel, id})
+
+	st, ok := tr.Stats(client)
+	require.True(t, ok)
+	assert.Positive(t, st.RTT)
+	_, ok = tr.Stats(client + 1000)
+	assert.False(t, ok)
+	ctr := tr.Counters()
+	assert.Positive(t, ctr.PacketsIn)
+	assert.Greater(t, ctr.PacketsOut, before)
+	assert.Positive(t, ctr.BytesIn)
+	assert.Positive(t, ctr.BytesOut)
+	assert.Contains(t, ctr.Drops, "malformed")
+
+	tr.Disconnect(client)
+	pollUntil(func() bool { return c.Update(time.Now()) != nil })
+	assert.ErrorIs(t, c.Update(time.Now()), netcode.ErrDisconnected)
+}
