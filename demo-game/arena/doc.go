@@ -1,0 +1,35 @@
+// Package arena runs the demo game on the authoritative server: Arena is the
+// server.Game of the demo, an adapter from package server's callbacks to the
+// deterministic rules of demo-game/game, and Listen builds a complete demo
+// server (UDP socket, optional netsim conditions on it, the netcode
+// transport, server.Server) from one ServerConfig, for the demo server
+// command, the bots' tests and the soak run.
+//
+// # What Arena does
+//
+// AddPlayer and RemovePlayer add and remove the player with the server's
+// PlayerID. ApplyInput decodes a game.Input (game.InputSize bytes) and makes
+// it the player's input from this tick on; anything else (short, long, or
+// with undefined button bits: inputs come from the network) is counted in
+// Stats.BadInputs and ignored, so the player keeps its previous input. Step
+// advances the world one tick. Snapshot fills the server's snapshot with
+// every entity in the snapshot schema of Codec, which is the client's
+// (clientui.Codec): one field per game.EntityFields entry, so an entity of
+// the snapshot is exactly a game.Entity.
+//
+// Interest management: with Config.ViewRadius set, a viewer sees itself,
+// and every entity whose centre lies within ViewRadius world units of its
+// own centre (a dead viewer sees around where it died); with ViewRadius 0 it
+// sees the whole arena, as the demo client expects. Either way at most
+// Config.MaxViewEntities entities are sent: the viewer first, then the
+// others in the world's order (players, NPCs, projectiles) until the cap.
+//
+// # Zero value and concurrency
+//
+// The zero Arena is not usable: create one with New. The server calls
+// AddPlayer, RemovePlayer, ApplyInput and Step from its one Run goroutine;
+// Snapshot only reads what Step prepared, so a server with several snapshot
+// workers may call it concurrently for different viewers. Stats is safe from
+// any goroutine. The zero Config is valid and means the defaults
+// (game.DefaultConfig, the whole arena in view).
+package arena

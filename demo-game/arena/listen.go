@@ -1,0 +1,150 @@
+package arena
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/netsim"
+	"github.com/tickwire/tickwire/server"
+)
+
+// ProtocolID is the demo's netcode protocol id, the client's
+// (clientui.DefaultProtocolID).
+const ProtocolID = clientui.DefaultProtocolID
+
+// ServerConfig is a whole demo server: socket, link conditions, transport,
+// tick loop and game. The zero value listens on 127.0.0.1 on a free port
+// with the server's defaults (60 Hz ticks, 30 Hz snapshots), 64 players at
+// most, the default world, a perfect link and no admin address.
+type ServerConfig struct {
+	// Addr is the UDP address to listen on; "" means "127.0.0.1:0".
+	Addr string
+	// TickRate and SnapshotRate: see server.Config (0 means 60 and 30).
+	TickRate, SnapshotRate int
+	// MaxPlayers bounds the connected clients (the transport's MaxClients)
+	// and the world's players; 0 means netcode.DefaultMaxClients (64);
+	// at most game.MaxPlayersLimit.
+	MaxPlayers int
+	// Arena configures the game; its Game.MaxPlayers is set to MaxPlayers.
+	Arena Config
+	// Link, when not the zero Config, conditions both directions of the
+	// server's socket (netsim.WrapDuplex seeded with LinkSeed).
+	Link     netsim.Config
+	LinkSeed uint64
+	// AdminAddr serves metrics and pprof (server.Config.AdminAddr);
+	// AdminListener, when not nil, is used instead.
+	AdminAddr     string
+	AdminListener net.Listener
+	// Registry, Logger and OnTick: see server.Config.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	OnTick   func(ti server.TickInfo, took time.Duration)
+	// SnapshotWorkers: see server.Config.
+	SnapshotWorkers int
+}
+
+// Server is a demo server: the server.Server running an Arena over a
+// netcode transport. Run it once; Addr, Arena's Stats and the server's
+// metrics are safe from any goroutine.
+type Server struct {
+	*server.Server
+	arena *Arena
+	tr    *server.NetcodeTransport
+	link  *netsim.Conn // nil without link conditions
+}
+
+// Listen opens the socket and builds the server; Run starts it.
+func Listen(cfg ServerConfig) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.MaxPlayers == 0 {
+		cfg.MaxPlayers = netcode.DefaultMaxClients
+	}
+	if cfg.MaxPlayers < 1 || cfg.MaxPlayers > game.MaxPlayersLimit {
+		return nil, fmt.Errorf("%w: ServerConfig.MaxPlayers = %d, want 1..%d", ErrInvalidConfig, cfg.MaxPlayers, game.MaxPlayersLimit)
+	}
+	if err := cfg.Link.Validate(); err != nil {
+		return nil, fmt.Errorf("arena: ServerConfig.Link: %w", err)
+	}
+	acfg := cfg.Arena
+	if acfg.Game == (game.Config{}) {
+		acfg.Game = game.DefaultConfig()
+	}
+	acfg.Game.MaxPlayers = cfg.MaxPlayers
+	a, err := New(acfg)
+	if err != nil {
+		return nil, err
+	}
+	scfg := server.Config{
+		TickRate: cfg.TickRate, SnapshotRate: cfg.SnapshotRate, Codec: Codec(),
+		SnapshotWorkers: cfg.SnapshotWorkers, AdminAddr: cfg.AdminAddr, AdminListener: cfg.AdminListener,
+		Registry: cfg.Registry, Logger: cfg.Logger, OnTick: cfg.OnTick,
+	}
+	if err := scfg.Validate(); err != nil {
+		return nil, err
+	}
+	ua, err := net.ResolveUDPAddr("udp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("arena: listen %q: %w", cfg.Addr, err)
+	}
+	udp, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, fmt.Errorf("arena: listen %q: %w", cfg.Addr, err)
+	}
+	var pc net.PacketConn = udp
+	var link *netsim.Conn
+	if cfg.Link != (netsim.Config{}) {
+		link = netsim.WrapDuplex(udp, cfg.Link, cfg.Link, cfg.LinkSeed)
+		pc = link
+	}
+	tr, err := server.NewNetcodeTransport(pc, netcode.ServerConfig{
+		ProtocolID: ProtocolID, MaxClients: cfg.MaxPlayers, Logger: cfg.Logger,
+		ReceiveQueue: max(netcode.DefaultServerQueue, 16*cfg.MaxPlayers),
+	})
+	if err != nil {
+		_ = pc.Close()
+		return nil, err
+	}
+	srv, err := server.New(scfg, a, tr)
+	if err != nil {
+		_ = tr.Close()
+		return nil, err
+	}
+	return &Server{Server: srv, arena: a, tr: tr, link: link}, nil
+}
+
+// Addr returns the server's UDP address.
+func (s *Server) Addr() net.Addr { return s.tr.Addr() }
+
+// Arena returns the game the server runs.
+func (s *Server) Arena() *Arena { return s.arena }
+
+// Link returns the conditioner on the server's socket (nil when
+// ServerConfig.Link was the zero Config); its SetConfig changes the send
+// direction live and SetReceiveConfig the receive direction.
+func (s *Server) Link() *netsim.Conn { return s.link }
+
+// Run runs the server until ctx is done, then shuts down gracefully: every
+// client is told (the transport sends its disconnect packets) and the admin
+// server stops. See server.Server.Run.
+func (s *Server) Run(ctx context.Context) error {
+	err := s.Server.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Close releases the socket of a server whose Run was never called (Run
+// closes it itself when it returns).
+func (s *Server) Close() error { return s.tr.Close() }

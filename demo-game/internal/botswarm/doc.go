@@ -1,0 +1,31 @@
+// Package botswarm runs many headless demo clients ("bots") in one process
+// against a demo server, and measures what they see: the logic of the bots
+// command, shared with its tests and the soak run.
+//
+// Each bot is a real client: a netcode connection (its own UDP socket and
+// reader goroutine) under a clientui.Online source with a clientui.Session,
+// the same code the ebiten client runs, so prediction, reconciliation and
+// interpolation are the client's own. A bot plays a seeded Script (walks,
+// turns, fires in bursts, dashes now and then), and every frame it draws a
+// view without a window: Session.View with prediction and interpolation on,
+// which counts interpolated frames and stalls (frames past the
+// extrapolation bound).
+//
+// A Swarm dials its bots (a bounded number of handshakes at once), then Run
+// drives them from a few goroutines at FrameRate until its context ends;
+// Stats sums their measurements at any time: connections, welcomes
+// (the reliable welcome message), RTT and loss of the links, snapshots,
+// prediction corrections and interpolation stalls. Soak adds server-side
+// samples (heap, goroutines, tick overruns, scraped from the server's
+// Prometheus metrics) and checks them against the bounds of SoakLimits.
+//
+// Everything is bounded: Config.Bots ≤ MaxBots, dial timeouts, and Run
+// ends with its context.
+//
+// # Zero values and concurrency
+//
+// Config, Stats, Sample and SoakLimits are plain values (the zero Config
+// needs Addr and Bots). A Swarm must be made with Dial; Run may be called
+// once, and Stats and Close are safe from any goroutine. Script is not
+// safe for concurrent use (each bot owns its own).
+package botswarm

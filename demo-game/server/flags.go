@@ -1,0 +1,171 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tickwire/tickwire/demo-game/arena"
+	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/netcode/netsim"
+	"github.com/tickwire/tickwire/server"
+)
+
+// options is what the command line sets.
+type options struct {
+	cfg      arena.ServerConfig
+	logLevel slog.Level
+	logJSON  bool
+}
+
+// flagError is a bad command line (exit status 2).
+type flagError struct{ msg string }
+
+func (e *flagError) Error() string { return e.msg }
+
+// parser keeps the first error, naming the flag, its value and what is
+// allowed.
+type parser struct {
+	fs  *flag.FlagSet
+	err error
+}
+
+func (p *parser) fail(name, value, allowed string) {
+	if p.err == nil {
+		p.err = &flagError{msg: fmt.Sprintf("server: -%s %q: %s", name, value, allowed)}
+	}
+}
+
+func (p *parser) value(name string) string { return p.fs.Lookup(name).Value.String() }
+
+func (p *parser) intRange(name string, lo, hi int, allowed string) int {
+	v, err := strconv.Atoi(strings.TrimSpace(p.value(name)))
+	if err != nil || v < lo || v > hi {
+		p.fail(name, p.value(name), allowed)
+	}
+	return v
+}
+
+func (p *parser) percent(name string) float64 {
+	v, err := netsim.ParsePercent(p.value(name))
+	if err != nil {
+		var pe *netsim.ParseError
+		if errors.As(err, &pe) {
+			p.fail(name, p.value(name), pe.Reason)
+		} else {
+			p.fail(name, p.value(name), err.Error())
+		}
+	}
+	return v
+}
+
+func (p *parser) duration(name string, hi time.Duration) time.Duration {
+	v, err := netsim.ParseDuration(p.value(name))
+	switch {
+	case err != nil:
+		var pe *netsim.ParseError
+		if errors.As(err, &pe) {
+			p.fail(name, p.value(name), pe.Reason)
+		} else {
+			p.fail(name, p.value(name), err.Error())
+		}
+	case v > hi:
+		p.fail(name, p.value(name), fmt.Sprintf("must be at most %v", hi))
+	}
+	return v
+}
+
+// address checks host:port with a port 0..65535 (0 = any free port).
+func (p *parser) address(name string, optional bool) string {
+	v := strings.TrimSpace(p.value(name))
+	if v == "" && optional {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(v)
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || n < 0 || n > 65535 {
+		p.fail(name, v, "want host:port with a port from 0 to 65535, like 127.0.0.1:7777")
+	}
+	return v
+}
+
+// parseFlags parses args (without the program name); usage goes to out.
+func parseFlags(args []string, out io.Writer) (options, error) {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.String("addr", "127.0.0.1:7777", "UDP `address` to listen on (host:port; port 0 picks a free one; use 0.0.0.0:7777 for a LAN)")
+	fs.String("tick-rate", strconv.Itoa(game.TickRate), fmt.Sprintf("simulation ticks per `second`, 1..%d (the demo's rules and prediction assume %d)", server.MaxTickRate, game.TickRate))
+	fs.String("snapshot-rate", strconv.Itoa(server.DefaultSnapshotRate), "snapshots per `second` to each client, 1..tick rate")
+	fs.String("max-players", "64", fmt.Sprintf("most connected players, 1..%d", game.MaxPlayersLimit))
+	fs.String("admin", "", "TCP `address` of the admin HTTP server: Prometheus /metrics and /debug/pprof/ (e.g. 127.0.0.1:9100); empty: none")
+	fs.String("npcs", strconv.Itoa(game.DefaultConfig().NPCs), fmt.Sprintf("wandering NPCs, 0..%d", game.MaxNPCs))
+	fs.String("seed", "1", "world `seed` (NPC movement) and netsim seed")
+	fs.String("view-radius", "0", fmt.Sprintf("interest management: each client sees entities within this many world `units` of its player, 1..%d; 0 = the whole arena", arena.MaxViewRadius))
+	fs.String("loss", "0%", "netsim on the server socket: loss per direction, a `percentage` like 5% or a fraction like 0.05")
+	fs.String("latency", "0ms", "netsim on the server socket: one-way `delay` per direction, e.g. 50ms")
+	fs.String("jitter", "0ms", "netsim on the server socket: each datagram takes latency ± this `duration`")
+	fs.String("dup", "0%", "netsim on the server socket: duplication `percentage` per direction")
+	fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	fs.Bool("log-json", false, "log JSON lines instead of text")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "server: the headless Tickwire demo server (authoritative arena over UDP).\n\n")
+		fmt.Fprintf(out, "Usage: server [-addr 127.0.0.1:7777] [-admin 127.0.0.1:9100] [-loss 5%%] [-latency 50ms] ...\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return options{}, err
+		}
+		return options{}, &flagError{msg: "server: " + err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return options{}, &flagError{msg: fmt.Sprintf("server: unexpected argument %q: every setting is a flag (see -h)", fs.Arg(0))}
+	}
+	p := &parser{fs: fs}
+	var o options
+	c := &o.cfg
+	c.Addr = p.address("addr", false)
+	c.TickRate = p.intRange("tick-rate", 1, server.MaxTickRate, fmt.Sprintf("want a whole number of ticks per second, 1..%d", server.MaxTickRate))
+	c.SnapshotRate = p.intRange("snapshot-rate", 1, server.MaxTickRate, "want a whole number of snapshots per second, 1..tick rate")
+	if p.err == nil && c.SnapshotRate > c.TickRate {
+		p.fail("snapshot-rate", p.value("snapshot-rate"), fmt.Sprintf("must be at most -tick-rate (%d)", c.TickRate))
+	}
+	c.MaxPlayers = p.intRange("max-players", 1, game.MaxPlayersLimit, fmt.Sprintf("want 1..%d players", game.MaxPlayersLimit))
+	c.AdminAddr = p.address("admin", true)
+	g := game.DefaultConfig()
+	g.NPCs = p.intRange("npcs", 0, game.MaxNPCs, fmt.Sprintf("want 0..%d NPCs", game.MaxNPCs))
+	seed, err := strconv.ParseUint(strings.TrimSpace(p.value("seed")), 10, 64)
+	if err != nil {
+		p.fail("seed", p.value("seed"), "want a whole number 0..18446744073709551615")
+	}
+	g.Seed, c.LinkSeed = seed, seed
+	c.Arena = arena.Config{Game: g}
+	c.Arena.ViewRadius = p.intRange("view-radius", 0, arena.MaxViewRadius, fmt.Sprintf("want 0 (whole arena) or 1..%d world units", arena.MaxViewRadius))
+	c.Link.Loss = p.percent("loss")
+	c.Link.Latency = p.duration("latency", 10*time.Second)
+	c.Link.Jitter = p.duration("jitter", 10*time.Second)
+	c.Link.Duplicate = p.percent("dup")
+	switch lv := strings.ToLower(p.value("log-level")); lv {
+	case "debug":
+		o.logLevel = slog.LevelDebug
+	case "info":
+		o.logLevel = slog.LevelInfo
+	case "warn":
+		o.logLevel = slog.LevelWarn
+	case "error":
+		o.logLevel = slog.LevelError
+	default:
+		p.fail("log-level", lv, "want debug, info, warn or error")
+	}
+	o.logJSON = p.value("log-json") == "true"
+	if p.err != nil {
+		return options{}, p.err
+	}
+	return o, nil
+}

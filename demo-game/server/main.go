@@ -1,0 +1,74 @@
+// Command server is the headless Tickwire demo server: the demo arena
+// (package arena over demo-game/game) run by package server at a fixed tick
+// over the netcode connection layer, on one UDP socket.
+//
+//	go run ./demo-game/server -addr 127.0.0.1:7777 -admin 127.0.0.1:9100
+//	go run ./demo-game/server -loss 5% -latency 50ms -jitter 10ms   # a bad network on the server socket
+//
+// Flags set the address, tick and snapshot rates, the player limit, NPCs,
+// interest management (-view-radius), the admin HTTP address (Prometheus
+// /metrics and /debug/pprof/), and netsim conditions on the server's own
+// socket (each direction). Logs are structured (log/slog) on stderr.
+// SIGINT or SIGTERM shut it down gracefully: every client is told (the
+// connection layer's disconnect packets) before the socket closes.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tickwire/tickwire/demo-game/arena"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stderr, nil))
+}
+
+// run is the command; it returns the exit status. ready, when not nil,
+// receives the server once it listens (for tests).
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(*arena.Server)) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	hopts := &slog.HandlerOptions{Level: o.logLevel}
+	var h slog.Handler = slog.NewTextHandler(stderr, hopts)
+	if o.logJSON {
+		h = slog.NewJSONHandler(stderr, hopts)
+	}
+	log := slog.New(h)
+	o.cfg.Logger = log
+	srv, err := arena.Listen(o.cfg)
+	if err != nil {
+		log.Error("server did not start", "err", err)
+		return 1
+	}
+	l := o.cfg.Link
+	log.Info("demo server listening", "addr", srv.Addr().String(), "admin", o.cfg.AdminAddr,
+		"tick_rate", o.cfg.TickRate, "snapshot_rate", o.cfg.SnapshotRate, "max_players", o.cfg.MaxPlayers,
+		"npcs", o.cfg.Arena.Game.NPCs, "view_radius", o.cfg.Arena.ViewRadius,
+		"netsim_loss", l.Loss, "netsim_latency", l.Latency, "netsim_jitter", l.Jitter, "netsim_dup", l.Duplicate)
+	if ready != nil {
+		ready(srv)
+	}
+	if err := srv.Run(ctx); err != nil {
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	st := srv.Arena().Stats()
+	log.Info("demo server exited", "players_joined", st.Joined, "players_refused", st.Refused, "bad_inputs", st.BadInputs)
+	return 0
+}
