@@ -87,7 +87,7 @@ func (o *Online) Update(now time.Time, in game.Input, _ Toggles) error {
 			_ = o.sess.HandleMessage(now, msg)
 		}
 	}
-	if msg := o.sess.Tick(now, in); msg != nil {
+	for _, msg := range o.sess.Tick(now, in) {
 		if _, err := o.conn.Send(InputChannel, msg); err != nil {
 			return fmt.Errorf("clientui: send input: %w", err)
 		}

@@ -35,7 +35,7 @@ func FuzzSessionHandleMessage(f *testing.F) {
 		_ = s.HandleMessage(now, msg) // twice: duplicates must be harmless
 		now = now.Add(50 * time.Millisecond)
 		s.View(now, DefaultToggles())
-		if out := s.Tick(now, game.Input{Buttons: game.ButtonUp}); out != nil {
+		for _, out := range s.Tick(now, game.Input{Buttons: game.ButtonUp}) {
 			var m server.InputMessage
 			require.NoError(t, server.DecodeInputMessage(out, &m), "the session's own input messages stay valid")
 		}
@@ -64,9 +64,11 @@ func BenchmarkSessionFrame(b *testing.B) {
 		if msg != nil {
 			_ = s.HandleMessage(now, msg)
 		}
-		if out := s.Tick(now, Script(uint32(i))); out != nil {
+		if out := s.Tick(now, Script(uint32(i))); len(out) > 0 {
 			b.StopTimer()
-			fs.receive(out)
+			for _, msg := range out {
+				fs.receive(msg)
+			}
 			b.StartTimer()
 		}
 		s.View(now, t)

@@ -167,7 +167,7 @@ func simulate(t *testing.T, dur time.Duration, up, down *delayed) *run {
 			continue
 		}
 		frame++
-		if msg := s.Tick(now, Script(uint32(frame/4))); msg != nil {
+		for _, msg := range s.Tick(now, Script(uint32(frame/4))) {
 			up.send(now, msg)
 		}
 		if p, tick, ok := s.Predicted(); ok {
@@ -274,7 +274,7 @@ func TestSessionRejectsBadMessages(t *testing.T) {
 	srv.step()
 	snap := srv.step()
 	assert.NoError(t, s.HandleMessage(t0, snap), "a snapshot before the welcome is kept as a baseline")
-	assert.Nil(t, s.Tick(t0, game.Input{}), "nothing to send before the first snapshot")
+	assert.Empty(t, s.Tick(t0, game.Input{}), "nothing to send before the first snapshot")
 	require.NoError(t, s.HandleMessage(t0, srv.welcome()))
 	assert.Error(t, s.HandleMessage(t0, snap[:len(snap)-3]), "truncated")
 	require.NoError(t, s.HandleMessage(t0, snap))
@@ -303,4 +303,34 @@ func abs32(v int32) int32 {
 func predicted(p game.Player) game.Player {
 	p.Health, p.Score, p.Deaths, p.RespawnTicks = 0, 0, 0, 0
 	return p
+}
+
+func TestSessionSendsEveryTickAfterASlowFrame(t *testing.T) {
+	s, err := NewSession(SessionConfig{InputRedundancy: 3})
+	require.NoError(t, err)
+	srv := newFakeServer(t)
+	require.NoError(t, s.HandleMessage(t0, srv.welcome()))
+	srv.step()
+	require.NoError(t, s.HandleMessage(t0, srv.step()))
+	first := s.Tick(t0, game.Input{})
+	require.Len(t, first, 1)
+
+	// 200 ms without a frame: about 12 ticks to cover at once.
+	got := map[uint32]bool{}
+	later := t0.Add(200 * time.Millisecond)
+	msgs := s.Tick(later, game.Input{Buttons: game.ButtonRight})
+	require.Greater(t, len(msgs), 3, "one message per 3 ticks")
+	var m server.InputMessage
+	for _, msg := range msgs {
+		require.NoError(t, server.DecodeInputMessage(msg, &m))
+		for i := range m.Inputs {
+			got[m.NewestTick-uint32(i)] = true
+		}
+	}
+	_, last, ok := s.Predicted()
+	require.True(t, ok)
+	for tick := last - 10; tick <= last; tick++ {
+		assert.True(t, got[tick], "input of tick %d sent", tick)
+	}
+	assert.Zero(t, s.Stats().InputJumps)
 }
