@@ -60,9 +60,10 @@ type Config struct {
 	// Input configures every client's InputQueue.
 	Input InputConfig
 	// Transport channels: ControlChannel (reliable; the Welcome goes
-	// there), InputChannel (clients' input messages) and SnapshotChannel
-	// (unreliable-sequenced). Defaults 0, 1, 2 as in netcode.DefaultConfig.
-	// A negative value means channel 0.
+	// there), InputChannel (clients' input messages, unreliable) and
+	// SnapshotChannel (unreliable-sequenced). When all three are 0 they take
+	// the defaults 0, 1, 2 of netcode.DefaultConfig; otherwise each must be
+	// 0..255 and InputChannel must differ from the other two.
 	ControlChannel, InputChannel, SnapshotChannel int
 	// AdminAddr, when not empty, is the TCP address Run serves the admin
 	// HTTP handler on (metrics and pprof), e.g. "127.0.0.1:9100".
@@ -97,7 +98,6 @@ func (c Config) withDefaults() Config {
 	if c.ControlChannel == 0 && c.InputChannel == 0 && c.SnapshotChannel == 0 {
 		c.ControlChannel, c.InputChannel, c.SnapshotChannel = DefaultControlChannel, DefaultInputChannel, DefaultSnapshotChannel
 	}
-	c.ControlChannel, c.InputChannel, c.SnapshotChannel = max(c.ControlChannel, 0), max(c.InputChannel, 0), max(c.SnapshotChannel, 0)
 	if c.Clock == nil {
 		c.Clock = SystemClock{}
 	}
@@ -130,6 +130,19 @@ func (c Config) Validate() error {
 	}
 	if err := c.Input.Validate(); err != nil {
 		return fmt.Errorf("Config.Input: %w", err)
+	}
+	d := c.withDefaults()
+	for _, ch := range []struct {
+		name string
+		v    int
+	}{{"ControlChannel", d.ControlChannel}, {"InputChannel", d.InputChannel}, {"SnapshotChannel", d.SnapshotChannel}} {
+		if ch.v < 0 || ch.v > 255 {
+			return fmt.Errorf("%w: Config.%s is %d, want 0..255", ErrInvalidConfig, ch.name, ch.v)
+		}
+	}
+	if d.InputChannel == d.ControlChannel || d.InputChannel == d.SnapshotChannel {
+		return fmt.Errorf("%w: Config.InputChannel is %d, the same as ControlChannel (%d) or SnapshotChannel (%d); want its own channel",
+			ErrInvalidConfig, d.InputChannel, d.ControlChannel, d.SnapshotChannel)
 	}
 	return nil
 }

@@ -537,6 +537,8 @@ func TestConfigValidate(t *testing.T) {
 		{Config{SnapshotHistory: 1, Codec: testCodec}, "Config.SnapshotHistory is 1"},
 		{Config{SnapshotWorkers: 65, Codec: testCodec}, "Config.SnapshotWorkers is 65"},
 		{Config{Input: InputConfig{Window: -2}, Codec: testCodec}, "Config.Input: server: invalid config: InputConfig.Window"},
+		{Config{SnapshotChannel: 3, Codec: testCodec}, "Config.InputChannel is 0, the same as ControlChannel (0)"},
+		{Config{InputChannel: -1, SnapshotChannel: 2, Codec: testCodec}, "Config.InputChannel is -1, want 0..255"},
 	}
 	for _, tt := range tests {
 		_, err := New(tt.cfg, newTestGame(0), newFakeTransport())
@@ -575,4 +577,17 @@ func TestServerInvalidSnapshotCountedAndLogRateLimited(t *testing.T) {
 		toGood++
 	}
 	assert.Equal(t, 361, toGood)
+}
+
+func TestServerCustomChannels(t *testing.T) {
+	g := newTestGame(0)
+	ts := newTestServer(t, Config{ControlChannel: 5, InputChannel: 6, SnapshotChannel: 7, AlignSnapshots: true}, g)
+	ts.tr.connect(1)
+	ts.tr.deliver(1, 6, inputMsg(t, 0, "a"))
+	ts.tr.deliver(1, DefaultInputChannel, inputMsg(t, 1, "b")) // not read: another channel
+	ts.stepTo(t, 1)
+	assert.Equal(t, []appliedInput{{1, 0, "a"}, {1, 1, "a"}}, g.applied)
+	assert.Len(t, ts.tr.take(5), 1, "welcome")
+	assert.Len(t, ts.tr.take(7), 1, "snapshot of tick 0")
+	assert.Empty(t, ts.tr.sent)
 }
