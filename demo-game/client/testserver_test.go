@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,89 +14,42 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tickwire/tickwire/demo-game/game"
-	"github.com/tickwire/tickwire/demo-game/internal/clientui"
-	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/demo-game/arena"
+	"github.com/tickwire/tickwire/demo-game/internal/botswarm"
 )
 
-// runServerEnv makes TestMain run a demo server (a clientui.MiniServer per
-// connected client behind a real netcode connection Server on a loopback
-// UDP port) instead of the tests: the client tests connect to it as to a
-// separate server process. It prints "addr HOST:PORT" and serves until its
-// stdin closes or the value of the variable (a duration) passes.
+// runServerEnv makes TestMain run the demo server (arena.Listen: the
+// server package running the demo's arena over the netcode connection
+// layer, as the demo-game/server command does) on a loopback UDP port
+// instead of the tests, so the client tests connect to a separate server
+// process. It prints "addr HOST:PORT" and serves until its stdin closes or
+// the value of the variable (a duration) passes.
 const runServerEnv = "TICKWIRE_TEST_SERVER"
 
-// clientLink is one client of a netcode Server, as a clientui.ServerLink.
-type clientLink struct {
-	s  *netcode.Server
-	id netcode.ClientID
-}
-
-func (l clientLink) Send(ch int, msg []byte) (netcode.MessageID, error) {
-	return l.s.Send(l.id, ch, msg)
-}
-func (l clientLink) ReadMessage(ch int) ([]byte, bool) { return l.s.ReadMessage(l.id, ch) }
-
 func runTestServer(limit time.Duration) error {
-	mini := map[netcode.ClientID]*clientui.MiniServer{}
-	s, err := netcode.Listen("127.0.0.1:0", netcode.ServerConfig{
-		ProtocolID: clientui.DefaultProtocolID,
-		Endpoint:   endpointConfig(),
-		OnMessageAcked: func(c netcode.ClientID, ch int, id netcode.MessageID) {
-			if m, ok := mini[c]; ok {
-				m.Acked(ch, id)
-			}
-		},
-	})
+	srv, err := arena.Listen(arena.ServerConfig{Addr: "127.0.0.1:0", MaxPlayers: 8})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	fmt.Printf("addr %s\n", s.Addr())
-	stop := make(chan struct{})
-	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(stop) }()
-	deadline := time.After(limit)
-
-	started := map[netcode.ClientID]time.Time{}
-	tick := time.NewTicker(time.Second / game.TickRate / 2)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return nil
-		case <-deadline:
-			return fmt.Errorf("test server: stopped after %v", limit)
-		case <-tick.C:
-		}
-		now := time.Now()
-		s.Update(now)
-		for {
-			ev, ok := s.PollEvent()
-			if !ok {
-				break
-			}
-			switch ev.Kind {
-			case netcode.EventConnect:
-				m, err := clientui.NewMiniServer(clientLink{s, ev.Client}, clientui.LoopbackConfig{Seed: 1, NPCs: 6, Bots: 2})
-				if err != nil {
-					return err
-				}
-				mini[ev.Client], started[ev.Client] = m, now
-			case netcode.EventDisconnect:
-				delete(mini, ev.Client)
-			}
-		}
-		for id, m := range mini {
-			m.ReadInputs()
-			due := uint32(now.Sub(started[id]) * game.TickRate / time.Second)
-			for m.Ticks() < due {
-				if err := m.Tick(); err != nil {
-					return err
-				}
-			}
-		}
-		s.Flush(now)
+	defer srv.Close()
+	fmt.Printf("addr %s\n", srv.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Run(ctx) }()
+	// Two scripted bots (the demo's bot swarm) so the client has remote
+	// players to interpolate.
+	bots, err := botswarm.Dial(ctx, botswarm.Config{Addr: srv.Addr().String(), Bots: 2, Seed: 7})
+	if err != nil {
+		return err
 	}
+	defer bots.Close()
+	go func() { _ = bots.Run(ctx) }()
+	if err := <-served; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
 }
 
 // startServer starts the test server process and returns its address.
