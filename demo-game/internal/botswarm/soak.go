@@ -142,7 +142,10 @@ type Check struct {
 type SoakReport struct {
 	Samples []ServerSample // empty without a sampler
 	Bots    Stats          // at the end
-	Checks  []Check
+	// Steady is Bots less the first fifth of the run (connects, clock
+	// sync, the first predictions): the counters of the steady state.
+	Steady Stats
+	Checks []Check
 }
 
 // OK reports whether every check passed.
@@ -187,6 +190,12 @@ func Monitor(ctx context.Context, s *Swarm, sample Sampler, interval time.Durati
 	}
 	take()
 	prev := s.Stats()
+	warmEnd := interval
+	if dl, ok := ctx.Deadline(); ok {
+		warmEnd = max(time.Until(dl)/5, interval/2)
+	}
+	var warm Stats
+	warmSet := false
 	t := time.NewTicker(interval)
 	defer t.Stop()
 loop:
@@ -197,6 +206,9 @@ loop:
 		case <-t.C:
 		}
 		cur := s.Stats()
+		if !warmSet && time.Since(start) >= warmEnd {
+			warm, warmSet = cur, true
+		}
 		cur.Sub(prev).WriteLine(out, fmt.Sprintf("t=%-5v", time.Since(start).Round(time.Second)))
 		prev = cur
 		n := len(rep.Samples)
@@ -208,6 +220,7 @@ loop:
 	<-done
 	take()
 	rep.Bots = s.Stats()
+	rep.Steady = rep.Bots.Sub(warm) // all of it when the run ended before warm-up
 	rep.Checks = check(rep, limits)
 	rep.write(out)
 	return rep
@@ -230,7 +243,7 @@ func check(r SoakReport, l SoakLimits) []Check {
 		{"no reliable message lost (every welcome arrived)", b.Welcomed == b.Connected, fmt.Sprintf("%d of %d welcomed", b.Welcomed, b.Connected)},
 		{"no connection ended", b.Ended == 0, fmt.Sprintf("%d ended early", b.Ended)},
 		{"snapshots decoded", b.BadMessages == 0 && b.Snapshots > 0, fmt.Sprintf("%d decoded, %d bad", b.Snapshots, b.BadMessages)},
-		{"interpolation stalls within bound", b.StallRatio() <= l.StallRatio,
+		{"interpolation stalls within bound", b.StallRatio() <= l.StallRatio && r.Steady.StallRatio() <= l.StallRatio,
 			fmt.Sprintf("%.3f%% of %d frames, bound %.2f%%", 100*b.StallRatio(), b.Frames, 100*l.StallRatio)},
 	}
 	n := len(r.Samples)
@@ -300,6 +313,7 @@ func pct(a, b uint64) float64 {
 
 func (r SoakReport) write(w io.Writer) {
 	r.Bots.WriteLine(w, "summary:")
+	r.Steady.WriteLine(w, "steady: ")
 	if n := len(r.Samples); n > 0 {
 		fmt.Fprintf(w, "server: %d samples; first/last:\n", n)
 		r.Samples[0].writeLine(w)

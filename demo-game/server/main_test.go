@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/tickwire/tickwire/demo-game/arena"
+	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/netsim"
+)
+
+func TestParseFlagsDefaults(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	c := o.cfg
+	assert.Equal(t, "127.0.0.1:7777", c.Addr)
+	assert.Equal(t, 60, c.TickRate)
+	assert.Equal(t, 30, c.SnapshotRate)
+	assert.Equal(t, 64, c.MaxPlayers)
+	assert.Equal(t, "", c.AdminAddr)
+	assert.Equal(t, 6, c.Arena.Game.NPCs)
+	assert.Equal(t, 0, c.Arena.ViewRadius)
+	assert.Equal(t, netsim.Config{}, c.Link, "a perfect link: the socket is not wrapped")
+}
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-addr", "127.0.0.1:0", "-tick-rate", "30", "-snapshot-rate", "10", "-max-players", "200",
+		"-admin", "127.0.0.1:9100", "-npcs", "12", "-seed", "9", "-view-radius", "300",
+		"-loss", "5%", "-latency", "50ms", "-jitter", "10ms", "-dup", "0.01", "-log-level", "debug"}, io.Discard)
+	require.NoError(t, err)
+	c := o.cfg
+	assert.Equal(t, 30, c.TickRate)
+	assert.Equal(t, 10, c.SnapshotRate)
+	assert.Equal(t, 200, c.MaxPlayers)
+	assert.Equal(t, "127.0.0.1:9100", c.AdminAddr)
+	assert.Equal(t, 12, c.Arena.Game.NPCs)
+	assert.Equal(t, uint64(9), c.Arena.Game.Seed)
+	assert.Equal(t, 300, c.Arena.ViewRadius)
+	assert.Equal(t, netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond, Jitter: 10 * time.Millisecond, Duplicate: 0.01}, c.Link)
+}
+
+func TestParseFlagsErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-tick-rate", "0"}, `-tick-rate "0": want a whole number of ticks per second, 1..1000`},
+		{[]string{"-tick-rate", "fast"}, `-tick-rate "fast"`},
+		{[]string{"-snapshot-rate", "90"}, `-snapshot-rate "90": must be at most -tick-rate (60)`},
+		{[]string{"-max-players", "0"}, `-max-players "0": want 1..4096 players`},
+		{[]string{"-max-players", "5000"}, `-max-players "5000"`},
+		{[]string{"-npcs", "300"}, `-npcs "300": want 0..256 NPCs`},
+		{[]string{"-view-radius", "-1"}, `-view-radius "-1": want 0 (whole arena) or 1..16384 world units`},
+		{[]string{"-loss", "150%"}, `-loss "150%": must be between 0% and 100%`},
+		{[]string{"-dup", "2"}, `-dup "2"`},
+		{[]string{"-latency", "soon"}, `-latency "soon"`},
+		{[]string{"-latency", "1m"}, `-latency "1m": must be at most 10s`},
+		{[]string{"-addr", "nowhere"}, `-addr "nowhere": want host:port with a port from 0 to 65535`},
+		{[]string{"-admin", "127.0.0.1:99999"}, `-admin "127.0.0.1:99999"`},
+		{[]string{"-seed", "-3"}, `-seed "-3": want a whole number`},
+		{[]string{"-log-level", "loud"}, `-log-level "loud": want debug, info, warn or error`},
+		{[]string{"-frobnicate"}, "flag provided but not defined: -frobnicate"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, err := parseFlags(tt.args, io.Discard)
+			require.Error(t, err)
+			assert.IsType(t, &flagError{}, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestRunBadFlagExitsTwo(t *testing.T) {
+	var stderr bytes.Buffer
+	code := run(t.Context(), []string{"-max-players", "0"}, &stderr, nil)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr.String(), `server: -max-players "0"`)
+}
+
+// TestRunServesAndShutsDownGracefully runs the command on an ephemeral
+// port, connects one client that plays through the client's own session,
+// then stops the server as SIGINT would: the command exits 0 and the client
+// learns at once that the server closed (it does not wait for a timeout).
+func TestRunServesAndShutsDownGracefully(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ready := make(chan *arena.Server, 1)
+	var logs syncBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-npcs", "3"}, &logs,
+			func(s *arena.Server) { ready <- s })
+	}()
+	var srv *arena.Server
+	select {
+	case srv = <-ready:
+	case code := <-exit:
+		t.Fatalf("exited %d: %s", code, logs.String())
+	}
+
+	dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer dcancel()
+	c, err := netcode.Dial(dctx, srv.Addr().String(), netcode.ClientConfig{ProtocolID: arena.ProtocolID})
+	require.NoError(t, err)
+	o, err := clientui.NewOnline(c, nil, "test")
+	require.NoError(t, err)
+	defer o.Close()
+	toggles := clientui.DefaultToggles()
+	frame := time.NewTicker(time.Second / 60)
+	defer frame.Stop()
+	var v clientui.View
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		<-frame.C
+		now := time.Now()
+		require.NoError(t, o.Update(now, game.Input{Buttons: game.ButtonRight}, toggles))
+		v = o.View(now, toggles)
+		if o.Session().Stats().Snapshots >= 30 {
+			break
+		}
+	}
+	require.GreaterOrEqual(t, o.Session().Stats().Snapshots, uint64(30), "snapshots arrive")
+	assert.NotZero(t, v.Own, "welcomed")
+	assert.Len(t, v.Entities, 1+3, "the own player and three NPCs (and no projectiles yet)")
+
+	cancel() // what SIGINT does
+	select {
+	case code := <-exit:
+		require.Equal(t, 0, code, logs.String())
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server did not stop")
+	}
+	var uerr error
+	for deadline := time.Now().Add(time.Second); uerr == nil && time.Now().Before(deadline); {
+		<-frame.C
+		uerr = c.Update(time.Now())
+	}
+	require.ErrorIs(t, uerr, netcode.ErrDisconnected, "the server told the client (not a timeout)")
+	assert.Contains(t, logs.String(), "server shut down")
+	assert.Contains(t, logs.String(), "clients_told=1")
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutine and the
+// test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
