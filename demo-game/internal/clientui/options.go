@@ -60,10 +60,17 @@ func ParseOptions(args []string, out io.Writer) (Options, error) {
 	fs.Uint64Var(&o.Seed, "seed", game.DefaultConfig().Seed, "world seed (offline and loopback)")
 	fs.IntVar(&o.NPCs, "npcs", game.DefaultConfig().NPCs, "NPC count (offline and loopback)")
 	fs.IntVar(&o.Bots, "bots", 2, "loopback: scripted extra players, to see remote players interpolated (0..7)")
-	fs.Float64Var(&o.Link.Loss, "loss", 0, "initial loss on the client socket, each direction (0..1)")
-	fs.DurationVar(&o.Link.Latency, "latency", 0, "initial one-way latency on the client socket")
-	fs.DurationVar(&o.Link.Jitter, "jitter", 0, "initial jitter on the client socket")
-	fs.Float64Var(&o.Link.Duplicate, "dup", 0, "initial duplication on the client socket (0..1)")
+	percent := func(dst *float64) func(string) error {
+		return func(v string) error {
+			p, err := netsim.ParsePercent(v)
+			*dst = p
+			return err
+		}
+	}
+	fs.Func("loss", "initial loss on the client socket, each direction: a `percentage` like 5% or a fraction like 0.05", percent(&o.Link.Loss))
+	fs.DurationVar(&o.Link.Latency, "latency", 0, "initial one-way latency on the client socket, e.g. 50ms")
+	fs.DurationVar(&o.Link.Jitter, "jitter", 0, "initial jitter on the client socket: each datagram takes latency ± this")
+	fs.Func("dup", "initial duplication on the client socket: a `percentage` like 1% or a fraction", percent(&o.Link.Duplicate))
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err
 	}

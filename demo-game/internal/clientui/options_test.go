@@ -33,7 +33,7 @@ func TestParseOptions(t *testing.T) {
 		{"online screenshot keeps real time", []string{"-screenshot", "x.png"},
 			with(func(o *Options) { o.Screenshot, o.Script, o.Frames = "x.png", true, 120 })},
 		{"fixed step offline", []string{"-offline", "-fixedstep"}, with(func(o *Options) { o.Offline, o.FixedStep = true, true })},
-		{"link", []string{"-loss", "0.05", "-latency", "50ms", "-jitter", "5ms", "-dup", "0.01"},
+		{"link", []string{"-loss", "5%", "-latency", "50ms", "-jitter", "5ms", "-dup", "0.01"},
 			with(func(o *Options) {
 				o.Link = netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond, Duplicate: 0.01}
 			})},
@@ -64,7 +64,8 @@ func TestParseOptionsErrors(t *testing.T) {
 		{[]string{"-offline", "-loopback"}, "-offline and -loopback: choose one"},
 		{[]string{"-fixedstep"}, "-fixedstep needs -offline or -loopback"},
 		{[]string{"-loopback", "-npcs", "-1"}, "NPCs = -1"},
-		{[]string{"-loss", "1.5"}, "Loss = 1.5"},
+		{[]string{"-loss", "1.5"}, "a fraction must be between 0 and 1"},
+		{[]string{"-dup", "150%"}, "must be between 0% and 100%"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
 		{[]string{"-loopback", "-bots", "9"}, "-bots = 9: must be 0..7"},
 		{[]string{"-nope"}, "flag provided but not defined: -nope"},
