@@ -171,7 +171,7 @@ type InputQueue struct {
 	consumed uint64 // bit i: the input of tick next-1-i was in the queue when taken
 	last     []byte
 	hasLast  bool
-	newest   uint32 // newest tick accepted
+	newest   uint32 // newest tick offered (any verdict but oversized)
 	hasNew   bool
 	stats    InputStats
 }
@@ -197,8 +197,10 @@ func (q *InputQueue) Next() uint32 { return q.next }
 // Stats returns the counters so far.
 func (q *InputQueue) Stats() InputStats { return q.stats }
 
-// Newest returns the newest tick accepted so far (ok false before the
-// first).
+// Newest returns the newest tick offered so far, whatever the verdict
+// (except oversized), with ok false before the first: newest minus the
+// server's tick is the client's input lead (SnapshotHeader.InputLead),
+// which must also show a client running too far ahead.
 func (q *InputQueue) Newest() (tick uint32, ok bool) { return q.newest, q.hasNew }
 
 // Offer queues input for tick according to the rules above and returns the
@@ -212,6 +214,9 @@ func (q *InputQueue) Offer(tick uint32, input []byte) InputVerdict {
 func (q *InputQueue) offer(tick uint32, input []byte) InputVerdict {
 	if len(input) > q.cfg.MaxInputSize {
 		return InputOversized
+	}
+	if !q.hasNew || tick > q.newest {
+		q.newest, q.hasNew = tick, true
 	}
 	ahead := int64(tick) - int64(q.next)
 	if ahead < 0 {
@@ -229,9 +234,6 @@ func (q *InputQueue) offer(tick uint32, input []byte) InputVerdict {
 	}
 	s.tick, s.present = tick, true
 	s.data = append(s.data[:0], input...)
-	if !q.hasNew || tick > q.newest {
-		q.newest, q.hasNew = tick, true
-	}
 	return InputAccepted
 }
 

@@ -157,6 +157,29 @@ func TestInputQueueRules(t *testing.T) {
 	}
 }
 
+func TestInputQueueNewestIncludesDroppedTicks(t *testing.T) {
+	q, err := NewInputQueue(InputConfig{Window: 4, MaxInputSize: 2}, 10)
+	require.NoError(t, err)
+	_, ok := q.Newest()
+	assert.False(t, ok)
+	for _, st := range []struct {
+		tick   uint32
+		input  string
+		newest uint32
+	}{
+		{5, "a", 5},     // late
+		{11, "a", 11},   // accepted
+		{30, "a", 30},   // far future: the lead must show it
+		{40, "abc", 30}, // oversized: ignored
+		{12, "a", 30},
+	} {
+		q.Offer(st.tick, []byte(st.input))
+		got, ok := q.Newest()
+		assert.True(t, ok)
+		assert.Equal(t, st.newest, got, "after Offer(%d)", st.tick)
+	}
+}
+
 func TestInputQueueCopiesInput(t *testing.T) {
 	q, err := NewInputQueue(InputConfig{}, 0)
 	require.NoError(t, err)
