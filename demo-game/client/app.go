@@ -39,8 +39,9 @@ type app struct {
 	frame   time.Time // when the last frame was drawn, for the cap
 	frames  int
 	ticks   int
-	done    bool  // stop at the next Update
-	err     error // returned by run after the loop ends
+	done    bool            // stop at the next Update
+	quit    <-chan struct{} // closed on SIGINT/SIGTERM
+	err     error           // returned by run after the loop ends
 	capture *capture
 }
 
@@ -119,6 +120,11 @@ func keyNames() map[string]ebiten.Key {
 func (a *app) Update() error {
 	if a.done {
 		return ebiten.Termination
+	}
+	select {
+	case <-a.quit:
+		return ebiten.Termination
+	default:
 	}
 	if a.opts.Timeout > 0 && time.Since(a.start) > a.opts.Timeout {
 		a.err = fmt.Errorf("client: timed out after %v (%d frames, %d ticks)", a.opts.Timeout, a.frames, a.ticks)

@@ -10,10 +10,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/hajimehoshi/ebiten/v2"
 
@@ -49,6 +52,11 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer a.close()
+	// Ctrl-C or SIGTERM end the game through Update, so the connection
+	// closes (telling the server) instead of timing out there.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a.quit = ctx.Done()
 
 	ebiten.SetWindowSize(clientui.ScreenWidth, clientui.ScreenHeight)
 	ebiten.SetWindowTitle("Tickwire demo")
