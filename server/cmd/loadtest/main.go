@@ -550,15 +550,11 @@ func (b *bot) frame(now time.Time) {
 		}
 	}
 	for m, ok := b.c.ReadMessage(server.DefaultSnapshotChannel); ok; m, ok = b.c.ReadMessage(server.DefaultSnapshotChannel) {
-		// The server says how early our inputs arrive: keep them 1..6
-		// ticks ahead of its simulation.
+		// The server says how early our inputs arrive: steer the lead so
+		// that they arrive about 3 ticks early (half the error per
+		// snapshot, to damp the delay of the feedback).
 		if hdr, _, err := server.DecodeSnapshotMessage(m); err == nil && hdr.HasInputAck {
-			switch {
-			case hdr.InputLead < 1 && b.lead < 30:
-				b.lead++
-			case hdr.InputLead > 6 && b.lead > 1:
-				b.lead--
-			}
+			b.lead = max(1, min(60, b.lead+int(3-hdr.InputLead)/2))
 		}
 		if b.r == nil {
 			continue // the transport acks it anyway; the server's work is the same
