@@ -171,7 +171,7 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 		return nil, err
 	}
 	return &Session{
-		cfg: cfg, static: game.NewStatic(), reader: r, writer: w, arrivals: arrivals, smoother: sm,
+		cfg: cfg, static: game.NewStatic(), reader: r, writer: w, arrivals: arrivals, smoother: sm, rtt: unknownRTT,
 		out: make([]byte, 0, 256), inBuf: make([]byte, 0, game.InputSize), offset: make([]float64, 0, 2),
 		fieldBuf: make([]int32, 0, game.NumEntityFields),
 	}, nil
@@ -188,8 +188,19 @@ func (s *Session) Welcomed() (uint32, bool) { return uint32(s.welcome.Player), s
 func (s *Session) Stats() SessionStats { return s.stats }
 
 // SetRTT gives the session the transport's current round-trip estimate,
-// used by the clock with every snapshot.
-func (s *Session) SetRTT(rtt time.Duration) { s.rtt = rtt }
+// used by the clock with every snapshot. Zero means "not measured yet": the
+// session assumes unknownRTT, so that the first inputs run ahead of the
+// server by a safe margin (early inputs cost a little latency for a moment;
+// late ones cost corrections).
+func (s *Session) SetRTT(rtt time.Duration) {
+	if rtt <= 0 {
+		rtt = unknownRTT
+	}
+	s.rtt = rtt
+}
+
+// unknownRTT is the round trip assumed before the transport measured one.
+const unknownRTT = 150 * time.Millisecond
 
 // Clock returns the server clock estimate (nil before the welcome).
 func (s *Session) Clock() *netsync.Clock { return s.clock }
