@@ -89,6 +89,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	case o.limits.OverrunRatio < 0 || o.limits.OverrunRatio > 1:
 		return o, bad("max-overruns", o.limits.OverrunRatio, "want a fraction 0..1")
 	}
+	o.limits.RequireSamples = o.soak
 	if err := o.swarm.Validate(); err != nil {
 		return o, bad("addr", fmt.Sprintf("%q", o.swarm.Addr), "want host:port of the server, like 127.0.0.1:7777")
 	}
