@@ -312,8 +312,7 @@ func TestSessionSendsEveryTickAfterASlowFrame(t *testing.T) {
 	require.NoError(t, s.HandleMessage(t0, srv.welcome()))
 	srv.step()
 	require.NoError(t, s.HandleMessage(t0, srv.step()))
-	first := s.Tick(t0, game.Input{})
-	require.Len(t, first, 1)
+	require.NotEmpty(t, s.Tick(t0, game.Input{}))
 
 	// 200 ms without a frame: about 12 ticks to cover at once.
 	got := map[uint32]bool{}
