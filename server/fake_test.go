@@ -14,7 +14,7 @@ import (
 // are acked (delivered through the ack handler at the next Poll).
 type fakeTransport struct {
 	events  []Event
-	inbox   map[ClientID]map[int][][]byte
+	inbox   map[ClientID]map[int]*fakeQueue
 	sent    []fakeSent
 	nextID  map[ClientID]uint16
 	ackFn   func(ClientID, int, uint16)
@@ -27,6 +27,27 @@ type fakeTransport struct {
 	closed  bool
 	flushes int
 	sendErr error
+	// bench: Send records nothing but the ids (for acks), deliverShared
+	// does not copy; the transport then allocates nothing in steady state.
+	bench bool
+}
+
+// fakeQueue is a FIFO of messages that reuses its memory once drained.
+type fakeQueue struct {
+	msgs [][]byte
+	head int
+}
+
+func (f *fakeTransport) queue(c ClientID, channel int) *fakeQueue {
+	if f.inbox[c] == nil {
+		f.inbox[c] = map[int]*fakeQueue{}
+	}
+	q := f.inbox[c][channel]
+	if q == nil {
+		q = &fakeQueue{}
+		f.inbox[c][channel] = q
+	}
+	return q
 }
 
 type fakeSent struct {
@@ -38,7 +59,7 @@ type fakeSent struct {
 
 func newFakeTransport() *fakeTransport {
 	return &fakeTransport{
-		inbox:  map[ClientID]map[int][][]byte{},
+		inbox:  map[ClientID]map[int]*fakeQueue{},
 		nextID: map[ClientID]uint16{},
 		stats:  map[ClientID]LinkStats{},
 		ctr:    TransportCounters{Drops: map[string]uint64{}},
@@ -55,12 +76,16 @@ func (f *fakeTransport) disconnect(c ClientID) {
 
 // deliver queues msg from client c on channel for the server.
 func (f *fakeTransport) deliver(c ClientID, channel int, msg []byte) {
-	if f.inbox[c] == nil {
-		f.inbox[c] = map[int][][]byte{}
-	}
-	f.inbox[c][channel] = append(f.inbox[c][channel], bytes.Clone(msg))
+	q := f.queue(c, channel)
+	q.msgs = append(q.msgs, bytes.Clone(msg))
 	f.ctr.PacketsIn++
 	f.ctr.BytesIn += uint64(len(msg))
+}
+
+// deliverShared queues msg without copying it (msg must not change).
+func (f *fakeTransport) deliverShared(c ClientID, channel int, msg []byte) {
+	q := f.queue(c, channel)
+	q.msgs = append(q.msgs, msg)
 }
 
 // ack makes the next Poll report m as received by its client.
@@ -99,11 +124,15 @@ func (f *fakeTransport) Poll(now time.Time, fn func(Event)) {
 
 func (f *fakeTransport) ReadMessage(c ClientID, channel int) ([]byte, bool) {
 	q := f.inbox[c][channel]
-	if len(q) == 0 {
+	if q == nil || q.head == len(q.msgs) {
+		if q != nil {
+			q.msgs, q.head = q.msgs[:0], 0
+		}
 		return nil, false
 	}
-	f.inbox[c][channel] = q[1:]
-	return q[0], true
+	m := q.msgs[q.head]
+	q.head++
+	return m, true
 }
 
 func (f *fakeTransport) Send(c ClientID, channel int, msg []byte) (uint16, error) {
@@ -112,6 +141,10 @@ func (f *fakeTransport) Send(c ClientID, channel int, msg []byte) (uint16, error
 	}
 	id := f.nextID[c]
 	f.nextID[c]++
+	if f.bench {
+		f.sent = append(f.sent, fakeSent{client: c, channel: channel, id: id})
+		return id, nil
+	}
 	f.sent = append(f.sent, fakeSent{client: c, channel: channel, id: id, msg: bytes.Clone(msg)})
 	f.ctr.PacketsOut++
 	f.ctr.BytesOut += uint64(len(msg))
@@ -150,6 +183,7 @@ type testGame struct {
 	// stepHook, when set, runs inside Step (e.g. to make a tick slow).
 	stepHook func(tick uint32)
 	removed  []PlayerID
+	noRecord bool // do not record applied inputs and steps (benchmarks)
 }
 
 type appliedInput struct {
@@ -221,14 +255,18 @@ func (g *testGame) player(id PlayerID) *testEntity {
 }
 
 func (g *testGame) ApplyInput(id PlayerID, tick uint32, input []byte) {
-	g.applied = append(g.applied, appliedInput{id, tick, string(input)})
+	if !g.noRecord {
+		g.applied = append(g.applied, appliedInput{id, tick, string(input)})
+	}
 	if e := g.player(id); e != nil {
 		applyTestInput(e, input)
 	}
 }
 
 func (g *testGame) Step(tick uint32) {
-	g.steps = append(g.steps, tick)
+	if !g.noRecord {
+		g.steps = append(g.steps, tick)
+	}
 	if g.stepHook != nil {
 		g.stepHook(tick)
 	}
