@@ -49,7 +49,7 @@ type ChannelConfig struct {
 
 	// MaxQueuedMessages bounds the messages a channel holds on the send side:
 	// queued and not yet sent, plus, on reliable channels, sent and not yet
-	// acknowledged. Send returns ErrSendQueueFull beyond it. Default 1024,
+	// acknowledged. Send returns ErrSendQueueFull beyond it. Default 256,
 	// at most 16384.
 	MaxQueuedMessages int
 
@@ -62,7 +62,7 @@ type ChannelConfig struct {
 	// the receive window: messages further ahead of the next one to deliver
 	// are not acknowledged, so the sender retries them later. On unreliable
 	// channels it is the queue of delivered messages not yet read; arrivals
-	// beyond it are dropped and counted. Default 1024, at most 16384.
+	// beyond it are dropped and counted. Default 256, at most 16384.
 	MaxReceivedMessages int
 }
 
@@ -125,9 +125,9 @@ const (
 	DefaultReassemblyTimeout   = 2 * time.Second
 	DefaultMinResendDelay      = 20 * time.Millisecond
 	DefaultInitialRTT          = 100 * time.Millisecond
-	DefaultMaxQueuedMessages   = 1024
+	DefaultMaxQueuedMessages   = 256
 	DefaultMaxQueuedBytes      = 1 << 20
-	DefaultMaxReceivedMessages = 1024
+	DefaultMaxReceivedMessages = 256
 
 	maxChannels          = 127 // channel id 127 marks a ping frame
 	maxMessageSizeLimit  = 16 << 20

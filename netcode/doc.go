@@ -26,6 +26,17 @@
 // simulated link (see package netcode/netsim). The connection layer above it
 // (handshake, keepalive, timeouts, encryption) owns the sockets.
 //
+// # Bounds
+//
+// Nothing grows without bound. Each channel's send queue holds at most
+// ChannelConfig.MaxQueuedMessages messages and MaxQueuedBytes bytes (Send
+// returns [ErrSendQueueFull] beyond), reliable messages count until the
+// peer acknowledges them, receive windows and queues have fixed lengths, and
+// fragmented messages share Config.MaxReassemblyBytes. Config.MaxFlushBytes
+// optionally caps what one Flush emits: reliable data first, then unreliable
+// channels by id. Whatever is dropped on the receive side is counted in
+// [Stats] by reason.
+//
 // # Zero values and concurrency
 //
 // The zero Endpoint is not usable: create one with [NewEndpoint]. The zero

@@ -147,3 +147,36 @@ func TestAckHandlerWaitsForEveryFragment(t *testing.T) {
 	}
 	assert.Equal(t, []netcode.MessageID{id}, acked)
 }
+
+func TestPartialMessagesExpireAndEvict(t *testing.T) {
+	cfg := netcode.Config{MaxPartialMessages: 2, ReassemblyTimeout: time.Second}
+	a, b := newEndpoint(t, cfg), newEndpoint(t, cfg)
+	var msgs [][][]byte // packets of each 3-fragment message
+	for i := range 4 {
+		_, err := a.Send(chUnreliable, patterned(3000, byte(i)))
+		require.NoError(t, err)
+		msgs = append(msgs, collect(a, epoch))
+		require.Len(t, msgs[i], 3)
+	}
+	// Message 0 loses its last fragment; it expires a second later.
+	for _, p := range msgs[0][:2] {
+		require.NoError(t, b.Receive(epoch, p))
+	}
+	require.NoError(t, b.Receive(epoch.Add(1500*time.Millisecond), msgs[1][0]))
+	assert.Equal(t, uint64(1), b.Stats().DroppedReassemblyStale, "message 0 expired")
+	require.NoError(t, b.Receive(epoch.Add(1500*time.Millisecond), msgs[0][2]))
+	_, ok := b.ReadMessage(chUnreliable)
+	assert.False(t, ok, "the last fragment alone cannot complete message 0")
+
+	// Two partials are held (1 and the stray fragment of 0); a third evicts the oldest.
+	require.NoError(t, b.Receive(epoch.Add(1600*time.Millisecond), msgs[2][0]))
+	assert.Equal(t, uint64(2), b.Stats().DroppedReassemblyStale, "one partial evicted")
+
+	// A message whose fragments all arrive still completes.
+	for _, p := range msgs[3] {
+		require.NoError(t, b.Receive(epoch.Add(1700*time.Millisecond), p))
+	}
+	msg, ok := b.ReadMessage(chUnreliable)
+	require.True(t, ok)
+	assert.True(t, bytes.Equal(patterned(3000, 3), msg))
+}

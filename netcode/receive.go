@@ -2,6 +2,81 @@ package netcode
 
 import "time"
 
+// Receive processes one packet from the peer, as produced by the peer's
+// Flush: it applies the acknowledgements it carries, updates the statistics
+// and stores its messages for ReadMessage.
+//
+// A packet that does not decode is dropped, counted in PacketsMalformed, and
+// reported with an error wrapping ErrMalformedPacket; nothing of it is
+// applied. A packet received before returns ErrDuplicatePacket and one too
+// old to track returns ErrStalePacket; both are dropped and counted. These
+// errors are informational: the endpoint stays usable. Receive never panics
+// and its memory stays within the Config bounds whatever packet arrives.
+func (e *Endpoint) Receive(now time.Time, packet []byte) error {
+	at := e.clock(now)
+	if len(packet) > e.cfg.MaxPacketSize {
+		e.stats.PacketsMalformed++
+		return errPacketTooLarge
+	}
+	h, n, err := ParseHeader(packet)
+	if err != nil {
+		e.stats.PacketsMalformed++
+		return err
+	}
+	body := packet[n:]
+	if err := e.validateFrames(body); err != nil {
+		e.stats.PacketsMalformed++
+		return err
+	}
+	if e.received.Exists(h.Seq) {
+		e.stats.PacketsDuplicate++
+		return ErrDuplicatePacket
+	}
+	if e.received.Insert(h.Seq) == nil {
+		e.stats.PacketsStale++
+		return ErrStalePacket
+	}
+	e.stats.PacketsReceived++
+	e.recvRate.add(at, len(packet))
+	if h.HasAck {
+		e.applyAcks(at, h)
+	}
+	e.expirePartials(at)
+
+	accepted := true
+	for len(body) > 0 {
+		f, k, _ := parseFrame(body, e.cfg.MaxMessageSize) // validated above
+		body = body[k:]
+		if !f.ping && !e.receiveFrame(at, &f) {
+			accepted = false
+		}
+	}
+	if !accepted {
+		// Reliable data this endpoint could not store: leave the packet
+		// unacknowledged so the peer sends that data again.
+		return nil
+	}
+	e.noteAccepted(h.Seq)
+	if len(packet) > n {
+		e.ackOwed = true
+	}
+	return nil
+}
+
+func (e *Endpoint) validateFrames(body []byte) error {
+	for len(body) > 0 {
+		f, k, err := parseFrame(body, e.cfg.MaxMessageSize)
+		if err != nil {
+			return err
+		}
+		if !f.ping && f.channel >= len(e.recvChannels) {
+			return errFrameChannel
+		}
+		body = body[k:]
+	}
+	return nil
+}
+
 // receiveFrame stores one message or fragment. It returns false when the
 // frame carried reliable data that could not be stored, so the packet must
 // not be acknowledged and the peer will send it again.

@@ -21,7 +21,7 @@ type Stats struct {
 	SentKbps, ReceivedKbps, AckedKbps float64
 
 	PacketsSent      uint64 // packets emitted by Flush
-	PacketsReceived  uint64 // packets accepted by Receive
+	PacketsReceived  uint64 // packets Receive took in: not malformed, stale or duplicate
 	PacketsAcked     uint64 // sent packets the peer acknowledged
 	PacketsLost      uint64 // sent packets declared lost (a late ack takes it back)
 	PacketsStale     uint64 // received packets too old to track, dropped

@@ -19,6 +19,22 @@
 //     layer, through an adapter) and exposes Prometheus metrics, pprof and
 //     slog logs.
 //
+// Wiring a server (see Example_server):
+//
+//	tr, err := server.ListenNetcode(":7000", netcode.ServerConfig{ProtocolID: id, MaxClients: 64})
+//	srv, err := server.New(server.Config{Codec: codec, AdminAddr: "127.0.0.1:9100", Logger: log}, game, tr)
+//	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+//	err = srv.Run(ctx) // returns nil after SIGINT/SIGTERM, once clients were told
+//
+// A client connects with netcode.Dial and uses the default channel layout:
+// control (0, reliable: the Welcome), inputs (1, unreliable: InputWriter
+// messages) and snapshots (2, unreliable-sequenced: SnapshotReader).
+// Each tick it predicts its own player (netcode/sync Predictor), pushes the
+// input for the predicted tick and sends InputWriter.AppendMessage; for
+// each snapshot it reconciles at SnapshotHeader.InputAck and feeds
+// SnapshotHeader.InputLead (or the sync Clock) to keep its inputs arriving a
+// little before the server needs them.
+//
 // The wire messages (input, snapshot, welcome) and their client-side halves
 // (InputWriter, SnapshotReader) live here too, so a client needs only this
 // package and netcode/sync.

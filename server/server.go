@@ -148,6 +148,10 @@ type session struct {
 	hasSent        bool
 	lastSentTick   uint32
 
+	errLogged    bool   // an encode error was logged...
+	errLoggedAt  uint32 // ...at this tick (errors are logged at most every 10 s per client)
+	errsUnlogged int
+
 	snap netsync.Snapshot // scratch for building
 	out  []byte           // encoded snapshot message of this tick
 	full bool
@@ -566,7 +570,13 @@ func (s *Server) sendSnapshots() {
 	for _, ss := range s.sessions {
 		if ss.err != nil {
 			s.m.dropSnapInvalid.Inc()
-			s.log.Error("snapshot not encoded", "client", ss.client, "player", ss.player, "tick", s.tick, "err", ss.err)
+			if !ss.errLogged || s.tick-ss.errLoggedAt >= 10*uint32(s.cfg.TickRate) {
+				s.log.Error("snapshot not encoded", "client", ss.client, "player", ss.player, "tick", s.tick, "err", ss.err,
+					"more_since_last_log", ss.errsUnlogged)
+				ss.errLogged, ss.errLoggedAt, ss.errsUnlogged = true, s.tick, 0
+			} else {
+				ss.errsUnlogged++
+			}
 			continue
 		}
 		id, err := s.tr.Send(ss.client, s.cfg.SnapshotChannel, ss.out)

@@ -532,3 +532,32 @@ func TestConfigValidate(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidConfig)
 	assert.NoError(t, (Config{Codec: testCodec}).Validate())
 }
+
+// badGame produces a value outside its schema field for one viewer.
+type badGame struct{ *testGame }
+
+func (g badGame) Snapshot(viewer PlayerID, tick uint32, dst *netsync.Snapshot) {
+	g.testGame.Snapshot(viewer, tick, dst)
+	if viewer == 1 {
+		dst.Add(1 << 30)[0] = 1 << 25 // x has 20 bits
+	}
+}
+
+func TestServerInvalidSnapshotCountedAndLogRateLimited(t *testing.T) {
+	var logs strings.Builder
+	tr := newFakeTransport()
+	s, err := New(Config{Codec: testCodec, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, badGame{newTestGame(1)}, tr)
+	require.NoError(t, err)
+	ts := &testServer{Server: s, tr: tr, start: time.Unix(1000, 0)}
+	tr.connect(1)
+	tr.connect(2)
+	ts.stepTo(t, 60*12) // 12 s: 361 snapshot ticks
+	assert.Equal(t, float64(361), value(s.m.drops.WithLabelValues(DropSnapshotInvalid)))
+	assert.Equal(t, 2, strings.Count(logs.String(), "snapshot not encoded"), "logged at 0 s and 10 s")
+	var toGood int
+	for _, m := range tr.take(DefaultSnapshotChannel) {
+		require.Equal(t, ClientID(2), m.client, "the broken view is not sent")
+		toGood++
+	}
+	assert.Equal(t, 361, toGood)
+}

@@ -64,7 +64,7 @@ func newApp(opts clientui.Options) (*app, error) {
 		src = off
 		panel.SetStatus("offline: no socket, keys only change the numbers")
 	case opts.Loopback:
-		lb, err := clientui.NewLoopbackSource(start, opts.Link, opts.Seed, opts.NPCs)
+		lb, err := clientui.NewLoopbackSource(start, clientui.LoopbackConfig{Link: opts.Link, Seed: opts.Seed, NPCs: opts.NPCs, Bots: opts.Bots})
 		if err != nil {
 			return nil, err
 		}

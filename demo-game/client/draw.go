@@ -41,7 +41,7 @@ func (a *app) drawArena(screen *ebiten.Image, l clientui.Layout) {
 	for _, s := range a.scene.Shapes {
 		b.room(screen, 256, false)
 		switch s.Kind {
-		case clientui.ShapeRect:
+		case clientui.ShapeRect, clientui.ShapeBar:
 			b.rect(f32(s.Rect.X), f32(s.Rect.Y), f32(s.Rect.W), f32(s.Rect.H), s.Color)
 		case clientui.ShapeDisc:
 			b.disc(f32(s.Center.X), f32(s.Center.Y), f32(s.Radius), s.Color)
@@ -54,7 +54,7 @@ func (a *app) drawArena(screen *ebiten.Image, l clientui.Layout) {
 	b.flush(screen, false)
 	for _, s := range a.scene.Shapes {
 		if s.Kind == clientui.ShapeDisc && s.Label {
-			a.text(screen, fmt.Sprint(s.ID), s.Center.X-3, s.Center.Y-s.Radius-16, textBright)
+			a.text(screen, fmt.Sprint(s.ID), s.Center.X-3, s.Center.Y-s.Radius-22, textBright)
 		}
 	}
 }

@@ -52,6 +52,7 @@ func run(args []string, stderr io.Writer) error {
 
 	ebiten.SetWindowSize(clientui.ScreenWidth, clientui.ScreenHeight)
 	ebiten.SetWindowTitle("Tickwire demo")
+	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetTPS(game.TickRate)
 	// Under Xvfb there is no vsync; the frame cap in Draw keeps the CPU use
 	// sane there and costs nothing on a real display.

@@ -27,7 +27,7 @@ func driveLoopback(t *testing.T, l *Online, from time.Time, dur time.Duration) (
 }
 
 func TestLoopbackOnAPerfectLink(t *testing.T) {
-	l, err := NewLoopbackSource(t0, netsim.Config{}, 1, 6)
+	l, err := NewLoopbackSource(t0, LoopbackConfig{Seed: 1, NPCs: 6, Bots: 2})
 	require.NoError(t, err)
 	v, _ := driveLoopback(t, l, t0, 5*time.Second)
 
@@ -38,7 +38,7 @@ func TestLoopbackOnAPerfectLink(t *testing.T) {
 	for _, e := range v.Entities {
 		kinds[e.Kind]++
 	}
-	assert.Equal(t, 1, kinds[game.KindPlayer])
+	assert.Equal(t, 3, kinds[game.KindPlayer], "own player and two bots")
 	assert.Equal(t, 6, kinds[game.KindNPC])
 	assert.Positive(t, kinds[game.KindProjectile], "the script fires")
 
@@ -56,7 +56,7 @@ func TestLoopbackOnAPerfectLink(t *testing.T) {
 
 func TestLoopbackUnderABadLinkAndLiveChanges(t *testing.T) {
 	bad := netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond}
-	l, err := NewLoopbackSource(t0, bad, 2, 6)
+	l, err := NewLoopbackSource(t0, LoopbackConfig{Link: bad, Seed: 2, NPCs: 6})
 	require.NoError(t, err)
 	v, now := driveLoopback(t, l, t0, 6*time.Second)
 	st := l.Session().Stats()
@@ -76,7 +76,7 @@ func TestLoopbackUnderABadLinkAndLiveChanges(t *testing.T) {
 }
 
 func TestOnlineWithoutConditionerAndStatus(t *testing.T) {
-	l, err := NewLoopback(t0, netsim.Config{}, 1, 2)
+	l, err := NewLoopback(t0, LoopbackConfig{Seed: 1, NPCs: 2})
 	require.NoError(t, err)
 	o, err := NewOnline(l, nil, "test")
 	require.NoError(t, err)
@@ -85,4 +85,9 @@ func TestOnlineWithoutConditionerAndStatus(t *testing.T) {
 	v, _ := driveLoopback(t, o, t0, time.Second)
 	assert.Regexp(t, `^test: player 1 \| corrections \d+ \| stalls 0/\d+ frames$`, v.Status)
 	assert.NoError(t, o.Close())
+}
+
+func TestLoopbackConfigBots(t *testing.T) {
+	_, err := NewLoopback(t0, LoopbackConfig{Bots: MaxLoopbackBots + 1})
+	assert.ErrorContains(t, err, "LoopbackConfig.Bots = 8: must be 0..7")
 }

@@ -34,6 +34,7 @@ type Options struct {
 	HUD        bool          // start with the HUD shown
 	Seed       uint64        // offline world seed
 	NPCs       int           // offline NPC count
+	Bots       int           // loopback: scripted extra players
 	Link       netsim.Config // initial conditions on the client's own socket
 }
 
@@ -58,6 +59,7 @@ func ParseOptions(args []string, out io.Writer) (Options, error) {
 	fs.BoolVar(&o.HUD, "hud", true, "start with the HUD shown (toggle with H)")
 	fs.Uint64Var(&o.Seed, "seed", game.DefaultConfig().Seed, "world seed (offline and loopback)")
 	fs.IntVar(&o.NPCs, "npcs", game.DefaultConfig().NPCs, "NPC count (offline and loopback)")
+	fs.IntVar(&o.Bots, "bots", 2, "loopback: scripted extra players, to see remote players interpolated (0..7)")
 	fs.Float64Var(&o.Link.Loss, "loss", 0, "initial loss on the client socket, each direction (0..1)")
 	fs.DurationVar(&o.Link.Latency, "latency", 0, "initial one-way latency on the client socket")
 	fs.DurationVar(&o.Link.Jitter, "jitter", 0, "initial jitter on the client socket")
@@ -105,6 +107,9 @@ func (o Options) Validate() error {
 		}
 	} else if o.Addr == "" {
 		errs = append(errs, errors.New("clientui: -addr is empty: give host:port, or -offline or -loopback"))
+	}
+	if o.Bots < 0 || o.Bots > MaxLoopbackBots {
+		errs = append(errs, fmt.Errorf("clientui: -bots = %d: must be 0..%d", o.Bots, MaxLoopbackBots))
 	}
 	if err := o.Link.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("clientui: -loss/-latency/-jitter/-dup: %w", err))

@@ -14,7 +14,7 @@ import (
 )
 
 func TestParseOptions(t *testing.T) {
-	def := Options{Addr: DefaultAddr, ProtocolID: DefaultProtocolID, FPS: 60, HUD: true, Seed: game.DefaultConfig().Seed, NPCs: game.DefaultConfig().NPCs}
+	def := Options{Addr: DefaultAddr, ProtocolID: DefaultProtocolID, FPS: 60, HUD: true, Bots: 2, Seed: game.DefaultConfig().Seed, NPCs: game.DefaultConfig().NPCs}
 	with := func(f func(*Options)) Options { o := def; f(&o); return o }
 	tests := []struct {
 		name string
@@ -63,6 +63,7 @@ func TestParseOptionsErrors(t *testing.T) {
 		{[]string{"-loopback", "-npcs", "-1"}, "NPCs = -1"},
 		{[]string{"-loss", "1.5"}, "Loss = 1.5"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
+		{[]string{"-loopback", "-bots", "9"}, "-bots = 9: must be 0..7"},
 		{[]string{"-nope"}, "flag provided but not defined: -nope"},
 	}
 	for _, tt := range tests {

@@ -15,7 +15,12 @@ const (
 	ShapeRing                         // circle outline: the server ghost
 	ShapeRect                         // filled rectangle: a wall
 	ShapeAimLine                      // line from a player's edge along its aim
+	ShapeBar                          // filled rectangle above an entity: its health
 )
+
+// Health bar colours (neither is any entity's colour).
+func healthBackColor() [4]uint8 { return [4]uint8{50, 52, 60, 255} }
+func healthFillColor() [4]uint8 { return [4]uint8{120, 230, 140, 255} }
 
 // Shape is one thing to draw, already in screen pixels.
 type Shape struct {
@@ -76,6 +81,15 @@ func (sc *Scene) addEntity(l Layout, e game.Entity) {
 		Kind: ShapeDisc, Center: c, Radius: r, Color: game.EntityColor(e),
 		ID: e.ID, Label: e.Kind == game.KindPlayer,
 	})
+	if full := maxHealth(e.Kind); full > 0 {
+		w := 2 * r
+		back := Rect{X: c.X - r, Y: c.Y - r - 6, W: w, H: 3}
+		fill := back
+		fill.W = w * float64(min(max(e.Health, 0), full)) / float64(full)
+		sc.Shapes = append(sc.Shapes,
+			Shape{Kind: ShapeBar, Rect: back, Color: healthBackColor(), ID: e.ID},
+			Shape{Kind: ShapeBar, Rect: fill, Color: healthFillColor(), ID: e.ID})
+	}
 	if e.Kind != game.KindPlayer || (e.AimX == 0 && e.AimY == 0) {
 		return
 	}
@@ -87,6 +101,17 @@ func (sc *Scene) addEntity(l Layout, e game.Entity) {
 		End:    Point{c.X + dx*(r+10*l.Scale+4), c.Y + dy*(r+10*l.Scale+4)},
 		Color:  game.EntityColor(e), ID: e.ID,
 	})
+}
+
+// maxHealth returns the full health of a kind, 0 for kinds without health.
+func maxHealth(k game.Kind) int16 {
+	switch k {
+	case game.KindPlayer:
+		return game.PlayerMaxHealth
+	case game.KindNPC:
+		return game.NPCMaxHealth
+	}
+	return 0
 }
 
 func unit(x, y float64) (float64, float64) {

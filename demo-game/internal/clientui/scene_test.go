@@ -14,7 +14,7 @@ func TestSceneBuildOrderAndGeometry(t *testing.T) {
 	l := NewLayout(ScreenWidth, ScreenHeight, true)
 	s := game.NewStatic()
 	ents := []game.Entity{
-		{ID: 1, Kind: game.KindPlayer, X: game.Fixed(100), Y: game.Fixed(100), AimX: 127},
+		{ID: 1, Kind: game.KindPlayer, X: game.Fixed(100), Y: game.Fixed(100), AimX: 127, Health: game.PlayerMaxHealth / 2},
 		{ID: 2, Kind: game.KindPlayer, X: game.Fixed(200), Y: game.Fixed(100)},
 		{ID: game.NPCIDBase, Kind: game.KindNPC, X: game.Fixed(300), Y: game.Fixed(300)},
 		{ID: game.NPCIDBase + 1, Kind: game.KindNPC, X: game.Fixed(400), Y: game.Fixed(300), RespawnTicks: 9}, // dead
@@ -27,7 +27,7 @@ func TestSceneBuildOrderAndGeometry(t *testing.T) {
 
 	var order []string
 	for _, sh := range sc.Shapes {
-		if sh.Kind == ShapeRect {
+		if sh.Kind == ShapeRect || sh.Kind == ShapeBar {
 			continue
 		}
 		order = append(order, kindName(sh.Kind)+":"+idName(sh.ID))
@@ -55,6 +55,16 @@ func TestSceneBuildOrderAndGeometry(t *testing.T) {
 	ring := find(t, sc, ShapeRing, 1)
 	assert.Equal(t, Point{88, 80}, ring.Center)
 	assert.Equal(t, GhostColor(), ring.Color)
+	var bars []Shape
+	for _, sh := range sc.Shapes {
+		if sh.Kind == ShapeBar && sh.ID == 1 {
+			bars = append(bars, sh)
+		}
+	}
+	require.Len(t, bars, 2, "health bar: background and fill")
+	assert.Equal(t, Rect{X: own.Center.X - own.Radius, Y: own.Center.Y - own.Radius - 6, W: 2 * own.Radius, H: 3}, bars[0].Rect)
+	assert.InDelta(t, own.Radius, bars[1].Rect.W, 1e-9, "half health, half a bar")
+	assert.NotEqual(t, bars[1].Color, game.PlayerColor(1))
 	npc := find(t, sc, ShapeDisc, game.NPCIDBase)
 	assert.Equal(t, game.NPCColor(), npc.Color)
 	assert.False(t, npc.Label)

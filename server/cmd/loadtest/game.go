@@ -1,0 +1,111 @@
+package main
+
+import (
+	"math/rand/v2"
+	"slices"
+
+	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/server"
+)
+
+// The load-test world: players steer at up to 3 units per tick in a square
+// world; resting props never move. Each client sees the entities in the
+// 3×3 grid cells around its player (interest management), so a snapshot
+// holds a few dozen entities whatever the player count.
+const (
+	worldSize = 8000 // units; fits 13 bits
+	cellSize  = 250
+	gridCells = worldSize / cellSize
+	propBase  = 1 << 24 // prop entity ids start here; players use their PlayerID
+)
+
+var schema = netsync.Schema{Fields: []netsync.Field{
+	{Name: "x", Bits: 13}, {Name: "y", Bits: 13},
+	{Name: "vx", Bits: 3, Signed: true}, {Name: "vy", Bits: 3, Signed: true},
+}}
+
+type entity struct {
+	id           uint32
+	x, y, vx, vy int32
+}
+
+// loadGame is a server.Game whose Snapshot is safe for concurrent calls
+// (it only reads the world and the grid, which Step rebuilds).
+type loadGame struct {
+	players map[server.PlayerID]*entity
+	order   []*entity // players and props
+	grid    [gridCells * gridCells][]*entity
+	rng     *rand.Rand
+	props   int // props per player
+	nextID  uint32
+}
+
+func newLoadGame(seed uint64, propsPerPlayer int) *loadGame {
+	return &loadGame{players: map[server.PlayerID]*entity{}, rng: rand.New(rand.NewPCG(seed, 1)), props: propsPerPlayer}
+}
+
+func (g *loadGame) spawn(id uint32) *entity {
+	e := &entity{id: id, x: g.rng.Int32N(worldSize), y: g.rng.Int32N(worldSize)}
+	g.order = append(g.order, e)
+	return e
+}
+
+func (g *loadGame) AddPlayer(id server.PlayerID) error {
+	g.players[id] = g.spawn(uint32(id))
+	for range g.props {
+		g.spawn(propBase + g.nextID)
+		g.nextID++
+	}
+	g.rebuild()
+	return nil
+}
+
+func (g *loadGame) RemovePlayer(id server.PlayerID) {
+	e := g.players[id]
+	delete(g.players, id)
+	g.order = slices.DeleteFunc(g.order, func(o *entity) bool { return o == e })
+	g.rebuild()
+}
+
+func (g *loadGame) ApplyInput(id server.PlayerID, _ uint32, input []byte) {
+	if e := g.players[id]; e != nil && len(input) >= 2 {
+		e.vx = max(-3, min(3, int32(int8(input[0]))))
+		e.vy = max(-3, min(3, int32(int8(input[1]))))
+	}
+}
+
+func (g *loadGame) Step(uint32) {
+	for _, e := range g.players {
+		e.x = max(0, min(worldSize-1, e.x+e.vx))
+		e.y = max(0, min(worldSize-1, e.y+e.vy))
+	}
+	g.rebuild()
+}
+
+func cellOf(v int32) int { return int(v) / cellSize }
+
+func (g *loadGame) rebuild() {
+	for i := range g.grid {
+		g.grid[i] = g.grid[i][:0]
+	}
+	for _, e := range g.order {
+		c := cellOf(e.y)*gridCells + cellOf(e.x)
+		g.grid[c] = append(g.grid[c], e)
+	}
+}
+
+func (g *loadGame) Snapshot(viewer server.PlayerID, _ uint32, dst *netsync.Snapshot) {
+	me := g.players[viewer]
+	if me == nil {
+		return
+	}
+	cx, cy := cellOf(me.x), cellOf(me.y)
+	for y := max(0, cy-1); y <= min(gridCells-1, cy+1); y++ {
+		for x := max(0, cx-1); x <= min(gridCells-1, cx+1); x++ {
+			for _, e := range g.grid[y*gridCells+x] {
+				f := dst.Add(e.id)
+				f[0], f[1], f[2], f[3] = e.x, e.y, e.vx, e.vy
+			}
+		}
+	}
+}

@@ -1,0 +1,571 @@
+// Command loadtest measures how many clients one Tickwire server carries:
+// for each client count it starts a server on loopback in this process,
+// spawns a second process of this binary (-role=clients) running that many
+// headless clients, lets them play for -duration once all are connected,
+// and reports the server's CPU use (getrusage), tick duration p50/p99/max,
+// overruns and skipped ticks, and traffic.
+//
+//	go run ./server/cmd/loadtest -clients 100,500,1000,2000 -duration 10s
+//
+// Everything is on 127.0.0.1 with ephemeral ports; each round is bounded in
+// time (connect timeout, -duration, a hard deadline on the client process)
+// and the command stops by itself. Both processes share the machine: on a
+// small machine the clients' CPU competes with the server's.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tickwire/tickwire/netcode"
+	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/server"
+)
+
+const protocolID = 0x10AD7E57
+
+func main() {
+	role := flag.String("role", "driver", "driver (server + spawns clients), clients (headless clients only) or server (server only)")
+	clientsFlag := flag.String("clients", "100,500,1000,2000", "driver: comma-separated client counts, one round each")
+	n := flag.Int("n", 100, "clients: how many clients")
+	addr := flag.String("addr", "127.0.0.1:0", "server: listen address; clients: server address")
+	duration := flag.Duration("duration", 10*time.Second, "measured time per round, after every client connected (1s..5m)")
+	tickRate := flag.Int("tick", 60, "server tick rate (Hz)")
+	snapRate := flag.Int("snap", 30, "snapshot rate (Hz)")
+	workers := flag.Int("workers", 1, "server snapshot workers")
+	props := flag.Int("props", 2, "resting props per player")
+	decode := flag.Bool("decode", false, "clients: decode every snapshot (costs client CPU)")
+	verbose := flag.Bool("v", false, "log server info")
+	deferFlush := flag.Bool("defer-flush", false, "server: send each tick's snapshots with the next tick's acks (fewer datagrams, one tick more latency)")
+	inputEvery := flag.Int("input-every", 1, "clients: send an input message every this many frames (60 Hz frames; inputs stay per tick, repeated 4×)")
+	clientNice := flag.Int("client-nice", 10, "driver: run the client process under nice -n this (0: same priority); the clients stand in for remote machines, so they should not preempt the server")
+	admin := flag.String("admin", "", "server address for metrics and pprof (e.g. 127.0.0.1:9100); empty: none")
+	flag.Parse()
+	if *duration < time.Second || *duration > 5*time.Minute {
+		fatalf("-duration %v: want 1s..5m", *duration)
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	opts := serverOpts{tick: *tickRate, snap: *snapRate, workers: *workers, props: *props, log: log, admin: *admin, deferFlush: *deferFlush, inputEvery: *inputEvery, clientNice: *clientNice}
+	switch *role {
+	case "driver":
+		var counts []int
+		for _, f := range strings.Split(*clientsFlag, ",") {
+			c, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || c < 1 || c > 10000 {
+				fatalf("-clients %q: want a list of counts in 1..10000", *clientsFlag)
+			}
+			counts = append(counts, c)
+		}
+		drive(ctx, counts, *duration, clientOpts{decode: *decode, inputEvery: *inputEvery}, opts)
+	case "clients":
+		if err := runClients(ctx, *addr, *n, *duration, clientOpts{decode: *decode, inputEvery: *inputEvery}, os.Stdin, os.Stdout); err != nil {
+			fatalf("clients: %v", err)
+		}
+	case "server":
+		if err := serveOnly(ctx, *addr, *n, opts); err != nil {
+			fatalf("server: %v", err)
+		}
+	default:
+		fatalf("-role %q: want driver, clients or server", *role)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "loadtest: "+format+"\n", args...)
+	os.Exit(2)
+}
+
+type serverOpts struct {
+	tick, snap, workers, props int
+	log                        *slog.Logger
+	admin                      string
+	deferFlush                 bool
+	inputEvery                 int
+	clientNice                 int
+}
+
+// tickRecorder collects tick durations while measuring; it runs on the
+// server's Run goroutine through Config.OnTick.
+type tickRecorder struct {
+	measuring atomic.Bool
+	mu        sync.Mutex
+	durations []time.Duration
+	overruns  int
+	interval  time.Duration
+	first     server.TickInfo
+	last      server.TickInfo
+}
+
+func (r *tickRecorder) onTick(ti server.TickInfo, took time.Duration) {
+	if !r.measuring.Load() {
+		return
+	}
+	r.mu.Lock()
+	if len(r.durations) == 0 {
+		r.first = ti
+	}
+	r.last = ti
+	r.durations = append(r.durations, took)
+	if took > r.interval {
+		r.overruns++
+	}
+	r.mu.Unlock()
+}
+
+func newServer(addr string, maxClients int, o serverOpts, rec *tickRecorder) (*server.Server, *server.NetcodeTransport, error) {
+	tr, err := server.ListenNetcode(addr, netcode.ServerConfig{
+		ProtocolID: protocolID, MaxClients: maxClients, ReceiveQueue: 16384, Logger: o.log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	tr.DeferFlush = o.deferFlush
+	cfg := server.Config{
+		TickRate: o.tick, SnapshotRate: o.snap, SnapshotWorkers: o.workers,
+		Codec: netsync.CodecConfig{Schema: schema}, Logger: o.log, AdminAddr: o.admin,
+	}
+	if rec != nil {
+		cfg.OnTick = rec.onTick
+	}
+	srv, err := server.New(cfg, newLoadGame(1, o.props), tr)
+	if err != nil {
+		_ = tr.Close()
+		return nil, nil, err
+	}
+	return srv, tr, nil
+}
+
+func serveOnly(ctx context.Context, addr string, maxClients int, o serverOpts) error {
+	srv, tr, err := newServer(addr, maxClients, o, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("listening %s\n", tr.Addr())
+	return srv.Run(ctx)
+}
+
+// round is the outcome of one client count.
+type round struct {
+	clients, connected  int
+	serverCPU           float64 // share of one core
+	runqWait            float64 // time the server's threads waited for a CPU, per wall time
+	clientCPU           float64
+	p50, p99, max       time.Duration
+	ticks, overruns     int
+	skipped             uint64
+	snapshotsPerClientS float64
+	kbpsOutPerClient    float64
+	inputMissing        float64 // share of player ticks without the client's input in time
+	err                 error
+}
+
+// clientOpts configure the headless clients.
+type clientOpts struct {
+	decode     bool
+	inputEvery int
+}
+
+func drive(ctx context.Context, counts []int, d time.Duration, co clientOpts, o serverOpts) {
+	fmt.Printf("loadtest: %d Hz ticks, %d Hz snapshots, %d snapshot worker(s), %d props/player, defer-flush %v, input every %d frame(s), decode %v, %v per round, clients in a separate process (nice %d), GOMAXPROCS %d, %d CPUs\n",
+		o.tick, o.snap, o.workers, o.props, o.deferFlush, co.inputEvery, co.decode, d, o.clientNice, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	var rounds []round
+	for _, c := range counts {
+		if ctx.Err() != nil {
+			break
+		}
+		r := runRound(ctx, c, d, co, o)
+		if r.err != nil {
+			fmt.Fprintf(os.Stderr, "round %d clients: %v\n", c, r.err)
+		}
+		rounds = append(rounds, r)
+		fmt.Printf("round %d clients: %d connected, server CPU %.0f%%, tick p50 %v p99 %v, %d overruns, %d skipped\n",
+			c, r.connected, 100*r.serverCPU, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.overruns, r.skipped)
+	}
+	fmt.Println()
+	printRounds(rounds)
+}
+
+func printRounds(rs []round) {
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "clients\tconnected\tserver CPU\tserver runq wait\tclient-proc CPU\ttick p50\ttick p99\ttick max\tticks\toverruns\tskipped\tsnap/s/client\tkbit/s out/client\tinput missing\t")
+	for _, r := range rs {
+		fmt.Fprintf(w, "%d\t%d\t%.0f%%\t%.0f%%\t%.0f%%\t%v\t%v\t%v\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f%%\t\n",
+			r.clients, r.connected, 100*r.serverCPU, 100*r.runqWait, 100*r.clientCPU, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
+			r.max.Round(time.Microsecond), r.ticks, r.overruns, r.skipped, r.snapshotsPerClientS, r.kbpsOutPerClient, 100*r.inputMissing)
+	}
+	_ = w.Flush()
+}
+
+func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serverOpts) round {
+	r := round{clients: n}
+	rec := &tickRecorder{interval: time.Second / time.Duration(o.tick)}
+	srv, tr, err := newServer("127.0.0.1:0", n, o, rec)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	sctx, cancelServer := context.WithCancel(ctx)
+	defer cancelServer()
+	serverDone := make(chan error, 1)
+	go func() { serverDone <- srv.Run(sctx) }()
+	defer func() {
+		cancelServer()
+		<-serverDone
+	}()
+
+	// The client process: a hard deadline well past what it needs.
+	cctx, cancelClients := context.WithTimeout(ctx, d+90*time.Second)
+	defer cancelClients()
+	exe, err := os.Executable()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	args := []string{"-role=clients", "-n=" + strconv.Itoa(n), "-addr=" + tr.Addr().String(), "-duration=" + (d + 60*time.Second).String()}
+	args = append(args, "-input-every="+strconv.Itoa(co.inputEvery))
+	if co.decode {
+		args = append(args, "-decode")
+	}
+	cmd := exec.CommandContext(cctx, exe, args...)
+	if nice, err := exec.LookPath("nice"); err == nil && o.clientNice != 0 {
+		cmd = exec.CommandContext(cctx, nice, append([]string{"-n", strconv.Itoa(o.clientNice), exe}, args...)...)
+	}
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	if err := cmd.Start(); err != nil {
+		r.err = err
+		return r
+	}
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitLine := func(prefix string, timeout time.Duration) (string, error) {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					return "", errors.New("client process ended early")
+				}
+				if strings.HasPrefix(l, prefix) {
+					return l, nil
+				}
+			case <-t.C:
+				return "", fmt.Errorf("no %q from the client process within %v", prefix, timeout)
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}
+	}
+	finish := func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	}
+	if _, err := waitLine("ready", 60*time.Second); err != nil {
+		r.err = err
+		cancelClients()
+		finish()
+		return r
+	}
+
+	// Measure.
+	u0, s0 := cpuTime()
+	w0 := runQueueWait()
+	start := time.Now()
+	rec.measuring.Store(true)
+	snaps0 := counter(srv, "tickwire_server_snapshots_total")
+	bytes0 := counter(srv, "tickwire_server_bytes_total", "direction", "out")
+	skipped0 := counter(srv, "tickwire_server_ticks_skipped_total")
+	fresh0 := counter(srv, "tickwire_server_input_ticks_total", "source", "fresh")
+	repeated0 := counter(srv, "tickwire_server_input_ticks_total", "source", "repeated")
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+	rec.measuring.Store(false)
+	wall := time.Since(start)
+	u1, s1 := cpuTime()
+	r.runqWait = float64(runQueueWait()-w0) / float64(wall)
+	r.connected = srv.Clients()
+	snaps := counter(srv, "tickwire_server_snapshots_total") - snaps0
+	bytesOut := counter(srv, "tickwire_server_bytes_total", "direction", "out") - bytes0
+	r.skipped = uint64(counter(srv, "tickwire_server_ticks_skipped_total") - skipped0)
+	fresh := counter(srv, "tickwire_server_input_ticks_total", "source", "fresh") - fresh0
+	repeated := counter(srv, "tickwire_server_input_ticks_total", "source", "repeated") - repeated0
+	if fresh+repeated > 0 {
+		r.inputMissing = repeated / (fresh + repeated)
+	}
+	r.serverCPU = float64((u1-u0)+(s1-s0)) / float64(wall)
+
+	// Ask the clients for their CPU figure and let them go.
+	_ = stdin.Close()
+	if l, err := waitLine("done", 30*time.Second); err == nil {
+		var cpu, w float64
+		if _, err := fmt.Sscanf(l, "done cpu=%g wall=%g", &cpu, &w); err == nil && w > 0 {
+			r.clientCPU = cpu / w
+		}
+	}
+	_ = cmd.Wait()
+
+	rec.mu.Lock()
+	ds := slices.Clone(rec.durations)
+	r.overruns = rec.overruns
+	rec.mu.Unlock()
+	slices.Sort(ds)
+	r.ticks = len(ds)
+	if len(ds) > 0 {
+		r.p50 = ds[len(ds)/2]
+		r.p99 = ds[min(len(ds)-1, len(ds)*99/100)]
+		r.max = ds[len(ds)-1]
+	}
+	if r.connected > 0 {
+		r.snapshotsPerClientS = snaps / wall.Seconds() / float64(r.connected)
+		r.kbpsOutPerClient = bytesOut * 8 / 1000 / wall.Seconds() / float64(r.connected)
+	}
+	return r
+}
+
+// counter sums the values of a metric family (optionally one label value)
+// from the server's registry.
+func counter(srv *server.Server, name string, label ...string) float64 {
+	mfs, err := srv.Registry().Gather()
+	if err != nil {
+		return 0
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range mf.GetMetric() {
+			if len(label) == 2 {
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == label[0] && lp.GetValue() != label[1] {
+						continue metric
+					}
+				}
+			}
+			if c := m.GetCounter(); c != nil {
+				sum += c.GetValue()
+			} else if g := m.GetGauge(); g != nil {
+				sum += g.GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+// runClients connects n headless clients to addr, prints "ready" when all
+// are connected, plays until stdin closes (or maxRun passes), closes them
+// and prints "done cpu=<seconds> wall=<seconds>" for the playing phase.
+func runClients(ctx context.Context, addr string, n int, maxRun time.Duration, co clientOpts, stdin io.Reader, stdout io.Writer) error {
+	if co.inputEvery < 1 || co.inputEvery > 4 {
+		return fmt.Errorf("-input-every %d: want 1..4 (inputs are repeated 4 times)", co.inputEvery)
+	}
+	ctx, cancel := context.WithTimeout(ctx, maxRun)
+	defer cancel()
+	go func() { // the driver closes stdin to stop us
+		_, _ = io.Copy(io.Discard, stdin)
+		cancel()
+	}()
+
+	bots := make([]*bot, n)
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	var firstErr atomic.Value
+	for i := range bots {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
+			defer dcancel()
+			c, err := netcode.Dial(dctx, addr, netcode.ClientConfig{ProtocolID: protocolID, ReceiveQueue: 64})
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err)
+				return
+			}
+			b, err := newBot(c, uint64(i), co)
+			if err != nil {
+				_ = c.Close()
+				failed.Add(1)
+				return
+			}
+			bots[i] = b
+		})
+	}
+	wg.Wait()
+	bots = slices.DeleteFunc(bots, func(b *bot) bool { return b == nil })
+	if f := failed.Load(); f > 0 {
+		fmt.Fprintf(os.Stderr, "loadtest clients: %d of %d failed to connect (first error: %v)\n", f, n, firstErr.Load())
+	}
+	fmt.Fprintf(stdout, "ready %d\n", len(bots))
+	u0, s0 := cpuTime()
+	start := time.Now()
+
+	// A few goroutines drive all bots at 60 Hz, each its own share.
+	drivers := 4
+	var dwg sync.WaitGroup
+	for w := range drivers {
+		dwg.Go(func() {
+			mine := make([]*bot, 0, len(bots)/drivers+1)
+			for i := w; i < len(bots); i += drivers {
+				mine = append(mine, bots[i])
+			}
+			t := time.NewTicker(time.Second / 60)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				now := time.Now()
+				for _, b := range mine {
+					b.frame(now)
+				}
+			}
+		})
+	}
+	dwg.Wait()
+	u1, s1 := cpuTime()
+	wall := time.Since(start)
+	for _, b := range bots {
+		_ = b.c.Close()
+	}
+	fmt.Fprintf(stdout, "done cpu=%g wall=%g\n", ((u1 - u0) + (s1 - s0)).Seconds(), wall.Seconds())
+	return nil
+}
+
+// bot is one headless client: it steers at random, sends its inputs with
+// redundancy ahead of the server's tick, and (optionally) decodes snapshots.
+type bot struct {
+	c       *netcode.Client
+	w       *server.InputWriter
+	r       *server.SnapshotReader
+	rng     *rand.Rand
+	msg     []byte
+	in      [2]byte
+	tick    uint32 // server tick estimate at lastSnap
+	lastAt  time.Time
+	rate    int
+	next    uint32 // next input tick
+	started bool
+	dead    bool
+	lead    int // ticks ahead of the server estimate
+	every   int // send inputs every this many frames
+	frames  int
+}
+
+func newBot(c *netcode.Client, seed uint64, co clientOpts) (*bot, error) {
+	w, err := server.NewInputWriter(4)
+	if err != nil {
+		return nil, err
+	}
+	b := &bot{c: c, w: w, rng: rand.New(rand.NewPCG(seed, 7)), msg: make([]byte, 0, 64), every: co.inputEvery, frames: int(seed), lead: initialLead}
+	if co.decode {
+		if b.r, err = server.NewSnapshotReader(netsync.CodecConfig{Schema: schema}, 0); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// initialLead is how many ticks ahead of its estimate of the server's tick
+// a bot starts sending inputs; it adapts to the server's InputLead.
+const initialLead = 4
+
+func (b *bot) frame(now time.Time) {
+	if b.dead {
+		return
+	}
+	// Queue this frame's input first, so that Update sends it in the same
+	// datagram as the acks of the snapshots received.
+	b.frames++
+	if b.started && b.frames%b.every == 0 {
+		// The server's tick, from the welcome (or the newest snapshot) and
+		// the time since, plus a lead so inputs arrive before their tick.
+		target := b.tick + uint32(now.Sub(b.lastAt)*time.Duration(b.rate)/time.Second) + uint32(b.lead)
+		if b.next == 0 || b.next+30 < target {
+			b.next = target
+		}
+		for ; b.next <= target; b.next++ {
+			if b.rng.IntN(60) == 0 {
+				b.in = [2]byte{byte(b.rng.IntN(7) - 3), byte(b.rng.IntN(7) - 3)}
+			}
+			b.w.Push(b.next, b.in[:])
+		}
+		b.msg = b.w.AppendMessage(b.msg[:0])
+		_, _ = b.c.Send(server.DefaultInputChannel, b.msg)
+	}
+	if err := b.c.Update(now); err != nil {
+		b.dead = true
+		return
+	}
+	for m, ok := b.c.ReadMessage(server.DefaultControlChannel); ok; m, ok = b.c.ReadMessage(server.DefaultControlChannel) {
+		if w, err := server.DecodeWelcome(m); err == nil && !b.started {
+			b.tick, b.lastAt, b.rate, b.started = w.Tick, now, w.TickRate, true
+		}
+	}
+	for m, ok := b.c.ReadMessage(server.DefaultSnapshotChannel); ok; m, ok = b.c.ReadMessage(server.DefaultSnapshotChannel) {
+		// The server says how early our inputs arrive: keep them 1..6
+		// ticks ahead of its simulation.
+		if hdr, _, err := server.DecodeSnapshotMessage(m); err == nil && hdr.HasInputAck {
+			switch {
+			case hdr.InputLead < 1 && b.lead < 30:
+				b.lead++
+			case hdr.InputLead > 6 && b.lead > 1:
+				b.lead--
+			}
+		}
+		if b.r == nil {
+			continue // the transport acks it anyway; the server's work is the same
+		}
+		if snap, _, err := b.r.Read(m); err == nil && snap.Tick > b.tick {
+			b.tick, b.lastAt = snap.Tick, now
+		}
+		b.w.SetResync(b.r.NeedResync())
+	}
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/server"
+)
+
+// TestClientsAgainstServer runs the clients role in-process against a
+// server for one second and checks they connect, play and leave.
+func TestClientsAgainstServer(t *testing.T) {
+	o := serverOpts{tick: 60, snap: 30, workers: 2, props: 2, log: slog.New(slog.DiscardHandler)}
+	rec := &tickRecorder{interval: time.Second / 60}
+	rec.measuring.Store(true)
+	srv, tr, err := newServer("127.0.0.1:0", 32, o, rec)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+
+	stdinR, stdinW := io.Pipe()
+	var out bytes.Buffer
+	clientsDone := make(chan error, 1)
+	go func() {
+		clientsDone <- runClients(ctx, tr.Addr().String(), 20, 30*time.Second, clientOpts{decode: true, inputEvery: 2}, stdinR, &out)
+	}()
+	time.AfterFunc(1500*time.Millisecond, func() { _ = stdinW.Close() })
+	select {
+	case err := <-clientsDone:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("clients did not stop")
+	}
+	cancel()
+	require.NoError(t, <-done)
+
+	assert.True(t, strings.HasPrefix(out.String(), "ready 20\n"), out.String())
+	assert.Contains(t, out.String(), "done cpu=")
+	assert.Positive(t, counter(srv, "tickwire_server_snapshots_total", "kind", "delta"))
+	assert.Positive(t, counter(srv, "tickwire_server_inputs_total", "verdict", "accepted"))
+	assert.Equal(t, 20.0, counter(srv, "tickwire_server_connects_total"))
+	rec.mu.Lock()
+	assert.NotEmpty(t, rec.durations)
+	rec.mu.Unlock()
+}
+
+func TestLoadGameInterest(t *testing.T) {
+	g := newLoadGame(1, 2)
+	for id := server.PlayerID(1); id <= 400; id++ {
+		require.NoError(t, g.AddPlayer(id))
+	}
+	g.ApplyInput(1, 0, []byte{3, 0xFD})
+	g.Step(0)
+	s := netsync.NewSnapshot(0, schema.NumFields(), 0)
+	g.Snapshot(1, 0, s)
+	s.Sort()
+	i, ok := s.Find(1)
+	require.True(t, ok, "a player sees itself")
+	f := s.Fields(i)
+	assert.Equal(t, []int32{3, -3}, f[2:4])
+	assert.Less(t, s.Len(), 1200/4, "interest management shows a neighbourhood, not the world")
+	enc, err := netsync.NewEncoder(netsync.CodecConfig{Schema: schema})
+	require.NoError(t, err)
+	_, err = enc.Encode(nil, s, nil)
+	require.NoError(t, err, "values fit the schema")
+	g.RemovePlayer(1)
+	s.Reset(1, schema.NumFields())
+	g.Snapshot(1, 1, s)
+	assert.Zero(t, s.Len())
+}

@@ -1,0 +1,287 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/netsim"
+	netsync "github.com/tickwire/tickwire/netcode/sync"
+)
+
+// e2eState is the predicted part of a player's entity.
+type e2eState struct{ X, Y, VX, VY int32 }
+
+type e2eInput struct{ VX, VY int8 }
+
+func e2eStep(s e2eState, in e2eInput) e2eState {
+	e := testEntity{x: s.X, y: s.Y, vx: s.VX, vy: s.VY}
+	applyTestInput(&e, []byte{byte(in.VX), byte(in.VY)})
+	stepTestEntity(&e)
+	return e2eState{e.x, e.y, e.vx, e.vy}
+}
+
+// e2eInputFor is the client's scripted steering: it changes every half
+// second, so a misapplied input shows in the state.
+func e2eInputFor(tick uint32) e2eInput {
+	return e2eInput{VX: int8(tick/30%7) - 3, VY: int8(tick/45%5) - 2}
+}
+
+type e2eResult struct {
+	reconciles, matches, corrections int
+	afterWarmup, correctionsAfter    int
+	snapshots, deltas                int
+	missingBaselines                 uint64
+	err                              error
+}
+
+// TestEndToEndPredictionMatchesServer runs the server over real loopback
+// UDP with netsim (loss, latency, jitter) on both directions of the
+// server's socket, and a client that predicts its own entity with
+// netcode/sync's Predictor and Clock. Once the server applies the client's
+// own inputs (after the first exact match), every snapshot's state of the
+// client's entity equals the prediction for its acked input tick exactly:
+// a correction may only come from an input the server did not get in time,
+// which the server counts.
+func TestEndToEndPredictionMatchesServer(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	run := 3 * time.Second
+	if testing.Short() {
+		run = 2 * time.Second
+	}
+	link := netsim.Config{Loss: 0.05, Latency: 15 * time.Millisecond, Jitter: 5 * time.Millisecond}
+
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	serverAddr := udp.LocalAddr().(*net.UDPAddr).AddrPort()
+	pc := netsim.WrapDuplex(udp, link, link, 42)
+	tr, err := NewNetcodeTransport(pc, netcode.ServerConfig{ProtocolID: 0x7e57, MaxClients: 4})
+	require.NoError(t, err)
+	g := newTestGame(10)
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv, err := New(Config{Codec: testCodec, Logger: logger}, g, tr)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	serverDone := make(chan error, 1)
+	go func() { serverDone <- srv.Run(ctx) }()
+
+	dialCtx, dialCancel := context.WithTimeout(ctx, 5*time.Second)
+	defer dialCancel()
+	client, err := netcode.Dial(dialCtx, netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), serverAddr.Port()).String(),
+		netcode.ClientConfig{ProtocolID: 0x7e57})
+	require.NoError(t, err)
+
+	res := runE2EClient(t, client, run)
+	require.NoError(t, client.Close())
+	cancel()
+	require.NoError(t, <-serverDone)
+	require.NoError(t, res.err)
+
+	late := value(srv.m.inputTicks[InputRepeated]) + value(srv.m.inputTicks[InputMissing])
+	t.Logf("snapshots %d (deltas %d), reconciles %d, exact matches %d, corrections %d (after warm-up: %d of %d), server late/missing input ticks %v, missing baselines %d",
+		res.snapshots, res.deltas, res.reconciles, res.matches, res.corrections, res.correctionsAfter, res.afterWarmup, late, res.missingBaselines)
+	assert.Greater(t, res.afterWarmup, int(run.Seconds()*30/3), "reconciled most snapshots after warm-up")
+	assert.LessOrEqual(t, float64(res.correctionsAfter), late,
+		"after warm-up, a prediction differs from the server only where the server lacked the client's input")
+	assert.Greater(t, res.deltas, res.snapshots/2, "most snapshots are deltas")
+	assert.Zero(t, res.missingBaselines)
+}
+
+// runE2EClient is a minimal game client: 60 Hz frames, inputs predicted
+// ahead of the server and sent with redundancy, snapshots decoded and
+// reconciled.
+func runE2EClient(t *testing.T, c *netcode.Client, run time.Duration) e2eResult {
+	var res e2eResult
+	reader, err := NewSnapshotReader(testCodec, 0)
+	require.NoError(t, err)
+	writer, err := NewInputWriter(4)
+	require.NoError(t, err)
+	clock, err := netsync.NewClock(netsync.DefaultClockConfig(time.Second / 60))
+	require.NoError(t, err)
+	var pred *netsync.Predictor[e2eState, e2eInput]
+	var player PlayerID
+	warm := false
+	msg := make([]byte, 0, 256)
+
+	frame := time.NewTicker(time.Second / 60)
+	defer frame.Stop()
+	deadline := time.After(run)
+	for {
+		select {
+		case <-deadline:
+			return res
+		case <-frame.C:
+		}
+		now := time.Now()
+		if err := c.Update(now); err != nil {
+			res.err = err
+			return res
+		}
+		for m, ok := c.ReadMessage(DefaultControlChannel); ok; m, ok = c.ReadMessage(DefaultControlChannel) {
+			w, err := DecodeWelcome(m)
+			if err != nil {
+				res.err = err
+				return res
+			}
+			player = w.Player
+		}
+		for m, ok := c.ReadMessage(DefaultSnapshotChannel); ok; m, ok = c.ReadMessage(DefaultSnapshotChannel) {
+			snap, h, err := reader.Read(m)
+			if err != nil {
+				if errors.Is(err, netsync.ErrStaleSnapshot) || errors.Is(err, netsync.ErrMissingBaseline) {
+					continue // counted by the reader; asserted below
+				}
+				res.err = err
+				return res
+			}
+			res.snapshots++
+			if hdr, _ := reader.dec.ReadHeader(mustPayload(m)); hdr.Delta {
+				res.deltas++
+			}
+			clock.Observe(now, snap.Tick, c.Stats().RTT)
+			i, ok := snap.Find(uint32(player))
+			if player == 0 || !ok {
+				continue
+			}
+			f := snap.Fields(i)
+			server := e2eState{f[0], f[1], f[2], f[3]}
+			if pred == nil {
+				pred, err = netsync.NewPredictor(netsync.PredictorConfig[e2eState, e2eInput]{
+					Step: e2eStep, Equal: netsync.EqualComparable[e2eState],
+				}, snap.Tick+1, server)
+				require.NoError(t, err)
+				continue
+			}
+			if !h.HasInputAck {
+				continue
+			}
+			r := pred.Reconcile(h.InputAck, server)
+			if r.Stale {
+				continue
+			}
+			res.reconciles++
+			if r.Corrected {
+				res.corrections++
+			} else {
+				res.matches++
+				warm = true
+			}
+			if warm {
+				res.afterWarmup++
+				if r.Corrected {
+					res.correctionsAfter++
+				}
+			}
+		}
+		res.missingBaselines = reader.MissingBaselines()
+		writer.SetResync(reader.NeedResync())
+		if pred != nil && clock.Synced() {
+			target := clock.PredictionTick(now)
+			for n := 0; pred.Tick() <= target && n < 8; n++ {
+				in := e2eInputFor(pred.Tick())
+				tick := pred.Predict(in)
+				writer.Push(tick, []byte{byte(in.VX), byte(in.VY)})
+			}
+			if msg = writer.AppendMessage(msg[:0]); len(msg) > 0 {
+				if _, err := c.Send(DefaultInputChannel, msg); err != nil {
+					res.err = err
+					return res
+				}
+			}
+		}
+		c.Flush(now)
+	}
+}
+
+func mustPayload(m []byte) []byte {
+	_, p, err := DecodeSnapshotMessage(m)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// testWriter sends slog output to t.Log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// TestShutdownTellsClients: cancelling Run's context closes the transport,
+// which tells every connected client (over plain loopback UDP: netsim's
+// delayed datagrams die with its socket).
+func TestShutdownTellsClients(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	tr, err := ListenNetcode("127.0.0.1:0", netcode.ServerConfig{ProtocolID: 0x7e57, MaxClients: 4})
+	require.NoError(t, err)
+	g := newTestGame(1)
+	srv, err := New(Config{Codec: testCodec}, g, tr)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	serverDone := make(chan error, 1)
+	go func() { serverDone <- srv.Run(ctx) }()
+
+	var clients []*netcode.Client
+	for range 3 {
+		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+		c, err := netcode.Dial(dctx, tr.Addr().String(), netcode.ClientConfig{ProtocolID: 0x7e57})
+		dcancel()
+		require.NoError(t, err)
+		clients = append(clients, c)
+	}
+	// Wait until the server has the three players: each gets a welcome.
+	for _, c := range clients {
+		waitFor(t, c, func() bool {
+			m, ok := c.ReadMessage(DefaultControlChannel)
+			return ok && MessageKind(m) == kindWelcome
+		})
+	}
+	cancel()
+	require.NoError(t, <-serverDone)
+	assert.ElementsMatch(t, []PlayerID{1, 2, 3}, g.removed)
+	for _, c := range clients {
+		var err error
+		waitFor(t, c, func() bool {
+			err = c.Update(time.Now())
+			return err != nil
+		})
+		assert.ErrorIs(t, err, netcode.ErrDisconnected)
+		_ = c.Close()
+	}
+}
+
+// waitFor runs c's Update and cond after every datagram c receives (or
+// every 50 ms) until cond is true; it fails the test after 5 s.
+func waitFor(t *testing.T, c *netcode.Client, cond func() bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_ = c.Update(time.Now())
+		if cond() {
+			return
+		}
+		select {
+		case <-c.Wake():
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("condition not reached in 5 s")
+		}
+	}
+}

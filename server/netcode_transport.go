@@ -1,0 +1,152 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/tickwire/tickwire/netcode"
+)
+
+// NetcodeTransport adapts a netcode connection Server (one UDP socket, many
+// clients) to the Transport a Server runs on. Like netcode.Server, it must be
+// used from one goroutine (the Server's Run goroutine); Addr is safe from
+// any goroutine.
+type NetcodeTransport struct {
+	srv   *netcode.Server
+	ack   func(ClientID, int, uint16)
+	drops map[string]uint64
+
+	// DeferFlush, when true, makes Flush do nothing: what a tick queued
+	// leaves at the next tick's Poll (netcode.Server.Update flushes), in the
+	// same datagram as that tick's acks. It saves up to one datagram per
+	// client per snapshot (a third of the server's datagrams at 60 Hz input
+	// and 30 Hz snapshots) at the cost of one tick of snapshot latency. Set
+	// it before Run.
+	DeferFlush bool
+}
+
+// NewNetcodeTransport serves cfg on pc (a UDP socket, or a netsim-wrapped
+// one). cfg.OnMessageAcked, if set, is still called, before the Server's
+// handler.
+func NewNetcodeTransport(pc net.PacketConn, cfg netcode.ServerConfig) (*NetcodeTransport, error) {
+	t := &NetcodeTransport{drops: map[string]uint64{}}
+	user := cfg.OnMessageAcked
+	cfg.OnMessageAcked = func(c netcode.ClientID, ch int, id netcode.MessageID) {
+		if user != nil {
+			user(c, ch, id)
+		}
+		if t.ack != nil {
+			t.ack(ClientID(c), ch, uint16(id))
+		}
+	}
+	srv, err := netcode.NewServer(pc, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t.srv = srv
+	return t, nil
+}
+
+// ListenNetcode opens a UDP socket on addr (e.g. "127.0.0.1:0", ":7000")
+// and serves cfg on it.
+func ListenNetcode(addr string, cfg netcode.ServerConfig) (*NetcodeTransport, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server: listen %q: %w", addr, err)
+	}
+	pc, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, fmt.Errorf("server: listen %q: %w", addr, err)
+	}
+	t, err := NewNetcodeTransport(pc, cfg)
+	if err != nil {
+		_ = pc.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// NetcodeServer returns the underlying connection server (for its
+// per-client info and stats; call it only from the Run goroutine).
+func (t *NetcodeTransport) NetcodeServer() *netcode.Server { return t.srv }
+
+// Addr returns the socket's local address.
+func (t *NetcodeTransport) Addr() net.Addr { return t.srv.Addr() }
+
+// Poll runs the connection server's Update and reports its events.
+func (t *NetcodeTransport) Poll(now time.Time, fn func(Event)) {
+	t.srv.Update(now)
+	for ev, ok := t.srv.PollEvent(); ok; ev, ok = t.srv.PollEvent() {
+		e := Event{Client: ClientID(ev.Client), Addr: ev.Addr.String()}
+		switch ev.Kind {
+		case netcode.EventConnect:
+			e.Kind = ClientConnected
+		case netcode.EventDisconnect:
+			e.Kind = ClientDisconnected
+			e.Reason = ev.Reason.String()
+		default:
+			continue
+		}
+		fn(e)
+	}
+}
+
+// ReadMessage returns the next message of client on channel.
+func (t *NetcodeTransport) ReadMessage(client ClientID, channel int) ([]byte, bool) {
+	return t.srv.ReadMessage(netcode.ClientID(client), channel)
+}
+
+// Send queues msg to client on channel.
+func (t *NetcodeTransport) Send(client ClientID, channel int, msg []byte) (uint16, error) {
+	id, err := t.srv.Send(netcode.ClientID(client), channel, msg)
+	return uint16(id), err
+}
+
+// Flush sends what is queued, unless DeferFlush is set.
+func (t *NetcodeTransport) Flush(now time.Time) {
+	if !t.DeferFlush {
+		t.srv.Flush(now)
+	}
+}
+
+// SetAckHandler registers the Server's ack handler.
+func (t *NetcodeTransport) SetAckHandler(fn func(ClientID, int, uint16)) { t.ack = fn }
+
+// Stats returns client's RTT and packet loss from its endpoint.
+func (t *NetcodeTransport) Stats(client ClientID) (LinkStats, bool) {
+	info, ok := t.srv.Client(netcode.ClientID(client))
+	if !ok {
+		return LinkStats{}, false
+	}
+	return LinkStats{RTT: info.Stats.RTT, PacketLoss: info.Stats.PacketLoss}, true
+}
+
+// Counters returns the connection server's datagram totals and drops.
+func (t *NetcodeTransport) Counters() TransportCounters {
+	st := t.srv.Stats()
+	d := t.drops
+	d["queue_full"] = st.DropsQueueFull
+	d["malformed"] = st.DropsMalformed
+	d["unknown_addr"] = st.DropsUnknownAddr
+	d["wrong_conn"] = st.DropsWrongConn
+	d["replayed"] = st.DropsReplayed
+	d["auth"] = st.DropsAuth
+	d["bad_cookie"] = st.DropsBadCookie
+	d["expired_cookie"] = st.DropsExpiredCookie
+	d["endpoint"] = st.DropsEndpoint
+	d["send_error"] = st.SendErrors
+	return TransportCounters{
+		PacketsIn: st.DatagramsReceived, PacketsOut: st.DatagramsSent,
+		BytesIn: st.BytesReceived, BytesOut: st.BytesSent,
+		Drops: d,
+	}
+}
+
+// Disconnect kicks client.
+func (t *NetcodeTransport) Disconnect(client ClientID) {
+	_ = t.srv.Disconnect(netcode.ClientID(client))
+}
+
+// Close disconnects every client (redundantly) and closes the socket.
+func (t *NetcodeTransport) Close() error { return t.srv.Close() }
