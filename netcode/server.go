@@ -563,6 +563,8 @@ func (s *Server) pushEvent(e Event) {
 }
 
 // PollEvent returns the next connect or disconnect event, oldest first.
+// Events wait in a queue until polled (one connect and one disconnect per
+// connection at most), so poll them every tick.
 func (s *Server) PollEvent() (Event, bool) {
 	if s.evHead == len(s.events) {
 		return Event{}, false
