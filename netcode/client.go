@@ -358,11 +358,7 @@ func (c *Client) Update(now time.Time) error {
 	}
 	for n := len(c.rx.queue); n > 0 && c.err == nil; n-- {
 		d := <-c.rx.queue
-		at := d.at
-		if at.After(c.lastNow) {
-			at = c.lastNow
-		}
-		c.handle(d.buf[:d.n], d.from, at)
+		c.handle(d.buf[:d.n], d.from, d.at) // the receive stamp: see Server.receive
 		c.rx.free <- d
 	}
 	if c.err == nil && now.Sub(c.lastRecv) > c.common.timeout {

@@ -305,13 +305,11 @@ func (s *Server) receive(now time.Time) {
 	s.stats.DropsQueueFull = s.rx.dropped.Load()
 	for n := len(s.rx.queue); n > 0; n-- {
 		d := <-s.rx.queue
-		at := d.at
-		if at.After(s.lastNow) {
-			at = s.lastNow
-		}
 		s.stats.DatagramsReceived++
 		s.stats.BytesReceived += uint64(d.n)
-		s.handle(d.buf[:d.n], d.from, at)
+		// The reader's receive stamp, not now: RTT samples then do not
+		// depend on when in the tick Update runs.
+		s.handle(d.buf[:d.n], d.from, d.at)
 		s.rx.free <- d
 	}
 }
@@ -565,6 +563,8 @@ func (s *Server) pushEvent(e Event) {
 }
 
 // PollEvent returns the next connect or disconnect event, oldest first.
+// Events wait in a queue until polled (one connect and one disconnect per
+// connection at most), so poll them every tick.
 func (s *Server) PollEvent() (Event, bool) {
 	if s.evHead == len(s.events) {
 		return Event{}, false

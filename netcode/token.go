@@ -12,16 +12,17 @@ import (
 )
 
 // Connect tokens (secure mode). A backend that has authenticated a player
-// issues a token with IssueConnectToken and hands the bytes to the client
-// (over HTTPS, say). The token has a public part the client reads (protocol,
-// expiry, server addresses, the two packet keys) and a private part sealed
-// with XChaCha20-Poly1305 under a key that only the backend and the game
-// servers know. The client passes the sealed part to the server in its
-// connection request; the server opens it, checks expiry and that it lists
-// the server's own address, and takes the client id, packet keys and user
-// data from it. A client cannot forge or alter a token, and a token stolen
-// in transit is useless without its keys... which travel beside it, so
-// deliver tokens over a secure channel.
+// issues a token with IssueConnectToken and hands the bytes to the client.
+// The token has a public part the client reads (protocol, expiry, server
+// addresses, the two packet keys) and a private part sealed with
+// XChaCha20-Poly1305 under a key that only the backend and the game servers
+// know. The client passes the sealed part to the server in its connection
+// request; the server opens it, checks its expiry and that it lists the
+// server's own address, and takes the client id, packet keys and user data
+// from it. A client can neither forge nor alter a token. The public part
+// carries the packet keys in the clear, so deliver tokens over a secure
+// channel (HTTPS): whoever reads a token in transit can use it until it
+// expires.
 
 // KeySize is the size of the backend–server token key and of packet keys.
 const KeySize = chacha20poly1305.KeySize
