@@ -54,7 +54,11 @@ func (a *app) drawArena(screen *ebiten.Image, l clientui.Layout) {
 	b.flush(screen, false)
 	for _, s := range a.scene.Shapes {
 		if s.Kind == clientui.ShapeDisc && s.Label {
-			a.text(screen, fmt.Sprint(s.ID), s.Center.X-3, s.Center.Y-s.Radius-22, textBright)
+			y := s.Center.Y - s.Radius - 22
+			if y < l.Arena.Y {
+				y = s.Center.Y + s.Radius + 6 // at the top edge: below the entity
+			}
+			a.text(screen, fmt.Sprint(s.ID), s.Center.X-3, y, textBright)
 		}
 	}
 }

@@ -84,6 +84,9 @@ func (sc *Scene) addEntity(l Layout, e game.Entity) {
 	if full := maxHealth(e.Kind); full > 0 {
 		w := 2 * r
 		back := Rect{X: c.X - r, Y: c.Y - r - 6, W: w, H: 3}
+		if back.Y < l.Arena.Y {
+			back.Y = c.Y + r + 3 // at the top edge: below the entity
+		}
 		fill := back
 		fill.W = w * float64(min(max(e.Health, 0), full)) / float64(full)
 		sc.Shapes = append(sc.Shapes,

@@ -128,3 +128,14 @@ func TestOfflineMatchesTheRules(t *testing.T) {
 	assert.ErrorIs(t, o.SetLink(netsim.Config{}), ErrNoLink)
 	assert.NoError(t, o.Close())
 }
+
+func TestSceneHealthBarBelowAtTheTopEdge(t *testing.T) {
+	l := NewLayout(ScreenWidth, ScreenHeight, true)
+	var sc Scene
+	e := game.Entity{ID: 2, Kind: game.KindPlayer, X: game.Fixed(300), Y: game.Fixed(game.PlayerRadius), Health: 10}
+	sc.Build(l, game.NewStatic(), []game.Entity{e}, 1, nil)
+	disc := find(t, sc, ShapeDisc, 2)
+	bar := find(t, sc, ShapeBar, 2)
+	assert.Greater(t, bar.Rect.Y, disc.Center.Y, "bar below the disc")
+	assert.GreaterOrEqual(t, bar.Rect.Y, l.Arena.Y)
+}
