@@ -68,8 +68,15 @@ func (o *Online) SetLink(cfg netsim.Config) error {
 	return o.link.SetConfig(cfg)
 }
 
-// Close closes the connection.
-func (o *Online) Close() error { return o.conn.Close() }
+// Close closes the connection. The simulated conditions are lifted first:
+// the connection's disconnect packets must leave before the socket closes,
+// and a conditioner holding them for its latency would drop them with it.
+func (o *Online) Close() error {
+	if o.link != nil {
+		_ = o.link.SetConfig(netsim.Config{})
+	}
+	return o.conn.Close()
+}
 
 // Update reads the server's messages, runs the session's tick with in,
 // sends its input message and updates the connection. A connection error
