@@ -79,19 +79,19 @@ const maxTicksPerUpdate = 30
 
 // SessionStats counts what a Session saw.
 type SessionStats struct {
-	Snapshots       uint64 // snapshot messages decoded
-	BadMessages     uint64 // messages that failed to decode
-	EarlySnapshots  uint64 // snapshots before the welcome, kept only as baselines
-	MissingBaseline uint64 // deltas whose baseline was gone (a resync follows)
-	Corrections     uint64 // reconciliations that moved the own player
-	CorrectionUnits float64
-	Frames          uint64 // View calls with remote entities to draw
-	Stalls          uint64 // View calls past the extrapolation bound
-	Extrapolated    uint64 // View calls past the newest snapshot, within the bound
-	InputsSent      uint64 // ticks of input generated
-	InputJumps      uint64 // times the input tick jumped ahead
-	LastInputLead   int32  // from the newest snapshot header
-	ExtraLead       int    // ticks of lead added because inputs arrived late
+	Snapshots       uint64  // snapshot messages decoded
+	BadMessages     uint64  // messages that failed to decode
+	EarlySnapshots  uint64  // snapshots before the welcome, kept only as baselines
+	MissingBaseline uint64  // deltas whose baseline was gone (a resync follows)
+	Corrections     uint64  // reconciliations that moved the own player
+	CorrectionUnits float64 // sum of the corrections' lengths, world units
+	Frames          uint64  // View calls with remote entities to draw
+	Stalls          uint64  // View calls past the extrapolation bound
+	Extrapolated    uint64  // View calls past the newest snapshot, within the bound
+	InputsSent      uint64  // ticks of input generated
+	InputJumps      uint64  // times the input tick jumped ahead
+	LastInputLead   int32   // from the newest snapshot header
+	ExtraLead       int     // ticks of lead added because inputs arrived late
 }
 
 // Session is the client half of the demo protocol, independent of the
@@ -100,8 +100,9 @@ type SessionStats struct {
 // input channel, and draw View. It predicts the own player with
 // game.StepPlayer and reconciles it against each snapshot (rewind to the
 // server's state at the acknowledged input, replay the later inputs), keeps
-// a server clock estimate (netcode/sync.Clock), and interpolates every other
-// entity between buffered snapshots about InterpDelay behind the server.
+// a server clock estimate (netcode/sync.Clock), adds lead when the server
+// reports late inputs, and interpolates every other entity between buffered
+// snapshots about InterpDelay behind the newest (netcode/sync.Interpolator).
 //
 // The zero Session is not usable (NewSession); it is not safe for concurrent
 // use.
@@ -125,7 +126,6 @@ type Session struct {
 	rtt        time.Duration
 	serverOwn  game.Entity
 	haveOwn    bool
-	reconciled uint32 // newest snapshot tick used to reconcile
 
 	extraLead   int       // ticks added to the clock's prediction tick
 	leadChanged time.Time // when extraLead last changed
