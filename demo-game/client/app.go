@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"image/color"
 	"time"
@@ -15,9 +14,6 @@ import (
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
 )
-
-// flagHelp is what ParseOptions returns for -h.
-var flagHelp = flag.ErrHelp
 
 // app is the ebiten game: it reads the keyboard and mouse, drives a Source,
 // and draws its View with the HUD and the network panel.

@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -42,7 +43,7 @@ var errUsage = errors.New("client: bad usage")
 func run(args []string, stderr io.Writer) error {
 	opts, err := clientui.ParseOptions(args, stderr)
 	if err != nil {
-		if errors.Is(err, flagHelp) {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return errors.Join(errUsage, err)

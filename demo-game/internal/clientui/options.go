@@ -57,7 +57,7 @@ func ParseOptions(args []string, out io.Writer) (Options, error) {
 	script := fs.Bool("script", false, "play scripted input instead of the keyboard (default on with -screenshot)")
 	fixed := fs.Bool("fixedstep", false, "advance time by exactly one tick per update, whatever the machine's speed (-offline and -loopback only; default on with -screenshot)")
 	fs.BoolVar(&o.HUD, "hud", true, "start with the HUD shown (toggle with H)")
-	fs.Uint64Var(&o.Seed, "seed", game.DefaultConfig().Seed, "world seed (offline and loopback)")
+	fs.Uint64Var(&o.Seed, "seed", game.DefaultConfig().Seed, "world seed (offline and loopback) and seed of the socket's netsim")
 	fs.IntVar(&o.NPCs, "npcs", game.DefaultConfig().NPCs, "NPC count (offline and loopback)")
 	fs.IntVar(&o.Bots, "bots", 2, "loopback: scripted extra players, to see remote players interpolated (0..7)")
 	percent := func(dst *float64) func(string) error {
