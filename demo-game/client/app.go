@@ -39,6 +39,9 @@ type app struct {
 	quit    <-chan struct{} // closed on SIGINT/SIGTERM
 	err     error           // returned by run after the loop ends
 	capture *capture
+
+	originX, originY int32 // where the own player first appeared, for the script
+	haveOrigin       bool
 }
 
 func newApp(opts clientui.Options) (*app, error) {
@@ -161,7 +164,14 @@ func (a *app) handleKeys() {
 // keyboard with the aim towards the mouse (left button fires too).
 func (a *app) input() game.Input {
 	if a.opts.Script {
-		return clientui.Script(uint32(a.ticks))
+		// The script walks toward the arena's centre from where the own
+		// player first appeared (its spawn point).
+		if !a.haveOrigin {
+			if own, ok := clientui.Own(a.view.Entities, a.view.Own); ok {
+				a.originX, a.originY, a.haveOrigin = own.X, own.Y, true
+			}
+		}
+		return clientui.ScriptFrom(uint32(a.ticks), a.originX, a.originY)
 	}
 	l := clientui.NewLayout(clientui.ScreenWidth, clientui.ScreenHeight, a.toggles.HUD)
 	mx, my := ebiten.CursorPosition()

@@ -42,7 +42,7 @@ type MiniServer struct {
 
 	ticks  uint32 // ticks run
 	player uint32
-	bots   int // players player+1 … player+bots, moved by Script
+	bots   []game.Point // spawn points of players player+1 …, moved by ScriptFrom
 }
 
 // NewMiniServer returns a server whose world has the client's player (ID
@@ -78,7 +78,11 @@ func NewMiniServer(link ServerLink, cfg LoopbackConfig) (*MiniServer, error) {
 	m := &MiniServer{
 		link: link, world: world, queue: queue, enc: enc, base: base,
 		snap:   netsync.NewSnapshot(0, game.NumEntityFields, 64),
-		player: player, bots: cfg.Bots,
+		player: player,
+	}
+	for b := 1; b <= cfg.Bots; b++ {
+		p, _ := world.Player(player + uint32(b))
+		m.bots = append(m.bots, game.Point{X: p.X, Y: p.Y})
 	}
 	welcome := server.AppendWelcome(nil, server.Welcome{
 		Player: player, TickRate: game.TickRate, SnapshotRate: game.TickRate / 2, Tick: 0,
@@ -135,8 +139,9 @@ func (m *MiniServer) Tick() error {
 			_ = m.world.SetInput(m.player, v)
 		}
 	}
-	for b := 1; b <= m.bots; b++ {
-		_ = m.world.SetInput(m.player+uint32(b), Script(tick+uint32(b)*37))
+	for i, at := range m.bots {
+		b := uint32(i + 1)
+		_ = m.world.SetInput(m.player+b, ScriptFrom(tick+b*37, at.X, at.Y))
 	}
 	m.world.Step()
 	m.ticks = tick

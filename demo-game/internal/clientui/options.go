@@ -132,18 +132,32 @@ func (o Options) Validate() error {
 // leg every scriptLeg ticks, dashing at the start of each), holds fire, and
 // turns its aim a full circle every two seconds. The legs cancel out, so the
 // player stays near its spawn point however long the script runs, and the
-// script is a pure function of the tick, so a test can replay it.
-func Script(tick uint32) game.Input {
+// script is a pure function of the tick, so a test can replay it. It suits a
+// player spawned in the top-left quarter; see ScriptFrom.
+func Script(tick uint32) game.Input { return ScriptFrom(tick, 0, 0) }
+
+// ScriptFrom is Script for a player that spawned at (x, y) (fixed point):
+// the legs of the L go toward the arena's centre, so a player spawned at a
+// wall walks into the arena rather than into the wall.
+func ScriptFrom(tick uint32, x, y int32) game.Input {
+	right, left := game.ButtonRight, game.ButtonLeft
+	if x > game.Fixed(game.ArenaWidth/2) {
+		right, left = left, right
+	}
+	down, up := game.ButtonDown, game.ButtonUp
+	if y > game.Fixed(game.ArenaHeight/2) {
+		down, up = up, down
+	}
 	in := game.Input{Buttons: game.ButtonFire}
 	switch (tick / scriptLeg) % 4 {
 	case 0:
-		in.Buttons |= game.ButtonRight
+		in.Buttons |= right
 	case 1:
-		in.Buttons |= game.ButtonLeft
+		in.Buttons |= left
 	case 2:
-		in.Buttons |= game.ButtonDown
+		in.Buttons |= down
 	case 3:
-		in.Buttons |= game.ButtonUp
+		in.Buttons |= up
 	}
 	if tick%scriptLeg == 0 {
 		in.Buttons |= game.ButtonDash

@@ -93,3 +93,23 @@ func TestScriptIsValidAndCoversEveryDirection(t *testing.T) {
 	assert.Equal(t, game.ButtonMask, buttons, "every button used")
 	assert.Equal(t, Script(7), Script(7+4*scriptLeg*3), "the script repeats")
 }
+
+func TestScriptFromHeadsIntoTheArena(t *testing.T) {
+	tests := []struct {
+		name        string
+		x, y        int32
+		first, down uint8 // the first leg's and the third leg's direction
+	}{
+		{"top left", game.Fixed(80), game.Fixed(80), game.ButtonRight, game.ButtonDown},
+		{"top right", game.Fixed(1200), game.Fixed(80), game.ButtonLeft, game.ButtonDown},
+		{"bottom right", game.Fixed(1200), game.Fixed(640), game.ButtonLeft, game.ButtonUp},
+		{"bottom left", game.Fixed(80), game.Fixed(640), game.ButtonRight, game.ButtonUp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.True(t, ScriptFrom(1, tt.x, tt.y).Has(tt.first))
+			assert.True(t, ScriptFrom(2*scriptLeg+1, tt.x, tt.y).Has(tt.down))
+		})
+	}
+	assert.Equal(t, Script(5), ScriptFrom(5, game.Fixed(80), game.Fixed(80)))
+}
