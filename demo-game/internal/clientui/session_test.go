@@ -333,3 +333,41 @@ func TestSessionSendsEveryTickAfterASlowFrame(t *testing.T) {
 	}
 	assert.Zero(t, s.Stats().InputJumps)
 }
+
+func TestSessionTogglesChangeWhatIsDrawn(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	up := &delayed{latency: 50 * time.Millisecond, rng: rng}
+	down := &delayed{latency: 50 * time.Millisecond, rng: rng}
+	r := simulate(t, 3*time.Second, up, down)
+	s := r.s
+	now := t0.Add(3 * time.Second)
+	latest := map[uint32]game.Entity{}
+	for _, e := range s.latest {
+		latest[e.ID] = e
+	}
+
+	all := s.View(now, DefaultToggles())
+	require.NotNil(t, all.Ghost, "ghost with prediction on")
+	own, ok := Own(all.Entities, testPlayer)
+	require.True(t, ok)
+	p, _, _ := s.Predicted()
+	assert.Equal(t, p.X, own.X, "own player predicted (no correction pending)")
+	assert.NotEqual(t, latest[testPlayer].X, own.X, "the prediction runs ahead of the server")
+
+	off := s.View(now, Toggles{})
+	assert.Nil(t, off.Ghost, "no ghost without prediction")
+	own, ok = Own(off.Entities, testPlayer)
+	require.True(t, ok)
+	assert.Equal(t, latest[testPlayer], own, "prediction off: the server's own player")
+	for _, e := range off.Entities {
+		assert.Equal(t, latest[e.ID], e, "interpolation off: entity %d as in the newest snapshot", e.ID)
+	}
+	interp := s.View(now, Toggles{Interpolation: true})
+	moved := 0
+	for _, e := range interp.Entities {
+		if e.Kind == game.KindNPC && e != latest[e.ID] {
+			moved++
+		}
+	}
+	assert.Positive(t, moved, "interpolation on: NPCs drawn behind the newest snapshot")
+}
