@@ -26,6 +26,7 @@ type options struct {
 	admin       string // server admin address (host:port), for server samples
 	allowRemote bool
 	verbose     bool
+	perBot      bool
 	limits      botswarm.SoakLimits
 }
 
@@ -53,12 +54,14 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.admin, "admin", "", "the server's admin `address` (host:port of its -admin flag) to sample its heap, goroutines and overruns; required with -soak")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a non-loopback -addr (the bots are a load tool: point them at your own server only)")
 	fs.BoolVar(&o.verbose, "v", false, "log the bots' connection events")
+	fs.BoolVar(&o.perBot, "per-bot", false, "print a line per bot at exit")
 	fs.Float64Var(&o.swarm.Link.Loss, "loss", 0, "loss on each bot's own socket, each direction (0..1)")
 	fs.DurationVar(&o.swarm.Link.Latency, "latency", 0, "one-way latency on each bot's own socket")
 	fs.DurationVar(&o.swarm.Link.Jitter, "jitter", 0, "jitter on each bot's own socket")
 	fs.Float64Var(&o.swarm.Link.Duplicate, "dup", 0, "duplication on each bot's own socket (0..1)")
 	fs.Float64Var(&o.limits.StallRatio, "max-stalls", 0.01, "soak bound: interpolation stalls per frame (0..1)")
 	fs.Float64Var(&o.limits.OverrunRatio, "max-overruns", 0.01, "soak bound: server tick overruns per tick after warm-up (0..1)")
+	fs.Float64Var(&o.limits.SkipRatio, "max-skipped", 0.001, "soak bound: server ticks skipped (loop over 5 ticks behind) per tick after warm-up (0..1)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "bots: N headless demo clients in one process, with scripted input; prints their RTT, loss,\nprediction corrections and interpolation stalls every -interval and at exit.\n\n")
 		fmt.Fprintf(out, "Usage: bots -addr 127.0.0.1:7777 -n 20 -duration 1m\n       bots -soak -addr 127.0.0.1:7777 -admin 127.0.0.1:9100 -n 200 -duration 10m\n\n")
@@ -88,16 +91,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, bad("max-stalls", o.limits.StallRatio, "want a fraction 0..1")
 	case o.limits.OverrunRatio < 0 || o.limits.OverrunRatio > 1:
 		return o, bad("max-overruns", o.limits.OverrunRatio, "want a fraction 0..1")
-	}
-	o.limits.RequireSamples = o.soak
-	if err := o.swarm.Validate(); err != nil {
-		return o, bad("addr", fmt.Sprintf("%q", o.swarm.Addr), "want host:port of the server, like 127.0.0.1:7777")
-	}
-	if !o.allowRemote && !botswarm.IsLoopback(o.swarm.Addr) {
-		return o, bad("addr", fmt.Sprintf("%q", o.swarm.Addr), "not a loopback address; the bots are a local load tool (add -allow-remote for your own server on a LAN)")
-	}
-	if o.admin != "" && !o.allowRemote && !botswarm.IsLoopback(o.admin) {
-		return o, bad("admin", fmt.Sprintf("%q", o.admin), "want a loopback host:port like 127.0.0.1:9100 (or -allow-remote)")
+	case o.limits.SkipRatio < 0 || o.limits.SkipRatio > 1:
+		return o, bad("max-skipped", o.limits.SkipRatio, "want a fraction 0..1")
 	}
 	if err := o.swarm.Link.Validate(); err != nil {
 		var name string
@@ -112,6 +107,16 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 			name = "jitter"
 		}
 		return o, &flagError{msg: fmt.Sprintf("bots: -%s: %v", name, err)}
+	}
+	o.limits.RequireSamples = o.soak
+	if err := o.swarm.Validate(); err != nil {
+		return o, bad("addr", fmt.Sprintf("%q", o.swarm.Addr), "want host:port of the server, like 127.0.0.1:7777")
+	}
+	if !o.allowRemote && !botswarm.IsLoopback(o.swarm.Addr) {
+		return o, bad("addr", fmt.Sprintf("%q", o.swarm.Addr), "not a loopback address; the bots are a local load tool (add -allow-remote for your own server on a LAN)")
+	}
+	if o.admin != "" && !o.allowRemote && !botswarm.IsLoopback(o.admin) {
+		return o, bad("admin", fmt.Sprintf("%q", o.admin), "want a loopback host:port like 127.0.0.1:9100 (or -allow-remote)")
 	}
 	return o, nil
 }

@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/tickwire/tickwire/demo-game/internal/botswarm"
@@ -92,5 +93,20 @@ func play(ctx context.Context, o options, stdout, stderr io.Writer) (botswarm.So
 	rctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
 	rep := botswarm.Monitor(rctx, s, sample, o.interval, o.limits, stdout)
+	if o.perBot {
+		writeBots(stdout, s.Bots())
+	}
 	return rep, nil
+}
+
+// writeBots prints one line per bot.
+func writeBots(w io.Writer, bots []botswarm.BotStats) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "bot\twelcomed\trtt\tloss\tsnapshots\tcorrections\tstalls\tframes\tmissing baselines\tended\t")
+	for i, b := range bots {
+		ss := b.Session
+		fmt.Fprintf(tw, "%d\t%v\t%v\t%.1f%%\t%d\t%d\t%d\t%d\t%d\t%s\t\n", i, b.Welcomed, b.RTT.Round(time.Millisecond),
+			100*b.Loss, ss.Snapshots, ss.Corrections, ss.Stalls, ss.Frames, ss.MissingBaseline, b.Ended)
+	}
+	_ = tw.Flush()
 }

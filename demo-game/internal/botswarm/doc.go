@@ -15,9 +15,11 @@
 // drives them from a few goroutines at FrameRate until its context ends;
 // Stats sums their measurements at any time: connections, welcomes
 // (the reliable welcome message), RTT and loss of the links, snapshots,
-// prediction corrections and interpolation stalls. Soak adds server-side
+// prediction corrections and interpolation stalls. Monitor runs a swarm
+// for a while, printing those every interval together with server-side
 // samples (heap, goroutines, tick overruns, scraped from the server's
-// Prometheus metrics) and checks them against the bounds of SoakLimits.
+// Prometheus metrics by ScrapeMetrics), and checks the run against the
+// bounds of SoakLimits: the soak run of the bots command.
 //
 // Everything is bounded: Config.Bots ≤ MaxBots, dial timeouts, and Run
 // ends with its context.

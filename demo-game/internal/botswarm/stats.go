@@ -26,6 +26,7 @@ type Stats struct {
 	BadMessages     uint64 // messages that failed to decode
 	Corrections     uint64 // reconciliations that moved the own player
 	CorrectionUnits float64
+	Deaths          uint64 // the bots' players killed: each respawn is one correction (a teleport)
 	Frames          uint64 // views drawn with remote entities
 	Stalls          uint64 // views past the extrapolation bound
 	Extrapolated    uint64 // views past the newest snapshot, within the bound
@@ -68,6 +69,7 @@ func (s Stats) Sub(prev Stats) Stats {
 	d.BadMessages -= prev.BadMessages
 	d.Corrections -= prev.Corrections
 	d.CorrectionUnits -= prev.CorrectionUnits
+	d.Deaths -= prev.Deaths
 	d.Frames -= prev.Frames
 	d.Stalls -= prev.Stalls
 	d.Extrapolated -= prev.Extrapolated
@@ -101,6 +103,7 @@ func summarize(asked, failed int, elapsed time.Duration, bots []BotStats) Stats 
 		s.BadMessages += ss.BadMessages
 		s.Corrections += ss.Corrections
 		s.CorrectionUnits += ss.CorrectionUnits
+		s.Deaths += uint64(max(b.Deaths, 0))
 		s.Frames += ss.Frames
 		s.Stalls += ss.Stalls
 		s.Extrapolated += ss.Extrapolated
@@ -120,11 +123,11 @@ func summarize(asked, failed int, elapsed time.Duration, bots []BotStats) Stats 
 // WriteLine writes s as one line of a periodic report: bots, link, and the
 // per-bot rates over s.Elapsed (pass s.Sub(previous) for an interval).
 func (s Stats) WriteLine(w io.Writer, label string) {
-	fmt.Fprintf(w, "%s bots %d/%d welcomed %d ended %d | rtt p50 %v max %v | loss mean %.1f%% max %.1f%% | snapshots %.1f/s/bot | corrections %.2f/s/bot (%d, avg %.1f units) | stalls %.3f%% (%d of %d frames), extrapolated %d | missing baselines %d, bad messages %d\n",
+	fmt.Fprintf(w, "%s bots %d/%d welcomed %d ended %d | rtt p50 %v max %v | loss mean %.1f%% max %.1f%% | snapshots %.1f/s/bot | corrections %.2f/s/bot (%d, avg %.1f units; %d respawns) | stalls %.3f%% (%d of %d frames), extrapolated %d | missing baselines %d, bad messages %d\n",
 		label, s.Connected, s.Bots, s.Welcomed, s.Ended,
 		s.RTTMedian.Round(time.Millisecond), s.RTTMax.Round(time.Millisecond),
 		100*s.LossMean, 100*s.LossMax, s.SnapshotsPerBotSecond(),
-		s.CorrectionsPerBotSecond(), s.Corrections, s.avgCorrection(),
+		s.CorrectionsPerBotSecond(), s.Corrections, s.avgCorrection(), s.Deaths,
 		100*s.StallRatio(), s.Stalls, s.Frames, s.Extrapolated,
 		s.MissingBaseline, s.BadMessages)
 }

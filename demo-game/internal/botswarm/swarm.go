@@ -141,11 +141,13 @@ type BotStats struct {
 	RTT       time.Duration // smoothed round-trip time of the link
 	RTTVar    time.Duration
 	Loss      float64 // packet loss of the link, 0..1
+	Deaths    int32   // times the bot's player was killed (each respawn is a correction: a teleport)
 	Session   clientui.SessionStats
 }
 
 // bot is one headless client, driven by one driver goroutine.
 type bot struct {
+	index  int // in Swarm.bots
 	conn   *netcode.Client
 	online *clientui.Online
 	script *Script
@@ -213,6 +215,9 @@ func Dial(ctx context.Context, cfg Config) (*Swarm, error) {
 			err = fmt.Errorf("botswarm: no bot connected to %s: %w", cfg.Addr, s.failed[0])
 		}
 		return nil, err
+	}
+	for i, b := range s.bots {
+		b.index = i
 	}
 	for i := range cfg.Drivers {
 		d := &driver{}
@@ -317,7 +322,12 @@ func (b *bot) frame(now time.Time) {
 		b.stats.Ended = err.Error()
 	}
 	sess := b.online.Session()
-	sess.View(now, toggles)
+	v := sess.View(now, toggles)
+	for i := range v.Entities {
+		if e := &v.Entities[i]; e.ID == v.Own && v.Own != 0 {
+			b.stats.Deaths = max(b.stats.Deaths, e.Deaths)
+		}
+	}
 	st := b.conn.Stats()
 	_, b.stats.Welcomed = sess.Welcomed()
 	b.stats.RTT, b.stats.RTTVar, b.stats.Loss = st.RTT, st.RTTVar, st.PacketLoss
@@ -327,11 +337,11 @@ func (b *bot) frame(now time.Time) {
 // Bots returns the per-bot measurements of the connected bots, in dial
 // order. Safe from any goroutine.
 func (s *Swarm) Bots() []BotStats {
-	out := make([]BotStats, 0, len(s.bots))
+	out := make([]BotStats, len(s.bots))
 	for _, d := range s.drivers {
 		d.mu.Lock()
 		for _, b := range d.bots {
-			out = append(out, b.stats)
+			out[b.index] = b.stats
 		}
 		d.mu.Unlock()
 	}
