@@ -37,7 +37,10 @@ type ServerConfig struct {
 	// Arena configures the game; its Game.MaxPlayers is set to MaxPlayers.
 	Arena Config
 	// Link, when not the zero Config, conditions both directions of the
-	// server's socket (netsim.WrapDuplex seeded with LinkSeed).
+	// server's socket (netsim.WrapDuplex seeded with LinkSeed). At
+	// shutdown the socket closes only once the datagrams the link still
+	// delays have left (at most Latency+Jitter+100 ms), so that the
+	// disconnect packets reach the clients.
 	Link     netsim.Config
 	LinkSeed uint64
 	// AdminAddr serves metrics and pprof (server.Config.AdminAddr);
