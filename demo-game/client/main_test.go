@@ -132,10 +132,15 @@ func near(a, b [4]uint8, tol int) bool {
 	return true
 }
 
-// covered reports whether shape i's centre is drawn over by a later shape.
+// covered reports whether shape i's centre may be drawn over by another shape.
 func covered(shapes []clientui.Shape, i int) bool {
 	c := shapes[i].Center
-	for _, s := range shapes[i+1:] {
+	// Any overlapping shape counts, drawn before or after: the batches draw
+	// layer by layer, so list order is not paint order for every pair.
+	for j, s := range shapes {
+		if j == i {
+			continue
+		}
 		dx, dy := s.Center.X-c.X, s.Center.Y-c.Y
 		d := math.Hypot(dx, dy)
 		switch s.Kind {
