@@ -294,29 +294,21 @@ func (c *Client) handle(b []byte, from netip.AddrPort, now time.Time) {
 		c.stats.DropsUnknownAddr++
 		return
 	}
-	h, _, err := decodeConnHeader(b)
-	if err != nil {
+	h, body, drop := openConnected(b, c.connID, &c.replay, c.cipher)
+	switch drop {
+	case dropMalformed:
 		c.stats.DropsMalformed++
 		return
-	}
-	if h.ConnID != c.connID {
+	case dropWrongConn:
 		c.stats.DropsWrongConn++
 		return
-	}
-	if ok, _ := c.replay.check(h.Seq); !ok {
+	case dropReplayed:
 		c.stats.DropsReplayed++
 		return
-	}
-	body, err := c.cipher.openConnPacket(b, h)
-	if err != nil {
-		if errors.Is(err, errAuth) {
-			c.stats.DropsAuth++
-		} else {
-			c.stats.DropsMalformed++
-		}
+	case dropAuth:
+		c.stats.DropsAuth++
 		return
 	}
-	c.replay.accept(h.Seq)
 	c.lastRecv = now
 	c.stats.PacketsReceived++
 	c.stats.BytesReceived += uint64(len(b))

@@ -3,6 +3,7 @@ package netcode
 import (
 	"crypto/cipher"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -106,4 +107,42 @@ func (w *replayWindow) accept(seq uint64) {
 	}
 	i := seq % replayWindowSize
 	w.bits[i/64] |= 1 << (i % 64)
+}
+
+// connDrop says why a packet of an established connection was dropped before
+// its endpoint saw it; dropNone means it was opened.
+type connDrop uint8
+
+const (
+	dropNone connDrop = iota
+	dropMalformed
+	dropWrongConn
+	dropReplayed
+	dropAuth
+)
+
+// openConnected checks a packet that arrived for an established connection,
+// in order of cost: header, connection id, replay window, then the AEAD. Only
+// a packet that opens marks its sequence as seen, so a forged copy cannot burn
+// the sequence of the real one.
+func openConnected(b []byte, connID uint32, w *replayWindow, c *packetCipher) (connHeader, []byte, connDrop) {
+	h, _, err := decodeConnHeader(b)
+	if err != nil {
+		return h, nil, dropMalformed
+	}
+	if h.ConnID != connID {
+		return h, nil, dropWrongConn
+	}
+	if ok, _ := w.check(h.Seq); !ok {
+		return h, nil, dropReplayed
+	}
+	body, err := c.openConnPacket(b, h)
+	if err != nil {
+		if errors.Is(err, errAuth) {
+			return h, nil, dropAuth
+		}
+		return h, nil, dropMalformed
+	}
+	w.accept(h.Seq)
+	return h, body, dropNone
 }

@@ -335,31 +335,23 @@ func (s *Server) handleConnected(b []byte, from netip.AddrPort, now time.Time) {
 		s.stats.DropsUnknownAddr++
 		return
 	}
-	h, _, err := decodeConnHeader(b)
-	if err != nil {
+	h, body, drop := openConnected(b, c.connID, &c.replay, c.cipher)
+	switch drop {
+	case dropMalformed:
 		s.stats.DropsMalformed++
 		return
-	}
-	if h.ConnID != c.connID {
+	case dropWrongConn:
 		s.stats.DropsWrongConn++
 		return
-	}
-	if ok, _ := c.replay.check(h.Seq); !ok {
+	case dropReplayed:
 		s.stats.DropsReplayed++
 		c.stats.DropsReplayed++
 		return
-	}
-	body, err := c.cipher.openConnPacket(b, h)
-	if err != nil {
-		if errors.Is(err, errAuth) {
-			s.stats.DropsAuth++
-			c.stats.DropsAuth++
-		} else {
-			s.stats.DropsMalformed++
-		}
+	case dropAuth:
+		s.stats.DropsAuth++
+		c.stats.DropsAuth++
 		return
 	}
-	c.replay.accept(h.Seq)
 	c.lastRecv = now
 	c.stats.PacketsReceived++
 	c.stats.BytesReceived += uint64(len(b))
