@@ -75,7 +75,11 @@ func ParseMetrics(r io.Reader) (ServerSample, error) {
 		if !want {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			return s, fmt.Errorf("botswarm: metric %s: no value", name)
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
 		if err != nil {
 			return s, fmt.Errorf("botswarm: metric %s: value %q: %w", name, rest, err)
 		}
