@@ -152,6 +152,11 @@ func covered(shapes []clientui.Shape, i int) bool {
 			if d >= s.Radius-3 && d <= s.Radius+3 {
 				return true
 			}
+		case clientui.ShapeBar: // a health bar over a neighbour
+			if s.Rect.X-3 <= c.X && c.X <= s.Rect.X+s.Rect.W+3 &&
+				s.Rect.Y-3 <= c.Y && c.Y <= s.Rect.Y+s.Rect.H+3 {
+				return true
+			}
 		case clientui.ShapeAimLine:
 			if min(s.Center.X, s.End.X)-3 <= c.X && c.X <= max(s.Center.X, s.End.X)+3 &&
 				min(s.Center.Y, s.End.Y)-3 <= c.Y && c.Y <= max(s.Center.Y, s.End.Y)+3 {
