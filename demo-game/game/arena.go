@@ -92,43 +92,48 @@ func (s *Static) Blocked(x, y, half int32) bool {
 // fast it moves. A box that already overlaps a wall is not pushed out.
 // It reports whether either axis was blocked.
 func (s *Static) MoveBox(x, y, vx, vy *int32, half int32) (blocked bool) {
-	if *vx != 0 {
-		nx := *x + *vx
-		for _, r := range s.Walls {
-			if *y+half <= r.MinY || *y-half >= r.MaxY {
-				continue
-			}
-			if *vx > 0 && *x+half <= r.MinX && nx+half > r.MinX {
-				nx = r.MinX - half
-				blocked = true
-			} else if *vx < 0 && *x-half >= r.MaxX && nx-half < r.MaxX {
-				nx = r.MaxX + half
-				blocked = true
-			}
-		}
-		if nx != *x+*vx {
-			*vx = 0
-		}
-		*x = nx
+	bx := s.sweep(x, vx, *y, half, axisX)
+	by := s.sweep(y, vy, *x, half, axisY) // after X: the box's new column
+	return bx || by
+}
+
+const (
+	axisX = iota
+	axisY
+)
+
+// span returns r's extent on axis.
+func (r Rect) span(axis int) (lo, hi int32) {
+	if axis == axisX {
+		return r.MinX, r.MaxX
 	}
-	if *vy != 0 {
-		ny := *y + *vy
-		for _, r := range s.Walls {
-			if *x+half <= r.MinX || *x-half >= r.MaxX {
-				continue
-			}
-			if *vy > 0 && *y+half <= r.MinY && ny+half > r.MinY {
-				ny = r.MinY - half
-				blocked = true
-			} else if *vy < 0 && *y-half >= r.MaxY && ny-half < r.MaxY {
-				ny = r.MaxY + half
-				blocked = true
-			}
-		}
-		if ny != *y+*vy {
-			*vy = 0
-		}
-		*y = ny
+	return r.MinY, r.MaxY
+}
+
+// sweep moves *p by *v along axis, for a box of half-size half centred at q
+// on the other axis, stopping flush against the first wall it would enter
+// and zeroing *v when it stopped early. It reports whether a wall blocked.
+func (s *Static) sweep(p, v *int32, q, half int32, axis int) (blocked bool) {
+	if *v == 0 {
+		return false
 	}
+	n := *p + *v
+	for _, r := range s.Walls {
+		if olo, ohi := r.span(1 - axis); q+half <= olo || q-half >= ohi {
+			continue
+		}
+		lo, hi := r.span(axis)
+		if *v > 0 && *p+half <= lo && n+half > lo {
+			n = lo - half
+			blocked = true
+		} else if *v < 0 && *p-half >= hi && n-half < hi {
+			n = hi + half
+			blocked = true
+		}
+	}
+	if n != *p+*v {
+		*v = 0
+	}
+	*p = n
 	return blocked
 }
