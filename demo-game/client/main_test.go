@@ -167,6 +167,22 @@ func covered(shapes []clientui.Shape, i int) bool {
 	return false
 }
 
+// checkEntityPixels asserts that the centre of every entity disc nothing else
+// overlaps has the entity's colour on screen, and returns the IDs checked.
+func checkEntityPixels(t *testing.T, img *image.RGBA, shapes []clientui.Shape) map[uint32]bool {
+	t.Helper()
+	checked := map[uint32]bool{}
+	for i, s := range shapes {
+		if s.Kind != clientui.ShapeDisc || covered(shapes, i) {
+			continue
+		}
+		got := pixel(img, s.Center)
+		assert.True(t, near(got, s.Color, 8), "entity %d at (%.0f, %.0f): pixel %v, want %v", s.ID, s.Center.X, s.Center.Y, got, s.Color)
+		checked[s.ID] = true
+	}
+	return checked
+}
+
 // countColor counts the pixels of r that are within tol of c.
 func countColor(img *image.RGBA, r clientui.Rect, c [4]uint8, tol int) int {
 	n := 0
@@ -276,15 +292,7 @@ func TestLoopbackScreenshotShowsLiveGraphs(t *testing.T) {
 	assert.True(t, shot.FixedStep)
 	l := clientui.NewLayout(clientui.ScreenWidth, clientui.ScreenHeight, true)
 	// Every entity the client's state put on screen is there, in its colour.
-	checked := map[uint32]bool{}
-	for i, s := range shot.Shapes {
-		if s.Kind != clientui.ShapeDisc || covered(shot.Shapes, i) {
-			continue
-		}
-		got := pixel(img, s.Center)
-		assert.True(t, near(got, s.Color, 8), "entity %d at (%.0f, %.0f): pixel %v, want %v", s.ID, s.Center.X, s.Center.Y, got, s.Color)
-		checked[s.ID] = true
-	}
+	checked := checkEntityPixels(t, img, shot.Shapes)
 	assert.True(t, checked[shot.Own], "own player checked")
 	npcs := 0
 	for id := range checked {
@@ -314,15 +322,7 @@ func TestOnlineScreenshotAgainstAServerProcess(t *testing.T) {
 	require.Positive(t, shot.Tick)
 
 	l := clientui.NewLayout(clientui.ScreenWidth, clientui.ScreenHeight, true)
-	checked := map[uint32]bool{}
-	for i, s := range shot.Shapes {
-		if s.Kind != clientui.ShapeDisc || covered(shot.Shapes, i) {
-			continue
-		}
-		got := pixel(img, s.Center)
-		assert.True(t, near(got, s.Color, 8), "entity %d at (%.0f, %.0f): pixel %v, want %v", s.ID, s.Center.X, s.Center.Y, got, s.Color)
-		checked[s.ID] = true
-	}
+	checked := checkEntityPixels(t, img, shot.Shapes)
 	players, npcs := 0, 0
 	for id := range checked {
 		switch {
