@@ -112,6 +112,20 @@ type Config struct {
 	// always allowed. 0 means unlimited.
 	MaxFlushBytes int
 
+	// AckDelay is how long an owed acknowledgement may wait for a packet
+	// with data to ride on. While it waits, Flush sends no header-only ack
+	// packet; once the oldest unacknowledged arrival is AckDelay old, or
+	// ackDelayPackets packets are owed (half the ack window), the next
+	// Flush sends one. A server that sends each client a snapshot every
+	// few ticks sets it a little above the snapshot interval, so that its
+	// acks ride on snapshots instead of costing a datagram each. The
+	// peer's RTT samples do not grow with it as long as the peer sends
+	// steadily: they come from the newest packet an ack covers. Keep it
+	// below the peer's resend delay (MinResendDelay) plus the RTT, or the
+	// peer resends reliable messages that did arrive. 0 (the default)
+	// sends owed acks at every Flush; at most 1 s.
+	AckDelay time.Duration
+
 	// Channels lists the channels; a channel's id is its index. At most 127.
 	Channels []ChannelConfig
 }
@@ -135,6 +149,11 @@ const (
 	minPacketSize        = 64
 	maxPacketSizeLimit   = 65507 // largest UDP payload over IPv4
 	defaultChannelsCount = 4
+	maxAckDelay          = time.Second
+	// ackDelayPackets owed acks make Flush send a header-only ack even
+	// within AckDelay: the header acknowledges 33 packets, and a peer that
+	// sends faster than that within AckDelay would see the rest as lost.
+	ackDelayPackets = 16
 )
 
 // DefaultConfig returns the recommended configuration with four channels:
@@ -198,6 +217,9 @@ func (c Config) Validate() error {
 		if err := checkDur(d.name, d.v); err != nil {
 			return err
 		}
+	}
+	if c.AckDelay > maxAckDelay {
+		return fmt.Errorf("netcode: Config.AckDelay = %v; allowed 0 (ack at every Flush) to %v", c.AckDelay, maxAckDelay)
 	}
 	d := c.withDefaults()
 	if d.MaxReassemblyBytes < d.MaxMessageSize {

@@ -43,7 +43,7 @@ func BenchmarkServerReceivePath(b *testing.B) {
 				require.NoError(b, err)
 			}
 			require.NoError(b, s.accept(5, from, &h, now))
-			s.out = s.out[:0]
+			s.batch.reset()
 			c := s.byID[5]
 			peer, err := NewEndpoint(s.common.endpoint, now)
 			require.NoError(b, err)

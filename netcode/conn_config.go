@@ -71,6 +71,12 @@ type ServerConfig struct {
 	OnMessageAcked func(client ClientID, channel int, id MessageID)
 	// DisableBatching turns off recvmmsg/sendmmsg on a *net.UDPConn.
 	DisableBatching bool
+	// SendInline makes Update, Flush and Close write datagrams from the
+	// calling goroutine. By default a writer goroutine writes them, so that
+	// the game loop hands a tick's datagrams over instead of waiting for
+	// the kernel; DatagramsSent and BytesSent then count datagrams handed
+	// over, and SendErrors catches up once the writer has written them.
+	SendInline bool
 	// Logger receives connect/disconnect/deny logs. Default: discarded.
 	Logger *slog.Logger
 	// Clock stamps received datagrams (their receive time, for RTT) and

@@ -33,23 +33,23 @@ func FuzzServerHandle(f *testing.F) {
 			// (Re)connect the member directly; the fuzzer may have disconnected it.
 			mh := hello{ClientNonce: 1}
 			require.NoError(t, s.accept(ClientID(len(s.events)+1), member, &mh, now))
-			s.out = s.out[:0]
+			s.batch.reset()
 		}
 		from := stranger
 		if fromMember {
 			from = member
 		}
-		before := len(s.out)
+		before := len(s.batch.out)
 		s.handle(b, from, now)
 		if !fromMember {
-			for _, o := range s.out[before:] {
+			for _, o := range s.batch.out[before:] {
 				require.Equal(t, stranger, o.to)
 				require.Less(t, len(o.buf), len(b), "reply to an unverified address larger than the datagram")
 			}
 			require.Nil(t, s.byAddr[stranger], "connection without a cookie")
 		}
 		require.LessOrEqual(t, len(s.byAddr), 1)
-		s.out = s.out[:0]
+		s.batch.reset()
 		s.Flush(now)
 	})
 }

@@ -47,6 +47,8 @@ type Endpoint struct {
 	hasAccepted    bool
 	peerAck        Header // union of the acks applied so far with the newest Ack
 	ackOwed        bool
+	ackOwedSince   time.Duration // arrival of the oldest packet the owed ack covers
+	acksOwed       int           // packets accepted since the last ack left
 	partials       []partial
 	nPartials      int
 	reassembly     int // bytes charged against MaxReassemblyBytes

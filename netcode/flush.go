@@ -15,7 +15,8 @@ func (e *Endpoint) resendDelay() time.Duration {
 // Flush builds the packets that should leave now and calls emit once for
 // each: reliable messages due for resend, then queued messages of every
 // channel, several to a packet up to MaxPacketSize, and a header-only
-// packet when an ack is owed and nothing else is going out. The slice passed
+// packet when an ack is owed, nothing else is going out and Config.AckDelay
+// has passed (or too many packets are owed). The slice passed
 // to emit is only valid during the call; emit must copy or send it before
 // returning, and must not call methods of e.
 func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
@@ -46,12 +47,15 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	if e.pktOpen {
 		e.closePacket(at)
 	}
-	if e.emitted == 0 && e.ackOwed {
+	if e.emitted == 0 && e.ackOwed && (at-e.ackOwedSince >= e.cfg.AckDelay || e.acksOwed >= ackDelayPackets) {
 		e.budget = -1 // acks are never held back
 		e.openPacket(0, at)
 		e.closePacket(at)
 	}
-	e.pingOwed, e.ackOwed, e.emit = false, false, nil
+	if e.emitted > 0 { // every packet carries the acks
+		e.ackOwed, e.acksOwed = false, 0
+	}
+	e.pingOwed, e.emit = false, nil
 }
 
 func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay time.Duration) {

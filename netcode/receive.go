@@ -58,7 +58,10 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 	}
 	e.noteAccepted(h.Seq)
 	if len(packet) > n {
-		e.ackOwed = true
+		if !e.ackOwed {
+			e.ackOwed, e.ackOwedSince = true, at
+		}
+		e.acksOwed++
 	}
 	return nil
 }

@@ -63,8 +63,10 @@ type Server struct {
 	lastNow time.Time
 	closed  bool
 
-	out     []outDatagram
-	outBufs [][]byte
+	batch      *outBatch // datagrams being built
+	writer     *writer   // nil: flushOut writes from the caller's goroutine
+	handed     uint64    // datagrams handed to the socket (or the writer)
+	sendFailed uint64    // datagrams the socket refused, when writing inline
 
 	hello hello
 	priv  privateToken
@@ -237,12 +239,11 @@ func NewServer(pc net.PacketConn, cfg ServerConfig) (*Server, error) {
 			s.public = normalizeAddr(ua.AddrPort())
 		}
 	}
-	s.outBufs = make([][]byte, socketBatchSize)
-	for i := range s.outBufs {
-		s.outBufs[i] = make([]byte, 0, maxDatagramSize)
-	}
-	s.out = make([]outDatagram, 0, socketBatchSize)
+	s.batch = newOutBatch()
 	s.sock = newSocket(pc, common.batching)
+	if !cfg.SendInline {
+		s.writer = newWriter(s.sock)
+	}
 	s.rx = newReceiver(s.sock, common.queue, common.clock)
 	s.rx.start()
 	s.log.Info("netcode: server listening", "addr", pc.LocalAddr().String(), "secure", s.tokens != nil,
@@ -263,6 +264,18 @@ func (s *Server) Wake() <-chan struct{} { return s.rx.wake }
 // messages, resends, acknowledgements, and a keepalive to every client sent
 // nothing for KeepaliveInterval. now should not go backwards between calls.
 func (s *Server) Update(now time.Time) {
+	s.Receive(now)
+	s.Flush(now)
+}
+
+// Receive is the first half of Update: it processes every datagram queued
+// so far and times out silent clients, but sends nothing (handshake
+// replies wait for the next Flush too). A game loop that calls Receive at
+// the start of a tick and Flush at its end sends each client one datagram
+// per tick at most, carrying both the tick's messages and the acks of what
+// arrived; with Config.AckDelay above the interval between two messages to
+// a client, the acks wait for those messages instead of leaving alone.
+func (s *Server) Receive(now time.Time) {
 	if s.closed {
 		return
 	}
@@ -275,7 +288,6 @@ func (s *Server) Update(now time.Time) {
 			i--
 		}
 	}
-	s.Flush(now)
 }
 
 // Flush sends what every connection has to send now (queued messages, due
@@ -567,11 +579,11 @@ func (s *Server) PollEvent() (Event, bool) {
 }
 
 // nextBuf returns an empty buffer for the next outgoing datagram.
-func (s *Server) nextBuf() []byte { return s.outBufs[len(s.out)][:0] }
+func (s *Server) nextBuf() []byte { return s.batch.next() }
 
 func (s *Server) queueRaw(to netip.AddrPort, b []byte) {
-	s.out = append(s.out, outDatagram{buf: b, to: to})
-	if len(s.out) == cap(s.out) {
+	s.batch.out = append(s.batch.out, outDatagram{buf: b, to: to})
+	if s.batch.full() {
 		s.flushOut()
 	}
 }
@@ -582,28 +594,31 @@ func (s *Server) queueConn(c *serverConn, t connPacketType, body []byte) {
 	c.lastSend = s.lastNow
 	c.stats.PacketsSent++
 	c.stats.BytesSent += uint64(len(b))
-	s.out = append(s.out, outDatagram{buf: b, to: c.addr, addr: c.udpAddr})
-	if len(s.out) == cap(s.out) {
+	s.batch.out = append(s.batch.out, outDatagram{buf: b, to: c.addr, addr: c.udpAddr})
+	if s.batch.full() {
 		s.flushOut()
 	}
 }
 
+// flushOut hands the batch built so far to the writer goroutine (or writes
+// it, with SendInline). Datagrams and bytes are counted as sent when they
+// are handed over; the writer counts what the socket refused.
 func (s *Server) flushOut() {
-	if len(s.out) == 0 {
+	out := s.batch.out
+	if len(out) == 0 {
 		return
 	}
-	sent, err := s.sock.write(s.out)
-	s.stats.DatagramsSent += uint64(sent)
-	for _, o := range s.out {
+	s.handed += uint64(len(out))
+	for _, o := range out {
 		s.stats.BytesSent += uint64(len(o.buf))
 	}
-	if err != nil {
-		s.stats.SendErrors += uint64(len(s.out) - sent)
+	if s.writer != nil {
+		s.batch = s.writer.hand(s.batch)
+		return
 	}
-	for i := range s.out {
-		s.out[i] = outDatagram{}
-	}
-	s.out = s.out[:0]
+	sent, _ := s.sock.write(out)
+	s.sendFailed += uint64(len(out) - sent)
+	s.batch.reset()
 }
 
 func (s *Server) conn(id ClientID) (*serverConn, error) {
@@ -673,7 +688,13 @@ func (s *Server) Client(id ClientID) (ClientInfo, bool) {
 // Stats returns the server's counters.
 func (s *Server) Stats() ServerStats {
 	s.stats.DropsQueueFull = s.rx.dropped.Load()
-	return s.stats
+	st := s.stats
+	st.SendErrors = s.sendFailed
+	if s.writer != nil {
+		st.SendErrors += s.writer.failed.Load()
+	}
+	st.DatagramsSent = s.handed - st.SendErrors
+	return st
 }
 
 // Disconnect ends client id's connection, telling it (redundantly). The
@@ -699,6 +720,9 @@ func (s *Server) Close() error {
 		s.remove(s.conns[0], ReasonServerClosed, true)
 	}
 	s.flushOut()
+	if s.writer != nil {
+		s.writer.stop() // the disconnects leave before the socket closes
+	}
 	s.closed = true
 	err := s.rx.stop()
 	s.log.Info("netcode: server closed")

@@ -9,28 +9,32 @@ import (
 )
 
 // NetcodeTransport adapts a netcode connection Server (one UDP socket, many
-// clients) to the Transport a Server runs on. Like netcode.Server, it must be
-// used from one goroutine (the Server's Run goroutine); Addr is safe from
-// any goroutine.
+// clients) to the Transport a Server runs on. Poll only receives and Flush
+// sends, so each client gets at most one datagram per tick, carrying that
+// tick's messages and the acks of what it sent. Like netcode.Server, it
+// must be used from one goroutine (the Server's Run goroutine); Addr is
+// safe from any goroutine.
 type NetcodeTransport struct {
 	srv   *netcode.Server
 	ack   func(ClientID, int, uint16)
 	drops map[string]uint64
-
-	// DeferFlush, when true, makes Flush do nothing: what a tick queued
-	// leaves at the next tick's Poll (netcode.Server.Update flushes), in the
-	// same datagram as that tick's acks. It saves up to one datagram per
-	// client per snapshot (a third of the server's datagrams at 60 Hz input
-	// and 30 Hz snapshots) at the cost of one tick of snapshot latency. Set
-	// it before Run.
-	DeferFlush bool
 }
+
+// DefaultAckDelay is the netcode.Config.AckDelay that NewNetcodeTransport
+// uses when cfg.Endpoint leaves it zero: a little more than the 33 ms
+// between two 30 Hz snapshots to a client, so that the acks of its inputs
+// ride on its snapshots instead of costing a datagram of their own (at
+// 60 Hz ticks that is two datagrams in three).
+const DefaultAckDelay = 40 * time.Millisecond
 
 // NewNetcodeTransport serves cfg on pc (a UDP socket, or a netsim-wrapped
 // one). cfg.OnMessageAcked, if set, is still called, before the Server's
-// handler.
+// handler. A zero cfg.Endpoint.AckDelay means DefaultAckDelay.
 func NewNetcodeTransport(pc net.PacketConn, cfg netcode.ServerConfig) (*NetcodeTransport, error) {
 	t := &NetcodeTransport{drops: map[string]uint64{}}
+	if cfg.Endpoint.AckDelay == 0 {
+		cfg.Endpoint.AckDelay = DefaultAckDelay
+	}
 	user := cfg.OnMessageAcked
 	cfg.OnMessageAcked = func(c netcode.ClientID, ch int, id netcode.MessageID) {
 		if user != nil {
@@ -74,9 +78,10 @@ func (t *NetcodeTransport) NetcodeServer() *netcode.Server { return t.srv }
 // Addr returns the socket's local address.
 func (t *NetcodeTransport) Addr() net.Addr { return t.srv.Addr() }
 
-// Poll runs the connection server's Update and reports its events.
+// Poll runs the connection server's Receive (which sends nothing) and
+// reports its events.
 func (t *NetcodeTransport) Poll(now time.Time, fn func(Event)) {
-	t.srv.Update(now)
+	t.srv.Receive(now)
 	for ev, ok := t.srv.PollEvent(); ok; ev, ok = t.srv.PollEvent() {
 		e := Event{Client: ClientID(ev.Client), Addr: ev.Addr.String()}
 		switch ev.Kind {
@@ -103,12 +108,8 @@ func (t *NetcodeTransport) Send(client ClientID, channel int, msg []byte) (uint1
 	return uint16(id), err
 }
 
-// Flush sends what is queued, unless DeferFlush is set.
-func (t *NetcodeTransport) Flush(now time.Time) {
-	if !t.DeferFlush {
-		t.srv.Flush(now)
-	}
-}
+// Flush sends what is queued, with the acks owed, and handshake replies.
+func (t *NetcodeTransport) Flush(now time.Time) { t.srv.Flush(now) }
 
 // SetAckHandler registers the Server's ack handler.
 func (t *NetcodeTransport) SetAckHandler(fn func(ClientID, int, uint16)) { t.ack = fn }

@@ -14,7 +14,7 @@ import (
 
 // TestNetcodeTransport drives the adapter directly over loopback UDP: a
 // connect event, a message each way, the ack handler, stats, counters, and
-// DeferFlush holding messages until the next Poll.
+// Poll sending nothing: the tick's one datagram leaves at Flush.
 func TestNetcodeTransport(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	tr, err := ListenNetcode("127.0.0.1:0", netcode.ServerConfig{ProtocolID: 9})
@@ -41,6 +41,7 @@ func TestNetcodeTransport(t *testing.T) {
 	var c *netcode.Client
 	for c == nil {
 		tr.Poll(time.Now(), func(ev Event) { events = append(events, ev) })
+		tr.Flush(time.Now())
 		select {
 		case c = <-dialed:
 		case <-time.After(5 * time.Millisecond):
@@ -54,6 +55,7 @@ func TestNetcodeTransport(t *testing.T) {
 			require.True(t, time.Now().Before(deadline), "condition not reached")
 			_ = c.Update(time.Now())
 			tr.Poll(time.Now(), func(ev Event) { events = append(events, ev) })
+			tr.Flush(time.Now())
 			select { // wait for a datagram on either side (or a timer)
 			case <-c.Wake():
 			case <-tr.NetcodeServer().Wake():
@@ -79,13 +81,15 @@ func TestNetcodeTransport(t *testing.T) {
 	})
 	assert.Equal(t, "in", string(got))
 
-	// Server → client, held back by DeferFlush until the next Poll.
-	tr.DeferFlush = true
+	// Server → client: Poll sends nothing, Flush sends one datagram with
+	// the message and the acks.
 	before := tr.Counters().PacketsOut
 	id, err := tr.Send(client, DefaultSnapshotChannel, []byte("snap"))
 	require.NoError(t, err)
+	tr.Poll(time.Now(), func(ev Event) { events = append(events, ev) })
+	assert.Equal(t, before, tr.Counters().PacketsOut, "Poll sent a datagram")
 	tr.Flush(time.Now())
-	assert.Equal(t, before, tr.Counters().PacketsOut, "DeferFlush: nothing sent by Flush")
+	assert.Equal(t, before+1, tr.Counters().PacketsOut, "Flush: one datagram")
 	var recv []byte
 	pollUntil(func() bool {
 		if m, ok := c.ReadMessage(DefaultSnapshotChannel); ok {

@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,13 +55,30 @@ func main() {
 	props := flag.Int("props", 2, "resting props per player")
 	decode := flag.Bool("decode", false, "clients: decode every snapshot (costs client CPU)")
 	verbose := flag.Bool("v", false, "log server info")
-	deferFlush := flag.Bool("defer-flush", false, "server: send each tick's snapshots with the next tick's acks (fewer datagrams, one tick more latency)")
+	ackDelay := flag.Duration("ack-delay", server.DefaultAckDelay, "server: how long acks of client packets may wait for a snapshot to ride on (1ns: ack every tick; at most 1s)")
 	inputEvery := flag.Int("input-every", 1, "clients: send an input message every this many frames (60 Hz frames; inputs stay per tick, repeated 4×)")
 	clientNice := flag.Int("client-nice", 10, "driver: run the client process under nice -n this (0: same priority); the clients stand in for remote machines, so they should not preempt the server")
 	admin := flag.String("admin", "", "server address for metrics and pprof (e.g. 127.0.0.1:9100); empty: none")
+	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile to this file (with -role=clients: the clients' side)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fatalf("-cpuprofile %q: %v", *cpuProfile, err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatalf("-cpuprofile %q: %v", *cpuProfile, err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
 	if *duration < time.Second || *duration > 5*time.Minute {
 		fatalf("-duration %v: want 1s..5m", *duration)
+	}
+	if *ackDelay <= 0 || *ackDelay > time.Second {
+		fatalf("-ack-delay %v: want 1ns..1s", *ackDelay)
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -70,7 +88,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	opts := serverOpts{tick: *tickRate, snap: *snapRate, workers: *workers, props: *props, log: log, admin: *admin, deferFlush: *deferFlush, inputEvery: *inputEvery, clientNice: *clientNice}
+	opts := serverOpts{tick: *tickRate, snap: *snapRate, workers: *workers, props: *props, log: log, admin: *admin, ackDelay: *ackDelay, inputEvery: *inputEvery, clientNice: *clientNice}
 	switch *role {
 	case "driver":
 		var counts []int
@@ -104,7 +122,7 @@ type serverOpts struct {
 	tick, snap, workers, props int
 	log                        *slog.Logger
 	admin                      string
-	deferFlush                 bool
+	ackDelay                   time.Duration
 	inputEvery                 int
 	clientNice                 int
 }
@@ -140,11 +158,11 @@ func (r *tickRecorder) onTick(ti server.TickInfo, took time.Duration) {
 func newServer(addr string, maxClients int, o serverOpts, rec *tickRecorder) (*server.Server, *server.NetcodeTransport, error) {
 	tr, err := server.ListenNetcode(addr, netcode.ServerConfig{
 		ProtocolID: protocolID, MaxClients: maxClients, ReceiveQueue: 16384, Logger: o.log,
+		Endpoint: netcode.Config{AckDelay: o.ackDelay},
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	tr.DeferFlush = o.deferFlush
 	cfg := server.Config{
 		TickRate: o.tick, SnapshotRate: o.snap, SnapshotWorkers: o.workers,
 		Codec: netsync.CodecConfig{Schema: schema}, Logger: o.log, AdminAddr: o.admin,
@@ -191,8 +209,8 @@ type clientOpts struct {
 }
 
 func drive(ctx context.Context, counts []int, d time.Duration, co clientOpts, o serverOpts) {
-	fmt.Printf("loadtest: %d Hz ticks, %d Hz snapshots, %d snapshot worker(s), %d props/player, defer-flush %v, input every %d frame(s), decode %v, %v per round, clients in a separate process (nice %d), GOMAXPROCS %d, %d CPUs\n",
-		o.tick, o.snap, o.workers, o.props, o.deferFlush, co.inputEvery, co.decode, d, o.clientNice, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Printf("loadtest: %d Hz ticks, %d Hz snapshots, %d snapshot worker(s), %d props/player, ack delay %v, input every %d frame(s), decode %v, %v per round, clients in a separate process (nice %d), GOMAXPROCS %d, %d CPUs\n",
+		o.tick, o.snap, o.workers, o.props, o.ackDelay, co.inputEvery, co.decode, d, o.clientNice, runtime.GOMAXPROCS(0), runtime.NumCPU())
 	var rounds []round
 	for _, c := range counts {
 		if ctx.Err() != nil {
