@@ -48,7 +48,8 @@ func main() {
 	clientsFlag := flag.String("clients", "100,500,1000,2000", "driver: comma-separated client counts, one round each")
 	n := flag.Int("n", 100, "clients: how many clients")
 	addr := flag.String("addr", "127.0.0.1:0", "server: listen address; clients: server address")
-	duration := flag.Duration("duration", 10*time.Second, "measured time per round, after every client connected (1s..5m)")
+	duration := flag.Duration("duration", 10*time.Second, "measured time per round, after every client connected and the warm-up (1s..5m)")
+	warmup := flag.Duration("warmup", 3*time.Second, "driver: time between every client connected and the start of the measurement (0..1m)")
 	tickRate := flag.Int("tick", 60, "server tick rate (Hz)")
 	snapRate := flag.Int("snap", 30, "snapshot rate (Hz)")
 	workers := flag.Int("workers", 1, "server snapshot workers")
@@ -57,6 +58,10 @@ func main() {
 	verbose := flag.Bool("v", false, "log server info")
 	ackDelay := flag.Duration("ack-delay", server.DefaultAckDelay, "server: how long acks of client packets may wait for a snapshot to ride on (1ns: ack every tick; at most 1s)")
 	inputEvery := flag.Int("input-every", 1, "clients: send an input message every this many frames (60 Hz frames; inputs stay per tick, repeated 4×)")
+	ncpu := machineCPUs()
+	defServer, defClients := splitCPUs(ncpu)
+	serverCPUs := flag.String("server-cpus", defServer, "CPUs the server process runs on (e.g. 0 or 0-3; none: no pinning); default: the first half of the machine")
+	clientCPUs := flag.String("client-cpus", defClients, "CPUs the client process runs on (none: no pinning); default: the second half of the machine")
 	clientNice := flag.Int("client-nice", 10, "driver: run the client process under nice -n this (0: same priority); the clients stand in for remote machines, so they should not preempt the server")
 	admin := flag.String("admin", "", "server address for metrics and pprof (e.g. 127.0.0.1:9100); empty: none")
 	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile to this file (with -role=clients: the clients' side)")
@@ -77,6 +82,17 @@ func main() {
 	if *duration < time.Second || *duration > 5*time.Minute {
 		fatalf("-duration %v: want 1s..5m", *duration)
 	}
+	sCPUs, err := parseCPUList(*serverCPUs, ncpu)
+	if err != nil {
+		fatalf("-server-cpus %v; want a CPU list like 0,2-3, or none", err)
+	}
+	cCPUs, err := parseCPUList(*clientCPUs, ncpu)
+	if err != nil {
+		fatalf("-client-cpus %v; want a CPU list like 0,2-3, or none", err)
+	}
+	if *warmup < 0 || *warmup > time.Minute {
+		fatalf("-warmup %v: want 0..1m", *warmup)
+	}
 	if *ackDelay <= 0 || *ackDelay > time.Second {
 		fatalf("-ack-delay %v: want 1ns..1s", *ackDelay)
 	}
@@ -88,7 +104,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	opts := serverOpts{tick: *tickRate, snap: *snapRate, workers: *workers, props: *props, log: log, admin: *admin, ackDelay: *ackDelay, inputEvery: *inputEvery, clientNice: *clientNice}
+	opts := serverOpts{tick: *tickRate, snap: *snapRate, workers: *workers, props: *props, log: log, admin: *admin, ackDelay: *ackDelay, inputEvery: *inputEvery, clientNice: *clientNice,
+		serverCPUs: formatCPUList(sCPUs), clientCPUs: formatCPUList(cCPUs), warmup: *warmup}
+	pin := sCPUs
+	if *role == "clients" {
+		pin = cCPUs
+	}
+	if err := pinProcess(pin); err != nil {
+		fatalf("%v", err)
+	}
 	switch *role {
 	case "driver":
 		var counts []int
@@ -125,6 +149,8 @@ type serverOpts struct {
 	ackDelay                   time.Duration
 	inputEvery                 int
 	clientNice                 int
+	serverCPUs, clientCPUs     string // formatted lists, "none" when not pinned
+	warmup                     time.Duration
 }
 
 // tickRecorder collects tick durations while measuring; it runs on the
@@ -209,8 +235,8 @@ type clientOpts struct {
 }
 
 func drive(ctx context.Context, counts []int, d time.Duration, co clientOpts, o serverOpts) {
-	fmt.Printf("loadtest: %d Hz ticks, %d Hz snapshots, %d snapshot worker(s), %d props/player, ack delay %v, input every %d frame(s), decode %v, %v per round, clients in a separate process (nice %d), GOMAXPROCS %d, %d CPUs\n",
-		o.tick, o.snap, o.workers, o.props, o.ackDelay, co.inputEvery, co.decode, d, o.clientNice, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Printf("loadtest: %d Hz ticks, %d Hz snapshots, %d snapshot worker(s), %d props/player, ack delay %v, input every %d frame(s), decode %v, %v per round, clients in a separate process (nice %d) on CPUs %s, server on CPUs %s (GOMAXPROCS %d) of %d\n",
+		o.tick, o.snap, o.workers, o.props, o.ackDelay, co.inputEvery, co.decode, d, o.clientNice, o.clientCPUs, o.serverCPUs, runtime.GOMAXPROCS(0), machineCPUs())
 	var rounds []round
 	for _, c := range counts {
 		if ctx.Err() != nil {
@@ -257,15 +283,15 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 	}()
 
 	// The client process: a hard deadline well past what it needs.
-	cctx, cancelClients := context.WithTimeout(ctx, d+90*time.Second)
+	cctx, cancelClients := context.WithTimeout(ctx, o.warmup+d+90*time.Second)
 	defer cancelClients()
 	exe, err := os.Executable()
 	if err != nil {
 		r.err = err
 		return r
 	}
-	args := []string{"-role=clients", "-n=" + strconv.Itoa(n), "-addr=" + tr.Addr().String(), "-duration=" + (d + 60*time.Second).String()}
-	args = append(args, "-input-every="+strconv.Itoa(co.inputEvery))
+	args := []string{"-role=clients", "-n=" + strconv.Itoa(n), "-addr=" + tr.Addr().String(), "-duration=" + (o.warmup + d + 60*time.Second).String()}
+	args = append(args, "-input-every="+strconv.Itoa(co.inputEvery), "-client-cpus="+o.clientCPUs)
 	if co.decode {
 		args = append(args, "-decode")
 	}
@@ -324,6 +350,12 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 		cancelClients()
 		finish()
 		return r
+	}
+	// Warm up: the first snapshots after a connect are full ones, and the
+	// clients' input lead settles over the first second or so.
+	select {
+	case <-time.After(o.warmup):
+	case <-ctx.Done():
 	}
 
 	// Measure.
