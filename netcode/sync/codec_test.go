@@ -1,8 +1,10 @@
 package sync
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -436,5 +438,54 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 		tt.fn() // warm-up
 		tt.fn()
 		assert.Zero(t, testing.AllocsPerRun(20, tt.fn), tt.name)
+	}
+}
+
+// TestSnapshotSortRandom checks Sort against a reference order on random
+// snapshots of every size around the fast path's bound, with repeated IDs
+// (which keep their order) and several strides.
+func TestSnapshotSortRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 3, 17, 100, maxPermSort, maxPermSort + 1, 2000} {
+		for _, stride := range []int{0, 1, 4, maxPermStride + 1} {
+			s := &Snapshot{}
+			s.Reset(1, stride)
+			type ent struct {
+				id     uint32
+				fields []int32
+			}
+			var want []ent
+			for i := range n {
+				id := rng.Uint32N(uint32(n + 1))
+				f := s.Add(id)
+				for k := range f {
+					f[k] = int32(i*100 + k) // identifies the entity
+				}
+				want = append(want, ent{id, slices.Clone(f)})
+			}
+			slices.SortStableFunc(want, func(a, b ent) int { return cmp.Compare(a.id, b.id) })
+			s.Sort()
+			require.Len(t, s.IDs, n)
+			for i, w := range want {
+				require.Equal(t, w.id, s.IDs[i], "n=%d stride=%d index %d", n, stride, i)
+				require.Equal(t, w.fields, s.Fields(i), "n=%d stride=%d index %d", n, stride, i)
+			}
+		}
+	}
+}
+
+func BenchmarkSnapshotSort(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	src := &Snapshot{}
+	src.Reset(1, 4)
+	for range 30 {
+		f := src.Add(rng.Uint32())
+		f[0] = 1
+	}
+	var s Snapshot
+	b.ReportAllocs()
+	for b.Loop() {
+		s.CopyFrom(src)
+		s.Sort()
 	}
 }
