@@ -208,17 +208,20 @@ func (c *Client) handshake(ctx context.Context) error {
 			send()
 		case <-c.rx.wake:
 			wasChallenged := challenged
-			for n := len(c.rx.queue); n > 0; n-- {
-				d := <-c.rx.queue
+			ds := c.rx.take()
+			for _, d := range ds {
 				if c.connected {
 					c.handle(d.buf[:d.n], d.from, d.at)
 				} else {
 					c.handleHandshake(d.buf[:d.n], d.from, d.at, &challenged)
 				}
-				c.rx.free <- d
 				if c.denied != nil {
-					return c.denied
+					break
 				}
+			}
+			c.rx.release(ds)
+			if c.denied != nil {
+				return c.denied
 			}
 			if c.connected {
 				c.log.Info("netcode: connected", "server", c.server.String(), "client", uint64(c.id))
@@ -348,11 +351,14 @@ func (c *Client) Update(now time.Time) error {
 	if now.After(c.lastNow) {
 		c.lastNow = now
 	}
-	for n := len(c.rx.queue); n > 0 && c.err == nil; n-- {
-		d := <-c.rx.queue
+	ds := c.rx.take()
+	for _, d := range ds {
+		if c.err != nil {
+			break // the rest are dropped with the connection
+		}
 		c.handle(d.buf[:d.n], d.from, d.at) // the receive stamp: see Server.receive
-		c.rx.free <- d
 	}
+	c.rx.release(ds)
 	if c.err == nil && now.Sub(c.lastRecv) > c.common.timeout {
 		c.fail(ReasonTimeout, true)
 	}

@@ -315,15 +315,15 @@ func (s *Server) advance(now time.Time) {
 func (s *Server) receive(now time.Time) {
 	s.advance(now)
 	s.stats.DropsQueueFull = s.rx.dropped.Load()
-	for n := len(s.rx.queue); n > 0; n-- {
-		d := <-s.rx.queue
+	ds := s.rx.take()
+	for _, d := range ds {
 		s.stats.DatagramsReceived++
 		s.stats.BytesReceived += uint64(d.n)
 		// The reader's receive stamp, not now: RTT samples then do not
 		// depend on when in the tick Update runs.
 		s.handle(d.buf[:d.n], d.from, d.at)
-		s.rx.free <- d
 	}
+	s.rx.release(ds)
 }
 
 func (s *Server) handle(b []byte, from netip.AddrPort, now time.Time) {

@@ -87,10 +87,13 @@ func TestReceiverDropsWhenQueueFull(t *testing.T) {
 		default:
 		}
 	}
-	assert.Len(t, r.queue, 4)
-	d := <-r.queue
+	assert.Equal(t, 4, r.queued())
+	ds := r.take()
+	require.Len(t, ds, 4)
+	d := ds[0]
 	assert.Equal(t, "x", string(d.buf[:d.n]))
 	assert.Equal(t, normalizeAddr(a.LocalAddr().(*net.UDPAddr).AddrPort()), d.from)
+	r.release(ds)
 	require.NoError(t, r.stop())
 	assert.NoError(t, r.lastErr())
 }
