@@ -82,7 +82,9 @@ func Dial(ctx context.Context, addr string, cfg ClientConfig) (*Client, error) {
 	if ua.IP.To4() == nil {
 		network = "udp6"
 	}
-	pc, err := net.ListenUDP(network, nil)
+	// A connected socket: the kernel drops datagrams from anyone but the
+	// server, and sends skip the per-datagram route lookup.
+	pc, err := net.DialUDP(network, nil, ua)
 	if err != nil {
 		return nil, fmt.Errorf("netcode: dial %q: %w", addr, err)
 	}
@@ -90,8 +92,9 @@ func Dial(ctx context.Context, addr string, cfg ClientConfig) (*Client, error) {
 }
 
 // DialConn is Dial over pc, any net.PacketConn whose addresses are
-// *net.UDPAddr (a netsim-wrapped conn, say). The Client owns pc from now on
-// and closes it on Close, or at once when the handshake fails.
+// *net.UDPAddr (a netsim-wrapped conn, say), or a *net.UDPConn connected
+// to server (net.DialUDP). The Client owns pc from now on and closes it on
+// Close, or at once when the handshake fails.
 func DialConn(ctx context.Context, pc net.PacketConn, server netip.AddrPort, cfg ClientConfig) (*Client, error) {
 	c, err := newClient(pc, server, cfg)
 	if err != nil {

@@ -363,3 +363,56 @@ func TestIPv6Loopback(t *testing.T) {
 	})
 	assert.Equal(t, "over v6", got)
 }
+
+// TestDialConnectsTheSocket: Dial's socket is connected to the server, so a
+// stranger's datagrams never reach the client (the kernel drops them) and
+// the connection carries on; DialConn also accepts such a socket.
+func TestDialConnectsTheSocket(t *testing.T) {
+	noLeaks(t)
+	l := startServer(t, nil, ServerConfig{ProtocolID: 7})
+	defer l.close()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	cli, err := Dial(ctx, l.addr().String(), ClientConfig{ProtocolID: 7})
+	require.NoError(t, err)
+	defer cli.Close()
+
+	stranger := listenLoopback(t)
+	defer stranger.Close()
+	for range 10 {
+		_, err := stranger.WriteTo([]byte{byte(ptPayload), 0, 0, 0, 0}, cli.LocalAddr())
+		require.NoError(t, err)
+	}
+	// A round trip with the server after the stranger's datagrams were
+	// sent: by then they would have been read.
+	_, err = cli.Send(0, []byte("ping"))
+	require.NoError(t, err)
+	require.NoError(t, cli.Update(time.Now()))
+	eventually(t, 2*time.Second, nil, func() bool {
+		got := false
+		l.do(func(s *Server) {
+			if _, ok := s.ReadMessage(cli.ID(), 0); ok {
+				got = true
+				_, err := s.Send(cli.ID(), 0, []byte("pong"))
+				require.NoError(t, err)
+				s.Flush(time.Now())
+			}
+		})
+		return got
+	})
+	eventually(t, 2*time.Second, func() { require.NoError(t, cli.Update(time.Now())) }, func() bool {
+		_, ok := cli.ReadMessage(0)
+		return ok
+	})
+	st := cli.ConnStats()
+	assert.Zero(t, st.DropsUnknownAddr+st.DropsMalformed+st.DropsWrongConn, "stranger's datagrams reached the client: %+v", st)
+
+	// DialConn over a socket the caller connected.
+	ua := net.UDPAddrFromAddrPort(l.addr())
+	pc, err := net.DialUDP("udp4", nil, ua)
+	require.NoError(t, err)
+	cli2, err := DialConn(ctx, pc, l.addr(), ClientConfig{ProtocolID: 7})
+	require.NoError(t, err)
+	assert.NotEqual(t, cli.ID(), cli2.ID())
+	require.NoError(t, cli2.Close())
+}

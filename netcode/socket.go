@@ -44,12 +44,17 @@ type socket struct {
 	mmsg  batchReader  // Linux: allocation-free recvmmsg; nil elsewhere or when not batching
 	rmsgs []ipv4.Message
 	wmsgs []ipv4.Message
+	// connected: udp was connected to its one peer (Dial does that), so
+	// writes name no address: the kernel skips the route lookup, and
+	// datagrams from anyone else never reach the reader.
+	connected bool
 }
 
 func newSocket(pc net.PacketConn, batching bool) *socket {
 	s := &socket{pc: pc}
 	if u, ok := pc.(*net.UDPConn); ok {
 		s.udp = u
+		s.connected = u.RemoteAddr() != nil
 		_ = u.SetReadBuffer(4 << 20)
 		_ = u.SetWriteBuffer(4 << 20)
 		if batching {
@@ -145,6 +150,16 @@ type outDatagram struct {
 // unreachable reported on a later write) are counted by the caller and do
 // not stop the rest.
 func (s *socket) write(out []outDatagram) (sent int, err error) {
+	if s.connected {
+		for i := range out {
+			if _, werr := s.udp.Write(out[i].buf); werr != nil {
+				err = werr
+				continue
+			}
+			sent++
+		}
+		return sent, err
+	}
 	if s.batch != nil {
 		for len(out) > 0 {
 			ms := s.wmsgs[:min(len(out), len(s.wmsgs))]
