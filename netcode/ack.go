@@ -104,7 +104,7 @@ func (e *Endpoint) ackFragment(ch int, id MessageID, f int) {
 	m.tracking = false
 	e.stats.MessagesAcked++
 	if c.kind.Reliable() {
-		c.release(m, e.keepCap)
+		c.release(m, &e.sendBufs)
 		for c.oldest != c.unsent && c.slot(c.oldest).unacked == 0 {
 			c.oldest++
 		}

@@ -54,13 +54,9 @@ func (c *sendChannel) slot(id MessageID) *sendMessage { return &c.msgs[int(id)&c
 func (c *sendChannel) queued() int { return int(uint16(c.nextID - c.oldest)) }
 
 // release drops m's payload, keeping small buffers for reuse.
-func (c *sendChannel) release(m *sendMessage, keepCap int) {
+func (c *sendChannel) release(m *sendMessage, pool *bufPool) {
 	c.bytes -= len(m.data)
-	if cap(m.data) > keepCap {
-		m.data = nil
-	} else {
-		m.data = m.data[:0]
-	}
+	m.data = pool.give(m.data)
 }
 
 // recvSlot is one message in a reliable channel's receive window.
@@ -132,11 +128,50 @@ func (c *recvChannel) markReady(id MessageID) {
 	c.readyLen++
 }
 
-// reuseBuffer returns b emptied, or nil when it grew past keepCap, so a slot
-// that once held a large message does not pin that memory.
-func reuseBuffer(b []byte, keepCap int) []byte {
-	if cap(b) > keepCap {
+// bufPool is a small stack of message buffers an endpoint reuses, the most
+// recently freed first: a game sends and receives a few messages per tick,
+// so the same few buffers, still in the CPU caches, carry them all instead
+// of each ring slot keeping a buffer of its own that is cold by the time
+// the ring comes round again.
+type bufPool struct {
+	bufs    [][]byte
+	keepCap int // larger buffers (fragmented messages) are left to the GC
+}
+
+const pooledBuffers = 16
+
+func newBufPool(keepCap int) bufPool {
+	return bufPool{bufs: make([][]byte, 0, pooledBuffers), keepCap: keepCap}
+}
+
+// take returns an empty buffer for a slot whose own buffer is own: own
+// when the slot kept one (the pool was full when it was freed), else the
+// pool's most recently freed, else nil (append allocates).
+func (p *bufPool) take(own []byte) []byte {
+	if own != nil {
+		return own[:0]
+	}
+	n := len(p.bufs)
+	if n == 0 {
 		return nil
 	}
-	return b[:0]
+	b := p.bufs[n-1]
+	p.bufs[n-1] = nil
+	p.bufs = p.bufs[:n-1]
+	return b
+}
+
+// give frees b and returns what its slot keeps: nil when the pool took b
+// (or b is too large to keep), else b emptied. Under a burst (a bulk
+// reliable transfer freeing many buffers at once) slots keep the overflow,
+// so steady traffic of any size allocates nothing.
+func (p *bufPool) give(b []byte) []byte {
+	if cap(b) == 0 || cap(b) > p.keepCap {
+		return nil
+	}
+	if len(p.bufs) == cap(p.bufs) {
+		return b[:0]
+	}
+	p.bufs = append(p.bufs, b[:0])
+	return nil
 }

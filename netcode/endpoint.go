@@ -20,7 +20,8 @@ type Endpoint struct {
 	now          time.Duration // newest time seen, relative to epoch
 	wholeMax     int           // largest message sent in one frame
 	fragMax      int           // largest fragment payload
-	keepCap      int           // buffers above this capacity are not kept for reuse
+	sendBufs     bufPool       // buffers of sent messages, for Send
+	recvBufs     bufPool       // buffers of received messages, for Receive
 	sendChannels []*sendChannel
 	recvChannels []*recvChannel
 	onAck        func(channel int, id MessageID)
@@ -97,7 +98,8 @@ func NewEndpoint(cfg Config, now time.Time) (*Endpoint, error) {
 		epoch:    now,
 		wholeMax: wholePayload(cfg.MaxPacketSize),
 		fragMax:  fragmentPayload(cfg.MaxPacketSize),
-		keepCap:  2 * cfg.MaxPacketSize,
+		sendBufs: newBufPool(2 * cfg.MaxPacketSize),
+		recvBufs: newBufPool(2 * cfg.MaxPacketSize),
 		sent:     NewSequenceBuffer[sentPacket](sentPacketWindow),
 		received: NewSequenceBuffer[struct{}](receivedPacketWindow),
 		pkt:      make([]byte, 0, cfg.MaxPacketSize),
@@ -147,7 +149,7 @@ func (e *Endpoint) Send(channel int, msg []byte) (MessageID, error) {
 	id := c.nextID
 	m := c.slot(id)
 	m.id = id
-	m.data = append(reuseBuffer(m.data, e.keepCap), msg...)
+	m.data = append(e.sendBufs.take(m.data), msg...)
 	m.count, m.fragSize = 1, len(msg)
 	if len(msg) > e.wholeMax {
 		m.count = fragmentCount(len(msg), e.fragMax)
@@ -213,7 +215,10 @@ func (e *Endpoint) ReadMessage(channel int) (msg []byte, ok bool) {
 		c.head, c.pending = (c.head+1)%len(c.queue), c.pending-1
 		e.reassembly -= q.reserved
 		q.reserved = 0
+		// Freed at once: msg stays valid until a later call (the next
+		// to reuse it is Receive), as documented.
 		msg = q.data
+		q.data = e.recvBufs.give(msg)
 	}
 	e.stats.MessagesDelivered++
 	return msg, true
@@ -222,7 +227,9 @@ func (e *Endpoint) ReadMessage(channel int) (msg []byte, ok bool) {
 func (e *Endpoint) releaseSlot(s *recvSlot) []byte {
 	e.reassembly -= s.reserved
 	s.reserved = 0
-	return s.data
+	b := s.data
+	s.data = e.recvBufs.give(b) // see the unreliable case of ReadMessage
+	return b
 }
 
 // Stats returns the endpoint's statistics as of the newest time it was given.

@@ -90,7 +90,7 @@ func (e *Endpoint) flushUnreliable(at time.Duration, ch int, c *sendChannel) {
 	for ; c.oldest != c.nextID; c.oldest++ {
 		m := c.slot(c.oldest)
 		if c.kind == UnreliableSequenced && m.next == 0 && c.oldest+1 != c.nextID {
-			c.release(m, e.keepCap) // a newer state is queued behind it
+			c.release(m, &e.sendBufs) // a newer state is queued behind it
 			m.tracking = false
 			e.stats.MessagesSuperseded++
 			continue
@@ -101,7 +101,7 @@ func (e *Endpoint) flushUnreliable(at time.Duration, ch int, c *sendChannel) {
 				return
 			}
 		}
-		c.release(m, e.keepCap)
+		c.release(m, &e.sendBufs)
 		e.stats.MessagesSent++
 	}
 	c.unsent = c.oldest

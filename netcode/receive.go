@@ -119,7 +119,7 @@ func (e *Endpoint) receiveReliable(at time.Duration, c *recvChannel, f *frame) b
 	}
 	s.id = f.id
 	if !f.fragmented {
-		s.data = append(reuseBuffer(s.data, e.keepCap), f.payload...)
+		s.data = append(e.recvBufs.take(s.data), f.payload...)
 		s.state = slotComplete
 		e.completeReliable(c, s)
 		return true
@@ -161,7 +161,7 @@ func (e *Endpoint) receiveUnreliable(at time.Duration, c *recvChannel, f *frame)
 	if !f.fragmented {
 		q, ok := e.enqueue(c, f.id)
 		if ok {
-			q.data = append(reuseBuffer(q.data, e.keepCap), f.payload...)
+			q.data = append(e.recvBufs.take(q.data), f.payload...)
 		}
 		return
 	}
