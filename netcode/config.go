@@ -213,7 +213,7 @@ func (c Config) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"ReassemblyTimeout", c.ReassemblyTimeout}, {"MinResendDelay", c.MinResendDelay}, {"InitialRTT", c.InitialRTT}} {
+	}{{"ReassemblyTimeout", c.ReassemblyTimeout}, {"MinResendDelay", c.MinResendDelay}, {"InitialRTT", c.InitialRTT}, {"AckDelay", c.AckDelay}} {
 		if err := checkDur(d.name, d.v); err != nil {
 			return err
 		}

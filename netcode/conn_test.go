@@ -2,8 +2,10 @@ package netcode
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -416,3 +418,46 @@ func TestDialConnectsTheSocket(t *testing.T) {
 	assert.NotEqual(t, cli.ID(), cli2.ID())
 	require.NoError(t, cli2.Close())
 }
+
+// TestSendInlineOrWriter: the server's datagrams arrive the same way
+// whether a writer goroutine writes them (the default) or Update does
+// (SendInline), they are counted, and Close's disconnects leave before the
+// socket closes.
+func TestSendInlineOrWriter(t *testing.T) {
+	for _, inline := range []bool{false, true} {
+		t.Run(fmt.Sprintf("SendInline=%v", inline), func(t *testing.T) {
+			noLeaks(t)
+			l := startServer(t, nil, ServerConfig{ProtocolID: 7, SendInline: inline})
+			cli, err := dialTest(t, l.addr(), ClientConfig{ProtocolID: 7})
+			require.NoError(t, err)
+			defer cli.Close()
+			const n = 100 // more than one batch
+			l.do(func(s *Server) {
+				for i := range n {
+					_, err := s.Send(cli.ID(), 1, numberedMsg(i))
+					require.NoError(t, err)
+					s.Flush(time.Now()) // one datagram each
+				}
+			})
+			var got []int
+			eventually(t, 2*time.Second, func() { require.NoError(t, cli.Update(time.Now())) }, func() bool {
+				for m, ok := cli.ReadMessage(1); ok; m, ok = cli.ReadMessage(1) {
+					got = append(got, int(m[0])|int(m[1])<<8)
+				}
+				return len(got) == n
+			})
+			assert.True(t, slices.IsSorted(got), "datagrams reordered: %v", got)
+			st := l.stats()
+			assert.GreaterOrEqual(t, st.DatagramsSent, uint64(n))
+			assert.Zero(t, st.SendErrors)
+
+			l.close()
+			eventually(t, 2*time.Second, nil, func() bool { return cli.Update(time.Now()) != nil })
+			var de *DisconnectError
+			require.ErrorAs(t, cli.Update(time.Now()), &de)
+			assert.Equal(t, ReasonServerClosed, de.Reason)
+		})
+	}
+}
+
+func numberedMsg(i int) []byte { return []byte{byte(i), byte(i >> 8)} }

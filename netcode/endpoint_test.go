@@ -271,3 +271,97 @@ func TestAckBitsAfterReorderAndLoss(t *testing.T) {
 	require.NoError(t, a.Receive(epoch, reply[0]))
 	assert.Equal(t, uint64(11), a.Stats().PacketsAcked, "36 and 30 are too old for the ack bits")
 }
+
+// TestAckDelay: with Config.AckDelay, an owed ack waits for a data packet
+// to ride on; a header-only ack leaves once the oldest unacknowledged
+// arrival is AckDelay old, or once 16 packets are owed.
+func TestAckDelay(t *testing.T) {
+	const delay = 40 * time.Millisecond
+	tests := []struct {
+		name string
+		// run receives packets from the peer at b and returns b's packets
+		// of the last Flush and the acks they carry.
+		run       func(t *testing.T, peer, b *netcode.Endpoint) [][]byte
+		wantCount int
+	}{
+		{"within the delay: nothing", func(t *testing.T, peer, b *netcode.Endpoint) [][]byte {
+			deliver(t, peer, b, epoch, 1)
+			return collect(b, epoch.Add(delay-time.Millisecond))
+		}, 0},
+		{"at the delay: a header-only ack", func(t *testing.T, peer, b *netcode.Endpoint) [][]byte {
+			deliver(t, peer, b, epoch, 1)
+			assert.Empty(t, collect(b, epoch.Add(delay/2)))
+			deliver(t, peer, b, epoch.Add(delay/2), 1) // newer arrivals do not restart the clock
+			return collect(b, epoch.Add(delay))
+		}, 1},
+		{"data leaves at once, with the acks", func(t *testing.T, peer, b *netcode.Endpoint) [][]byte {
+			deliver(t, peer, b, epoch, 1)
+			_, err := b.Send(chUnreliable, []byte("state"))
+			require.NoError(t, err)
+			return collect(b, epoch.Add(time.Millisecond))
+		}, 1},
+		{"16 packets owed: a header-only ack at once", func(t *testing.T, peer, b *netcode.Endpoint) [][]byte {
+			deliver(t, peer, b, epoch, 15)
+			assert.Empty(t, collect(b, epoch))
+			deliver(t, peer, b, epoch, 1)
+			return collect(b, epoch)
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			peer := newEndpoint(t, netcode.Config{})
+			b := newEndpoint(t, netcode.Config{AckDelay: delay})
+			ps := tt.run(t, peer, b)
+			require.Len(t, ps, tt.wantCount)
+			if tt.wantCount == 0 {
+				return
+			}
+			// Whatever left carries the acks of everything received.
+			sent := peer.Stats().PacketsSent
+			require.NoError(t, peer.Receive(epoch.Add(time.Second), ps[0]))
+			assert.Equal(t, sent, peer.Stats().PacketsAcked)
+			// And the ack is no longer owed.
+			assert.Empty(t, collect(b, epoch.Add(time.Hour)))
+		})
+	}
+}
+
+// deliver has peer send n one-message packets and b receive them at now.
+func deliver(t *testing.T, peer, b *netcode.Endpoint, now time.Time, n int) {
+	t.Helper()
+	for range n {
+		_, err := peer.Send(chUnreliable, []byte("input"))
+		require.NoError(t, err)
+		for _, p := range collect(peer, now) {
+			require.NoError(t, b.Receive(now, p))
+		}
+		for {
+			if _, ok := b.ReadMessage(chUnreliable); !ok {
+				break
+			}
+		}
+	}
+}
+
+// TestReadMessageSurvivesSend: a message returned by ReadMessage is not
+// reused by Send (the two sides keep separate buffer pools), so a handler
+// may reply before it is done with what it read.
+func TestReadMessageSurvivesSend(t *testing.T) {
+	a, b := newEndpoint(t, netcode.Config{}), newEndpoint(t, netcode.Config{})
+	now := epoch
+	for i := range 100 {
+		want := numbered(uint32(i), 40)
+		_, err := a.Send(chUnreliable, want)
+		require.NoError(t, err)
+		for _, p := range collect(a, now) {
+			require.NoError(t, b.Receive(now, p))
+		}
+		got, ok := b.ReadMessage(chUnreliable)
+		require.True(t, ok)
+		_, err = b.Send(chUnreliable, numbered(uint32(1000+i), 40))
+		require.NoError(t, err)
+		collect(b, now)
+		require.Equal(t, want, got, "message %d changed under Send", i)
+		now = now.Add(time.Millisecond)
+	}
+}
