@@ -109,6 +109,13 @@ func NewEndpoint(cfg Config, now time.Time) (*Endpoint, error) {
 		e.sendChannels = append(e.sendChannels, newSendChannel(ch))
 		e.recvChannels = append(e.recvChannels, newRecvChannel(ch))
 	}
+	// Room for one message reference in every sent-packet record, in one
+	// allocation: a game's packets mostly carry one message, so the first
+	// lap of the ring does not allocate either.
+	refs := make([]msgRef, len(e.sent.entries))
+	for i := range e.sent.entries {
+		e.sent.entries[i].refs = refs[i : i : i+1]
+	}
 	return e, nil
 }
 
