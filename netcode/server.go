@@ -16,12 +16,14 @@ import (
 //
 // # Threading model
 //
-// A Server owns one reader goroutine that reads datagrams (in batches with
+// A Server owns two goroutines. A reader reads datagrams (in batches with
 // recvmmsg on a *net.UDPConn) into a fixed pool of buffers and queues them;
 // when the queue is full, datagrams are dropped and counted
-// (ServerStats.DropsQueueFull). Nothing else runs in the background and no
-// goroutine is started per client or per message: all protocol work happens
-// in Update, on the goroutine that calls it — the game's tick loop:
+// (ServerStats.DropsQueueFull). A writer writes the datagrams that Update
+// and Flush build, in batches with sendmmsg, so that the loop does not wait
+// for the kernel (ServerConfig.SendInline writes from the loop instead).
+// No goroutine is started per client or per message: all protocol work
+// happens in Update, on the goroutine that calls it — the game's tick loop:
 //
 //	for each tick {
 //		for ev, ok := srv.PollEvent(); ok; ev, ok = srv.PollEvent() { ... } // connects, disconnects
@@ -35,14 +37,17 @@ import (
 //
 // Calling Update last in the tick sends the tick's messages at once, with the
 // acknowledgements of what was just received riding in the same packets;
-// what Update received is read at the start of the next tick. Flush(now)
-// sends without receiving, for a loop that wants to send twice per tick.
+// what Update received is read at the start of the next tick. Update is
+// Receive followed by Flush: a loop may instead call Receive at the start of
+// its tick and Flush at the end, so that what arrived is read in the same
+// tick, and each client still gets at most one datagram per tick.
 //
 // Every method must be called from that one goroutine — the Server is not
 // safe for concurrent use — except Addr and Wake, which are safe from any
 // goroutine. Wake lets an event-driven loop sleep until datagrams arrive.
 // Close must also be called from the loop's goroutine; it returns after the
-// reader goroutine has exited. OnMessageAcked runs inside Update.
+// writer has written everything (the disconnects last) and both goroutines
+// have exited. OnMessageAcked runs inside Update (or Receive).
 type Server struct {
 	cfg    ServerConfig
 	common connCommon
