@@ -48,6 +48,11 @@ type Endpoint struct {
 	hasAccepted    bool
 	peerAck        Header // union of the acks applied so far with the newest Ack
 	ackOwed        bool
+	// mayRead has bit ch set when channel ch may have a message to read:
+	// set by every frame that arrives on it, cleared when ReadMessage
+	// finds it empty. A game that polls every channel of every client each
+	// tick then skips the empty ones without touching their state.
+	mayRead [2]uint64
 	ackOwedSince   time.Duration // arrival of the oldest packet the owed ack covers
 	acksOwed       int           // packets accepted since the last ack left
 	partials       []partial
@@ -188,10 +193,17 @@ func (e *Endpoint) Ping() { e.pingOwed = true }
 // ReadMessage returns the next message delivered on channel, and false when
 // there is none. msg is valid until the next call of any method of e.
 func (e *Endpoint) ReadMessage(channel int) (msg []byte, ok bool) {
-	if channel < 0 || channel >= len(e.recvChannels) {
+	if channel < 0 || channel >= len(e.recvChannels) || e.mayRead[channel/64]&(1<<(channel%64)) == 0 {
 		return nil, false
 	}
-	c := e.recvChannels[channel]
+	msg, ok = e.readMessage(e.recvChannels[channel])
+	if !ok {
+		e.mayRead[channel/64] &^= 1 << (channel % 64)
+	}
+	return msg, ok
+}
+
+func (e *Endpoint) readMessage(c *recvChannel) (msg []byte, ok bool) {
 	switch c.kind {
 	case ReliableOrdered:
 		s := c.slot(c.base)

@@ -84,6 +84,7 @@ func (e *Endpoint) validateFrames(body []byte) error {
 // frame carried reliable data that could not be stored, so the packet must
 // not be acknowledged and the peer will send it again.
 func (e *Endpoint) receiveFrame(at time.Duration, f *frame) bool {
+	e.mayRead[f.channel/64] |= 1 << (f.channel % 64)
 	c := e.recvChannels[f.channel]
 	if c.kind.Reliable() {
 		return e.receiveReliable(at, c, f)

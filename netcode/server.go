@@ -60,6 +60,7 @@ type Server struct {
 	public netip.AddrPort
 
 	conns   []*serverConn // in connection order
+	last    *serverConn   // the connection lookup found last
 	byAddr  map[netip.AddrPort]*serverConn
 	byID    map[ClientID]*serverConn
 	nextID  ClientID
@@ -626,8 +627,20 @@ func (s *Server) flushOut() {
 	s.batch.reset()
 }
 
-func (s *Server) conn(id ClientID) (*serverConn, error) {
+// lookup returns client id's connection, or nil. The last one found is
+// kept: a game calls several methods for one client in a row (read each
+// channel, send), and a map lookup per call is a cache miss per call.
+func (s *Server) lookup(id ClientID) *serverConn {
+	if c := s.last; c != nil && c.id == id && !c.removed {
+		return c
+	}
 	c := s.byID[id]
+	s.last = c
+	return c
+}
+
+func (s *Server) conn(id ClientID) (*serverConn, error) {
+	c := s.lookup(id)
 	if c == nil {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownClient, uint64(id))
 	}
@@ -659,7 +672,7 @@ func (s *Server) Broadcast(ch int, msg []byte) error {
 // ReadMessage returns the next message client id delivered on channel ch.
 // msg is valid until the next call of a method of s.
 func (s *Server) ReadMessage(id ClientID, ch int) (msg []byte, ok bool) {
-	c := s.byID[id]
+	c := s.lookup(id)
 	if c == nil {
 		return nil, false
 	}
@@ -680,7 +693,7 @@ func (s *Server) NumClients() int { return len(s.conns) }
 
 // Client describes the connected client id.
 func (s *Server) Client(id ClientID) (ClientInfo, bool) {
-	c := s.byID[id]
+	c := s.lookup(id)
 	if c == nil {
 		return ClientInfo{}, false
 	}
@@ -762,7 +775,7 @@ func (s *Server) ReadValue(id ClientID, ch int, v any) (bool, error) {
 // Use it from the Update goroutine, and never call its Flush, Receive,
 // Ping or SetAckHandler: the connection owns those.
 func (s *Server) Endpoint(id ClientID) *Endpoint {
-	if c := s.byID[id]; c != nil {
+	if c := s.lookup(id); c != nil {
 		return c.ep
 	}
 	return nil
