@@ -13,7 +13,7 @@
 #   SOAK_INTERVAL  sample/print interval            (default 30s)
 #   SOAK_ADDR      server UDP address               (default 127.0.0.1:7787)
 #   SOAK_ADMIN     server metrics address           (default 127.0.0.1:9187)
-#   SOAK_VIEW      server -view-radius (interest)   (default 300 world units)
+#   SOAK_VIEW      server -view-radius (interest)   (default 0: the whole arena)
 #   SOAK_NICE      nice level of the bots process   (default 10; they stand in
 #                  for remote machines and should not preempt the server)
 #   SERVER_ARGS, BOTS_ARGS   extra flags
@@ -25,7 +25,7 @@ DURATION=${SOAK_DURATION:-10m}
 INTERVAL=${SOAK_INTERVAL:-30s}
 ADDR=${SOAK_ADDR:-127.0.0.1:7787}
 ADMIN=${SOAK_ADMIN:-127.0.0.1:9187}
-VIEW=${SOAK_VIEW:-300}
+VIEW=${SOAK_VIEW:-0}
 NICE=${SOAK_NICE:-10}
 BIN=bin
 GO=${GO:-go}
