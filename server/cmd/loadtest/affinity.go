@@ -61,16 +61,13 @@ func formatCPUList(cpus []int) string {
 }
 
 // splitCPUs is the default placement: the server on the first half of the
-// machine's CPUs, the clients (which stand in for remote machines) on the
-// rest, so neither process's threads preempt the other's. One CPU: no
-// pinning.
-func splitCPUs(n int) (server, clients string) {
-	if n < 2 {
+// CPUs this process may use, the clients (which stand in for remote
+// machines) on the rest, so neither process's threads preempt the other's.
+// Fewer than two: no pinning.
+func splitCPUs(allowed []int) (server, clients string) {
+	if len(allowed) < 2 {
 		return "none", "none"
 	}
-	all := make([]int, n)
-	for i := range all {
-		all[i] = i
-	}
-	return formatCPUList(all[:n/2]), formatCPUList(all[n/2:])
+	n := len(allowed)
+	return formatCPUList(allowed[:n/2]), formatCPUList(allowed[n/2:])
 }

@@ -42,6 +42,22 @@ func pinProcess(cpus []int) error {
 	return nil
 }
 
+// allowedCPUs returns the CPUs this process may run on, in order (all of
+// the machine's unless a cpuset or taskset restricts it).
+func allowedCPUs() []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil
+	}
+	var cpus []int
+	for c := 0; c < machineCPUs(); c++ {
+		if set.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus
+}
+
 // machineCPUs returns how many CPUs the machine has online, whatever this
 // process's affinity (a client process inherits the driver's pinning, and
 // runtime.NumCPU counts only the CPUs it may run on).

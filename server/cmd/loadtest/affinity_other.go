@@ -15,5 +15,8 @@ func pinProcess(cpus []int) error {
 	return errors.New("pinning to CPUs is only implemented on Linux; use -server-cpus=none -client-cpus=none")
 }
 
+// allowedCPUs returns nil: no pinning by default.
+func allowedCPUs() []int { return nil }
+
 // machineCPUs returns runtime.NumCPU().
 func machineCPUs() int { return runtime.NumCPU() }

@@ -45,16 +45,18 @@ func TestParseCPUList(t *testing.T) {
 
 func TestSplitCPUs(t *testing.T) {
 	for _, tt := range []struct {
-		n               int
+		allowed         []int
 		server, clients string
 	}{
-		{1, "none", "none"},
-		{2, "0", "1"},
-		{3, "0", "1-2"},
-		{8, "0-3", "4-7"},
+		{nil, "none", "none"},
+		{[]int{3}, "none", "none"},
+		{[]int{0, 1}, "0", "1"},
+		{[]int{0, 1, 2}, "0", "1-2"},
+		{[]int{0, 1, 2, 3, 4, 5, 6, 7}, "0-3", "4-7"},
+		{[]int{2, 3, 6, 7}, "2-3", "6-7"},
 	} {
-		s, c := splitCPUs(tt.n)
-		assert.Equal(t, tt.server, s, "n=%d", tt.n)
-		assert.Equal(t, tt.clients, c, "n=%d", tt.n)
+		s, c := splitCPUs(tt.allowed)
+		assert.Equal(t, tt.server, s, "allowed %v", tt.allowed)
+		assert.Equal(t, tt.clients, c, "allowed %v", tt.allowed)
 	}
 }

@@ -59,9 +59,9 @@ func main() {
 	ackDelay := flag.Duration("ack-delay", server.DefaultAckDelay, "server: how long acks of client packets may wait for a snapshot to ride on (1ns: ack every tick; at most 1s)")
 	inputEvery := flag.Int("input-every", 1, "clients: send an input message every this many frames (60 Hz frames; inputs stay per tick, repeated 4×)")
 	ncpu := machineCPUs()
-	defServer, defClients := splitCPUs(ncpu)
-	serverCPUs := flag.String("server-cpus", defServer, "CPUs the server process runs on (e.g. 0 or 0-3; none: no pinning); default: the first half of the machine")
-	clientCPUs := flag.String("client-cpus", defClients, "CPUs the client process runs on (none: no pinning); default: the second half of the machine")
+	defServer, defClients := splitCPUs(allowedCPUs())
+	serverCPUs := flag.String("server-cpus", defServer, "CPUs the server process runs on (e.g. 0 or 0-3; none: no pinning); default: the first half of the CPUs this process may use")
+	clientCPUs := flag.String("client-cpus", defClients, "CPUs the client process runs on (none: no pinning); default: the other half")
 	clientNice := flag.Int("client-nice", 10, "driver: run the client process under nice -n this (0: same priority); the clients stand in for remote machines, so they should not preempt the server")
 	admin := flag.String("admin", "", "server address for metrics and pprof (e.g. 127.0.0.1:9100); empty: none")
 	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile to this file (with -role=clients: the clients' side)")
@@ -111,7 +111,11 @@ func main() {
 		pin = cCPUs
 	}
 	if err := pinProcess(pin); err != nil {
-		fatalf("%v", err)
+		flagName := "-server-cpus"
+		if *role == "clients" {
+			flagName = "-client-cpus"
+		}
+		fatalf("%s %s: %v; pick CPUs this process may use, or none", flagName, formatCPUList(pin), err)
 	}
 	switch *role {
 	case "driver":
