@@ -52,12 +52,12 @@ type Endpoint struct {
 	// set by every frame that arrives on it, cleared when ReadMessage
 	// finds it empty. A game that polls every channel of every client each
 	// tick then skips the empty ones without touching their state.
-	mayRead [2]uint64
-	ackOwedSince   time.Duration // arrival of the oldest packet the owed ack covers
-	acksOwed       int           // packets accepted since the last ack left
-	partials       []partial
-	nPartials      int
-	reassembly     int // bytes charged against MaxReassemblyBytes
+	mayRead      [2]uint64
+	ackOwedSince time.Duration // arrival of the oldest packet the owed ack covers
+	acksOwed     int           // packets accepted since the last ack left
+	partials     []partial
+	nPartials    int
+	reassembly   int // bytes charged against MaxReassemblyBytes
 
 	rtt      rttEstimator
 	loss     lossWindow

@@ -107,8 +107,10 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	var pc net.PacketConn = udp
 	var link *netsim.Conn
 	if cfg.Link != (netsim.Config{}) {
+		// Closing it lets what the link still delays (the disconnects of
+		// a graceful shutdown) reach the clients.
 		link = netsim.WrapDuplex(udp, cfg.Link, cfg.Link, cfg.LinkSeed)
-		pc = drainingConn{link, cfg.Link.Latency + cfg.Link.Jitter + 100*time.Millisecond}
+		pc = link
 	}
 	tr, err := server.NewNetcodeTransport(pc, netcode.ServerConfig{
 		ProtocolID: ProtocolID, MaxClients: cfg.MaxPlayers, Logger: cfg.Logger,
@@ -146,26 +148,6 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
-}
-
-// drainingConn closes a netsim-wrapped socket only once the datagrams the
-// link still delays have left (at most wait later), so that the disconnect
-// packets of a graceful shutdown reach the clients instead of dying in the
-// simulated link.
-type drainingConn struct {
-	*netsim.Conn
-	wait time.Duration
-}
-
-func (d drainingConn) Close() error {
-	for deadline := time.Now().Add(d.wait); time.Now().Before(deadline); {
-		next, ok := d.SendLink().NextDelivery()
-		if !ok {
-			break
-		}
-		time.Sleep(min(max(time.Until(next), time.Millisecond), time.Until(deadline)))
-	}
-	return d.Conn.Close()
 }
 
 // Close releases the socket of a server whose Run was never called (Run

@@ -10,7 +10,8 @@ import (
 
 // Conn is a [net.PacketConn] that sends (and, from [WrapDuplex], receives)
 // through Links in front of another net.PacketConn. A goroutine writes the
-// delayed datagrams when they fall due; Close stops it.
+// delayed datagrams when they fall due; Close lets those already written
+// arrive, as on a real wire, then stops it.
 //
 // A Conn is safe for concurrent use. Create it with [Wrap] or [WrapDuplex].
 type Conn struct {
@@ -19,7 +20,8 @@ type Conn struct {
 	out    *Link
 	in     *inbox // nil unless incoming traffic is conditioned
 	wake   chan struct{}
-	done   chan struct{}
+	done   chan struct{} // closed by Close: deliver empties the send Link, then ends
+	sent   chan struct{} // closed by deliver when it ends
 	closed atomic.Bool
 	once   sync.Once
 	wg     sync.WaitGroup
@@ -59,6 +61,7 @@ func newConn(pc net.PacketConn, owned bool, send Config, recv *Config, seed uint
 		out:   out,
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
+		sent:  make(chan struct{}),
 	}
 	if recv != nil {
 		in, err := NewLink(*recv, mixSeed(seed, 2))
@@ -70,7 +73,6 @@ func newConn(pc net.PacketConn, owned bool, send Config, recv *Config, seed uint
 		c.wg.Add(1)
 		go c.receive()
 	}
-	c.wg.Add(1)
 	go c.deliver()
 	return c
 }
@@ -156,21 +158,26 @@ func (c *Conn) recordWriteError(err error) {
 
 // deliver is the goroutine writing delayed datagrams when they fall due.
 func (c *Conn) deliver() {
-	defer c.wg.Done()
+	defer close(c.sent)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	done := c.done
 	for {
 		c.flush(time.Now())
-		if next, ok := c.out.NextDelivery(); ok {
+		next, ok := c.out.NextDelivery()
+		switch {
+		case ok:
 			timer.Reset(time.Until(next))
-		} else {
+		case done == nil:
+			return // closing, and nothing left in flight
+		default:
 			timer.Stop()
 		}
 		select {
 		case <-c.wake:
 		case <-timer.C:
-		case <-c.done:
-			return
+		case <-done:
+			done = nil // closing: deliver what is in flight, then end
 		}
 	}
 }
@@ -221,21 +228,27 @@ func (c *Conn) network() string {
 	return "udp"
 }
 
-// Close stops the delivery goroutine (datagrams still held are discarded),
-// closes the wrapped conn, and waits for the Conn's goroutines to end.
-// Blocked reads fail with net.ErrClosed. Close is idempotent.
+// Close refuses further writes and fails blocked reads with net.ErrClosed
+// at once. Datagrams the send Link still delays are on the simulated wire:
+// Close writes each to the wrapped conn when it falls due, as a real
+// network would still carry them, so it returns after the longest delay in
+// flight (latency, jitter, the bandwidth queue). Then it closes the wrapped
+// conn and waits for the Conn's goroutines to end. Datagrams the receive
+// Link delays are discarded, like a closed socket's receive queue. Close is
+// idempotent.
 func (c *Conn) Close() error {
 	var err error
 	c.once.Do(func() {
 		c.closed.Store(true)
-		close(c.done)
 		if c.in != nil {
 			c.in.close()
 		}
+		close(c.done)
+		<-c.sent // the send Link is empty
 		if c.owned {
 			err = c.pc.Close()
 		}
-		c.wg.Wait()
+		c.wg.Wait() // the receive goroutine, which the close ended
 	})
 	return err
 }

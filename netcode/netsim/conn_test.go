@@ -268,3 +268,35 @@ func TestWrapCountsWriteErrors(t *testing.T) {
 	assert.Equal(t, uint64(1), count)
 	assert.ErrorContains(t, last, "no route")
 }
+
+// TestCloseDeliversInFlight: datagrams written before Close are on the
+// simulated wire and still arrive, each after its delay; writes after
+// Close fail.
+func TestCloseDeliversInFlight(t *testing.T) {
+	server, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer server.Close()
+	client, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	const latency = 50 * time.Millisecond
+	w := Wrap(client, Config{Latency: latency}, 5)
+
+	start := time.Now()
+	const count = 5
+	for i := range count {
+		_, err := w.WriteTo([]byte{byte(i)}, server.LocalAddr())
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.Close())
+	assert.GreaterOrEqual(t, time.Since(start), latency, "Close returned before what was in flight left")
+	_, err = w.WriteTo([]byte("late"), server.LocalAddr())
+	assert.ErrorIs(t, err, net.ErrClosed)
+
+	require.NoError(t, server.SetReadDeadline(time.Now().Add(5*time.Second)))
+	buf := make([]byte, 8)
+	for i := range count {
+		n, _, err := server.ReadFrom(buf)
+		require.NoError(t, err, "datagram %d", i)
+		assert.Equal(t, []byte{byte(i)}, buf[:n])
+	}
+}
