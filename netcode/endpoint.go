@@ -48,16 +48,16 @@ type Endpoint struct {
 	hasAccepted    bool
 	peerAck        Header // union of the acks applied so far with the newest Ack
 	ackOwed        bool
+	ackOwedSince   time.Duration // arrival of the oldest packet the owed ack covers
+	acksOwed       int           // packets accepted since the last ack left
+	partials       []partial
+	nPartials      int
+	reassembly     int // bytes charged against MaxReassemblyBytes
 	// mayRead has bit ch set when channel ch may have a message to read:
 	// set by every frame that arrives on it, cleared when ReadMessage
 	// finds it empty. A game that polls every channel of every client each
 	// tick then skips the empty ones without touching their state.
-	mayRead      [2]uint64
-	ackOwedSince time.Duration // arrival of the oldest packet the owed ack covers
-	acksOwed     int           // packets accepted since the last ack left
-	partials     []partial
-	nPartials    int
-	reassembly   int // bytes charged against MaxReassemblyBytes
+	mayRead [2]uint64
 
 	rtt      rttEstimator
 	loss     lossWindow
