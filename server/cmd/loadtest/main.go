@@ -1,16 +1,21 @@
 // Command loadtest measures how many clients one Tickwire server carries:
 // for each client count it starts a server on loopback in this process,
 // spawns a second process of this binary (-role=clients) running that many
-// headless clients, lets them play for -duration once all are connected,
-// and reports the server's CPU use (getrusage), tick duration p50/p99/max,
-// overruns and skipped ticks, and traffic.
+// headless clients, waits -warmup once all are connected, lets them play
+// for -duration, and reports the server's CPU use (getrusage), tick
+// duration p50/p99/max, overruns and skipped ticks, and traffic.
 //
 //	go run ./server/cmd/loadtest -clients 100,500,1000,2000 -duration 10s
 //
+// The clients stand in for remote machines, so by default the two processes
+// get separate CPUs: the server the first half of those this process may
+// use (GOMAXPROCS set to match), the clients the rest (-server-cpus,
+// -client-cpus; "none" turns pinning off and lets them compete).
+//
 // Everything is on 127.0.0.1 with ephemeral ports; each round is bounded in
-// time (connect timeout, -duration, a hard deadline on the client process)
-// and the command stops by itself. Both processes share the machine: on a
-// small machine the clients' CPU competes with the server's.
+// time (connect timeout, -warmup, -duration, a hard deadline on the client
+// process) and the command stops by itself. -cpuprofile writes a CPU profile
+// of the server process (of the clients with -role=clients).
 package main
 
 import (
