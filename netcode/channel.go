@@ -41,12 +41,21 @@ type sendChannel struct {
 	unsent   MessageID
 }
 
+// newSendChannel returns a channel whose ring is allocated by its first
+// Send (see ensure): of a game's channels, each side sends on some only.
 func newSendChannel(cfg ChannelConfig) *sendChannel {
 	n := 1
 	for n < cfg.MaxQueuedMessages {
 		n <<= 1
 	}
-	return &sendChannel{kind: cfg.Kind, msgs: make([]sendMessage, n), mask: n - 1, limit: cfg.MaxQueuedMessages, maxBytes: cfg.MaxQueuedBytes}
+	return &sendChannel{kind: cfg.Kind, mask: n - 1, limit: cfg.MaxQueuedMessages, maxBytes: cfg.MaxQueuedBytes}
+}
+
+// ensure allocates the ring. Every other use of slot follows a Send.
+func (c *sendChannel) ensure() {
+	if c.msgs == nil {
+		c.msgs = make([]sendMessage, c.mask+1)
+	}
 }
 
 func (c *sendChannel) slot(id MessageID) *sendMessage { return &c.msgs[int(id)&c.mask] }
@@ -102,6 +111,8 @@ type recvChannel struct {
 	hasNewest     bool
 }
 
+// newRecvChannel returns a channel whose buffers are allocated by the first
+// frame that arrives on it (see ensure).
 func newRecvChannel(cfg ChannelConfig) *recvChannel {
 	c := &recvChannel{kind: cfg.Kind, window: cfg.MaxReceivedMessages}
 	if cfg.Kind.Reliable() {
@@ -109,14 +120,23 @@ func newRecvChannel(cfg ChannelConfig) *recvChannel {
 		for n < cfg.MaxReceivedMessages {
 			n <<= 1
 		}
-		c.slots, c.mask = make([]recvSlot, n), n-1
-		if cfg.Kind == ReliableUnordered {
-			c.ready = make([]MessageID, cfg.MaxReceivedMessages)
-		}
-	} else {
-		c.queue = make([]queuedMessage, cfg.MaxReceivedMessages)
+		c.mask = n - 1
 	}
 	return c
+}
+
+// ensure allocates the channel's receive window or queue. Every other use
+// of them follows a received frame (ReadMessage checks Endpoint.mayRead).
+func (c *recvChannel) ensure() {
+	switch {
+	case c.kind.Reliable() && c.slots == nil:
+		c.slots = make([]recvSlot, c.mask+1)
+		if c.kind == ReliableUnordered {
+			c.ready = make([]MessageID, c.window)
+		}
+	case !c.kind.Reliable() && c.queue == nil:
+		c.queue = make([]queuedMessage, c.window)
+	}
 }
 
 func (c *recvChannel) slot(id MessageID) *recvSlot { return &c.slots[int(id)&c.mask] }

@@ -158,6 +158,7 @@ func (e *Endpoint) Send(channel int, msg []byte) (MessageID, error) {
 	if c.queued() >= c.limit || (c.bytes > 0 && c.bytes+len(msg) > c.maxBytes) {
 		return 0, ErrSendQueueFull
 	}
+	c.ensure()
 	id := c.nextID
 	m := c.slot(id)
 	m.id = id

@@ -86,6 +86,7 @@ func (e *Endpoint) validateFrames(body []byte) error {
 func (e *Endpoint) receiveFrame(at time.Duration, f *frame) bool {
 	e.mayRead[f.channel/64] |= 1 << (f.channel % 64)
 	c := e.recvChannels[f.channel]
+	c.ensure()
 	if c.kind.Reliable() {
 		return e.receiveReliable(at, c, f)
 	}
