@@ -26,6 +26,13 @@
 // simulated link (see package netcode/netsim). The connection layer above it
 // (handshake, keepalive, timeouts, encryption) owns the sockets.
 //
+// Every packet carries the acknowledgements owed, so a Flush with anything
+// to send acknowledges what arrived. With nothing to send, Flush sends a
+// header-only ack at once, or, with Config.AckDelay, only once the oldest
+// arrival it would acknowledge is AckDelay old: a server that sends each
+// client a snapshot every few ticks lets the acks of the client's inputs
+// ride on the snapshots.
+//
 // # Bounds
 //
 // Nothing grows without bound. Each channel's send queue holds at most
