@@ -148,6 +148,13 @@ func (c *recvChannel) markReady(id MessageID) {
 	c.readyLen++
 }
 
+// channelSet is a set of channel ids (0..maxChannels).
+type channelSet [2]uint64
+
+func (s *channelSet) add(ch int)      { s[ch/64] |= 1 << (ch % 64) }
+func (s *channelSet) remove(ch int)   { s[ch/64] &^= 1 << (ch % 64) }
+func (s *channelSet) has(ch int) bool { return s[ch/64]&(1<<(ch%64)) != 0 }
+
 // bufPool is a small stack of message buffers an endpoint reuses, the most
 // recently freed first: a game sends and receives a few messages per tick,
 // so the same few buffers, still in the CPU caches, carry them all instead

@@ -53,10 +53,9 @@ type Client struct {
 	closed    bool
 	denied    *DeniedError
 
-	out     []outDatagram
-	outBufs [][]byte
-	emit    func([]byte)
-	stats   ClientConnStats
+	batch *outBatch // datagrams being built
+	emit  func([]byte)
+	stats ClientConnStats
 }
 
 // ClientConnStats are the client's connection-layer counters.
@@ -159,11 +158,7 @@ func newClient(pc net.PacketConn, server netip.AddrPort, cfg ClientConfig) (*Cli
 			return nil, err
 		}
 	}
-	c.outBufs = make([][]byte, socketBatchSize)
-	for i := range c.outBufs {
-		c.outBufs[i] = make([]byte, 0, maxDatagramSize)
-	}
-	c.out = make([]outDatagram, 0, socketBatchSize)
+	c.batch = newOutBatch()
 	c.emit = func(p []byte) { c.queueConn(ptPayload, p) }
 	c.sock = newSocket(pc, common.batching)
 	c.rx = newReceiver(c.sock, common.queue, common.clock)
@@ -450,11 +445,10 @@ func (c *Client) Close() error {
 	return nil
 }
 
-func (c *Client) nextBuf() []byte { return c.outBufs[len(c.out)][:0] }
+func (c *Client) nextBuf() []byte { return c.batch.next() }
 
 func (c *Client) queueRaw(b []byte) {
-	c.out = append(c.out, outDatagram{buf: b, to: c.server, addr: c.serverUDP})
-	if len(c.out) == cap(c.out) {
+	if c.batch.add(outDatagram{buf: b, to: c.server, addr: c.serverUDP}) {
 		c.flushOut()
 	}
 }
@@ -469,11 +463,11 @@ func (c *Client) queueConn(t connPacketType, body []byte) {
 }
 
 func (c *Client) flushOut() {
-	if len(c.out) == 0 {
+	if len(c.batch.out) == 0 {
 		return
 	}
-	_, _ = c.sock.write(c.out)
-	c.out = c.out[:0]
+	_, _ = c.sock.write(c.batch.out)
+	c.batch.reset()
 }
 
 // SendValue encodes v as msgpack (the endpoint's Codec) and queues it on

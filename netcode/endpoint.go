@@ -46,18 +46,17 @@ type Endpoint struct {
 	newestAccepted Seq
 	acceptedBits   uint32 // bit i: newestAccepted-1-i was accepted
 	hasAccepted    bool
-	peerAck        Header // union of the acks applied so far with the newest Ack
-	ackOwed        bool
-	ackOwedSince   time.Duration // arrival of the oldest packet the owed ack covers
-	acksOwed       int           // packets accepted since the last ack left
+	peerAck        Header        // union of the acks applied so far with the newest Ack
+	acksOwed       int           // packets accepted since the last ack left; >0: an ack is owed
+	ackOwedSince   time.Duration // arrival of the oldest of them
 	partials       []partial
 	nPartials      int
 	reassembly     int // bytes charged against MaxReassemblyBytes
-	// mayRead has bit ch set when channel ch may have a message to read:
-	// set by every frame that arrives on it, cleared when ReadMessage
-	// finds it empty. A game that polls every channel of every client each
+	// mayRead holds the channels that may have a message to read: a
+	// channel joins with every frame that arrives on it and leaves when
+	// ReadMessage finds it empty. A game that polls every channel of every client each
 	// tick then skips the empty ones without touching their state.
-	mayRead [2]uint64
+	mayRead channelSet
 
 	rtt      rttEstimator
 	loss     lossWindow
@@ -194,12 +193,12 @@ func (e *Endpoint) Ping() { e.pingOwed = true }
 // ReadMessage returns the next message delivered on channel, and false when
 // there is none. msg is valid until the next call of any method of e.
 func (e *Endpoint) ReadMessage(channel int) (msg []byte, ok bool) {
-	if channel < 0 || channel >= len(e.recvChannels) || e.mayRead[channel/64]&(1<<(channel%64)) == 0 {
+	if channel < 0 || channel >= len(e.recvChannels) || !e.mayRead.has(channel) {
 		return nil, false
 	}
 	msg, ok = e.readMessage(e.recvChannels[channel])
 	if !ok {
-		e.mayRead[channel/64] &^= 1 << (channel % 64)
+		e.mayRead.remove(channel)
 	}
 	return msg, ok
 }

@@ -47,13 +47,13 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	if e.pktOpen {
 		e.closePacket(at)
 	}
-	if e.emitted == 0 && e.ackOwed && (at-e.ackOwedSince >= e.cfg.AckDelay || e.acksOwed >= ackDelayPackets) {
+	if e.emitted == 0 && e.acksOwed > 0 && (at-e.ackOwedSince >= e.cfg.AckDelay || e.acksOwed >= ackDelayPackets) {
 		e.budget = -1 // acks are never held back
 		e.openPacket(0, at)
 		e.closePacket(at)
 	}
 	if e.emitted > 0 { // every packet carries the acks
-		e.ackOwed, e.acksOwed = false, 0
+		e.acksOwed = 0
 	}
 	e.pingOwed, e.emit = false, nil
 }

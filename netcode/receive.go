@@ -58,8 +58,8 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 	}
 	e.noteAccepted(h.Seq)
 	if len(packet) > n {
-		if !e.ackOwed {
-			e.ackOwed, e.ackOwedSince = true, at
+		if e.acksOwed == 0 {
+			e.ackOwedSince = at
 		}
 		e.acksOwed++
 	}
@@ -84,7 +84,7 @@ func (e *Endpoint) validateFrames(body []byte) error {
 // frame carried reliable data that could not be stored, so the packet must
 // not be acknowledged and the peer will send it again.
 func (e *Endpoint) receiveFrame(at time.Duration, f *frame) bool {
-	e.mayRead[f.channel/64] |= 1 << (f.channel % 64)
+	e.mayRead.add(f.channel)
 	c := e.recvChannels[f.channel]
 	c.ensure()
 	if c.kind.Reliable() {

@@ -588,8 +588,7 @@ func (s *Server) PollEvent() (Event, bool) {
 func (s *Server) nextBuf() []byte { return s.batch.next() }
 
 func (s *Server) queueRaw(to netip.AddrPort, b []byte) {
-	s.batch.out = append(s.batch.out, outDatagram{buf: b, to: to})
-	if s.batch.full() {
+	if s.batch.add(outDatagram{buf: b, to: to}) {
 		s.flushOut()
 	}
 }
@@ -600,8 +599,7 @@ func (s *Server) queueConn(c *serverConn, t connPacketType, body []byte) {
 	c.lastSend = s.lastNow
 	c.stats.PacketsSent++
 	c.stats.BytesSent += uint64(len(b))
-	s.batch.out = append(s.batch.out, outDatagram{buf: b, to: c.addr, addr: c.udpAddr})
-	if s.batch.full() {
+	if s.batch.add(outDatagram{buf: b, to: c.addr, addr: c.udpAddr}) {
 		s.flushOut()
 	}
 }

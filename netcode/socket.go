@@ -250,13 +250,6 @@ func newReceiver(sock *socket, queueLen int, clock func() time.Time) *receiver {
 	return r
 }
 
-// queued returns how many datagrams wait to be taken.
-func (r *receiver) queued() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.queue)
-}
-
 // take returns every datagram queued so far, oldest first. The caller
 // must give them back with release before it calls take again.
 func (r *receiver) take() []*datagram {

@@ -87,7 +87,6 @@ func TestReceiverDropsWhenQueueFull(t *testing.T) {
 		default:
 		}
 	}
-	assert.Equal(t, 4, r.queued())
 	ds := r.take()
 	require.Len(t, ds, 4)
 	d := ds[0]

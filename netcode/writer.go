@@ -29,7 +29,11 @@ func newOutBatch() *outBatch {
 // next returns an empty buffer for the batch's next datagram.
 func (b *outBatch) next() []byte { return b.bufs[len(b.out)][:0] }
 
-func (b *outBatch) full() bool { return len(b.out) == cap(b.out) }
+// add appends d and reports whether the batch is now full.
+func (b *outBatch) add(d outDatagram) (full bool) {
+	b.out = append(b.out, d)
+	return len(b.out) == cap(b.out)
+}
 
 func (b *outBatch) reset() {
 	clear(b.out)
