@@ -192,12 +192,20 @@ func TestWrapPanicsOnInvalidConfig(t *testing.T) {
 
 // TestWrapUDP runs a Conn over real loopback sockets and checks that Close
 // leaves no goroutine behind (TestMain's goleak check).
-func TestWrapUDP(t *testing.T) {
+// udpPair returns two loopback UDP sockets; the first is closed when the
+// test ends, the second is for the test to wrap (the wrapper closes it).
+func udpPair(t *testing.T) (server, client net.PacketConn) {
+	t.Helper()
 	server, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer server.Close()
-	client, err := net.ListenPacket("udp", "127.0.0.1:0")
+	t.Cleanup(func() { server.Close() })
+	client, err = net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
+	return server, client
+}
+
+func TestWrapUDP(t *testing.T) {
+	server, client := udpPair(t)
 	w := WrapDuplex(client, Config{Latency: 5 * time.Millisecond}, Config{Latency: time.Millisecond}, 3)
 	defer w.Close()
 
@@ -222,7 +230,7 @@ func TestWrapUDP(t *testing.T) {
 		require.Equal(t, []byte{byte(i)}, buf[:n])
 	}
 	require.NoError(t, w.Close())
-	_, err = client.WriteTo([]byte("x"), server.LocalAddr())
+	_, err := client.WriteTo([]byte("x"), server.LocalAddr())
 	assert.ErrorIs(t, err, net.ErrClosed, "Close closed the wrapped conn")
 }
 
@@ -273,11 +281,7 @@ func TestWrapCountsWriteErrors(t *testing.T) {
 // simulated wire and still arrive, each after its delay; writes after
 // Close fail.
 func TestCloseDeliversInFlight(t *testing.T) {
-	server, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer server.Close()
-	client, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
+	server, client := udpPair(t)
 	const latency = 50 * time.Millisecond
 	w := Wrap(client, Config{Latency: latency}, 5)
 
@@ -289,7 +293,7 @@ func TestCloseDeliversInFlight(t *testing.T) {
 	}
 	require.NoError(t, w.Close())
 	assert.GreaterOrEqual(t, time.Since(start), latency, "Close returned before what was in flight left")
-	_, err = w.WriteTo([]byte("late"), server.LocalAddr())
+	_, err := w.WriteTo([]byte("late"), server.LocalAddr())
 	assert.ErrorIs(t, err, net.ErrClosed)
 
 	require.NoError(t, server.SetReadDeadline(time.Now().Add(5*time.Second)))

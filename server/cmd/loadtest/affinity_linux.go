@@ -26,7 +26,7 @@ func pinProcess(cpus []int) error {
 	for range 2 {
 		tasks, err := os.ReadDir("/proc/self/task")
 		if err != nil {
-			return fmt.Errorf("pin to CPUs %s: %w", formatCPUList(cpus), err)
+			return err
 		}
 		for _, t := range tasks {
 			tid, err := strconv.Atoi(t.Name())
@@ -34,7 +34,7 @@ func pinProcess(cpus []int) error {
 				continue
 			}
 			if err := unix.SchedSetaffinity(tid, &set); err != nil && err != unix.ESRCH {
-				return fmt.Errorf("pin to CPUs %s: %w", formatCPUList(cpus), err)
+				return fmt.Errorf("sched_setaffinity: %w", err)
 			}
 		}
 	}

@@ -111,16 +111,12 @@ func main() {
 
 	opts := serverOpts{tick: *tickRate, snap: *snapRate, workers: *workers, props: *props, log: log, admin: *admin, ackDelay: *ackDelay, inputEvery: *inputEvery, clientNice: *clientNice,
 		serverCPUs: formatCPUList(sCPUs), clientCPUs: formatCPUList(cCPUs), warmup: *warmup}
-	pin := sCPUs
+	pin, pinFlag := sCPUs, "-server-cpus"
 	if *role == "clients" {
-		pin = cCPUs
+		pin, pinFlag = cCPUs, "-client-cpus"
 	}
 	if err := pinProcess(pin); err != nil {
-		flagName := "-server-cpus"
-		if *role == "clients" {
-			flagName = "-client-cpus"
-		}
-		fatalf("%s %s: %v; pick CPUs this process may use, or none", flagName, formatCPUList(pin), err)
+		fatalf("%s %s: %v; pick CPUs this process may use, or none", pinFlag, formatCPUList(pin), err)
 	}
 	switch *role {
 	case "driver":
