@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/tickwire/tickwire/netcode/endpoint"
 )
 
 // Client is one connection to a Server. Create it with Dial or DialConn.
@@ -43,7 +45,7 @@ type Client struct {
 	id        ClientID
 	connID    uint32
 	connected bool
-	ep        *Endpoint
+	ep        *endpoint.Endpoint
 	replay    replayWindow
 	sendSeq   uint64
 	lastRecv  time.Time
@@ -269,7 +271,7 @@ func (c *Client) handleHandshake(b []byte, from netip.AddrPort, now time.Time, c
 			c.stats.DropsMalformed++
 			return
 		}
-		ep, err := NewEndpoint(c.common.endpoint, now)
+		ep, err := endpoint.NewEndpoint(c.common.endpoint, now)
 		if err != nil {
 			c.denied = &DeniedError{Reason: DenyProtocolMismatch, Detail: err.Error()}
 			return
@@ -385,7 +387,7 @@ func (c *Client) Flush(now time.Time) {
 
 // Send queues msg (copied) on channel ch; it leaves at the next Flush or
 // Update. After the connection ended it returns the *DisconnectError.
-func (c *Client) Send(ch int, msg []byte) (MessageID, error) {
+func (c *Client) Send(ch int, msg []byte) (endpoint.MessageID, error) {
 	if c.err != nil {
 		return 0, c.err
 	}
@@ -405,7 +407,7 @@ func (c *Client) ReadMessage(ch int) (msg []byte, ok bool) {
 func (c *Client) ID() ClientID { return c.id }
 
 // Stats returns the endpoint's statistics: RTT, loss, bandwidth, counters.
-func (c *Client) Stats() Stats { return c.ep.Stats() }
+func (c *Client) Stats() endpoint.Stats { return c.ep.Stats() }
 
 // ConnStats returns the connection layer's counters.
 func (c *Client) ConnStats() ClientConnStats {
@@ -472,7 +474,7 @@ func (c *Client) flushOut() {
 
 // SendValue encodes v as msgpack (the endpoint's Codec) and queues it on
 // channel ch.
-func (c *Client) SendValue(ch int, v any) (MessageID, error) {
+func (c *Client) SendValue(ch int, v any) (endpoint.MessageID, error) {
 	if c.err != nil {
 		return 0, c.err
 	}
@@ -488,4 +490,4 @@ func (c *Client) ReadValue(ch int, v any) (bool, error) {
 // Endpoint returns the connection's reliability endpoint, for what the
 // Client does not wrap. Never call its Flush, Receive, Ping or
 // SetAckHandler: the connection owns those.
-func (c *Client) Endpoint() *Endpoint { return c.ep }
+func (c *Client) Endpoint() *endpoint.Endpoint { return c.ep }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tickwire/tickwire/netcode/endpoint"
 )
 
 // BenchmarkServerReceivePath measures one packet through the connection
@@ -46,7 +48,7 @@ func BenchmarkServerReceivePath(b *testing.B) {
 			require.NoError(b, s.accept(5, from, &h, now))
 			s.batch.reset()
 			c := s.byID[5]
-			peer, err := NewEndpoint(s.common.endpoint, now)
+			peer, err := endpoint.NewEndpoint(s.common.endpoint, now)
 			require.NoError(b, err)
 
 			msg := make([]byte, 32)
@@ -309,14 +311,14 @@ func BenchmarkServerTick(b *testing.B) {
 					(*box)[len(*box)-1] = append((*box)[len(*box)-1][:0], p...)
 				}
 			}
-			s, err := NewServer(pc, ServerConfig{ProtocolID: 1, MaxClients: n, SendInline: true, Endpoint: Config{AckDelay: 40 * time.Millisecond}})
+			s, err := NewServer(pc, ServerConfig{ProtocolID: 1, MaxClients: n, SendInline: true, Endpoint: endpoint.Config{AckDelay: 40 * time.Millisecond}})
 			require.NoError(b, err)
 			defer s.Close()
 			now := time.Now()
 			type peer struct {
 				addr netip.AddrPort
 				conn *serverConn
-				ep   *Endpoint
+				ep   *endpoint.Endpoint
 				seq  uint64
 				pkt  []byte
 			}
@@ -326,7 +328,7 @@ func BenchmarkServerTick(b *testing.B) {
 				h := hello{ClientNonce: uint64(i)}
 				require.NoError(b, s.accept(ClientID(i+1), p.addr, &h, now))
 				p.conn = s.byID[ClientID(i+1)]
-				p.ep, err = NewEndpoint(s.common.endpoint, now)
+				p.ep, err = endpoint.NewEndpoint(s.common.endpoint, now)
 				require.NoError(b, err)
 				p.pkt = make([]byte, 0, maxDatagramSize)
 				peers[i] = p

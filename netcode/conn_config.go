@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/tickwire/tickwire/netcode/endpoint"
 )
 
 // Defaults of the connection layer, used for zero config fields.
@@ -50,7 +52,7 @@ type ServerConfig struct {
 	// layout, packet size...). A zero MaxPacketSize becomes
 	// DefaultMaxPacketSize - ConnOverhead, so that datagrams stay within 1200
 	// bytes. MaxPacketSize + ConnOverhead must be at most 1500.
-	Endpoint Config
+	Endpoint endpoint.Config
 	// TokenKey, when set, turns on secure mode: clients must present a
 	// connect token sealed with this key (see IssueConnectToken), and every
 	// connected packet is sealed with the token's keys.
@@ -68,7 +70,7 @@ type ServerConfig struct {
 	// OnMessageAcked, if set, is called during Update when a client has
 	// acknowledged a message the server sent it (every channel kind). It must
 	// not call back into the Server.
-	OnMessageAcked func(client ClientID, channel int, id MessageID)
+	OnMessageAcked func(client ClientID, channel int, id endpoint.MessageID)
 	// DisableBatching turns off recvmmsg/sendmmsg on a *net.UDPConn.
 	DisableBatching bool
 	// SendInline makes Update, Flush and Close write datagrams from the
@@ -106,14 +108,14 @@ type ClientConfig struct {
 	HandshakeResend time.Duration
 	// Endpoint: see ServerConfig; must have the server's channel layout and
 	// MaxPacketSize.
-	Endpoint Config
+	Endpoint endpoint.Config
 	// ReceiveQueue: see ServerConfig. Default 256.
 	ReceiveQueue int
 	// DisconnectPackets: see ServerConfig. Default 4.
 	DisconnectPackets int
 	// OnMessageAcked, if set, is called during Update when the server has
 	// acknowledged a message this client sent.
-	OnMessageAcked  func(channel int, id MessageID)
+	OnMessageAcked  func(channel int, id endpoint.MessageID)
 	DisableBatching bool
 	Logger          *slog.Logger
 	Clock           func() time.Time
@@ -123,7 +125,7 @@ type ClientConfig struct {
 // connCommon holds the validated settings shared by both sides.
 type connCommon struct {
 	timeout, keepalive time.Duration
-	endpoint           Config
+	endpoint           endpoint.Config
 	queue              int
 	disconnectPackets  int
 	log                *slog.Logger
@@ -132,7 +134,7 @@ type connCommon struct {
 	batching           bool
 }
 
-func newConnCommon(prefix string, timeout, keepalive time.Duration, ep Config, queue, defQueue, disc int,
+func newConnCommon(prefix string, timeout, keepalive time.Duration, ep endpoint.Config, queue, defQueue, disc int,
 	log *slog.Logger, clock func() time.Time, rnd io.Reader, disableBatching bool) (connCommon, error) {
 	c := connCommon{
 		timeout: timeout, keepalive: keepalive, endpoint: ep, queue: queue,
@@ -151,7 +153,7 @@ func newConnCommon(prefix string, timeout, keepalive time.Duration, ep Config, q
 		return c, configError(prefix+".KeepaliveInterval", keepalive, "> 0 and < Timeout (0 = 100ms)")
 	}
 	if c.endpoint.MaxPacketSize == 0 {
-		c.endpoint.MaxPacketSize = DefaultMaxPacketSize - ConnOverhead
+		c.endpoint.MaxPacketSize = endpoint.DefaultMaxPacketSize - ConnOverhead
 	}
 	if c.endpoint.MaxPacketSize+ConnOverhead > maxDatagramSize {
 		return c, configError(prefix+".Endpoint.MaxPacketSize", c.endpoint.MaxPacketSize,

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tickwire/tickwire/netcode/endpoint"
 )
 
 func TestConnectExchangeClose(t *testing.T) {
@@ -176,21 +178,21 @@ func TestAckHooksBroadcastKickAndClose(t *testing.T) {
 	type ack struct {
 		client ClientID
 		ch     int
-		id     MessageID
+		id     endpoint.MessageID
 	}
 	var srvAcks []ack // appended on the server goroutine, read through l.do
-	l := startServer(t, nil, ServerConfig{OnMessageAcked: func(c ClientID, ch int, id MessageID) {
+	l := startServer(t, nil, ServerConfig{OnMessageAcked: func(c ClientID, ch int, id endpoint.MessageID) {
 		srvAcks = append(srvAcks, ack{c, ch, id})
 	}})
 	var cliAcks []ack
-	a, err := dialTest(t, l.addr(), ClientConfig{OnMessageAcked: func(ch int, id MessageID) { cliAcks = append(cliAcks, ack{0, ch, id}) }})
+	a, err := dialTest(t, l.addr(), ClientConfig{OnMessageAcked: func(ch int, id endpoint.MessageID) { cliAcks = append(cliAcks, ack{0, ch, id}) }})
 	require.NoError(t, err)
 	defer a.Close()
 	b, err := dialTest(t, l.addr(), ClientConfig{})
 	require.NoError(t, err)
 	defer b.Close()
 
-	var sentID MessageID
+	var sentID endpoint.MessageID
 	l.do(func(s *Server) {
 		require.Equal(t, []ClientID{a.ID(), b.ID()}, s.AppendClients(nil))
 		require.NoError(t, s.Broadcast(0, []byte("to all")))
@@ -254,7 +256,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"max clients", ServerConfig{MaxClients: -1}, "ServerConfig.MaxClients"},
 		{"timeout", ServerConfig{Timeout: -time.Second}, "ServerConfig.Timeout"},
 		{"keepalive above timeout", ServerConfig{Timeout: time.Second, KeepaliveInterval: 2 * time.Second}, "ServerConfig.KeepaliveInterval"},
-		{"packet size", ServerConfig{Endpoint: Config{MaxPacketSize: 1490}}, "ServerConfig.Endpoint.MaxPacketSize"},
+		{"packet size", ServerConfig{Endpoint: endpoint.Config{MaxPacketSize: 1490}}, "ServerConfig.Endpoint.MaxPacketSize"},
 		{"queue", ServerConfig{ReceiveQueue: -5}, "ServerConfig.ReceiveQueue"},
 		{"disconnect packets", ServerConfig{DisconnectPackets: 100}, "ServerConfig.DisconnectPackets"},
 		{"challenge lifetime", ServerConfig{ChallengeLifetime: time.Millisecond}, "ServerConfig.ChallengeLifetime"},

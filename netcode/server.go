@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/tickwire/tickwire/netcode/endpoint"
 )
 
 // Server serves many clients from one UDP socket (any net.PacketConn),
@@ -130,8 +132,8 @@ type ClientInfo struct {
 	LastReceive time.Time
 	// UserData is the connect token's user data (secure mode), read-only.
 	UserData []byte
-	Stats    Stats     // the endpoint's: RTT, loss, bandwidth, packets, messages
-	Conn     ConnStats // the connection layer's
+	Stats    endpoint.Stats // the endpoint's: RTT, loss, bandwidth, packets, messages
+	Conn     ConnStats      // the connection layer's
 }
 
 // EventKind says what an Event reports.
@@ -167,7 +169,7 @@ type serverConn struct {
 	addr        netip.AddrPort
 	udpAddr     *net.UDPAddr
 	clientNonce uint64
-	ep          *Endpoint
+	ep          *endpoint.Endpoint
 	cipher      *packetCipher
 	replay      replayWindow
 	sendSeq     uint64
@@ -484,7 +486,7 @@ func (s *Server) deny(to netip.AddrPort, nonce uint64, r DenyReason) {
 }
 
 func (s *Server) accept(id ClientID, from netip.AddrPort, h *hello, now time.Time) error {
-	ep, err := NewEndpoint(s.common.endpoint, now)
+	ep, err := endpoint.NewEndpoint(s.common.endpoint, now)
 	if err != nil {
 		return err
 	}
@@ -516,7 +518,7 @@ func (s *Server) accept(id ClientID, from netip.AddrPort, h *hello, now time.Tim
 	c.emit = func(p []byte) { s.queueConn(c, ptPayload, p) }
 	if s.cfg.OnMessageAcked != nil {
 		fn := s.cfg.OnMessageAcked
-		ep.SetAckHandler(func(ch int, mid MessageID) { fn(c.id, ch, mid) })
+		ep.SetAckHandler(func(ch int, mid endpoint.MessageID) { fn(c.id, ch, mid) })
 	}
 	s.conns = append(s.conns, c)
 	s.byAddr[from] = c
@@ -647,7 +649,7 @@ func (s *Server) conn(id ClientID) (*serverConn, error) {
 
 // Send queues msg (copied) for client id on channel ch. It leaves at the
 // next Flush or Update.
-func (s *Server) Send(id ClientID, ch int, msg []byte) (MessageID, error) {
+func (s *Server) Send(id ClientID, ch int, msg []byte) (endpoint.MessageID, error) {
 	c, err := s.conn(id)
 	if err != nil {
 		return 0, err
@@ -750,7 +752,7 @@ func (s *Server) Close() error {
 
 // SendValue encodes v as msgpack (the endpoint's Codec) and queues it for
 // client id on channel ch.
-func (s *Server) SendValue(id ClientID, ch int, v any) (MessageID, error) {
+func (s *Server) SendValue(id ClientID, ch int, v any) (endpoint.MessageID, error) {
 	c, err := s.conn(id)
 	if err != nil {
 		return 0, err
@@ -772,7 +774,7 @@ func (s *Server) ReadValue(id ClientID, ch int, v any) (bool, error) {
 // connected), for what the Server does not wrap, e.g. a Codec of one's own.
 // Use it from the Update goroutine, and never call its Flush, Receive,
 // Ping or SetAckHandler: the connection owns those.
-func (s *Server) Endpoint(id ClientID) *Endpoint {
+func (s *Server) Endpoint(id ClientID) *endpoint.Endpoint {
 	if c := s.lookup(id); c != nil {
 		return c.ep
 	}

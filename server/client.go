@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 )
 
 // SnapshotReader is the client half of the snapshot stream: it decodes
@@ -15,8 +15,8 @@ import (
 // The zero SnapshotReader is not usable (NewSnapshotReader); it is not safe
 // for concurrent use.
 type SnapshotReader struct {
-	dec     *netsync.Decoder
-	hist    *netsync.History
+	dec     *state.Decoder
+	hist    *state.History
 	resync  bool
 	newest  uint32
 	hasNew  bool
@@ -27,15 +27,15 @@ type SnapshotReader struct {
 // NewSnapshotReader returns a reader for the server's codec config keeping
 // history ticks of decoded snapshots; history must be at least the server's
 // Config.SnapshotHistory (0 means DefaultSnapshotHistory).
-func NewSnapshotReader(cfg netsync.CodecConfig, history int) (*SnapshotReader, error) {
+func NewSnapshotReader(cfg state.CodecConfig, history int) (*SnapshotReader, error) {
 	if history == 0 {
 		history = DefaultSnapshotHistory
 	}
-	dec, err := netsync.NewDecoder(cfg)
+	dec, err := state.NewDecoder(cfg)
 	if err != nil {
 		return nil, err
 	}
-	h, err := netsync.NewHistory(history)
+	h, err := state.NewHistory(history)
 	if err != nil {
 		return nil, err
 	}
@@ -45,11 +45,11 @@ func NewSnapshotReader(cfg netsync.CodecConfig, history int) (*SnapshotReader, e
 // Read decodes a snapshot message. It returns the snapshot (owned by the
 // reader, valid until its history slot is reused; do not modify it) and the
 // message's header. A delta whose baseline the reader does not have returns
-// an error wrapping netsync.ErrMissingBaseline and sets NeedResync; a snapshot
+// an error wrapping state.ErrMissingBaseline and sets NeedResync; a snapshot
 // older than one already decoded into its slot returns one wrapping
-// netsync.ErrStaleSnapshot. A repeated message returns the snapshot decoded
+// state.ErrStaleSnapshot. A repeated message returns the snapshot decoded
 // the first time.
-func (r *SnapshotReader) Read(msg []byte) (*netsync.Snapshot, SnapshotHeader, error) {
+func (r *SnapshotReader) Read(msg []byte) (*state.Snapshot, SnapshotHeader, error) {
 	h, payload, err := DecodeSnapshotMessage(msg)
 	if err != nil {
 		return nil, h, err
@@ -57,10 +57,10 @@ func (r *SnapshotReader) Read(msg []byte) (*netsync.Snapshot, SnapshotHeader, er
 	snap, err := r.hist.Decode(r.dec, payload)
 	if err != nil {
 		switch {
-		case errors.Is(err, netsync.ErrMissingBaseline):
+		case errors.Is(err, state.ErrMissingBaseline):
 			r.missing++
 			r.resync = true
-		case errors.Is(err, netsync.ErrStaleSnapshot):
+		case errors.Is(err, state.ErrStaleSnapshot):
 			r.stale++
 		}
 		return nil, h, fmt.Errorf("server: snapshot: %w", err)
@@ -83,7 +83,7 @@ func (r *SnapshotReader) NeedResync() bool { return r.resync }
 func (r *SnapshotReader) Newest() (tick uint32, ok bool) { return r.newest, r.hasNew }
 
 // Get returns the decoded snapshot of tick if the reader still has it.
-func (r *SnapshotReader) Get(tick uint32) (*netsync.Snapshot, bool) { return r.hist.Get(tick) }
+func (r *SnapshotReader) Get(tick uint32) (*state.Snapshot, bool) { return r.hist.Get(tick) }
 
 // MissingBaselines and Stale count the snapshots that could not be decoded
 // for want of their baseline, and those that arrived too old.

@@ -13,7 +13,7 @@
 //   - InputQueue buffers each client's inputs by tick; clients repeat their
 //     last few inputs in every packet (InputWriter), so one lost packet loses
 //     no input.
-//   - Snapshots are encoded with netcode/sync against the newest snapshot the
+//   - Snapshots are encoded with netcode/state against the newest snapshot the
 //     client acknowledged, learned from the transport's message acks.
 //   - Server ties it together over a Transport (the netcode connection
 //     layer, through an adapter) and exposes Prometheus metrics, pprof and
@@ -29,7 +29,7 @@
 // A client connects with netcode.Dial and uses the default channel layout:
 // control (0, reliable: the Welcome), inputs (1, unreliable: InputWriter
 // messages) and snapshots (2, unreliable-sequenced: SnapshotReader).
-// Each tick it predicts its own player (netcode/sync Predictor), pushes the
+// Each tick it predicts its own player (netcode/state Predictor), pushes the
 // input for the predicted tick and sends InputWriter.AppendMessage; for
 // each snapshot it reconciles at SnapshotHeader.InputAck and feeds
 // SnapshotHeader.InputLead (or the sync Clock) to keep its inputs arriving a
@@ -37,7 +37,7 @@
 //
 // The wire messages (input, snapshot, welcome) and their client-side halves
 // (InputWriter, SnapshotReader) live here too, so a client needs only this
-// package and netcode/sync.
+// package and netcode/state.
 //
 // Concurrency: a Server runs the game and the transport from the single
 // goroutine that calls Run; the Game is never called concurrently. Metrics

@@ -15,7 +15,7 @@ import (
 
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/netsim"
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 )
 
 // e2eState is the predicted part of a player's entity.
@@ -55,7 +55,7 @@ type e2eResult struct {
 // TestEndToEndPredictionMatchesServer runs the server over real loopback
 // UDP with netsim (loss, latency, jitter) on both directions of the
 // server's socket, and a client that predicts its own entity with
-// netcode/sync's Predictor and Clock. Once the server applies the client's
+// netcode/state's Predictor and Clock. Once the server applies the client's
 // own inputs (after the first exact match), every snapshot's state of the
 // client's entity equals the prediction for its acked input tick exactly:
 // a correction may only come from an input the server did not get in time,
@@ -150,9 +150,9 @@ func runE2EClient(t *testing.T, c *netcode.Client, run time.Duration) e2eResult 
 	require.NoError(t, err)
 	writer, err := NewInputWriter(4)
 	require.NoError(t, err)
-	clock, err := netsync.NewClock(netsync.DefaultClockConfig(time.Second / 60))
+	clock, err := state.NewClock(state.DefaultClockConfig(time.Second / 60))
 	require.NoError(t, err)
-	var pred *netsync.Predictor[e2eState, e2eInput]
+	var pred *state.Predictor[e2eState, e2eInput]
 	var player PlayerID
 	warm := false
 	msg := make([]byte, 0, 256)
@@ -183,7 +183,7 @@ func runE2EClient(t *testing.T, c *netcode.Client, run time.Duration) e2eResult 
 		for m, ok := c.ReadMessage(DefaultSnapshotChannel); ok; m, ok = c.ReadMessage(DefaultSnapshotChannel) {
 			snap, h, err := reader.Read(m)
 			if err != nil {
-				if errors.Is(err, netsync.ErrStaleSnapshot) || errors.Is(err, netsync.ErrMissingBaseline) {
+				if errors.Is(err, state.ErrStaleSnapshot) || errors.Is(err, state.ErrMissingBaseline) {
 					continue // counted by the reader; asserted below
 				}
 				res.err = err
@@ -201,8 +201,8 @@ func runE2EClient(t *testing.T, c *netcode.Client, run time.Duration) e2eResult 
 			f := snap.Fields(i)
 			server := e2eState{f[0], f[1], f[2], f[3]}
 			if pred == nil {
-				pred, err = netsync.NewPredictor(netsync.PredictorConfig[e2eState, e2eInput]{
-					Step: e2eStep, Equal: netsync.EqualComparable[e2eState],
+				pred, err = state.NewPredictor(state.PredictorConfig[e2eState, e2eInput]{
+					Step: e2eStep, Equal: state.EqualComparable[e2eState],
 				}, snap.Tick+1, server)
 				require.NoError(t, err)
 				continue

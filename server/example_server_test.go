@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/netcode"
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 )
 
@@ -22,7 +22,7 @@ func (g *counterGame) ApplyInput(id server.PlayerID, _ uint32, in []byte) {
 	}
 }
 func (g *counterGame) Step(uint32) {}
-func (g *counterGame) Snapshot(_ server.PlayerID, _ uint32, dst *netsync.Snapshot) {
+func (g *counterGame) Snapshot(_ server.PlayerID, _ uint32, dst *state.Snapshot) {
 	for id, x := range g.x {
 		dst.Add(uint32(id))[0] = x
 	}
@@ -32,7 +32,7 @@ func (g *counterGame) Snapshot(_ server.PlayerID, _ uint32, dst *netsync.Snapsho
 // and its first snapshot; cancelling the context shuts the server down and
 // tells the client.
 func Example_server() {
-	codec := netsync.CodecConfig{Schema: netsync.Schema{Fields: []netsync.Field{{Name: "x", Bits: 16}}}}
+	codec := state.CodecConfig{Schema: state.Schema{Fields: []state.Field{{Name: "x", Bits: 16}}}}
 	tr, err := server.ListenNetcode("127.0.0.1:0", netcode.ServerConfig{ProtocolID: 42})
 	if err != nil {
 		panic(err)

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 )
 
 // fakeTransport is an in-memory Transport: tests queue events and client
@@ -199,7 +199,7 @@ type testEntity struct {
 }
 
 // testSchema: x, y in ±2^19, vx, vy in ±2^7.
-var testSchema = netsync.Schema{Fields: []netsync.Field{
+var testSchema = state.Schema{Fields: []state.Field{
 	{Name: "x", Bits: 20, Signed: true}, {Name: "y", Bits: 20, Signed: true},
 	{Name: "vx", Bits: 8, Signed: true}, {Name: "vy", Bits: 8, Signed: true},
 }}
@@ -283,7 +283,7 @@ func (g *testGame) Step(tick uint32) {
 	}
 }
 
-func (g *testGame) Snapshot(viewer PlayerID, tick uint32, dst *netsync.Snapshot) {
+func (g *testGame) Snapshot(viewer PlayerID, tick uint32, dst *state.Snapshot) {
 	add := func(e *testEntity) {
 		f := dst.Add(e.id)
 		f[0], f[1], f[2], f[3] = e.x, e.y, e.vx, e.vy
@@ -314,8 +314,8 @@ func abs(v int32) int32 {
 
 // expectedSnapshot is the snapshot viewer should decode at the game's
 // current state, built independently of the server.
-func (g *testGame) expectedSnapshot(viewer PlayerID, tick uint32) *netsync.Snapshot {
-	s := netsync.NewSnapshot(tick, testSchema.NumFields(), 0)
+func (g *testGame) expectedSnapshot(viewer PlayerID, tick uint32) *state.Snapshot {
+	s := state.NewSnapshot(tick, testSchema.NumFields(), 0)
 	g.Snapshot(viewer, tick, s)
 	s.Sort()
 	return s

@@ -1,6 +1,6 @@
 package server
 
-import netsync "github.com/tickwire/tickwire/netcode/sync"
+import "github.com/tickwire/tickwire/netcode/state"
 
 // PlayerID identifies a connected client's player in the Game. The server
 // assigns ids from 1 upward and never reuses one while the server runs.
@@ -29,5 +29,5 @@ type Game interface {
 	// interest-management hook): dst.Add(entityID) for each, then fill
 	// its fields. Entities may be added in any order; values must fit
 	// their schema fields. dst must not be retained.
-	Snapshot(viewer PlayerID, tick uint32, dst *netsync.Snapshot)
+	Snapshot(viewer PlayerID, tick uint32, dst *state.Snapshot)
 }

@@ -20,7 +20,7 @@ type NetcodeTransport struct {
 	drops map[string]uint64
 }
 
-// DefaultAckDelay is the netcode.Config.AckDelay that NewNetcodeTransport
+// DefaultAckDelay is the endpoint.Config.AckDelay that NewNetcodeTransport
 // uses when cfg.Endpoint leaves it zero: a little more than the 33 ms
 // between two 30 Hz snapshots to a client, so that the acks of its inputs
 // ride on its snapshots instead of costing a datagram of their own (at

@@ -18,7 +18,7 @@ import (
 //
 // Snapshot (server → client, Config.SnapshotChannel, unreliable-sequenced):
 //
-//	kind=2 · flags (bit 0: has input ack) · [uvarint input ack · varint input lead] · netcode/sync payload
+//	kind=2 · flags (bit 0: has input ack) · [uvarint input ack · varint input lead] · netcode/state payload
 //
 // Welcome (server → client, Config.ControlChannel, reliable, once after connect):
 //
@@ -104,7 +104,7 @@ func DecodeInputMessage(b []byte, m *InputMessage) error {
 }
 
 // SnapshotHeader is what a snapshot message carries besides the
-// netcode/sync payload.
+// netcode/state payload.
 type SnapshotHeader struct {
 	// HasInputAck is false until the server has received an input from
 	// this client.
@@ -123,7 +123,7 @@ type SnapshotHeader struct {
 }
 
 // AppendSnapshotHeader appends a snapshot message's header to b; append the
-// netcode/sync payload after it.
+// netcode/state payload after it.
 func AppendSnapshotHeader(b []byte, h SnapshotHeader) []byte {
 	if !h.HasInputAck {
 		return append(b, kindSnapshot, 0)
@@ -134,7 +134,7 @@ func AppendSnapshotHeader(b []byte, h SnapshotHeader) []byte {
 }
 
 // DecodeSnapshotMessage splits a snapshot message into its header and its
-// netcode/sync payload (aliasing b).
+// netcode/state payload (aliasing b).
 func DecodeSnapshotMessage(b []byte) (SnapshotHeader, []byte, error) {
 	var h SnapshotHeader
 	r := reader{b: b}

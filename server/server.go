@@ -13,14 +13,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 )
 
 // Defaults of Config.
 const (
 	DefaultSnapshotRate    = 30
 	DefaultSnapshotHistory = 64
-	DefaultControlChannel  = 0 // reliable-ordered in netcode.DefaultConfig
+	DefaultControlChannel  = 0 // reliable-ordered in endpoint.DefaultConfig
 	DefaultInputChannel    = 1 // unreliable
 	DefaultSnapshotChannel = 2 // unreliable-sequenced
 	MaxSnapshotWorkers     = 64
@@ -47,7 +47,7 @@ type Config struct {
 	// out on the same ticks (phase 0).
 	AlignSnapshots bool
 	// Codec is the snapshot schema and entity limit, shared with clients.
-	Codec netsync.CodecConfig
+	Codec state.CodecConfig
 	// SnapshotHistory is how many ticks of sent snapshots are kept per
 	// client as possible delta baselines (2..65536; 0 means 64, about a
 	// second at 60 Hz). Clients must keep at least as many ticks.
@@ -62,7 +62,7 @@ type Config struct {
 	// Transport channels: ControlChannel (reliable; the Welcome goes
 	// there), InputChannel (clients' input messages, unreliable) and
 	// SnapshotChannel (unreliable-sequenced). When all three are 0 they take
-	// the defaults 0, 1, 2 of netcode.DefaultConfig; otherwise each must be
+	// the defaults 0, 1, 2 of endpoint.DefaultConfig; otherwise each must be
 	// 0..255 and InputChannel must differ from the other two.
 	ControlChannel, InputChannel, SnapshotChannel int
 	// AdminAddr, when not empty, is the TCP address Run serves the admin
@@ -159,7 +159,7 @@ type session struct {
 	inputLead  int32
 	phase      uint32 // snapshot stagger phase
 
-	baselines *netsync.BaselineTracker
+	baselines *state.BaselineTracker
 	// ignoreAcksUpTo: after a resync request, acks of snapshots up to this
 	// tick are ignored (they may be deltas the client could not decode).
 	ignoreAcksUpTo uint32
@@ -173,8 +173,8 @@ type session struct {
 	errLoggedAt  uint32 // ...at this tick (errors are logged at most every 10 s per client)
 	errsUnlogged int
 
-	snap netsync.Snapshot // scratch for building
-	out  []byte           // encoded snapshot message of this tick
+	snap state.Snapshot // scratch for building
+	out  []byte         // encoded snapshot message of this tick
 	full bool
 	err  error
 }
@@ -224,7 +224,7 @@ type Server struct {
 	byClient   map[ClientID]*session
 	nextPlayer PlayerID
 
-	encoders []*netsync.Encoder
+	encoders []*state.Encoder
 	inMsg    InputMessage
 	welcome  []byte
 	tick     uint32 // the tick being simulated
@@ -265,7 +265,7 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 	}
 	s.m = newMetrics(reg)
 	for range cfg.SnapshotWorkers {
-		enc, err := netsync.NewEncoder(cfg.Codec)
+		enc, err := state.NewEncoder(cfg.Codec)
 		if err != nil {
 			return nil, err
 		}
@@ -499,7 +499,7 @@ func (s *Server) newSession(ev Event, pid PlayerID) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	bt, err := netsync.NewBaselineTracker(s.cfg.SnapshotHistory)
+	bt, err := state.NewBaselineTracker(s.cfg.SnapshotHistory)
 	if err != nil {
 		return nil, err
 	}
@@ -634,7 +634,7 @@ func (s *Server) sendSnapshots() {
 // buildSnapshot fills ss.out with the client's snapshot message of this
 // tick, or ss.err. It touches only ss, the game (read-only) and enc, so
 // sessions can be built concurrently.
-func (s *Server) buildSnapshot(enc *netsync.Encoder, ss *session) {
+func (s *Server) buildSnapshot(enc *state.Encoder, ss *session) {
 	ss.err = nil
 	ss.snap.Reset(s.tick, s.cfg.Codec.Schema.NumFields())
 	s.game.Snapshot(ss.player, s.tick, &ss.snap)

@@ -18,10 +18,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 )
 
-var testCodec = netsync.CodecConfig{Schema: testSchema}
+var testCodec = state.CodecConfig{Schema: testSchema}
 
 // testServer drives a Server tick by tick without its loop.
 type testServer struct {
@@ -331,11 +331,11 @@ func TestSnapshotBaselineSelection(t *testing.T) {
 
 func tickOfMsg(t testing.TB, msg []byte) uint32 { return payloadHeader(t, msg).Tick }
 
-func payloadHeader(t testing.TB, msg []byte) netsync.Header {
+func payloadHeader(t testing.TB, msg []byte) state.Header {
 	t.Helper()
 	_, payload, err := DecodeSnapshotMessage(msg)
 	require.NoError(t, err)
-	dec, err := netsync.NewDecoder(testCodec)
+	dec, err := state.NewDecoder(testCodec)
 	require.NoError(t, err)
 	h, err := dec.ReadHeader(payload)
 	require.NoError(t, err)
@@ -372,7 +372,7 @@ func TestSnapshotResync(t *testing.T) {
 	fresh, err := NewSnapshotReader(testCodec, 0) // the client restarted
 	require.NoError(t, err)
 	_, _, err = fresh.Read(second[0].msg)
-	require.ErrorIs(t, err, netsync.ErrMissingBaseline)
+	require.ErrorIs(t, err, state.ErrMissingBaseline)
 	require.True(t, fresh.NeedResync())
 
 	w, err := NewInputWriter(4)
@@ -553,7 +553,7 @@ func TestConfigValidate(t *testing.T) {
 // badGame produces a value outside its schema field for one viewer.
 type badGame struct{ *testGame }
 
-func (g badGame) Snapshot(viewer PlayerID, tick uint32, dst *netsync.Snapshot) {
+func (g badGame) Snapshot(viewer PlayerID, tick uint32, dst *state.Snapshot) {
 	g.testGame.Snapshot(viewer, tick, dst)
 	if viewer == 1 {
 		dst.Add(1 << 30)[0] = 1 << 25 // x has 20 bits

@@ -7,15 +7,15 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 )
 
 // Limits of Config.
 const (
 	// DefaultMaxViewEntities is Config.MaxViewEntities when it is zero: the
-	// client's snapshot decoder limit (netsync.DefaultMaxEntities).
-	DefaultMaxViewEntities = netsync.DefaultMaxEntities
+	// client's snapshot decoder limit (state.DefaultMaxEntities).
+	DefaultMaxViewEntities = state.DefaultMaxEntities
 	// MaxViewRadius is the largest Config.ViewRadius: the arena's diagonal
 	// is shorter, so anything larger means the whole arena.
 	MaxViewRadius = 1 << 14
@@ -70,7 +70,7 @@ func (c Config) Validate() error {
 
 // Codec returns the snapshot codec of the demo: the client's
 // (clientui.Codec), so that what the server encodes the client decodes.
-func Codec() netsync.CodecConfig { return clientui.Codec() }
+func Codec() state.CodecConfig { return clientui.Codec() }
 
 // Stats counts what an Arena saw.
 type Stats struct {
@@ -193,7 +193,7 @@ func (a *Arena) prepare() {
 // Snapshot adds to dst the entities viewer sees (see the package
 // documentation). It only reads the arena, so it may run concurrently for
 // different viewers.
-func (a *Arena) Snapshot(viewer server.PlayerID, _ uint32, dst *netsync.Snapshot) {
+func (a *Arena) Snapshot(viewer server.PlayerID, _ uint32, dst *state.Snapshot) {
 	vi, haveViewer := a.byID[uint32(viewer)]
 	limit := a.cfg.MaxViewEntities
 	if haveViewer {
@@ -229,7 +229,7 @@ func (a *Arena) Snapshot(viewer server.PlayerID, _ uint32, dst *netsync.Snapshot
 
 // add appends e to the snapshot; the world keeps every field in its schema
 // range (game.EntityFields).
-func add(dst *netsync.Snapshot, e *game.Entity) {
+func add(dst *state.Snapshot, e *game.Entity) {
 	f := dst.Add(e.ID)
 	_ = e.AppendFields(f[:0])
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/demo-game/game"
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 )
 
@@ -162,16 +162,16 @@ func scriptInput(tick, id uint32) game.Input {
 func snapshotOf(t *testing.T, a *Arena, viewer server.PlayerID) []game.Entity {
 	t.Helper()
 	cfg := Codec()
-	snap := netsync.NewSnapshot(1, cfg.Schema.NumFields(), 0)
+	snap := state.NewSnapshot(1, cfg.Schema.NumFields(), 0)
 	a.Snapshot(viewer, 1, snap)
 	snap.Sort()
-	enc, err := netsync.NewEncoder(cfg)
+	enc, err := state.NewEncoder(cfg)
 	require.NoError(t, err)
 	payload, err := enc.Encode(nil, snap, nil)
 	require.NoError(t, err, "every entity fits the schema")
-	dec, err := netsync.NewDecoder(cfg)
+	dec, err := state.NewDecoder(cfg)
 	require.NoError(t, err)
-	var got netsync.Snapshot
+	var got state.Snapshot
 	_, err = dec.Decode(&got, payload, nil)
 	require.NoError(t, err)
 	ents := make([]game.Entity, 0, got.Len())
@@ -293,7 +293,7 @@ func BenchmarkSnapshot(b *testing.B) {
 				}
 				a.Step(tick)
 			}
-			snap := netsync.NewSnapshot(0, game.NumEntityFields, 1024)
+			snap := state.NewSnapshot(0, game.NumEntityFields, 1024)
 			b.ReportAllocs()
 			for b.Loop() {
 				snap.Reset(1, game.NumEntityFields)

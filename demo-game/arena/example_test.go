@@ -5,7 +5,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/game"
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 )
 
 // An Arena is what the server drives each tick: joins, inputs, a step, and
@@ -24,7 +24,7 @@ func ExampleArena() {
 		a.ApplyInput(1, tick, []byte("garbage")) // ignored: the player keeps walking
 		a.Step(tick)
 	}
-	snap := netsync.NewSnapshot(60, game.NumEntityFields, 8)
+	snap := state.NewSnapshot(60, game.NumEntityFields, 8)
 	a.Snapshot(1, 60, snap)
 	st := a.Stats()
 	fmt.Printf("ticks %d, inputs %d, bad %d, entities in view %d\n", st.Ticks, st.Inputs, st.BadInputs, snap.Len())

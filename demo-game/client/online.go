@@ -9,17 +9,18 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
 	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
 // dialTimeout bounds the connection handshake.
 const dialTimeout = 5 * time.Second
 
-// endpointConfig is the demo's channel layout (netcode.DefaultConfig, which
+// endpointConfig is the demo's channel layout (endpoint.DefaultConfig, which
 // server.Config's channel defaults follow) with the packet size left for
 // the connection layer to fit its overhead into 1200-byte datagrams.
-func endpointConfig() netcode.Config {
-	cfg := netcode.DefaultConfig()
+func endpointConfig() endpoint.Config {
+	cfg := endpoint.DefaultConfig()
 	cfg.MaxPacketSize = 0
 	return cfg
 }

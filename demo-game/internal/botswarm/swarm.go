@@ -15,6 +15,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
 	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
@@ -245,7 +246,7 @@ func dialBot(ctx context.Context, cfg Config, server netip.AddrPort, i int) (*bo
 	}
 	dctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
-	ep := netcode.DefaultConfig()
+	ep := endpoint.DefaultConfig()
 	ep.MaxPacketSize = 0 // the connection layer fits its overhead into 1200 bytes
 	c, err := netcode.DialConn(dctx, sock, server, netcode.ClientConfig{
 		ProtocolID: cfg.ProtocolID, Endpoint: ep, Logger: cfg.Logger,

@@ -15,10 +15,10 @@
 // rules locally. Online talks to a demo server through a Conn (the netcode
 // connection layer's Client has its shape) with a Session, the client half
 // of the demo protocol: it decodes delta snapshots (server.SnapshotReader),
-// keeps a server clock (netcode/sync.Clock), predicts the own player with
-// game.StepPlayer and reconciles it (netcode/sync.Predictor, corrections
-// smoothed by netcode/sync.Smoother), interpolates everyone else
-// (netcode/sync.Interpolator), and sends each input with its tick, repeating
+// keeps a server clock (netcode/state.Clock), predicts the own player with
+// game.StepPlayer and reconciles it (netcode/state.Predictor, corrections
+// smoothed by netcode/state.Smoother), interpolates everyone else
+// (netcode/state.Interpolator), and sends each input with its tick, repeating
 // the last few (server.InputWriter). Loopback is a Conn to a small demo
 // server that runs inside the client over two simulated links, so the whole
 // networked path runs, deterministically, without sockets.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server"
 )
@@ -28,7 +29,7 @@ const (
 // The server is a MiniServer on the server endpoint, ticking at
 // game.TickRate from the time the Loopback was made.
 type Loopback struct {
-	cli, srv *netcode.Endpoint
+	cli, srv *endpoint.Endpoint
 	up, down *netsim.Link // client → server, server → client
 	server   *MiniServer
 	start    time.Time
@@ -49,11 +50,11 @@ type LoopbackConfig struct {
 
 // NewLoopback starts a loopback server at now.
 func NewLoopback(now time.Time, cfg LoopbackConfig) (*Loopback, error) {
-	cli, err := netcode.NewEndpoint(netcode.DefaultConfig(), now)
+	cli, err := endpoint.NewEndpoint(endpoint.DefaultConfig(), now)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := netcode.NewEndpoint(netcode.DefaultConfig(), now)
+	srv, err := endpoint.NewEndpoint(endpoint.DefaultConfig(), now)
 	if err != nil {
 		return nil, err
 	}

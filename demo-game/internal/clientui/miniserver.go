@@ -6,7 +6,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/netcode"
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 )
 
@@ -31,9 +31,9 @@ type MiniServer struct {
 	link     ServerLink
 	world    *game.World
 	queue    *server.InputQueue
-	enc      *netsync.Encoder
-	base     *netsync.BaselineTracker
-	snap     *netsync.Snapshot
+	enc      *state.Encoder
+	base     *state.BaselineTracker
+	snap     *state.Snapshot
 	sentTick [1 << 16]uint32 // snapshot tick by message id
 	ents     []game.Entity
 	msg      server.InputMessage
@@ -67,17 +67,17 @@ func NewMiniServer(link ServerLink, cfg LoopbackConfig) (*MiniServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := netsync.NewEncoder(Codec())
+	enc, err := state.NewEncoder(Codec())
 	if err != nil {
 		return nil, err
 	}
-	base, err := netsync.NewBaselineTracker(server.DefaultSnapshotHistory)
+	base, err := state.NewBaselineTracker(server.DefaultSnapshotHistory)
 	if err != nil {
 		return nil, err
 	}
 	m := &MiniServer{
 		link: link, world: world, queue: queue, enc: enc, base: base,
-		snap:   netsync.NewSnapshot(0, game.NumEntityFields, 64),
+		snap:   state.NewSnapshot(0, game.NumEntityFields, 64),
 		player: player,
 	}
 	for b := 1; b <= cfg.Bots; b++ {

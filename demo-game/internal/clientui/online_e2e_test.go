@@ -13,6 +13,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server"
 )
@@ -28,8 +29,8 @@ func (l serverClient) Send(ch int, msg []byte) (netcode.MessageID, error) {
 }
 func (l serverClient) ReadMessage(ch int) ([]byte, bool) { return l.s.ReadMessage(l.id, ch) }
 
-func e2eEndpoint() netcode.Config {
-	cfg := netcode.DefaultConfig()
+func e2eEndpoint() endpoint.Config {
+	cfg := endpoint.DefaultConfig()
 	cfg.MaxPacketSize = 0 // leave room for the connection layer's overhead
 	return cfg
 }

@@ -7,20 +7,20 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/demo-game/game"
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 )
 
 // Codec returns the snapshot codec configuration of the demo: one field per
 // game.EntityFields entry, so a snapshot entity is exactly a game.Entity.
 // The demo server must use the same one.
-func Codec() netsync.CodecConfig {
+func Codec() state.CodecConfig {
 	specs := game.EntityFields()
-	fields := make([]netsync.Field, len(specs))
+	fields := make([]state.Field, len(specs))
 	for i, f := range specs {
-		fields[i] = netsync.Field{Name: f.Name, Bits: f.Bits, Signed: f.Signed}
+		fields[i] = state.Field{Name: f.Name, Bits: f.Bits, Signed: f.Signed}
 	}
-	return netsync.CodecConfig{Schema: netsync.Schema{Fields: fields}}
+	return state.CodecConfig{Schema: state.Schema{Fields: fields}}
 }
 
 // SessionConfig configures a Session. Zero fields take the defaults listed.
@@ -33,7 +33,7 @@ type SessionConfig struct {
 	// server.DefaultSnapshotHistory).
 	SnapshotHistory int
 	// InterpDelay is how far behind the newest snapshots remote entities
-	// are drawn when the link is steady (netcode/sync.Interpolator's Delay,
+	// are drawn when the link is steady (netcode/state.Interpolator's Delay,
 	// default 100 ms); twice the measured snapshot jitter is added to it.
 	InterpDelay time.Duration
 	// MaxExtrapolation bounds how far past the newest snapshot remote
@@ -42,7 +42,7 @@ type SessionConfig struct {
 	// stall.
 	MaxExtrapolation time.Duration
 	// SmoothTime is how long a prediction correction takes to fade in
-	// (netcode/sync.Smoother; default 150 ms): corrections slide, not snap.
+	// (netcode/state.Smoother; default 150 ms): corrections slide, not snap.
 	SmoothTime time.Duration
 }
 
@@ -100,9 +100,9 @@ type SessionStats struct {
 // input channel, and draw View. It predicts the own player with
 // game.StepPlayer and reconciles it against each snapshot (rewind to the
 // server's state at the acknowledged input, replay the later inputs), keeps
-// a server clock estimate (netcode/sync.Clock), adds lead when the server
+// a server clock estimate (netcode/state.Clock), adds lead when the server
 // reports late inputs, and interpolates every other entity between buffered
-// snapshots about InterpDelay behind the newest (netcode/sync.Interpolator).
+// snapshots about InterpDelay behind the newest (netcode/state.Interpolator).
 //
 // The zero Session is not usable (NewSession); it is not safe for concurrent
 // use.
@@ -111,18 +111,18 @@ type Session struct {
 	static *game.Static
 	reader *server.SnapshotReader
 	writer *server.InputWriter
-	clock  *netsync.Clock
+	clock  *state.Clock
 	tickDt time.Duration
 
 	welcome  server.Welcome
 	welcomed bool
 
-	interp     *netsync.Interpolator // remote entities; nil before the welcome
-	frame      netsync.Frame
+	interp     *state.Interpolator // remote entities; nil before the welcome
+	frame      state.Frame
 	latest     []game.Entity // entities of the newest snapshot
 	latestTick uint32
 	haveLatest bool
-	arrivals   *netsync.RateMeter // snapshots per second
+	arrivals   *state.RateMeter // snapshots per second
 	rtt        time.Duration
 	serverOwn  game.Entity
 	haveOwn    bool
@@ -131,8 +131,8 @@ type Session struct {
 	leadChanged time.Time // when extraLead last changed
 
 	// prediction: nil until the first snapshot with the own player
-	pred     *netsync.Predictor[game.Player, game.Input]
-	smoother *netsync.Smoother
+	pred     *state.Predictor[game.Player, game.Input]
+	smoother *state.Smoother
 	offset   []float64 // smoother output, reused
 
 	out      []byte   // input messages of the last Tick, back to back
@@ -162,11 +162,11 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	arrivals, err := netsync.NewRateMeter(time.Second)
+	arrivals, err := state.NewRateMeter(time.Second)
 	if err != nil {
 		return nil, err
 	}
-	sm, err := netsync.NewSmoother(netsync.SmootherConfig{Dims: 2, SmoothTime: cfg.SmoothTime, SnapDistance: snapDistance})
+	sm, err := state.NewSmoother(state.SmootherConfig{Dims: 2, SmoothTime: cfg.SmoothTime, SnapDistance: snapDistance})
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (s *Session) SetRTT(rtt time.Duration) {
 const unknownRTT = 150 * time.Millisecond
 
 // Clock returns the server clock estimate (nil before the welcome).
-func (s *Session) Clock() *netsync.Clock { return s.clock }
+func (s *Session) Clock() *state.Clock { return s.clock }
 
 // HandleMessage processes one message from the server, received at now.
 func (s *Session) HandleMessage(now time.Time, msg []byte) error {
@@ -219,11 +219,11 @@ func (s *Session) HandleMessage(now time.Time, msg []byte) error {
 		}
 		s.welcome, s.welcomed = w, true
 		s.tickDt = time.Second / time.Duration(w.TickRate)
-		s.clock, err = netsync.NewClock(netsync.DefaultClockConfig(s.tickDt))
+		s.clock, err = state.NewClock(state.DefaultClockConfig(s.tickDt))
 		if err != nil {
 			return err
 		}
-		s.interp, err = netsync.NewInterpolator(netsync.InterpolatorConfig{
+		s.interp, err = state.NewInterpolator(state.InterpolatorConfig{
 			TickInterval: s.tickDt, Stride: game.NumEntityFields, Fields: interpFields(),
 			Delay: s.cfg.InterpDelay, MaxExtrapolation: s.cfg.MaxExtrapolation,
 		})
@@ -246,9 +246,9 @@ func (s *Session) handleSnapshot(now time.Time, msg []byte) error {
 		return nil
 	}
 	if err != nil {
-		if errors.Is(err, netsync.ErrMissingBaseline) {
+		if errors.Is(err, state.ErrMissingBaseline) {
 			s.stats.MissingBaseline++
-		} else if !errors.Is(err, netsync.ErrStaleSnapshot) {
+		} else if !errors.Is(err, state.ErrStaleSnapshot) {
 			s.stats.BadMessages++
 		}
 		s.writer.SetResync(s.reader.NeedResync())
@@ -282,7 +282,7 @@ func (s *Session) handleSnapshot(now time.Time, msg []byte) error {
 }
 
 // decodeEntities appends the entities of snap to dst.
-func decodeEntities(dst []game.Entity, snap *netsync.Snapshot) ([]game.Entity, error) {
+func decodeEntities(dst []game.Entity, snap *state.Snapshot) ([]game.Entity, error) {
 	for i := range snap.Len() {
 		e, err := game.EntityFromFields(snap.IDs[i], snap.Fields(i))
 		if err != nil {
@@ -296,20 +296,20 @@ func decodeEntities(dst []game.Entity, snap *netsync.Snapshot) ([]game.Entity, e
 // interpFields says how each entity field is interpolated: positions and
 // velocities linearly, everything else (kind, aim, health, timers, scores)
 // in steps.
-func interpFields() []netsync.FieldInterp {
-	f := make([]netsync.FieldInterp, game.NumEntityFields)
+func interpFields() []state.FieldInterp {
+	f := make([]state.FieldInterp, game.NumEntityFields)
 	for i := range f {
-		f[i].Mode = netsync.InterpStep
+		f[i].Mode = state.InterpStep
 	}
 	for _, i := range []int{game.FieldX, game.FieldY, game.FieldVX, game.FieldVY} {
-		f[i].Mode = netsync.InterpLinear
+		f[i].Mode = state.InterpLinear
 	}
 	return f
 }
 
 // entityFromFrame rebuilds entity i of an interpolated frame, rounding each
 // field and clamping it into its range (extrapolation may leave it).
-func entityFromFrame(f *netsync.Frame, i int, buf []int32) (game.Entity, bool) {
+func entityFromFrame(f *state.Frame, i int, buf []int32) (game.Entity, bool) {
 	vals := f.Fields(i)
 	buf = buf[:0]
 	for k, spec := range game.EntityFields() {
@@ -334,7 +334,7 @@ func (s *Session) reconcile(now time.Time, tick uint32, hdr server.SnapshotHeade
 	if s.pred == nil {
 		// Start predicting from the server's state; the first input goes
 		// to the tick after the acknowledged one.
-		p, err := netsync.NewPredictor(s.predictorConfig(), acked+1, own.Player())
+		p, err := state.NewPredictor(s.predictorConfig(), acked+1, own.Player())
 		if err != nil {
 			return // the config is constant and valid
 		}
@@ -355,14 +355,14 @@ func (s *Session) reconcile(now time.Time, tick uint32, hdr server.SnapshotHeade
 	s.smoother.Correct(now, []float64{dx, dy})
 }
 
-func (s *Session) predictorConfig() netsync.PredictorConfig[game.Player, game.Input] {
+func (s *Session) predictorConfig() state.PredictorConfig[game.Player, game.Input] {
 	static := s.static
-	return netsync.PredictorConfig[game.Player, game.Input]{
+	return state.PredictorConfig[game.Player, game.Input]{
 		Step: func(p game.Player, in game.Input) game.Player {
 			game.StepPlayer(&p, in, static)
 			return p
 		},
-		Equal:     netsync.EqualComparable[game.Player],
+		Equal:     state.EqualComparable[game.Player],
 		MaxInputs: inputHistory,
 	}
 }
@@ -419,7 +419,7 @@ func (s *Session) Tick(now time.Time, in game.Input) [][]byte {
 		// current state. The skipped ticks get the server's missing-input
 		// policy and the next snapshot corrects the prediction.
 		s.stats.InputJumps++
-		p, err := netsync.NewPredictor(s.predictorConfig(), target-maxTicksPerUpdate+1, s.pred.State())
+		p, err := state.NewPredictor(s.predictorConfig(), target-maxTicksPerUpdate+1, s.pred.State())
 		if err == nil {
 			s.pred = p
 		}
@@ -458,9 +458,9 @@ func (s *Session) InterpDelay() time.Duration {
 
 // InterpolatorStats returns the interpolator's counters (zero before the
 // welcome).
-func (s *Session) InterpolatorStats() netsync.InterpolatorStats {
+func (s *Session) InterpolatorStats() state.InterpolatorStats {
 	if s.interp == nil {
-		return netsync.InterpolatorStats{}
+		return state.InterpolatorStats{}
 	}
 	return s.interp.Stats()
 }
@@ -546,9 +546,9 @@ func (s *Session) Predicted() (game.Player, uint32, bool) {
 
 // PredictorStats returns the predictor's counters (zero before prediction
 // starts).
-func (s *Session) PredictorStats() netsync.PredictorStats {
+func (s *Session) PredictorStats() state.PredictorStats {
 	if s.pred == nil {
-		return netsync.PredictorStats{}
+		return state.PredictorStats{}
 	}
 	return s.pred.Stats()
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/demo-game/game"
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 )
 
@@ -21,8 +21,8 @@ import (
 type fakeServer struct {
 	t       *testing.T
 	w       *game.World
-	enc     *netsync.Encoder
-	snap    *netsync.Snapshot
+	enc     *state.Encoder
+	snap    *state.Snapshot
 	inputs  map[uint32]game.Input
 	last    game.Input
 	gotAny  bool
@@ -38,10 +38,10 @@ func newFakeServer(t *testing.T) *fakeServer {
 	w, err := game.New(game.DefaultConfig())
 	require.NoError(t, err)
 	require.NoError(t, w.AddPlayer(testPlayer))
-	enc, err := netsync.NewEncoder(Codec())
+	enc, err := state.NewEncoder(Codec())
 	require.NoError(t, err)
 	return &fakeServer{
-		t: t, w: w, enc: enc, snap: netsync.NewSnapshot(0, game.NumEntityFields, 64),
+		t: t, w: w, enc: enc, snap: state.NewSnapshot(0, game.NumEntityFields, 64),
 		inputs: map[uint32]game.Input{}, players: map[uint32]game.Player{}, ents: map[uint32][]game.Entity{},
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 )
 
@@ -19,7 +19,7 @@ const (
 	propBase  = 1 << 24 // prop entity ids start here; players use their PlayerID
 )
 
-var schema = netsync.Schema{Fields: []netsync.Field{
+var schema = state.Schema{Fields: []state.Field{
 	{Name: "x", Bits: 13}, {Name: "y", Bits: 13},
 	{Name: "vx", Bits: 3, Signed: true}, {Name: "vy", Bits: 3, Signed: true},
 }}
@@ -94,7 +94,7 @@ func (g *loadGame) rebuild() {
 	}
 }
 
-func (g *loadGame) Snapshot(viewer server.PlayerID, _ uint32, dst *netsync.Snapshot) {
+func (g *loadGame) Snapshot(viewer server.PlayerID, _ uint32, dst *state.Snapshot) {
 	me := g.players[viewer]
 	if me == nil {
 		return

@@ -42,7 +42,8 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/netcode"
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/endpoint"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 )
 
@@ -189,14 +190,14 @@ func (r *tickRecorder) onTick(ti server.TickInfo, took time.Duration) {
 func newServer(addr string, maxClients int, o serverOpts, rec *tickRecorder) (*server.Server, *server.NetcodeTransport, error) {
 	tr, err := server.ListenNetcode(addr, netcode.ServerConfig{
 		ProtocolID: protocolID, MaxClients: maxClients, ReceiveQueue: 16384, Logger: o.log,
-		Endpoint: netcode.Config{AckDelay: o.ackDelay},
+		Endpoint: endpoint.Config{AckDelay: o.ackDelay},
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg := server.Config{
 		TickRate: o.tick, SnapshotRate: o.snap, SnapshotWorkers: o.workers,
-		Codec: netsync.CodecConfig{Schema: schema}, Logger: o.log, AdminAddr: o.admin,
+		Codec: state.CodecConfig{Schema: schema}, Logger: o.log, AdminAddr: o.admin,
 	}
 	if rec != nil {
 		cfg.OnTick = rec.onTick
@@ -561,7 +562,7 @@ func newBot(c *netcode.Client, seed uint64, co clientOpts) (*bot, error) {
 	}
 	b := &bot{c: c, w: w, rng: rand.New(rand.NewPCG(seed, 7)), msg: make([]byte, 0, 64), every: co.inputEvery, frames: int(seed), lead: initialLead}
 	if co.decode {
-		if b.r, err = server.NewSnapshotReader(netsync.CodecConfig{Schema: schema}, 0); err != nil {
+		if b.r, err = server.NewSnapshotReader(state.CodecConfig{Schema: schema}, 0); err != nil {
 			return nil, err
 		}
 	}

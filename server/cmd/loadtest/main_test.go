@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	netsync "github.com/tickwire/tickwire/netcode/sync"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 )
 
@@ -62,7 +62,7 @@ func TestLoadGameInterest(t *testing.T) {
 	}
 	g.ApplyInput(1, 0, []byte{3, 0xFD})
 	g.Step(0)
-	s := netsync.NewSnapshot(0, schema.NumFields(), 0)
+	s := state.NewSnapshot(0, schema.NumFields(), 0)
 	g.Snapshot(1, 0, s)
 	s.Sort()
 	i, ok := s.Find(1)
@@ -70,7 +70,7 @@ func TestLoadGameInterest(t *testing.T) {
 	f := s.Fields(i)
 	assert.Equal(t, []int32{3, -3}, f[2:4])
 	assert.Less(t, s.Len(), 1200/4, "interest management shows a neighbourhood, not the world")
-	enc, err := netsync.NewEncoder(netsync.CodecConfig{Schema: schema})
+	enc, err := state.NewEncoder(state.CodecConfig{Schema: schema})
 	require.NoError(t, err)
 	_, err = enc.Encode(nil, s, nil)
 	require.NoError(t, err, "values fit the schema")

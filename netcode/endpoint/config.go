@@ -1,0 +1,294 @@
+package endpoint
+
+import (
+	"fmt"
+	"time"
+)
+
+// ChannelKind selects the delivery guarantees of a channel.
+type ChannelKind uint8
+
+const (
+	// Unreliable messages arrive at most once, in any order, or not at all.
+	Unreliable ChannelKind = iota
+	// UnreliableSequenced is Unreliable, except that a message older than the
+	// newest one already delivered is dropped: the receiver never goes back
+	// in time. On the send side, a message still queued when a newer one is
+	// queued behind it is superseded: Flush sends only the newest. Use it
+	// for latest-state updates.
+	UnreliableSequenced
+	// ReliableOrdered messages arrive exactly once, in the order sent. A
+	// message is resent until the peer acknowledges it.
+	ReliableOrdered
+	// ReliableUnordered messages arrive exactly once, in any order.
+	ReliableUnordered
+)
+
+// String returns the kind's Go name.
+func (k ChannelKind) String() string {
+	switch k {
+	case Unreliable:
+		return "Unreliable"
+	case UnreliableSequenced:
+		return "UnreliableSequenced"
+	case ReliableOrdered:
+		return "ReliableOrdered"
+	case ReliableUnordered:
+		return "ReliableUnordered"
+	}
+	return fmt.Sprintf("ChannelKind(%d)", uint8(k))
+}
+
+// Reliable reports whether messages on channels of kind k are resent until
+// acknowledged.
+func (k ChannelKind) Reliable() bool { return k == ReliableOrdered || k == ReliableUnordered }
+
+// ChannelConfig configures one channel. Zero fields take the defaults noted.
+type ChannelConfig struct {
+	Kind ChannelKind
+
+	// MaxQueuedMessages bounds the messages a channel holds on the send side:
+	// queued and not yet sent, plus, on reliable channels, sent and not yet
+	// acknowledged. Send returns ErrSendQueueFull beyond it. Default 256,
+	// at most 16384.
+	MaxQueuedMessages int
+
+	// MaxQueuedBytes bounds the payload bytes those messages hold. A message
+	// is always accepted into an empty queue, so one message of up to
+	// Config.MaxMessageSize can always be sent. Default 1 MiB.
+	MaxQueuedBytes int
+
+	// MaxReceivedMessages bounds the receive side. On reliable channels it is
+	// the receive window: messages further ahead of the next one to deliver
+	// are not acknowledged, so the sender retries them later. On unreliable
+	// channels it is the queue of delivered messages not yet read; arrivals
+	// beyond it are dropped and counted. Default 256, at most 16384.
+	MaxReceivedMessages int
+}
+
+// Config configures an Endpoint. Zero fields take the defaults noted; a
+// Config with no Channels gets the channels of DefaultConfig.
+type Config struct {
+	// MaxPacketSize is the largest packet Flush emits, header included, and
+	// the largest Receive accepts. Default 1200 (a safe path MTU for UDP
+	// payloads); allowed 64 to 65507.
+	MaxPacketSize int
+
+	// MaxMessageSize is the largest message Send accepts. Messages longer
+	// than fit in one packet are fragmented. Default 256 KiB; at most 16 MiB.
+	MaxMessageSize int
+
+	// MaxReassemblyBytes bounds the memory holding fragmented messages being
+	// reassembled or delivered but not yet read. Fragments beyond it are
+	// dropped and counted (reliable ones are left unacknowledged so they are
+	// resent). The next message of a reliable-ordered channel is always
+	// admitted, so that the channel cannot stall behind messages waiting to be
+	// read; the bound can therefore be exceeded by up to MaxMessageSize per
+	// such channel. Default 4 MiB; at least MaxMessageSize.
+	MaxReassemblyBytes int
+
+	// MaxPartialMessages bounds how many fragmented messages of unreliable
+	// channels are reassembled at once; a new one evicts the oldest. Default 32.
+	MaxPartialMessages int
+
+	// ReassemblyTimeout drops a partial unreliable message whose fragments
+	// stopped arriving. Default 2 s.
+	ReassemblyTimeout time.Duration
+
+	// MinResendDelay is the floor of the resend delay: a reliable message
+	// is resent when the packet that carried it is not acknowledged within
+	// max(1.25 × RTT, MinResendDelay). Default 20 ms.
+	MinResendDelay time.Duration
+
+	// InitialRTT is the round-trip estimate used before the first sample.
+	// Default 100 ms.
+	InitialRTT time.Duration
+
+	// MaxFlushBytes is the send budget of one Flush call: once the packets
+	// it emitted reach this many bytes it opens no new packet (the last one
+	// may overshoot by less than MaxPacketSize). Reliable resends go first,
+	// then new reliable messages, then unreliable ones by channel id; what
+	// does not fit waits for the next Flush. A header-only ack packet is
+	// always allowed. 0 means unlimited.
+	MaxFlushBytes int
+
+	// AckDelay is how long an owed acknowledgement may wait for a packet
+	// with data to ride on. While it waits, Flush sends no header-only ack
+	// packet; once the oldest unacknowledged arrival is AckDelay old, or
+	// ackDelayPackets packets are owed (half the ack window), the next
+	// Flush sends one. A server that sends each client a snapshot every
+	// few ticks sets it a little above the snapshot interval, so that its
+	// acks ride on snapshots instead of costing a datagram each. The
+	// peer's RTT samples do not grow with it as long as the peer sends
+	// steadily: they come from the newest packet an ack covers. Keep it
+	// below the peer's resend delay (MinResendDelay) plus the RTT, or the
+	// peer resends reliable messages that did arrive. 0 (the default)
+	// sends owed acks at every Flush; at most 1 s.
+	AckDelay time.Duration
+
+	// Channels lists the channels; a channel's id is its index. At most 127.
+	Channels []ChannelConfig
+}
+
+// Defaults used for zero Config fields.
+const (
+	DefaultMaxPacketSize       = 1200
+	DefaultMaxMessageSize      = 256 << 10
+	DefaultMaxReassemblyBytes  = 4 << 20
+	DefaultMaxPartialMessages  = 32
+	DefaultReassemblyTimeout   = 2 * time.Second
+	DefaultMinResendDelay      = 20 * time.Millisecond
+	DefaultInitialRTT          = 100 * time.Millisecond
+	DefaultMaxQueuedMessages   = 256
+	DefaultMaxQueuedBytes      = 1 << 20
+	DefaultMaxReceivedMessages = 256
+
+	maxChannels          = 127 // channel id 127 marks a ping frame
+	maxMessageSizeLimit  = 16 << 20
+	maxQueueLimit        = 1 << 14 // keeps 16-bit message ids unambiguous
+	minPacketSize        = 64
+	maxPacketSizeLimit   = 65507 // largest UDP payload over IPv4
+	defaultChannelsCount = 4
+	maxAckDelay          = time.Second
+	// ackDelayPackets owed acks make Flush send a header-only ack even
+	// within AckDelay: the header acknowledges 33 packets, and a peer that
+	// sends faster than that within AckDelay would see the rest as lost.
+	ackDelayPackets = 16
+)
+
+// DefaultConfig returns the recommended configuration with four channels:
+//
+//	0 ReliableOrdered      events, chat, RPCs
+//	1 Unreliable           fire-and-forget
+//	2 UnreliableSequenced  latest state (inputs, snapshots)
+//	3 ReliableUnordered    assets, bulk data
+func DefaultConfig() Config {
+	return Config{
+		MaxPacketSize:      DefaultMaxPacketSize,
+		MaxMessageSize:     DefaultMaxMessageSize,
+		MaxReassemblyBytes: DefaultMaxReassemblyBytes,
+		MaxPartialMessages: DefaultMaxPartialMessages,
+		ReassemblyTimeout:  DefaultReassemblyTimeout,
+		MinResendDelay:     DefaultMinResendDelay,
+		InitialRTT:         DefaultInitialRTT,
+		Channels: []ChannelConfig{
+			{Kind: ReliableOrdered},
+			{Kind: Unreliable},
+			{Kind: UnreliableSequenced},
+			{Kind: ReliableUnordered},
+		},
+	}
+}
+
+// Validate reports the first invalid field, naming it, its value and what is
+// allowed. Zero fields are valid: they mean the default.
+func (c Config) Validate() error {
+	checkInt := func(name string, v, lo, hi int) error {
+		if v != 0 && (v < lo || v > hi) {
+			return fmt.Errorf("endpoint: Config.%s = %d; allowed 0 (default) or %d..%d", name, v, lo, hi)
+		}
+		return nil
+	}
+	checkDur := func(name string, v time.Duration) error {
+		if v < 0 {
+			return fmt.Errorf("endpoint: Config.%s = %v; must not be negative (0 means default)", name, v)
+		}
+		return nil
+	}
+	if err := checkInt("MaxPacketSize", c.MaxPacketSize, minPacketSize, maxPacketSizeLimit); err != nil {
+		return err
+	}
+	if err := checkInt("MaxMessageSize", c.MaxMessageSize, 1, maxMessageSizeLimit); err != nil {
+		return err
+	}
+	if err := checkInt("MaxPartialMessages", c.MaxPartialMessages, 1, 1024); err != nil {
+		return err
+	}
+	if c.MaxFlushBytes < 0 {
+		return fmt.Errorf("endpoint: Config.MaxFlushBytes = %d; must not be negative (0 means unlimited)", c.MaxFlushBytes)
+	}
+	if c.MaxReassemblyBytes < 0 {
+		return fmt.Errorf("endpoint: Config.MaxReassemblyBytes = %d; must not be negative (0 means default)", c.MaxReassemblyBytes)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"ReassemblyTimeout", c.ReassemblyTimeout}, {"MinResendDelay", c.MinResendDelay}, {"InitialRTT", c.InitialRTT}, {"AckDelay", c.AckDelay}} {
+		if err := checkDur(d.name, d.v); err != nil {
+			return err
+		}
+	}
+	if c.AckDelay > maxAckDelay {
+		return fmt.Errorf("endpoint: Config.AckDelay = %v; allowed 0 (ack at every Flush) to %v", c.AckDelay, maxAckDelay)
+	}
+	d := c.withDefaults()
+	if d.MaxReassemblyBytes < d.MaxMessageSize {
+		return fmt.Errorf("endpoint: Config.MaxReassemblyBytes = %d; must be at least MaxMessageSize (%d)", d.MaxReassemblyBytes, d.MaxMessageSize)
+	}
+	if n := fragmentCount(d.MaxMessageSize, fragmentPayload(d.MaxPacketSize)); n > maxFragments {
+		return fmt.Errorf("endpoint: Config.MaxMessageSize = %d needs %d fragments of a %d-byte packet; at most %d allowed",
+			d.MaxMessageSize, n, d.MaxPacketSize, maxFragments)
+	}
+	if len(c.Channels) > maxChannels {
+		return fmt.Errorf("endpoint: len(Config.Channels) = %d; allowed 0 (default) to %d", len(c.Channels), maxChannels)
+	}
+	for i, ch := range c.Channels {
+		if ch.Kind > ReliableUnordered {
+			return fmt.Errorf("endpoint: Config.Channels[%d].Kind = %d; allowed Unreliable, UnreliableSequenced, ReliableOrdered, ReliableUnordered", i, ch.Kind)
+		}
+		if ch.MaxQueuedMessages < 0 || ch.MaxQueuedMessages > maxQueueLimit {
+			return fmt.Errorf("endpoint: Config.Channels[%d].MaxQueuedMessages = %d; allowed 0 (default) to %d", i, ch.MaxQueuedMessages, maxQueueLimit)
+		}
+		if ch.MaxReceivedMessages < 0 || ch.MaxReceivedMessages > maxQueueLimit {
+			return fmt.Errorf("endpoint: Config.Channels[%d].MaxReceivedMessages = %d; allowed 0 (default) to %d", i, ch.MaxReceivedMessages, maxQueueLimit)
+		}
+		if ch.MaxQueuedBytes < 0 {
+			return fmt.Errorf("endpoint: Config.Channels[%d].MaxQueuedBytes = %d; must not be negative (0 means default)", i, ch.MaxQueuedBytes)
+		}
+	}
+	return nil
+}
+
+// withDefaults returns c with every zero field replaced by its default.
+func (c Config) withDefaults() Config {
+	def := DefaultConfig()
+	if c.MaxPacketSize == 0 {
+		c.MaxPacketSize = def.MaxPacketSize
+	}
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = def.MaxMessageSize
+	}
+	if c.MaxReassemblyBytes == 0 {
+		c.MaxReassemblyBytes = max(def.MaxReassemblyBytes, c.MaxMessageSize)
+	}
+	if c.MaxPartialMessages == 0 {
+		c.MaxPartialMessages = def.MaxPartialMessages
+	}
+	if c.ReassemblyTimeout == 0 {
+		c.ReassemblyTimeout = def.ReassemblyTimeout
+	}
+	if c.MinResendDelay == 0 {
+		c.MinResendDelay = def.MinResendDelay
+	}
+	if c.InitialRTT == 0 {
+		c.InitialRTT = def.InitialRTT
+	}
+	if len(c.Channels) == 0 {
+		c.Channels = def.Channels
+	}
+	chans := make([]ChannelConfig, len(c.Channels))
+	for i, ch := range c.Channels {
+		if ch.MaxQueuedMessages == 0 {
+			ch.MaxQueuedMessages = DefaultMaxQueuedMessages
+		}
+		if ch.MaxQueuedBytes == 0 {
+			ch.MaxQueuedBytes = DefaultMaxQueuedBytes
+		}
+		if ch.MaxReceivedMessages == 0 {
+			ch.MaxReceivedMessages = DefaultMaxReceivedMessages
+		}
+		chans[i] = ch
+	}
+	c.Channels = chans
+	return c
+}

@@ -1,0 +1,70 @@
+package endpoint_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/tickwire/tickwire/netcode/endpoint"
+)
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*endpoint.Config)
+		want string // "" for valid
+	}{
+		{"default", func(*endpoint.Config) {}, ""},
+		{"zero means default", func(c *endpoint.Config) { *c = endpoint.Config{} }, ""},
+		{"packet too small", func(c *endpoint.Config) { c.MaxPacketSize = 63 },
+			"endpoint: Config.MaxPacketSize = 63; allowed 0 (default) or 64..65507"},
+		{"packet too large", func(c *endpoint.Config) { c.MaxPacketSize = 70000 }, "Config.MaxPacketSize = 70000"},
+		{"message too large", func(c *endpoint.Config) { c.MaxMessageSize = 32 << 20 }, "Config.MaxMessageSize = 33554432"},
+		{"message needs too many fragments", func(c *endpoint.Config) {
+			c.MaxPacketSize, c.MaxMessageSize, c.MaxReassemblyBytes = 64, 16<<20, 16<<20
+		}, "fragments of a 64-byte packet"},
+		{"reassembly below message size", func(c *endpoint.Config) { c.MaxReassemblyBytes = 1000 },
+			"endpoint: Config.MaxReassemblyBytes = 1000; must be at least MaxMessageSize (262144)"},
+		{"negative resend delay", func(c *endpoint.Config) { c.MinResendDelay = -time.Second }, "Config.MinResendDelay = -1s"},
+		{"negative timeout", func(c *endpoint.Config) { c.ReassemblyTimeout = -1 }, "Config.ReassemblyTimeout"},
+		{"ack delay", func(c *endpoint.Config) { c.AckDelay = 40 * time.Millisecond }, ""},
+		{"negative ack delay", func(c *endpoint.Config) { c.AckDelay = -time.Millisecond }, "Config.AckDelay = -1ms"},
+		{"ack delay too long", func(c *endpoint.Config) { c.AckDelay = 2 * time.Second }, "Config.AckDelay = 2s; allowed 0 (ack at every Flush) to 1s"},
+		{"too many channels", func(c *endpoint.Config) { c.Channels = make([]endpoint.ChannelConfig, 128) }, "len(Config.Channels) = 128"},
+		{"bad kind", func(c *endpoint.Config) { c.Channels[1].Kind = 9 }, "Config.Channels[1].Kind = 9"},
+		{"queue too long", func(c *endpoint.Config) { c.Channels[0].MaxQueuedMessages = 20000 },
+			"Config.Channels[0].MaxQueuedMessages = 20000; allowed 0 (default) to 16384"},
+		{"window too long", func(c *endpoint.Config) { c.Channels[3].MaxReceivedMessages = -1 }, "Config.Channels[3].MaxReceivedMessages = -1"},
+		{"negative bytes", func(c *endpoint.Config) { c.Channels[2].MaxQueuedBytes = -5 }, "Config.Channels[2].MaxQueuedBytes = -5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := endpoint.DefaultConfig()
+			tt.edit(&cfg)
+			err := cfg.Validate()
+			_, newErr := endpoint.NewEndpoint(cfg, epoch)
+			if tt.want == "" {
+				assert.NoError(t, err)
+				assert.NoError(t, newErr)
+				return
+			}
+			assert.ErrorContains(t, err, tt.want)
+			assert.Equal(t, err, newErr, "NewEndpoint refuses what Validate refuses")
+		})
+	}
+}
+
+func TestEndpointConfigDefaults(t *testing.T) {
+	e := newEndpoint(t, endpoint.Config{})
+	cfg := e.Config()
+	assert.Equal(t, 1200, cfg.MaxPacketSize)
+	assert.Equal(t, 256<<10, cfg.MaxMessageSize)
+	assert.Len(t, cfg.Channels, 4)
+	assert.Equal(t, endpoint.ReliableOrdered, cfg.Channels[0].Kind)
+	assert.Equal(t, endpoint.DefaultMaxQueuedMessages, cfg.Channels[0].MaxQueuedMessages)
+	assert.Equal(t, "UnreliableSequenced", cfg.Channels[2].Kind.String())
+	assert.Equal(t, "ChannelKind(9)", endpoint.ChannelKind(9).String())
+	assert.True(t, endpoint.ReliableUnordered.Reliable())
+	assert.False(t, endpoint.UnreliableSequenced.Reliable())
+}

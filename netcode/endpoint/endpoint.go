@@ -1,0 +1,265 @@
+package endpoint
+
+import (
+	"fmt"
+	"time"
+)
+
+// Endpoint is one side of a reliability session with a single peer. It turns
+// messages into packets and packets back into messages, acknowledges what it
+// receives, resends reliable messages that were not acknowledged, and keeps
+// round-trip, loss and bandwidth statistics.
+//
+// An Endpoint does no I/O and reads no clock: the caller passes every packet
+// in through Receive, takes every packet out through Flush, and supplies the
+// current time to both. It is not safe for concurrent use; one goroutine
+// drives it (typically once per game tick: Receive what arrived, Send, Flush).
+type Endpoint struct {
+	cfg          Config
+	epoch        time.Time
+	now          time.Duration // newest time seen, relative to epoch
+	wholeMax     int           // largest message sent in one frame
+	fragMax      int           // largest fragment payload
+	sendBufs     bufPool       // buffers of sent messages, for Send
+	recvBufs     bufPool       // buffers of received messages, for Receive
+	sendChannels []*sendChannel
+	recvChannels []*recvChannel
+	onAck        func(channel int, id MessageID)
+	codec        Codec
+
+	// Send side.
+	nextSeq   Seq
+	sent      *SequenceBuffer[sentPacket]
+	lossFrom  Seq // oldest sent packet whose loss outcome is undecided
+	pkt       []byte
+	pktOpen   bool
+	pktAck    Header // ack fields of packets built by the current Flush
+	refs      []msgRef
+	emit      func([]byte)
+	pingOwed  bool
+	emitted   int // packets emitted by the current Flush
+	budget    int // bytes the current Flush may still open packets for; <0 unlimited
+	eliciting bool
+
+	// Receive side.
+	received       *SequenceBuffer[struct{}] // packets seen, to drop duplicates
+	newestAccepted Seq
+	acceptedBits   uint32 // bit i: newestAccepted-1-i was accepted
+	hasAccepted    bool
+	peerAck        Header        // union of the acks applied so far with the newest Ack
+	acksOwed       int           // packets accepted since the last ack left; >0: an ack is owed
+	ackOwedSince   time.Duration // arrival of the oldest of them
+	partials       []partial
+	nPartials      int
+	reassembly     int // bytes charged against MaxReassemblyBytes
+	// mayRead holds the channels that may have a message to read: a
+	// channel joins with every frame that arrives on it and leaves when
+	// ReadMessage finds it empty. A game that polls every channel of every client each
+	// tick then skips the empty ones without touching their state.
+	mayRead channelSet
+
+	rtt      rttEstimator
+	loss     lossWindow
+	sentRate rateMeter
+	recvRate rateMeter
+	ackRate  rateMeter
+	stats    Stats
+}
+
+// sentPacket records a packet this endpoint sent.
+type sentPacket struct {
+	sentAt       time.Duration
+	size         int
+	ackEliciting bool // carried messages or a ping, so the peer will ack it
+	acked        bool
+	decided      bool   // its loss outcome is recorded
+	lossIndex    uint64 // where, if it was recorded lost
+	refs         []msgRef
+}
+
+// msgRef names a message fragment carried by a sent packet.
+type msgRef struct {
+	channel  uint8
+	id       MessageID
+	fragment uint16
+}
+
+const (
+	sentPacketWindow     = 1024
+	receivedPacketWindow = 256
+)
+
+// NewEndpoint returns an Endpoint for cfg, whose zero fields take their
+// defaults. now is the time of creation; later calls must not pass earlier
+// times (an earlier time is treated as the newest time seen).
+func NewEndpoint(cfg Config, now time.Time) (*Endpoint, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	e := &Endpoint{
+		cfg:      cfg,
+		epoch:    now,
+		wholeMax: wholePayload(cfg.MaxPacketSize),
+		fragMax:  fragmentPayload(cfg.MaxPacketSize),
+		sendBufs: newBufPool(2 * cfg.MaxPacketSize),
+		recvBufs: newBufPool(2 * cfg.MaxPacketSize),
+		sent:     NewSequenceBuffer[sentPacket](sentPacketWindow),
+		received: NewSequenceBuffer[struct{}](receivedPacketWindow),
+		pkt:      make([]byte, 0, cfg.MaxPacketSize),
+		partials: make([]partial, cfg.MaxPartialMessages),
+	}
+	for _, ch := range cfg.Channels {
+		e.sendChannels = append(e.sendChannels, newSendChannel(ch))
+		e.recvChannels = append(e.recvChannels, newRecvChannel(ch))
+	}
+	// Room for one message reference in every sent-packet record, in one
+	// allocation: a game's packets mostly carry one message, so the first
+	// lap of the ring does not allocate either.
+	refs := make([]msgRef, len(e.sent.entries))
+	for i := range e.sent.entries {
+		e.sent.entries[i].refs = refs[i : i : i+1]
+	}
+	return e, nil
+}
+
+// Config returns the endpoint's configuration with defaults filled in.
+func (e *Endpoint) Config() Config { return e.cfg }
+
+// SetAckHandler registers fn to be called during Receive when the peer has
+// received every fragment of message id on channel. It is called for every
+// channel kind; on unreliable channels only for messages whose packets were
+// acknowledged while the channel still tracked them (its last
+// MaxQueuedMessages ids or so). fn must not call methods of e.
+func (e *Endpoint) SetAckHandler(fn func(channel int, id MessageID)) { e.onAck = fn }
+
+// clock converts now to the endpoint's time line, which never goes back.
+func (e *Endpoint) clock(now time.Time) time.Duration {
+	if at := now.Sub(e.epoch); at > e.now {
+		e.now = at
+	}
+	return e.now
+}
+
+// Send copies msg and queues it on channel, returning the id it will carry.
+// The message leaves with the next Flush. Send never blocks: it returns
+// ErrSendQueueFull when the channel holds its MaxQueuedMessages or
+// MaxQueuedBytes, ErrMessageTooLarge when msg exceeds MaxMessageSize, and
+// ErrUnknownChannel for a channel not in the Config.
+func (e *Endpoint) Send(channel int, msg []byte) (MessageID, error) {
+	if channel < 0 || channel >= len(e.sendChannels) {
+		return 0, fmt.Errorf("%w: %d (have %d channels)", ErrUnknownChannel, channel, len(e.sendChannels))
+	}
+	if len(msg) > e.cfg.MaxMessageSize {
+		return 0, fmt.Errorf("%w: %d bytes, MaxMessageSize is %d", ErrMessageTooLarge, len(msg), e.cfg.MaxMessageSize)
+	}
+	c := e.sendChannels[channel]
+	if c.queued() >= c.limit || (c.bytes > 0 && c.bytes+len(msg) > c.maxBytes) {
+		return 0, ErrSendQueueFull
+	}
+	c.ensure()
+	id := c.nextID
+	m := c.slot(id)
+	m.id = id
+	m.data = append(e.sendBufs.take(m.data), msg...)
+	m.count, m.fragSize = 1, len(msg)
+	if len(msg) > e.wholeMax {
+		m.count = fragmentCount(len(msg), e.fragMax)
+		m.fragSize = fragmentSize(len(msg), m.count)
+	}
+	m.next, m.unacked, m.tracking = 0, m.count, true
+	if c.kind.Reliable() {
+		m.sentAt = resize(m.sentAt, m.count)
+		m.acked = resize(m.acked, m.count)
+		clear(m.acked)
+	}
+	c.bytes += len(msg)
+	c.nextID++
+	return id, nil
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// Ping makes the next Flush emit at least one packet that the peer will
+// acknowledge, even with nothing queued: a keepalive that also refreshes the
+// RTT estimate.
+func (e *Endpoint) Ping() { e.pingOwed = true }
+
+// ReadMessage returns the next message delivered on channel, and false when
+// there is none. msg is valid until the next call of any method of e.
+func (e *Endpoint) ReadMessage(channel int) (msg []byte, ok bool) {
+	if channel < 0 || channel >= len(e.recvChannels) || !e.mayRead.has(channel) {
+		return nil, false
+	}
+	msg, ok = e.readMessage(e.recvChannels[channel])
+	if !ok {
+		e.mayRead.remove(channel)
+	}
+	return msg, ok
+}
+
+func (e *Endpoint) readMessage(c *recvChannel) (msg []byte, ok bool) {
+	switch c.kind {
+	case ReliableOrdered:
+		s := c.slot(c.base)
+		if s.state != slotComplete || s.id != c.base {
+			return nil, false
+		}
+		s.state = slotEmpty
+		c.base++
+		msg = e.releaseSlot(s)
+	case ReliableUnordered:
+		if c.readyLen == 0 {
+			return nil, false
+		}
+		id := c.ready[c.readyHead]
+		c.readyHead, c.readyLen = (c.readyHead+1)%len(c.ready), c.readyLen-1
+		s := c.slot(id)
+		s.state = slotDelivered
+		msg = e.releaseSlot(s)
+		for s := c.slot(c.base); s.state == slotDelivered && s.id == c.base; s = c.slot(c.base) {
+			s.state = slotEmpty
+			c.base++
+		}
+	default:
+		if c.pending == 0 {
+			return nil, false
+		}
+		q := &c.queue[c.head]
+		c.head, c.pending = (c.head+1)%len(c.queue), c.pending-1
+		e.reassembly -= q.reserved
+		q.reserved = 0
+		// Freed at once: msg stays valid until a later call (the next
+		// to reuse it is Receive), as documented.
+		msg = q.data
+		q.data = e.recvBufs.give(msg)
+	}
+	e.stats.MessagesDelivered++
+	return msg, true
+}
+
+func (e *Endpoint) releaseSlot(s *recvSlot) []byte {
+	e.reassembly -= s.reserved
+	s.reserved = 0
+	b := s.data
+	s.data = e.recvBufs.give(b) // see the unreliable case of ReadMessage
+	return b
+}
+
+// Stats returns the endpoint's statistics as of the newest time it was given.
+func (e *Endpoint) Stats() Stats {
+	s := e.stats
+	if e.rtt.sampled {
+		s.RTT, s.RTTVar, s.MinRTT = e.rtt.smoothed, e.rtt.variance, e.rtt.min
+	}
+	s.PacketLoss = e.loss.rate()
+	s.SentKbps = e.sentRate.kbps(e.now)
+	s.ReceivedKbps = e.recvRate.kbps(e.now)
+	s.AckedKbps = e.ackRate.kbps(e.now)
+	return s
+}

@@ -1,0 +1,140 @@
+package endpoint
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+var fuzzEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// fuzzConfig keeps memory bounds small so the fuzzer can reach them.
+func fuzzConfig() Config {
+	return Config{MaxMessageSize: 8 << 10, MaxReassemblyBytes: 16 << 10, MaxPartialMessages: 4,
+		Channels: []ChannelConfig{
+			{Kind: ReliableOrdered, MaxReceivedMessages: 16},
+			{Kind: Unreliable, MaxReceivedMessages: 4},
+			{Kind: UnreliableSequenced, MaxReceivedMessages: 4},
+			{Kind: ReliableUnordered, MaxReceivedMessages: 16},
+		}}
+}
+
+// seedPackets returns packets a real endpoint sends: small messages on every
+// channel, a fragmented message, a ping and an ack-only packet.
+func seedPackets(t testing.TB) [][]byte {
+	a, err := NewEndpoint(fuzzConfig(), fuzzEpoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewEndpoint(fuzzConfig(), fuzzEpoch)
+	var out [][]byte
+	keep := func(p []byte) { out = append(out, bytes.Clone(p)); _ = b.Receive(fuzzEpoch, p) }
+	for ch := range 4 {
+		_, _ = a.Send(ch, []byte("hello"))
+		_, _ = a.Send(ch, nil)
+	}
+	a.Flush(fuzzEpoch, keep)
+	_, _ = a.Send(1, bytes.Repeat([]byte{7}, 3000))
+	_, _ = a.Send(0, bytes.Repeat([]byte{9}, 2500))
+	a.Flush(fuzzEpoch, keep)
+	a.Ping()
+	a.Flush(fuzzEpoch, keep)
+	b.Flush(fuzzEpoch, func(p []byte) { out = append(out, bytes.Clone(p)) })
+	return out
+}
+
+// checkBounds fails when e holds more than its Config allows.
+func checkBounds(t *testing.T, e *Endpoint) {
+	t.Helper()
+	if e.reassembly < 0 || e.reassembly > e.cfg.MaxReassemblyBytes+e.cfg.MaxMessageSize {
+		t.Fatalf("reassembly bytes %d outside [0, %d]", e.reassembly, e.cfg.MaxReassemblyBytes+e.cfg.MaxMessageSize)
+	}
+	if e.nPartials < 0 || e.nPartials > len(e.partials) {
+		t.Fatalf("%d partials of %d", e.nPartials, len(e.partials))
+	}
+	for _, c := range e.recvChannels {
+		if c.pending > len(c.queue) || c.readyLen > len(c.ready) {
+			t.Fatalf("receive queue over its bound")
+		}
+	}
+}
+
+func drain(e *Endpoint) {
+	for ch := range e.recvChannels {
+		for _, ok := e.ReadMessage(ch); ok; _, ok = e.ReadMessage(ch) {
+		}
+	}
+}
+
+// FuzzEndpointReceive feeds arbitrary bytes to Receive, as packets split at
+// 0xfe bytes (so one input can be several packets). Nothing may panic and
+// memory must stay within the Config bounds.
+func FuzzEndpointReceive(f *testing.F) {
+	seeds := seedPackets(f)
+	for _, p := range seeds {
+		f.Add(p)
+	}
+	f.Add(bytes.Join(seeds, []byte{0xfe}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, _ := NewEndpoint(fuzzConfig(), fuzzEpoch)
+		now := fuzzEpoch
+		for _, p := range bytes.Split(data, []byte{0xfe}) {
+			now = now.Add(300 * time.Millisecond)
+			before := e.Stats()
+			err := e.Receive(now, p)
+			after := e.Stats()
+			counted := after.PacketsReceived + after.PacketsMalformed + after.PacketsDuplicate + after.PacketsStale -
+				before.PacketsReceived - before.PacketsMalformed - before.PacketsDuplicate - before.PacketsStale
+			if counted != 1 {
+				t.Fatalf("Receive (err %v) counted the packet %d times", err, counted)
+			}
+			checkBounds(t, e)
+			if len(p)%3 == 0 {
+				drain(e)
+			}
+			e.Flush(now, func([]byte) {})
+		}
+		drain(e)
+		checkBounds(t, e)
+	})
+}
+
+// FuzzReassembly delivers the fragments of two messages in an order chosen
+// by the input, some corrupted, some repeated. A message that is delivered
+// from uncorrupted fragments must be intact; nothing may panic.
+func FuzzReassembly(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5})
+	f.Add([]byte{5, 4, 3, 2, 1, 0})
+	f.Add([]byte{0, 0, 2, 2, 4, 1, 3, 5})
+	f.Add([]byte{0x80, 1, 0x92, 3, 4, 0xc5})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		cfg := fuzzConfig()
+		a, _ := NewEndpoint(cfg, fuzzEpoch)
+		b, _ := NewEndpoint(cfg, fuzzEpoch)
+		msgs := [][]byte{bytes.Repeat([]byte("abcdefg"), 400), bytes.Repeat([]byte("0123456789"), 250)}
+		_, _ = a.Send(1, msgs[0]) // unreliable
+		_, _ = a.Send(0, msgs[1]) // reliable ordered
+		var frags [][]byte
+		a.Flush(fuzzEpoch, func(p []byte) { frags = append(frags, bytes.Clone(p)) })
+		corrupted := false
+		now := fuzzEpoch
+		for _, op := range ops {
+			p := bytes.Clone(frags[int(op&0x3f)%len(frags)])
+			if op&0x80 != 0 {
+				p[int(op)%len(p)] ^= 0x55
+				corrupted = true
+			}
+			if op&0x40 != 0 {
+				now = now.Add(time.Second) // lets unreliable partials expire
+			}
+			_ = b.Receive(now, p)
+			checkBounds(t, b)
+		}
+		for ch, want := range []int{1, 0} {
+			if msg, ok := b.ReadMessage(want); ok && !corrupted && !bytes.Equal(msg, msgs[ch]) {
+				t.Fatalf("channel %d: delivered %d bytes that differ from the %d sent", want, len(msg), len(msgs[ch]))
+			}
+		}
+		checkBounds(t, b)
+	})
+}

@@ -1,0 +1,125 @@
+package endpoint
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHeaderRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		h    Header
+		size int
+	}{
+		{"no ack", Header{Seq: 7}, 3},
+		{"ack, no bits", Header{Seq: 1, Ack: 2, HasAck: true}, 5},
+		{"all acked", Header{Seq: 65535, Ack: 65535, AckBits: 0xffffffff, HasAck: true}, 5},
+		{"low byte", Header{Seq: 300, Ack: 299, AckBits: 0x000000ff, HasAck: true}, 6},
+		{"two bytes", Header{Seq: 300, Ack: 299, AckBits: 0x00ff00f0, HasAck: true}, 7},
+		{"one bit missing", Header{Seq: 9, Ack: 8, AckBits: 0xfffffffe, HasAck: true}, 9},
+		{"high bit", Header{Seq: 0, Ack: 65535, AckBits: 0x80000000, HasAck: true}, 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := tt.h.Append([]byte{0xaa}) // appends after existing bytes
+			require.Len(t, b, 1+tt.size)
+			assert.Equal(t, tt.size, tt.h.Len())
+			got, n, err := ParseHeader(append(b[1:], 0x42)) // trailing payload is left alone
+			require.NoError(t, err)
+			assert.Equal(t, tt.size, n)
+			assert.Equal(t, tt.h, got)
+		})
+	}
+}
+
+func TestHeaderKnownEncoding(t *testing.T) {
+	h := Header{Seq: 0x0102, Ack: 0x0304, AckBits: 0x00ab0001, HasAck: true}
+	assert.Equal(t, []byte{0x05, 0x02, 0x01, 0x04, 0x03, 0x01, 0xab}, h.Append(nil))
+	assert.Equal(t, []byte{0x20, 0xff, 0xff}, Header{Seq: 65535}.Append(nil))
+	assert.Equal(t, []byte{0x10, 0, 0, 0, 0}, Header{HasAck: true, AckBits: ^uint32(0)}.Append(nil))
+}
+
+func TestParseHeaderErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"empty", nil, errHeaderShort},
+		{"two bytes", []byte{0x20, 1}, errHeaderShort},
+		{"ack truncated", []byte{0x00, 1, 0, 2}, errHeaderShort},
+		{"ack bits truncated", []byte{0x03, 1, 0, 2, 0, 0xff}, errHeaderShort},
+		{"reserved bit", []byte{0x40, 1, 0, 2, 0}, errHeaderReserved},
+		{"no ack with bits", []byte{0x21, 1, 0}, errHeaderFlags},
+		{"all acked with bytes", []byte{0x11, 1, 0, 2, 0, 1}, errHeaderFlags},
+		{"zero byte sent", []byte{0x01, 1, 0, 2, 0, 0}, errHeaderAckBits},
+		{"all ones spelled out", []byte{0x0f, 1, 0, 2, 0, 0xff, 0xff, 0xff, 0xff}, errHeaderAckBits},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, n, err := ParseHeader(tt.in)
+			assert.ErrorIs(t, err, ErrMalformedPacket)
+			assert.Equal(t, tt.want, err)
+			assert.Zero(t, n)
+			assert.Contains(t, err.Error(), "endpoint: malformed packet: ")
+		})
+	}
+}
+
+func TestHeaderNoAllocs(t *testing.T) {
+	buf := make([]byte, 0, MaxHeaderSize)
+	h := Header{Seq: 12, Ack: 11, AckBits: 0x0f0f0f0f, HasAck: true}
+	allocs := testing.AllocsPerRun(100, func() {
+		b := h.Append(buf[:0])
+		if _, _, err := ParseHeader(b); err != nil {
+			panic(err)
+		}
+		_, _, _ = ParseHeader(b[:2]) // the error path does not allocate either
+	})
+	assert.Zero(t, allocs)
+}
+
+func FuzzParseHeader(f *testing.F) {
+	for _, h := range []Header{
+		{Seq: 1},
+		{Seq: 2, Ack: 1, HasAck: true},
+		{Seq: 3, Ack: 2, AckBits: ^uint32(0), HasAck: true},
+		{Seq: 65535, Ack: 0, AckBits: 0x12003400, HasAck: true},
+	} {
+		f.Add(h.Append(nil))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, n, err := ParseHeader(b)
+		if err != nil {
+			if n != 0 {
+				t.Fatalf("n = %d with error %v", n, err)
+			}
+			return
+		}
+		// Only canonical encodings are accepted, so re-encoding gives the input back.
+		if got := h.Append(nil); string(got) != string(b[:n]) {
+			t.Fatalf("ParseHeader(%x) = %+v, which encodes as %x", b[:n], h, got)
+		}
+	})
+}
+
+func BenchmarkHeaderAppend(b *testing.B) {
+	buf := make([]byte, 0, MaxHeaderSize)
+	h := Header{Seq: 12, Ack: 11, AckBits: 0xfff0ffff, HasAck: true}
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = h.Append(buf[:0])
+	}
+}
+
+func BenchmarkParseHeader(b *testing.B) {
+	buf := Header{Seq: 12, Ack: 11, AckBits: 0xfff0ffff, HasAck: true}.Append(nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := ParseHeader(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

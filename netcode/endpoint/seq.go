@@ -1,0 +1,29 @@
+package endpoint
+
+// Seq is a 16-bit packet sequence number. Sequence numbers wrap from 65535 to
+// 0, so they are compared with Newer and Diff, never with < or >.
+type Seq uint16
+
+// Newer reports whether s was sent after than, allowing for wrap-around:
+// s is newer when it is ahead of than by at most half the sequence space.
+// At exactly half (32768 apart) the numerically larger value is newer, so for
+// any two distinct values exactly one is newer than the other.
+func (s Seq) Newer(than Seq) bool {
+	return (s > than && s-than <= 1<<15) || (s < than && than-s > 1<<15)
+}
+
+// Diff returns the signed distance s - o in [-32768, 32767], taking the short
+// way round the wrap: Seq(1).Diff(65535) == 2.
+func (s Seq) Diff(o Seq) int { return int(int16(s - o)) }
+
+// MessageID numbers the messages sent on one channel. Like Seq it is 16 bits
+// and wraps; the endpoint keeps far fewer than 32768 messages in flight per
+// channel, so ids in use never become ambiguous.
+type MessageID uint16
+
+// Newer reports whether id was assigned after than, with the same wrap rule
+// as Seq.Newer.
+func (id MessageID) Newer(than MessageID) bool { return Seq(id).Newer(Seq(than)) }
+
+// Diff returns the signed distance id - o in [-32768, 32767].
+func (id MessageID) Diff(o MessageID) int { return int(int16(id - o)) }

@@ -1,0 +1,100 @@
+package endpoint
+
+// SequenceBuffer is a fixed-size ring of T indexed by sequence number. It
+// holds entries for the newest Len sequence numbers inserted; older ones fall
+// out as newer ones arrive. The endpoint uses it for its records of sent and
+// received packets.
+//
+// The zero value is not usable; create one with NewSequenceBuffer. A
+// SequenceBuffer is not safe for concurrent use.
+type SequenceBuffer[T any] struct {
+	entries []T
+	seqs    []uint32 // sequence number held by each slot, or emptySlot
+	mask    int
+	newest  Seq
+	started bool
+}
+
+const emptySlot = ^uint32(0)
+
+// NewSequenceBuffer returns a buffer tracking the newest size sequence
+// numbers. size is rounded up to a power of two so that indexing stays
+// consistent across the 65535 → 0 wrap; it must be in [1, 32768].
+func NewSequenceBuffer[T any](size int) *SequenceBuffer[T] {
+	if size < 1 || size > 1<<15 {
+		panic("endpoint: SequenceBuffer size must be in [1, 32768]")
+	}
+	n := 1
+	for n < size {
+		n <<= 1
+	}
+	b := &SequenceBuffer[T]{entries: make([]T, n), seqs: make([]uint32, n), mask: n - 1}
+	b.Reset()
+	return b
+}
+
+// Len returns how many sequence numbers the buffer tracks.
+func (b *SequenceBuffer[T]) Len() int { return len(b.entries) }
+
+// Newest returns the newest sequence number inserted, and false if none was.
+func (b *SequenceBuffer[T]) Newest() (Seq, bool) { return b.newest, b.started }
+
+// Reset forgets every entry.
+func (b *SequenceBuffer[T]) Reset() {
+	for i := range b.seqs {
+		b.seqs[i] = emptySlot
+	}
+	b.started = false
+	b.newest = 0
+}
+
+// Insert claims the slot for seq and returns a pointer to it, or nil when seq
+// is too old to be tracked (Len or more before the newest). Inserting a newer
+// seq forgets the entries it pushes out of the window.
+//
+// The slot keeps whatever value its previous occupant left, so that a T which
+// owns slices can reuse them without allocating: set every field you read.
+func (b *SequenceBuffer[T]) Insert(seq Seq) *T {
+	switch {
+	case !b.started:
+		b.started = true
+		b.newest = seq
+	case seq.Newer(b.newest):
+		gap := uint16(seq - b.newest)
+		if int(gap) >= len(b.seqs) {
+			for i := range b.seqs {
+				b.seqs[i] = emptySlot
+			}
+		} else {
+			for s := b.newest + 1; s != seq; s++ {
+				b.seqs[int(s)&b.mask] = emptySlot
+			}
+		}
+		b.newest = seq
+	case int(uint16(b.newest-seq)) >= len(b.seqs):
+		return nil
+	}
+	i := int(seq) & b.mask
+	b.seqs[i] = uint32(seq)
+	return &b.entries[i]
+}
+
+// Find returns the entry for seq, or nil if seq is not in the buffer.
+func (b *SequenceBuffer[T]) Find(seq Seq) *T {
+	i := int(seq) & b.mask
+	if b.seqs[i] != uint32(seq) {
+		return nil
+	}
+	return &b.entries[i]
+}
+
+// Exists reports whether seq is in the buffer.
+func (b *SequenceBuffer[T]) Exists(seq Seq) bool { return b.seqs[int(seq)&b.mask] == uint32(seq) }
+
+// Remove forgets seq. The entry's value stays in place for reuse.
+func (b *SequenceBuffer[T]) Remove(seq Seq) {
+	i := int(seq) & b.mask
+	if b.seqs[i] == uint32(seq) {
+		b.seqs[i] = emptySlot
+	}
+}

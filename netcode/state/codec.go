@@ -1,0 +1,570 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// DefaultMaxEntities is CodecConfig.MaxEntities when it is zero.
+const DefaultMaxEntities = 4096
+
+// MaxMaxEntities is the largest allowed CodecConfig.MaxEntities.
+const MaxMaxEntities = 1 << 20
+
+// CodecConfig configures an Encoder and a Decoder. Both ends must use the same
+// Schema.
+type CodecConfig struct {
+	// Schema lists the fields of every entity.
+	Schema Schema
+	// MaxEntities bounds the entities of one snapshot, and so the memory the
+	// decoder may allocate for hostile input. 0 means DefaultMaxEntities;
+	// at most MaxMaxEntities.
+	MaxEntities int
+}
+
+func (c CodecConfig) withDefaults() CodecConfig {
+	if c.MaxEntities == 0 {
+		c.MaxEntities = DefaultMaxEntities
+	}
+	return c
+}
+
+// Validate checks the schema and MaxEntities (0 or 1..MaxMaxEntities).
+func (c CodecConfig) Validate() error {
+	if err := c.Schema.Validate(); err != nil {
+		return err
+	}
+	if c.MaxEntities < 0 || c.MaxEntities > MaxMaxEntities {
+		return fmt.Errorf("%w: CodecConfig.MaxEntities is %d, want 0 (default %d) or 1..%d", ErrInvalidConfig, c.MaxEntities, DefaultMaxEntities, MaxMaxEntities)
+	}
+	return nil
+}
+
+// Header is the part of a snapshot payload read before its body: which tick
+// it carries and, for a delta, which baseline tick it was encoded against.
+type Header struct {
+	Tick     uint32
+	Baseline uint32 // meaningful only when Delta
+	Delta    bool
+}
+
+// envelopeLen is the msgpack array length of a snapshot payload:
+// [tick uint, baseline uint|nil, body bin].
+const envelopeLen = 3
+
+// appendWriter lets a msgpack.Encoder append to a byte slice.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func (w *appendWriter) WriteByte(c byte) error {
+	w.b = append(w.b, c)
+	return nil
+}
+
+// Encoder turns snapshots into payloads: full, or as a delta against a
+// baseline snapshot the receiver already has. The body is bit-packed and
+// wrapped in a small msgpack envelope [tick, baseline|nil, body].
+//
+// In a delta, an entity present in both snapshots costs 1 bit when none of
+// its fields changed; in a changed entity each unchanged field costs 1 bit and
+// each changed field 2 bits plus its change (see Field). Removed entities
+// cost a small varint each, added ones their ID gap plus every field in full.
+//
+// An Encoder reuses its buffers: after warm-up, Encode does not allocate
+// when dst has room. The zero Encoder is not usable (NewEncoder); an Encoder
+// is not safe for concurrent use — give each goroutine its own.
+type Encoder struct {
+	cfg    CodecConfig
+	ranges []fieldRange
+	bw     bitWriter
+	body   []byte
+	out    appendWriter
+	mp     *msgpack.Encoder
+
+	removed []int32    // baseline indices
+	added   []int32    // cur indices
+	kept    [][2]int32 // (baseline index, cur index)
+}
+
+// NewEncoder returns an Encoder for cfg.
+func NewEncoder(cfg CodecConfig) (*Encoder, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	e := &Encoder{cfg: cfg, ranges: makeRanges(cfg.Schema)}
+	e.mp = msgpack.NewEncoder(&e.out)
+	e.mp.UseCompactInts(true)
+	return e, nil
+}
+
+// Encode appends the payload for cur to dst and returns the extended slice.
+// With base nil the payload is a full snapshot; otherwise it is a delta
+// against base, and the decoder must be given a snapshot equal to base (same
+// tick and contents) to decode it. cur must be valid for the schema (strictly
+// increasing IDs, Stride fields each, at most MaxEntities, values inside
+// their fields), and so must base, normally a snapshot encoded before.
+// Values are range-checked as they are written, so in a delta a value equal
+// to the baseline's is not checked again. An invalid cur or base returns an
+// error wrapping ErrInvalidSnapshot and dst unchanged.
+func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
+	// Values are range-checked where they are written: in a delta an
+	// unchanged value is not written, and the decoder copies it from the
+	// same baseline.
+	if err := cur.check(&e.cfg.Schema, e.cfg.MaxEntities); err != nil {
+		return dst, err
+	}
+	e.bw.reset(e.body[:0])
+	var err error
+	if base == nil {
+		err = e.writeFull(cur)
+	} else {
+		if err := base.check(&e.cfg.Schema, e.cfg.MaxEntities); err != nil {
+			return dst, fmt.Errorf("baseline: %w", err)
+		}
+		err = e.writeDelta(cur, base)
+	}
+	e.body = e.bw.finish()
+	if err != nil {
+		return dst, err
+	}
+
+	e.out.b = dst
+	// Writes to appendWriter cannot fail, so neither can these.
+	_ = e.mp.EncodeArrayLen(envelopeLen)
+	_ = e.mp.EncodeUint(uint64(cur.Tick))
+	if base == nil {
+		_ = e.mp.EncodeNil()
+	} else {
+		_ = e.mp.EncodeUint(uint64(base.Tick))
+	}
+	_ = e.mp.EncodeBytes(e.body)
+	dst = e.out.b
+	e.out.b = nil
+	return dst, nil
+}
+
+// writeAbsolute writes entity i of s in full.
+func (e *Encoder) writeAbsolute(s *Snapshot, i int) error {
+	for k, v := range s.Fields(i) {
+		r := &e.ranges[k]
+		if !r.fits(v) {
+			return e.rangeError(s, i, k)
+		}
+		e.bw.writeBits(uint64(r.toRaw(v)-r.lo), r.bits)
+	}
+	return nil
+}
+
+func (e *Encoder) rangeError(s *Snapshot, i, k int) error {
+	r, f := e.ranges[k], e.cfg.Schema.Fields[k]
+	return fmt.Errorf("%w: tick %d entity %d field %d (%q) is %d, outside [%d, %d] for %d bits signed=%v",
+		ErrInvalidSnapshot, s.Tick, s.IDs[i], k, f.Name, s.Fields(i)[k], r.lo, r.hi, f.Bits, f.Signed)
+}
+
+func (e *Encoder) writeFull(cur *Snapshot) error {
+	e.bw.writeVarint(uint64(cur.Len()))
+	prev := int64(-1)
+	for i, id := range cur.IDs {
+		e.bw.writeVarint(uint64(int64(id) - prev - 1))
+		prev = int64(id)
+		if err := e.writeAbsolute(cur, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Encoder) writeDelta(cur, base *Snapshot) error {
+	e.removed, e.added, e.kept = e.removed[:0], e.added[:0], e.kept[:0]
+	i, j := 0, 0
+	for i < base.Len() || j < cur.Len() {
+		switch {
+		case j == cur.Len() || (i < base.Len() && base.IDs[i] < cur.IDs[j]):
+			e.removed = append(e.removed, int32(i))
+			i++
+		case i == base.Len() || cur.IDs[j] < base.IDs[i]:
+			e.added = append(e.added, int32(j))
+			j++
+		default:
+			e.kept = append(e.kept, [2]int32{int32(i), int32(j)})
+			i++
+			j++
+		}
+	}
+
+	// Removed: count, then baseline index gaps.
+	e.bw.writeVarint(uint64(len(e.removed)))
+	prev := int32(-1)
+	for _, bi := range e.removed {
+		e.bw.writeVarint(uint64(bi - prev - 1))
+		prev = bi
+	}
+	// Added: count, then ID gaps and full fields.
+	e.bw.writeVarint(uint64(len(e.added)))
+	prevID := int64(-1)
+	for _, ci := range e.added {
+		id := int64(cur.IDs[ci])
+		e.bw.writeVarint(uint64(id - prevID - 1))
+		prevID = id
+		if err := e.writeAbsolute(cur, int(ci)); err != nil {
+			return err
+		}
+	}
+	// Kept, in baseline order: changed bit, then per field changed bit and
+	// the change.
+	for _, p := range e.kept {
+		bf, cf := base.Fields(int(p[0])), cur.Fields(int(p[1]))
+		if equalFields(bf, cf) {
+			e.bw.writeBits(0, 1)
+			continue
+		}
+		e.bw.writeBits(1, 1)
+		for k := range cf {
+			if cf[k] == bf[k] {
+				e.bw.writeBits(0, 1)
+				continue
+			}
+			r := &e.ranges[k]
+			if !r.fits(cf[k]) {
+				return e.rangeError(cur, int(p[1]), k)
+			}
+			craw := r.toRaw(cf[k])
+			zz := zigzag(craw - r.toRaw(bf[k]))
+			if varintBits(zz) < r.bits {
+				e.bw.writeBits(0b01, 2) // changed, as a delta
+				e.bw.writeVarint(zz)
+			} else {
+				e.bw.writeBits(0b11, 2) // changed, absolute
+				e.bw.writeBits(uint64(craw-r.lo), r.bits)
+			}
+		}
+	}
+	return nil
+}
+
+func equalFields(a, b []int32) bool {
+	for k := range a {
+		if a[k] != b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// Decoder turns payloads back into snapshots. It never panics on hostile
+// input: every count is checked against the remaining bits and against
+// MaxEntities before anything is allocated, so a Decoder holds at most
+// MaxEntities entities of scratch memory. After warm-up, decoding into a
+// reused Snapshot does not allocate.
+//
+// The zero Decoder is not usable (NewDecoder); a Decoder is not safe for
+// concurrent use.
+type Decoder struct {
+	cfg    CodecConfig
+	ranges []fieldRange
+	rd     bytes.Reader
+	mp     *msgpack.Decoder
+	br     bitReader
+
+	removed []int32
+	added   Snapshot
+}
+
+// NewDecoder returns a Decoder for cfg.
+func NewDecoder(cfg CodecConfig) (*Decoder, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	d := &Decoder{cfg: cfg, ranges: makeRanges(cfg.Schema)}
+	d.mp = msgpack.NewDecoder(&d.rd)
+	return d, nil
+}
+
+// ReadHeader parses the envelope of payload without decoding its body: the
+// caller learns the tick and which baseline to look up.
+func (d *Decoder) ReadHeader(payload []byte) (Header, error) {
+	h, _, err := d.readEnvelope(payload)
+	return h, err
+}
+
+func (d *Decoder) readEnvelope(payload []byte) (Header, []byte, error) {
+	var h Header
+	d.rd.Reset(payload)
+	d.mp.Reset(&d.rd)
+	n, err := d.mp.DecodeArrayLen()
+	if err != nil {
+		return h, nil, fmt.Errorf("%w: envelope: %v", ErrMalformedSnapshot, err)
+	}
+	if n != envelopeLen {
+		return h, nil, fmt.Errorf("%w: envelope has %d elements, want %d", ErrMalformedSnapshot, n, envelopeLen)
+	}
+	tick, err := d.mp.DecodeUint64()
+	if err != nil || tick > math.MaxUint32 {
+		return h, nil, fmt.Errorf("%w: tick: %v", ErrMalformedSnapshot, errOr(err, "out of range"))
+	}
+	h.Tick = uint32(tick)
+	c, err := d.mp.PeekCode()
+	if err != nil {
+		return h, nil, fmt.Errorf("%w: baseline: %v", ErrMalformedSnapshot, err)
+	}
+	if c == 0xc0 { // msgpack nil
+		_ = d.mp.DecodeNil()
+	} else {
+		b, err := d.mp.DecodeUint64()
+		if err != nil || b > math.MaxUint32 {
+			return h, nil, fmt.Errorf("%w: baseline: %v", ErrMalformedSnapshot, errOr(err, "out of range"))
+		}
+		h.Baseline, h.Delta = uint32(b), true
+	}
+	bl, err := d.mp.DecodeBytesLen()
+	if err != nil {
+		return h, nil, fmt.Errorf("%w: body: %v", ErrMalformedSnapshot, err)
+	}
+	start := len(payload) - d.rd.Len()
+	if bl < 0 || bl != d.rd.Len() {
+		return h, nil, fmt.Errorf("%w: body of %d bytes with %d bytes left in the payload", ErrMalformedSnapshot, bl, d.rd.Len())
+	}
+	return h, payload[start : start+bl], nil
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+func errOr(err error, s string) error {
+	if err != nil {
+		return err
+	}
+	return errString(s)
+}
+
+// Decode decodes payload into dst (reusing its memory) and returns its
+// header. A full snapshot ignores base. A delta needs base to be the
+// snapshot it was encoded against: when base is nil or base.Tick differs
+// from the header's baseline, Decode returns an error wrapping
+// ErrMissingBaseline. dst must not be base. Malformed input returns an error
+// wrapping ErrMalformedSnapshot, with dst's contents unspecified.
+func (d *Decoder) Decode(dst *Snapshot, payload []byte, base *Snapshot) (Header, error) {
+	h, body, err := d.readEnvelope(payload)
+	if err != nil {
+		return h, err
+	}
+	if h.Delta {
+		if base == nil || base.Tick != h.Baseline {
+			have := "none"
+			if base != nil {
+				have = fmt.Sprint(base.Tick)
+			}
+			return h, fmt.Errorf("%w: tick %d is a delta against tick %d, have %s", ErrMissingBaseline, h.Tick, h.Baseline, have)
+		}
+		if base == dst {
+			return h, fmt.Errorf("%w: Decode: dst and base are the same snapshot", ErrInvalidConfig)
+		}
+		if base.Stride != d.cfg.Schema.NumFields() || len(base.Values) != base.Len()*base.Stride {
+			return h, fmt.Errorf("%w: baseline tick %d has Stride %d and %d values for %d entities, schema has %d fields",
+				ErrInvalidSnapshot, base.Tick, base.Stride, len(base.Values), base.Len(), d.cfg.Schema.NumFields())
+		}
+	}
+	dst.Reset(h.Tick, d.cfg.Schema.NumFields())
+	d.br.reset(body)
+	if h.Delta {
+		err = d.readDelta(dst, base)
+	} else {
+		err = d.readFull(dst)
+	}
+	if err != nil {
+		return h, err
+	}
+	if !d.br.done() {
+		return h, fmt.Errorf("%w: tick %d: %s", ErrMalformedSnapshot, h.Tick, d.trailer())
+	}
+	return h, nil
+}
+
+func (d *Decoder) trailer() string {
+	if !d.br.ok() {
+		return "truncated body"
+	}
+	return "trailing data after the body"
+}
+
+// readCount reads an entity count and checks it against limit and against
+// the bits left (each entity costs at least minBits).
+func (d *Decoder) readCount(what string, limit int, minBits uint) (int, error) {
+	limit = max(limit, 0)
+	n := d.br.readVarint()
+	if !d.br.ok() {
+		return 0, fmt.Errorf("%w: %s count: truncated body", ErrMalformedSnapshot, what)
+	}
+	if n > uint64(limit) {
+		return 0, fmt.Errorf("%w: %s count %d, limit %d", ErrMalformedSnapshot, what, n, limit)
+	}
+	if n*uint64(minBits) > uint64(d.br.remaining()) {
+		return 0, fmt.Errorf("%w: %s count %d needs more than the %d bits left", ErrMalformedSnapshot, what, n, d.br.remaining())
+	}
+	return int(n), nil
+}
+
+func (d *Decoder) fullBits() uint {
+	n := uint(0)
+	for _, r := range d.ranges {
+		n += r.bits
+	}
+	return n
+}
+
+func (d *Decoder) readAbsolute(fields []int32) {
+	for k := range fields {
+		r := &d.ranges[k]
+		fields[k] = r.fromRaw(int64(d.br.readBits(r.bits)) + r.lo)
+	}
+}
+
+// readID reads an ID gap after prev (-1 before the first ID).
+func (d *Decoder) readID(prev int64) (int64, error) {
+	gap := d.br.readVarint()
+	if !d.br.ok() {
+		return 0, fmt.Errorf("%w: entity id: truncated body", ErrMalformedSnapshot)
+	}
+	if gap > math.MaxUint32 || prev+1+int64(gap) > math.MaxUint32 {
+		return 0, fmt.Errorf("%w: entity id after %d overflows uint32", ErrMalformedSnapshot, prev)
+	}
+	return prev + 1 + int64(gap), nil
+}
+
+func (d *Decoder) readFull(dst *Snapshot) error {
+	n, err := d.readCount("entity", d.cfg.MaxEntities, varintChunk+1+d.fullBits())
+	if err != nil {
+		return err
+	}
+	prev := int64(-1)
+	for range n {
+		id, err := d.readID(prev)
+		if err != nil {
+			return err
+		}
+		prev = id
+		d.readAbsolute(dst.Add(uint32(id)))
+	}
+	if !d.br.ok() {
+		return fmt.Errorf("%w: tick %d: truncated body", ErrMalformedSnapshot, dst.Tick)
+	}
+	return nil
+}
+
+func (d *Decoder) readDelta(dst, base *Snapshot) error {
+	// Removed baseline indices.
+	nr, err := d.readCount("removed", base.Len(), varintChunk+1)
+	if err != nil {
+		return err
+	}
+	d.removed = d.removed[:0]
+	prev := int64(-1)
+	for range nr {
+		gap := d.br.readVarint()
+		idx := prev + 1 + int64(gap)
+		if !d.br.ok() || gap >= uint64(base.Len()) || idx >= int64(base.Len()) {
+			return fmt.Errorf("%w: removed index after %d out of range (baseline has %d entities)", ErrMalformedSnapshot, prev, base.Len())
+		}
+		d.removed = append(d.removed, int32(idx))
+		prev = idx
+	}
+	// Added entities.
+	keptN := base.Len() - nr
+	na, err := d.readCount("added", d.cfg.MaxEntities-keptN, varintChunk+1+d.fullBits())
+	if err != nil {
+		return err
+	}
+	d.added.Reset(dst.Tick, dst.Stride)
+	prevID := int64(-1)
+	for range na {
+		id, err := d.readID(prevID)
+		if err != nil {
+			return err
+		}
+		prevID = id
+		d.readAbsolute(d.added.Add(uint32(id)))
+	}
+	// Kept entities in baseline order, merged with the added ones by ID.
+	ri, ai := 0, 0
+	for bi := 0; bi < base.Len(); bi++ {
+		if ri < len(d.removed) && int(d.removed[ri]) == bi {
+			ri++
+			continue
+		}
+		id := base.IDs[bi]
+		for ai < d.added.Len() && d.added.IDs[ai] < id {
+			copy(dst.Add(d.added.IDs[ai]), d.added.Fields(ai))
+			ai++
+		}
+		if ai < d.added.Len() && d.added.IDs[ai] == id {
+			return fmt.Errorf("%w: added entity %d is already in the baseline", ErrMalformedSnapshot, id)
+		}
+		if err := d.readKept(dst.Add(id), base.Fields(bi), id); err != nil {
+			return err
+		}
+	}
+	for ; ai < d.added.Len(); ai++ {
+		copy(dst.Add(d.added.IDs[ai]), d.added.Fields(ai))
+	}
+	if !d.br.ok() {
+		return fmt.Errorf("%w: tick %d: truncated body", ErrMalformedSnapshot, dst.Tick)
+	}
+	if dst.Len() > 1 && !isStrictlySorted(dst.IDs) {
+		return fmt.Errorf("%w: tick %d: baseline tick %d IDs are not strictly increasing", ErrInvalidSnapshot, dst.Tick, base.Tick)
+	}
+	return nil
+}
+
+func isStrictlySorted(ids []uint32) bool {
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// maxDelta bounds a decoded change: any real change of a field of at most
+// 32 bits is smaller.
+const maxDelta = 1 << 33
+
+func (d *Decoder) readKept(dst, base []int32, id uint32) error {
+	copy(dst, base)
+	if !d.br.readBool() {
+		return nil
+	}
+	for k := range dst {
+		if !d.br.readBool() {
+			continue
+		}
+		r := &d.ranges[k]
+		var raw int64
+		if d.br.readBool() {
+			raw = int64(d.br.readBits(r.bits)) + r.lo
+		} else {
+			delta := unzigzag(d.br.readVarint())
+			if delta > maxDelta || delta < -maxDelta {
+				return fmt.Errorf("%w: entity %d field %d: change %d out of range", ErrMalformedSnapshot, id, k, delta)
+			}
+			raw = r.toRaw(base[k]) + delta
+			if raw < r.lo || raw > r.hi {
+				return fmt.Errorf("%w: entity %d field %d: value %d outside [%d, %d]", ErrMalformedSnapshot, id, k, raw, r.lo, r.hi)
+			}
+		}
+		dst[k] = r.fromRaw(raw)
+	}
+	if !d.br.ok() {
+		return fmt.Errorf("%w: entity %d: truncated body", ErrMalformedSnapshot, id)
+	}
+	return nil
+}
