@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // BenchmarkServerTick measures one snapshot tick (inputs, step, a snapshot
@@ -22,7 +24,7 @@ func BenchmarkServerTick(b *testing.B) {
 				g.Radius = 2500
 				g.noRecord = true
 				ts := newTestServer(b, Config{SnapshotRate: 60, SnapshotWorkers: workers}, g)
-				w, err := NewInputWriter(4)
+				w, err := wire.NewInputWriter(4)
 				require.NoError(b, err)
 				ts.tr.bench = true
 				for c := range n {

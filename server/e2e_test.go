@@ -16,6 +16,8 @@ import (
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/netcode/state"
+
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // e2eState is the predicted part of a player's entity.
@@ -146,9 +148,11 @@ func TestEndToEndPredictionMatchesServer(t *testing.T) {
 // reconciled.
 func runE2EClient(t *testing.T, c *netcode.Client, run time.Duration) e2eResult {
 	var res e2eResult
-	reader, err := NewSnapshotReader(testCodec, 0)
+	reader, err := wire.NewSnapshotReader(testCodec, 0)
 	require.NoError(t, err)
-	writer, err := NewInputWriter(4)
+	headers, err := state.NewDecoder(testCodec)
+	require.NoError(t, err)
+	writer, err := wire.NewInputWriter(4)
 	require.NoError(t, err)
 	clock, err := state.NewClock(state.DefaultClockConfig(time.Second / 60))
 	require.NoError(t, err)
@@ -172,7 +176,7 @@ func runE2EClient(t *testing.T, c *netcode.Client, run time.Duration) e2eResult 
 			return res
 		}
 		for m, ok := c.ReadMessage(DefaultControlChannel); ok; m, ok = c.ReadMessage(DefaultControlChannel) {
-			w, err := DecodeWelcome(m)
+			w, err := wire.DecodeWelcome(m)
 			if err != nil {
 				res.err = err
 				return res
@@ -190,7 +194,7 @@ func runE2EClient(t *testing.T, c *netcode.Client, run time.Duration) e2eResult 
 				return res
 			}
 			res.snapshots++
-			if hdr, _ := reader.dec.ReadHeader(mustPayload(m)); hdr.Delta {
+			if hdr, _ := headers.ReadHeader(mustPayload(m)); hdr.Delta {
 				res.deltas++
 			}
 			clock.Observe(now, snap.Tick, c.Stats().RTT)
@@ -250,7 +254,7 @@ func runE2EClient(t *testing.T, c *netcode.Client, run time.Duration) e2eResult 
 }
 
 func mustPayload(m []byte) []byte {
-	_, p, err := DecodeSnapshotMessage(m)
+	_, p, err := wire.DecodeSnapshotMessage(m)
 	if err != nil {
 		panic(err)
 	}
@@ -293,7 +297,7 @@ func TestShutdownTellsClients(t *testing.T) {
 	for _, c := range clients {
 		waitFor(t, c, func() bool {
 			m, ok := c.ReadMessage(DefaultControlChannel)
-			return ok && MessageKind(m) == kindWelcome
+			return ok && wire.MessageKind(m) == wire.KindWelcome
 		})
 	}
 	cancel()

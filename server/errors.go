@@ -1,6 +1,10 @@
 package server
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/tickwire/tickwire/server/wire"
+)
 
 // Sentinel errors. Every error this package returns wraps one of them, so
 // callers can test with errors.Is; the message adds the details.
@@ -11,7 +15,7 @@ var (
 	// ErrMalformedMessage: a protocol message could not be decoded
 	// (truncated, wrong kind, a count or length above its limit, trailing
 	// bytes).
-	ErrMalformedMessage = errors.New("server: malformed message")
+	ErrMalformedMessage = wire.ErrMalformedMessage
 	// ErrClosed: the server was shut down.
 	ErrClosed = errors.New("server: closed")
 )

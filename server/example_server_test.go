@@ -8,6 +8,7 @@ import (
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // counterGame is a minimal Game: each player is an entity whose x counts
@@ -51,7 +52,7 @@ func Example_server() {
 		panic(err)
 	}
 	defer c.Close()
-	reader, err := server.NewSnapshotReader(codec, 0)
+	reader, err := wire.NewSnapshotReader(codec, 0)
 	if err != nil {
 		panic(err)
 	}
@@ -66,7 +67,7 @@ func Example_server() {
 			panic(err)
 		}
 		if m, ok := c.ReadMessage(server.DefaultControlChannel); ok {
-			w, err := server.DecodeWelcome(m)
+			w, err := wire.DecodeWelcome(m)
 			if err != nil {
 				panic(err)
 			}

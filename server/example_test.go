@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // instantClock is a Clock whose Sleep advances its time at once, so the
@@ -49,7 +50,7 @@ func ExampleLoop() {
 // three inputs; the server decodes them and queues them by tick, ignoring
 // the repeated copies.
 func ExampleInputWriter() {
-	w, err := server.NewInputWriter(3)
+	w, err := wire.NewInputWriter(3)
 	if err != nil {
 		panic(err)
 	}
@@ -57,11 +58,11 @@ func ExampleInputWriter() {
 	if err != nil {
 		panic(err)
 	}
-	var msg server.InputMessage
+	var msg wire.InputMessage
 	for tick := uint32(100); tick < 103; tick++ {
 		w.Push(tick, []byte{byte('a' + tick - 100)})
 		packet := w.AppendMessage(nil)
-		if err := server.DecodeInputMessage(packet, &msg); err != nil {
+		if err := wire.DecodeInputMessage(packet, &msg); err != nil {
 			panic(err)
 		}
 		for i, in := range msg.Inputs {

@@ -1,10 +1,13 @@
 package server
 
-import "github.com/tickwire/tickwire/netcode/state"
+import (
+	"github.com/tickwire/tickwire/netcode/state"
+	"github.com/tickwire/tickwire/server/wire"
+)
 
 // PlayerID identifies a connected client's player in the Game. The server
-// assigns ids from 1 upward and never reuses one while the server runs.
-type PlayerID uint32
+// assigns ids from 1 upward and never reuses one while it runs.
+type PlayerID = wire.PlayerID
 
 // Game is the simulation a Server runs. The server calls its methods from
 // one goroutine only, in this order each tick: AddPlayer/RemovePlayer for

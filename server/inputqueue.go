@@ -3,6 +3,8 @@ package server
 import (
 	"fmt"
 	"math/bits"
+
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // Defaults and limits of InputConfig.
@@ -10,7 +12,7 @@ const (
 	DefaultInputWindow  = 32
 	MaxInputWindow      = 1024
 	DefaultMaxInputSize = 64
-	MaxMaxInputSize     = 1024
+	MaxMaxInputSize     = wire.MaxInputSize
 )
 
 // MissingInputPolicy says what a server does at a tick for which a client

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // Clock is the time source of a Loop and a Server. Now returns the current
@@ -41,7 +43,7 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 const (
 	DefaultTickRate   = 60
 	DefaultMaxCatchUp = 5
-	MaxTickRate       = 1000
+	MaxTickRate       = wire.MaxTickRate
 )
 
 // LoopConfig configures a Loop. The zero value means the defaults.

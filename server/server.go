@@ -14,12 +14,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tickwire/tickwire/netcode/state"
+
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // Defaults of Config.
 const (
 	DefaultSnapshotRate    = 30
-	DefaultSnapshotHistory = 64
+	DefaultSnapshotHistory = wire.DefaultSnapshotHistory
 	DefaultControlChannel  = 0 // reliable-ordered in endpoint.DefaultConfig
 	DefaultInputChannel    = 1 // unreliable
 	DefaultSnapshotChannel = 2 // unreliable-sequenced
@@ -225,7 +227,7 @@ type Server struct {
 	nextPlayer PlayerID
 
 	encoders []*state.Encoder
-	inMsg    InputMessage
+	inMsg    wire.InputMessage
 	welcome  []byte
 	tick     uint32 // the tick being simulated
 	running  atomic.Bool
@@ -465,7 +467,7 @@ func (s *Server) onEvent(ev Event) {
 		s.clients.Store(int32(len(s.sessions)))
 		s.m.clients.Set(float64(len(s.sessions)))
 		s.m.connects.Inc()
-		s.welcome = AppendWelcome(s.welcome[:0], Welcome{Player: pid, TickRate: s.cfg.TickRate, SnapshotRate: s.cfg.SnapshotRate, Tick: s.tick})
+		s.welcome = wire.AppendWelcome(s.welcome[:0], wire.Welcome{Player: pid, TickRate: s.cfg.TickRate, SnapshotRate: s.cfg.SnapshotRate, Tick: s.tick})
 		if _, err := s.tr.Send(ev.Client, s.cfg.ControlChannel, s.welcome); err != nil {
 			s.log.Warn("welcome not sent", "client", ev.Client, "err", err)
 		}
@@ -515,7 +517,7 @@ func (s *Server) readMessages() {
 			if !ok {
 				break
 			}
-			if err := DecodeInputMessage(msg, &s.inMsg); err != nil {
+			if err := wire.DecodeInputMessage(msg, &s.inMsg); err != nil {
 				s.m.dropInputBad.Inc()
 				continue
 			}
@@ -641,8 +643,8 @@ func (s *Server) buildSnapshot(enc *state.Encoder, ss *session) {
 	ss.snap.Sort()
 	base := ss.baselines.Baseline()
 	ss.full = base == nil
-	h := SnapshotHeader{HasInputAck: ss.heardInput, InputAck: ss.inputAck, InputLead: ss.inputLead}
-	ss.out = AppendSnapshotHeader(ss.out[:0], h)
+	h := wire.SnapshotHeader{HasInputAck: ss.heardInput, InputAck: ss.inputAck, InputLead: ss.inputLead}
+	ss.out = wire.AppendSnapshotHeader(ss.out[:0], h)
 	out, err := enc.Encode(ss.out, &ss.snap, base)
 	if err != nil {
 		ss.err = err

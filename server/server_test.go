@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/netcode/state"
+
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 var testCodec = state.CodecConfig{Schema: testSchema}
@@ -54,11 +56,11 @@ func (ts *testServer) stepTo(t testing.TB, tick uint64) {
 
 func inputMsg(t testing.TB, newest uint32, inputs ...string) []byte {
 	t.Helper()
-	m := InputMessage{NewestTick: newest}
+	m := wire.InputMessage{NewestTick: newest}
 	for _, in := range inputs {
 		m.Inputs = append(m.Inputs, []byte(in))
 	}
-	return AppendInputMessage(nil, &m)
+	return wire.AppendInputMessage(nil, &m)
 }
 
 func TestServerTickSequence(t *testing.T) {
@@ -82,18 +84,18 @@ func TestServerTickSequence(t *testing.T) {
 	welcomes := ts.tr.take(DefaultControlChannel)
 	require.Len(t, welcomes, 2)
 	for i, m := range welcomes {
-		w, err := DecodeWelcome(m.msg)
+		w, err := wire.DecodeWelcome(m.msg)
 		require.NoError(t, err)
-		assert.Equal(t, Welcome{Player: PlayerID(i + 1), TickRate: 60, SnapshotRate: 30, Tick: 0}, w)
+		assert.Equal(t, wire.Welcome{Player: PlayerID(i + 1), TickRate: 60, SnapshotRate: 30, Tick: 0}, w)
 	}
 
 	snaps := ts.tr.take(DefaultSnapshotChannel)
 	require.Len(t, snaps, 6, "three each: player 2 on ticks 0, 2, 4, player 1 (phase 1) on 1, 3, 5")
-	reader, err := NewSnapshotReader(testCodec, 0)
+	reader, err := wire.NewSnapshotReader(testCodec, 0)
 	require.NoError(t, err)
 	for _, m := range snaps {
 		if m.client != 7 {
-			h, _, err := DecodeSnapshotMessage(m.msg)
+			h, _, err := wire.DecodeSnapshotMessage(m.msg)
 			require.NoError(t, err)
 			assert.False(t, h.HasInputAck, "client 8 sent no input")
 			continue
@@ -118,7 +120,7 @@ func TestServerInputDropsAndMalformed(t *testing.T) {
 	ts.stepTo(t, 10)
 	ts.tr.deliver(1, DefaultInputChannel, inputMsg(t, 12, "x", "y", "z"))           // 12, 11 ok; 10 late
 	ts.tr.deliver(1, DefaultInputChannel, inputMsg(t, 40, "far"))                   // far future
-	ts.tr.deliver(1, DefaultInputChannel, []byte{kindInput, 0, 1})                  // malformed
+	ts.tr.deliver(1, DefaultInputChannel, []byte{wire.KindInput, 0, 1})             // malformed
 	ts.tr.deliver(1, DefaultControlChannel, []byte("unexpected"))                   // wrong channel
 	ts.tr.deliver(1, DefaultInputChannel, inputMsg(t, 13, strings.Repeat("o", 65))) // oversized
 	ts.stepTo(t, 12)
@@ -239,8 +241,8 @@ func TestSnapshotBaselineSelection(t *testing.T) {
 		}
 		type client struct {
 			prof    ackProfile
-			reader  *SnapshotReader
-			writer  *InputWriter
+			reader  *wire.SnapshotReader
+			writer  *wire.InputWriter
 			acked   map[uint32]bool // ticks whose ack reached the server
 			sent    []uint32        // ticks sent, in order
 			pending []pendingAck
@@ -251,9 +253,9 @@ func TestSnapshotBaselineSelection(t *testing.T) {
 		clients := map[ClientID]*client{}
 		for i, p := range profiles {
 			id := ClientID(i + 1)
-			r, err := NewSnapshotReader(testCodec, history)
+			r, err := wire.NewSnapshotReader(testCodec, history)
 			require.NoError(t, err)
-			w, err := NewInputWriter(4)
+			w, err := wire.NewInputWriter(4)
 			require.NoError(t, err)
 			clients[id] = &client{prof: p, reader: r, writer: w, acked: map[uint32]bool{}}
 			ts.tr.connect(id)
@@ -333,7 +335,7 @@ func tickOfMsg(t testing.TB, msg []byte) uint32 { return payloadHeader(t, msg).T
 
 func payloadHeader(t testing.TB, msg []byte) state.Header {
 	t.Helper()
-	_, payload, err := DecodeSnapshotMessage(msg)
+	_, payload, err := wire.DecodeSnapshotMessage(msg)
 	require.NoError(t, err)
 	dec, err := state.NewDecoder(testCodec)
 	require.NoError(t, err)
@@ -369,13 +371,13 @@ func TestSnapshotResync(t *testing.T) {
 	require.Len(t, second, 1)
 	require.True(t, payloadHeader(t, second[0].msg).Delta)
 
-	fresh, err := NewSnapshotReader(testCodec, 0) // the client restarted
+	fresh, err := wire.NewSnapshotReader(testCodec, 0) // the client restarted
 	require.NoError(t, err)
 	_, _, err = fresh.Read(second[0].msg)
 	require.ErrorIs(t, err, state.ErrMissingBaseline)
 	require.True(t, fresh.NeedResync())
 
-	w, err := NewInputWriter(4)
+	w, err := wire.NewInputWriter(4)
 	require.NoError(t, err)
 	w.Push(3, []byte{1, 1})
 	w.SetResync(fresh.NeedResync())

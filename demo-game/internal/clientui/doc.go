@@ -14,12 +14,12 @@
 // The game: a Source gives the client its View each frame. Offline runs the
 // rules locally. Online talks to a demo server through a Conn (the netcode
 // connection layer's Client has its shape) with a Session, the client half
-// of the demo protocol: it decodes delta snapshots (server.SnapshotReader),
+// of the demo protocol: it decodes delta snapshots (wire.SnapshotReader),
 // keeps a server clock (netcode/state.Clock), predicts the own player with
 // game.StepPlayer and reconciles it (netcode/state.Predictor, corrections
 // smoothed by netcode/state.Smoother), interpolates everyone else
 // (netcode/state.Interpolator), and sends each input with its tick, repeating
-// the last few (server.InputWriter). Loopback is a Conn to a small demo
+// the last few (wire.InputWriter). Loopback is a Conn to a small demo
 // server that runs inside the client over two simulated links, so the whole
 // networked path runs, deterministically, without sockets.
 //

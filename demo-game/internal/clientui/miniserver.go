@@ -8,6 +8,7 @@ import (
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // ServerLink is how a MiniServer talks to its one client: a netcode
@@ -36,7 +37,7 @@ type MiniServer struct {
 	snap     *state.Snapshot
 	sentTick [1 << 16]uint32 // snapshot tick by message id
 	ents     []game.Entity
-	msg      server.InputMessage
+	msg      wire.InputMessage
 	out      []byte
 	gotInput bool
 
@@ -84,7 +85,7 @@ func NewMiniServer(link ServerLink, cfg LoopbackConfig) (*MiniServer, error) {
 		p, _ := world.Player(player + uint32(b))
 		m.bots = append(m.bots, game.Point{X: p.X, Y: p.Y})
 	}
-	welcome := server.AppendWelcome(nil, server.Welcome{
+	welcome := wire.AppendWelcome(nil, wire.Welcome{
 		Player: player, TickRate: game.TickRate, SnapshotRate: game.TickRate / 2, Tick: 0,
 	})
 	if _, err := link.Send(ControlChannel, welcome); err != nil {
@@ -116,7 +117,7 @@ func (m *MiniServer) ReadInputs() {
 		if !ok {
 			return
 		}
-		if err := server.DecodeInputMessage(msg, &m.msg); err != nil {
+		if err := wire.DecodeInputMessage(msg, &m.msg); err != nil {
 			continue
 		}
 		for i, in := range m.msg.Inputs {
@@ -155,12 +156,12 @@ func (m *MiniServer) Tick() error {
 		f := m.snap.Add(e.ID)
 		copy(f, e.AppendFields(f[:0]))
 	}
-	hdr := server.SnapshotHeader{HasInputAck: m.gotInput, InputAck: tick}
+	hdr := wire.SnapshotHeader{HasInputAck: m.gotInput, InputAck: tick}
 	if newest, ok := m.queue.Newest(); ok {
 		hdr.InputLead = int32(int64(newest) - int64(tick))
 	}
 	var err error
-	m.out = server.AppendSnapshotHeader(m.out[:0], hdr)
+	m.out = wire.AppendSnapshotHeader(m.out[:0], hdr)
 	m.out, err = m.enc.Encode(m.out, m.snap, m.base.Baseline())
 	if err != nil {
 		return fmt.Errorf("clientui: mini server: encode snapshot: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // Codec returns the snapshot codec configuration of the demo: one field per
@@ -26,7 +27,7 @@ func Codec() state.CodecConfig {
 // SessionConfig configures a Session. Zero fields take the defaults listed.
 type SessionConfig struct {
 	// InputRedundancy is how many past inputs every input message repeats
-	// (default 4, at most server.MaxInputRedundancy).
+	// (default 4, at most wire.MaxInputRedundancy).
 	InputRedundancy int
 	// SnapshotHistory is how many ticks of decoded snapshots are kept as
 	// delta baselines; at least the server's (default
@@ -109,12 +110,12 @@ type SessionStats struct {
 type Session struct {
 	cfg    SessionConfig
 	static *game.Static
-	reader *server.SnapshotReader
-	writer *server.InputWriter
+	reader *wire.SnapshotReader
+	writer *wire.InputWriter
 	clock  *state.Clock
 	tickDt time.Duration
 
-	welcome  server.Welcome
+	welcome  wire.Welcome
 	welcomed bool
 
 	interp     *state.Interpolator // remote entities; nil before the welcome
@@ -154,11 +155,11 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	if cfg.InterpDelay < 0 || cfg.MaxExtrapolation < 0 {
 		return nil, fmt.Errorf("clientui: SessionConfig.InterpDelay = %v, MaxExtrapolation = %v: must not be negative", cfg.InterpDelay, cfg.MaxExtrapolation)
 	}
-	r, err := server.NewSnapshotReader(Codec(), cfg.SnapshotHistory)
+	r, err := wire.NewSnapshotReader(Codec(), cfg.SnapshotHistory)
 	if err != nil {
 		return nil, err
 	}
-	w, err := server.NewInputWriter(cfg.InputRedundancy)
+	w, err := wire.NewInputWriter(cfg.InputRedundancy)
 	if err != nil {
 		return nil, err
 	}
@@ -207,9 +208,9 @@ func (s *Session) Clock() *state.Clock { return s.clock }
 
 // HandleMessage processes one message from the server, received at now.
 func (s *Session) HandleMessage(now time.Time, msg []byte) error {
-	switch server.MessageKind(msg) {
+	switch wire.MessageKind(msg) {
 	case 3: // welcome
-		w, err := server.DecodeWelcome(msg)
+		w, err := wire.DecodeWelcome(msg)
 		if err != nil {
 			s.stats.BadMessages++
 			return err
@@ -232,7 +233,7 @@ func (s *Session) HandleMessage(now time.Time, msg []byte) error {
 		return s.handleSnapshot(now, msg)
 	}
 	s.stats.BadMessages++
-	return fmt.Errorf("clientui: unexpected message kind %d", server.MessageKind(msg))
+	return fmt.Errorf("clientui: unexpected message kind %d", wire.MessageKind(msg))
 }
 
 func (s *Session) handleSnapshot(now time.Time, msg []byte) error {
@@ -326,7 +327,7 @@ func entityFromFrame(f *state.Frame, i int, buf []int32) (game.Entity, bool) {
 // reconcile hands the server's own player of a snapshot to the predictor,
 // which rewinds and replays the inputs the server had not applied yet when
 // it disagrees with the prediction.
-func (s *Session) reconcile(now time.Time, tick uint32, hdr server.SnapshotHeader, own game.Entity) {
+func (s *Session) reconcile(now time.Time, tick uint32, hdr wire.SnapshotHeader, own game.Entity) {
 	acked := tick
 	if hdr.HasInputAck {
 		acked = hdr.InputAck

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/demo-game/game"
-	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // FuzzSessionHandleMessage feeds arbitrary server messages to a welcomed
@@ -36,8 +36,8 @@ func FuzzSessionHandleMessage(f *testing.F) {
 		now = now.Add(50 * time.Millisecond)
 		s.View(now, DefaultToggles())
 		for _, out := range s.Tick(now, game.Input{Buttons: game.ButtonUp}) {
-			var m server.InputMessage
-			require.NoError(t, server.DecodeInputMessage(out, &m), "the session's own input messages stay valid")
+			var m wire.InputMessage
+			require.NoError(t, wire.DecodeInputMessage(out, &m), "the session's own input messages stay valid")
 		}
 	})
 }

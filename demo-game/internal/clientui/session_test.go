@@ -11,7 +11,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/netcode/state"
-	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // fakeServer plays the demo server's side of the protocol in-process: it
@@ -28,7 +28,7 @@ type fakeServer struct {
 	gotAny  bool
 	players map[uint32]game.Player   // own player after each tick
 	ents    map[uint32][]game.Entity // all entities after each tick
-	msg     server.InputMessage
+	msg     wire.InputMessage
 	noLog   bool // do not record players and entities per tick (benchmarks)
 }
 
@@ -47,11 +47,11 @@ func newFakeServer(t *testing.T) *fakeServer {
 }
 
 func (f *fakeServer) welcome() []byte {
-	return server.AppendWelcome(nil, server.Welcome{Player: testPlayer, TickRate: 60, SnapshotRate: 30, Tick: f.w.Tick()})
+	return wire.AppendWelcome(nil, wire.Welcome{Player: testPlayer, TickRate: 60, SnapshotRate: 30, Tick: f.w.Tick()})
 }
 
 func (f *fakeServer) receive(msg []byte) {
-	require.NoError(f.t, server.DecodeInputMessage(msg, &f.msg))
+	require.NoError(f.t, wire.DecodeInputMessage(msg, &f.msg))
 	for i, b := range f.msg.Inputs {
 		tick := f.msg.NewestTick - uint32(i)
 		in, _, err := game.DecodeInput(b)
@@ -86,7 +86,7 @@ func (f *fakeServer) step() []byte {
 	for _, e := range ents {
 		copy(f.snap.Add(e.ID), e.AppendFields(nil))
 	}
-	msg := server.AppendSnapshotHeader(nil, server.SnapshotHeader{HasInputAck: f.gotAny, InputAck: tick})
+	msg := wire.AppendSnapshotHeader(nil, wire.SnapshotHeader{HasInputAck: f.gotAny, InputAck: tick})
 	msg, err := f.enc.Encode(msg, f.snap, nil)
 	require.NoError(f.t, err)
 	return msg
@@ -319,9 +319,9 @@ func TestSessionSendsEveryTickAfterASlowFrame(t *testing.T) {
 	later := t0.Add(200 * time.Millisecond)
 	msgs := s.Tick(later, game.Input{Buttons: game.ButtonRight})
 	require.Greater(t, len(msgs), 3, "one message per 3 ticks")
-	var m server.InputMessage
+	var m wire.InputMessage
 	for _, msg := range msgs {
-		require.NoError(t, server.DecodeInputMessage(msg, &m))
+		require.NoError(t, wire.DecodeInputMessage(msg, &m))
 		for i := range m.Inputs {
 			got[m.NewestTick-uint32(i)] = true
 		}

@@ -45,6 +45,7 @@ import (
 	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 const protocolID = 0x10AD7E57
@@ -539,8 +540,8 @@ func runClients(ctx context.Context, addr string, n int, maxRun time.Duration, c
 // redundancy ahead of the server's tick, and (optionally) decodes snapshots.
 type bot struct {
 	c       *netcode.Client
-	w       *server.InputWriter
-	r       *server.SnapshotReader
+	w       *wire.InputWriter
+	r       *wire.SnapshotReader
 	rng     *rand.Rand
 	msg     []byte
 	in      [2]byte
@@ -556,13 +557,13 @@ type bot struct {
 }
 
 func newBot(c *netcode.Client, seed uint64, co clientOpts) (*bot, error) {
-	w, err := server.NewInputWriter(4)
+	w, err := wire.NewInputWriter(4)
 	if err != nil {
 		return nil, err
 	}
 	b := &bot{c: c, w: w, rng: rand.New(rand.NewPCG(seed, 7)), msg: make([]byte, 0, 64), every: co.inputEvery, frames: int(seed), lead: initialLead}
 	if co.decode {
-		if b.r, err = server.NewSnapshotReader(state.CodecConfig{Schema: schema}, 0); err != nil {
+		if b.r, err = wire.NewSnapshotReader(state.CodecConfig{Schema: schema}, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -601,7 +602,7 @@ func (b *bot) frame(now time.Time) {
 		return
 	}
 	for m, ok := b.c.ReadMessage(server.DefaultControlChannel); ok; m, ok = b.c.ReadMessage(server.DefaultControlChannel) {
-		if w, err := server.DecodeWelcome(m); err == nil && !b.started {
+		if w, err := wire.DecodeWelcome(m); err == nil && !b.started {
 			b.tick, b.lastAt, b.rate, b.started = w.Tick, now, w.TickRate, true
 		}
 	}
@@ -609,7 +610,7 @@ func (b *bot) frame(now time.Time) {
 		// The server says how early our inputs arrive: steer the lead so
 		// that they arrive about 3 ticks early (half the error per
 		// snapshot, to damp the delay of the feedback).
-		if hdr, _, err := server.DecodeSnapshotMessage(m); err == nil && hdr.HasInputAck {
+		if hdr, _, err := wire.DecodeSnapshotMessage(m); err == nil && hdr.HasInputAck {
 			b.lead = max(1, min(60, b.lead+int(3-hdr.InputLead)/2))
 		}
 		if b.r == nil {

@@ -1,4 +1,4 @@
-package server
+package wire
 
 import (
 	"bytes"
@@ -17,19 +17,19 @@ func TestInputMessageRoundTrip(t *testing.T) {
 		{
 			name: "one input",
 			m:    InputMessage{NewestTick: 5, Inputs: [][]byte{{0xAA}}},
-			want: []byte{kindInput, 0, 5, 1, 1, 0xAA},
+			want: []byte{KindInput, 0, 5, 1, 1, 0xAA},
 		},
 		{
 			name: "resync, four inputs, empty one",
 			m:    InputMessage{NewestTick: 300, Resync: true, Inputs: [][]byte{{1, 2}, {}, {3}, {4, 5, 6}}},
-			want: []byte{kindInput, 1, 0xAC, 0x02, 4, 2, 1, 2, 0, 1, 3, 3, 4, 5, 6},
+			want: []byte{KindInput, 1, 0xAC, 0x02, 4, 2, 1, 2, 0, 1, 3, 3, 4, 5, 6},
 		},
 		{
 			name: "max redundancy and size",
 			m: InputMessage{NewestTick: 1 << 31, Inputs: func() [][]byte {
 				var in [][]byte
 				for i := range MaxInputRedundancy {
-					in = append(in, bytes.Repeat([]byte{byte(i)}, MaxMaxInputSize))
+					in = append(in, bytes.Repeat([]byte{byte(i)}, MaxInputSize))
 				}
 				return in
 			}()},
@@ -61,15 +61,15 @@ func TestDecodeInputMessageRejects(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, "truncated"},
-		{"wrong kind", []byte{kindSnapshot, 0, 1, 1, 0}, "kind 2"},
-		{"unknown flag", []byte{kindInput, 2, 1, 1, 0}, "unknown flags"},
-		{"zero inputs", []byte{kindInput, 0, 1, 0}, "0 inputs"},
-		{"too many inputs", []byte{kindInput, 0, 100, MaxInputRedundancy + 1}, "17 inputs"},
-		{"more inputs than ticks", []byte{kindInput, 0, 1, 3, 0, 0, 0}, "3 inputs ending at tick 1"},
-		{"input too long", []byte{kindInput, 0, 1, 1, 0x81, 0x08}, "1025 bytes"},
+		{"wrong kind", []byte{KindSnapshot, 0, 1, 1, 0}, "kind 2"},
+		{"unknown flag", []byte{KindInput, 2, 1, 1, 0}, "unknown flags"},
+		{"zero inputs", []byte{KindInput, 0, 1, 0}, "0 inputs"},
+		{"too many inputs", []byte{KindInput, 0, 100, MaxInputRedundancy + 1}, "17 inputs"},
+		{"more inputs than ticks", []byte{KindInput, 0, 1, 3, 0, 0, 0}, "3 inputs ending at tick 1"},
+		{"input too long", []byte{KindInput, 0, 1, 1, 0x81, 0x08}, "1025 bytes"},
 		{"truncated input", valid[:len(valid)-1], "truncated"},
 		{"trailing byte", append(bytes.Clone(valid), 0), "trailing"},
-		{"tick overflows 32 bits", []byte{kindInput, 0, 0x80, 0x80, 0x80, 0x80, 0x10, 1, 0}, "newest tick"},
+		{"tick overflows 32 bits", []byte{KindInput, 0, 0x80, 0x80, 0x80, 0x80, 0x10, 1, 0}, "newest tick"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,9 +93,9 @@ func TestSnapshotMessageRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, h, got)
 		assert.Equal(t, "payload", string(payload))
-		assert.Equal(t, byte(kindSnapshot), MessageKind(b))
+		assert.Equal(t, byte(KindSnapshot), MessageKind(b))
 	}
-	for _, b := range [][]byte{nil, {kindSnapshot}, {kindSnapshot, 0}, {kindSnapshot, 4, 1}, {kindSnapshot, 1, 1}, {kindInput, 0, 1}} {
+	for _, b := range [][]byte{nil, {KindSnapshot}, {KindSnapshot, 0}, {KindSnapshot, 4, 1}, {KindSnapshot, 1, 1}, {KindInput, 0, 1}} {
 		_, _, err := DecodeSnapshotMessage(b)
 		assert.ErrorIs(t, err, ErrMalformedMessage, "%x", b)
 	}
@@ -111,7 +111,7 @@ func TestWelcomeRoundTrip(t *testing.T) {
 		nil, b[:len(b)-1], append(bytes.Clone(b), 0),
 		AppendWelcome(nil, Welcome{Player: 1, TickRate: 0, SnapshotRate: 0}),
 		AppendWelcome(nil, Welcome{Player: 1, TickRate: 30, SnapshotRate: 60}),
-		{kindSnapshot, 1, 60, 30, 0},
+		{KindSnapshot, 1, 60, 30, 0},
 	} {
 		_, err := DecodeWelcome(bad)
 		assert.ErrorIs(t, err, ErrMalformedMessage, "%x", bad)
@@ -170,7 +170,7 @@ func TestInputWriterRepeatsLastInputs(t *testing.T) {
 func FuzzDecodeInputMessage(f *testing.F) {
 	f.Add(AppendInputMessage(nil, &InputMessage{NewestTick: 5, Inputs: [][]byte{{0xAA}}}))
 	f.Add(AppendInputMessage(nil, &InputMessage{NewestTick: 300, Resync: true, Inputs: [][]byte{{1, 2}, {}, {3}, {4, 5, 6}}}))
-	f.Add([]byte{kindInput, 0, 1, 3, 0, 0, 0})
+	f.Add([]byte{KindInput, 0, 1, 3, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m InputMessage
 		if err := DecodeInputMessage(b, &m); err != nil {

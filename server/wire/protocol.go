@@ -1,4 +1,4 @@
-package server
+package wire
 
 import (
 	"encoding/binary"
@@ -24,9 +24,9 @@ import (
 //
 //	kind=3 · uvarint player · uvarint tick rate · uvarint snapshot rate · uvarint tick
 const (
-	kindInput    = 1
-	kindSnapshot = 2
-	kindWelcome  = 3
+	KindInput    = 1
+	KindSnapshot = 2
+	KindWelcome  = 3
 )
 
 // MaxInputRedundancy is the largest number of inputs in one input message.
@@ -48,24 +48,24 @@ type InputMessage struct {
 }
 
 // AppendInputMessage appends the encoding of m to b. It panics if m has no
-// input, more than MaxInputRedundancy, one longer than MaxMaxInputSize, or
+// input, more than MaxInputRedundancy, one longer than MaxInputSize, or
 // more inputs than ticks before NewestTick (programming errors;
 // InputWriter never does that).
 func AppendInputMessage(b []byte, m *InputMessage) []byte {
 	n := len(m.Inputs)
 	if n < 1 || n > MaxInputRedundancy || uint64(n-1) > uint64(m.NewestTick) {
-		panic(fmt.Sprintf("server: AppendInputMessage: %d inputs ending at tick %d, want 1..%d", n, m.NewestTick, MaxInputRedundancy))
+		panic(fmt.Sprintf("wire: AppendInputMessage: %d inputs ending at tick %d, want 1..%d", n, m.NewestTick, MaxInputRedundancy))
 	}
 	var flags byte
 	if m.Resync {
 		flags |= inputFlagResync
 	}
-	b = append(b, kindInput, flags)
+	b = append(b, KindInput, flags)
 	b = binary.AppendUvarint(b, uint64(m.NewestTick))
 	b = append(b, byte(n))
 	for _, in := range m.Inputs {
-		if len(in) > MaxMaxInputSize {
-			panic(fmt.Sprintf("server: AppendInputMessage: input of %d bytes, want at most %d", len(in), MaxMaxInputSize))
+		if len(in) > MaxInputSize {
+			panic(fmt.Sprintf("wire: AppendInputMessage: input of %d bytes, want at most %d", len(in), MaxInputSize))
 		}
 		b = binary.AppendUvarint(b, uint64(len(in)))
 		b = append(b, in...)
@@ -76,8 +76,8 @@ func AppendInputMessage(b []byte, m *InputMessage) []byte {
 // DecodeInputMessage decodes b into m, reusing m.Inputs; the inputs alias b.
 func DecodeInputMessage(b []byte, m *InputMessage) error {
 	r := reader{b: b}
-	if k := r.byte(); r.err == nil && k != kindInput {
-		return fmt.Errorf("%w: input message has kind %d, want %d", ErrMalformedMessage, k, kindInput)
+	if k := r.byte(); r.err == nil && k != KindInput {
+		return fmt.Errorf("%w: input message has kind %d, want %d", ErrMalformedMessage, k, KindInput)
 	}
 	flags := r.byte()
 	newest := r.uvarint32("newest tick")
@@ -95,8 +95,8 @@ func DecodeInputMessage(b []byte, m *InputMessage) error {
 	m.Inputs = m.Inputs[:0]
 	for range n {
 		l := r.uvarint("input length")
-		if r.err == nil && l > MaxMaxInputSize {
-			return fmt.Errorf("%w: input of %d bytes, want at most %d", ErrMalformedMessage, l, MaxMaxInputSize)
+		if r.err == nil && l > MaxInputSize {
+			return fmt.Errorf("%w: input of %d bytes, want at most %d", ErrMalformedMessage, l, MaxInputSize)
 		}
 		m.Inputs = append(m.Inputs, r.bytes(int(l)))
 	}
@@ -126,9 +126,9 @@ type SnapshotHeader struct {
 // netcode/state payload after it.
 func AppendSnapshotHeader(b []byte, h SnapshotHeader) []byte {
 	if !h.HasInputAck {
-		return append(b, kindSnapshot, 0)
+		return append(b, KindSnapshot, 0)
 	}
-	b = append(b, kindSnapshot, snapshotFlagInput)
+	b = append(b, KindSnapshot, snapshotFlagInput)
 	b = binary.AppendUvarint(b, uint64(h.InputAck))
 	return binary.AppendVarint(b, int64(h.InputLead))
 }
@@ -138,8 +138,8 @@ func AppendSnapshotHeader(b []byte, h SnapshotHeader) []byte {
 func DecodeSnapshotMessage(b []byte) (SnapshotHeader, []byte, error) {
 	var h SnapshotHeader
 	r := reader{b: b}
-	if k := r.byte(); r.err == nil && k != kindSnapshot {
-		return h, nil, fmt.Errorf("%w: snapshot message has kind %d, want %d", ErrMalformedMessage, k, kindSnapshot)
+	if k := r.byte(); r.err == nil && k != KindSnapshot {
+		return h, nil, fmt.Errorf("%w: snapshot message has kind %d, want %d", ErrMalformedMessage, k, KindSnapshot)
 	}
 	flags := r.byte()
 	if r.err == nil && flags&^snapshotFlagInput != 0 {
@@ -173,7 +173,7 @@ type Welcome struct {
 
 // AppendWelcome appends the encoding of w to b.
 func AppendWelcome(b []byte, w Welcome) []byte {
-	b = append(b, kindWelcome)
+	b = append(b, KindWelcome)
 	b = binary.AppendUvarint(b, uint64(w.Player))
 	b = binary.AppendUvarint(b, uint64(w.TickRate))
 	b = binary.AppendUvarint(b, uint64(w.SnapshotRate))
@@ -184,8 +184,8 @@ func AppendWelcome(b []byte, w Welcome) []byte {
 func DecodeWelcome(b []byte) (Welcome, error) {
 	var w Welcome
 	r := reader{b: b}
-	if k := r.byte(); r.err == nil && k != kindWelcome {
-		return w, fmt.Errorf("%w: welcome message has kind %d, want %d", ErrMalformedMessage, k, kindWelcome)
+	if k := r.byte(); r.err == nil && k != KindWelcome {
+		return w, fmt.Errorf("%w: welcome message has kind %d, want %d", ErrMalformedMessage, k, KindWelcome)
 	}
 	w.Player = PlayerID(r.uvarint32("player"))
 	w.TickRate = int(r.uvarint32("tick rate"))
@@ -315,10 +315,10 @@ func NewInputWriter(redundancy int) (*InputWriter, error) {
 
 // Push records input (copied) for tick. Ticks should be consecutive; after
 // a gap or a step back the writer forgets the older inputs and starts over
-// from tick. It panics if input is longer than MaxMaxInputSize.
+// from tick. It panics if input is longer than MaxInputSize.
 func (w *InputWriter) Push(tick uint32, input []byte) {
-	if len(input) > MaxMaxInputSize {
-		panic(fmt.Sprintf("server: InputWriter.Push: input of %d bytes, want at most %d", len(input), MaxMaxInputSize))
+	if len(input) > MaxInputSize {
+		panic(fmt.Sprintf("wire: InputWriter.Push: input of %d bytes, want at most %d", len(input), MaxInputSize))
 	}
 	if w.count > 0 && tick == w.newest+1 {
 		w.count = min(w.count+1, len(w.ring))

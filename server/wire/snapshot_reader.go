@@ -1,4 +1,4 @@
-package server
+package wire
 
 import (
 	"errors"
@@ -63,7 +63,7 @@ func (r *SnapshotReader) Read(msg []byte) (*state.Snapshot, SnapshotHeader, erro
 		case errors.Is(err, state.ErrStaleSnapshot):
 			r.stale++
 		}
-		return nil, h, fmt.Errorf("server: snapshot: %w", err)
+		return nil, h, fmt.Errorf("wire: snapshot: %w", err)
 	}
 	if hdr, _ := r.dec.ReadHeader(payload); !hdr.Delta {
 		r.resync = false

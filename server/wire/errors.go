@@ -1,0 +1,14 @@
+package wire
+
+import "errors"
+
+// Sentinel errors. Every error this package returns wraps one of them, so
+// callers can test with errors.Is; the message adds the details.
+var (
+	// ErrInvalidConfig: a config value is out of range. The message names
+	// the field, its value and what is allowed.
+	ErrInvalidConfig = errors.New("wire: invalid config")
+	// ErrMalformedMessage: a message could not be decoded (truncated,
+	// wrong kind, a count or length above its limit, trailing bytes).
+	ErrMalformedMessage = errors.New("wire: malformed message")
+)
