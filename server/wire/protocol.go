@@ -23,10 +23,22 @@ import (
 // Welcome (server → client, Config.ControlChannel, reliable, once after connect):
 //
 //	kind=3 · uvarint player · uvarint tick rate · uvarint snapshot rate · uvarint tick
+//
+// Game message (either way, Config.ControlChannel, reliable-ordered): a value
+// of a type registered in a Messages registry:
+//
+//	kind=4 · uvarint type id · msgpack encoding of the value
+//
+// Kick (server → client, Config.ControlChannel, just before the server ends
+// the connection):
+//
+//	kind=5 · uvarint length · reason (UTF-8, at most MaxKickReason bytes)
 const (
-	KindInput    = 1
-	KindSnapshot = 2
-	KindWelcome  = 3
+	KindInput    = 1 // client's inputs
+	KindSnapshot = 2 // world state
+	KindWelcome  = 3 // the client's player id and the server's rates
+	KindGame     = 4 // a typed game message (see Messages)
+	KindKick     = 5 // the server ends the connection, with a reason
 )
 
 // MaxInputRedundancy is the largest number of inputs in one input message.
@@ -201,8 +213,8 @@ func DecodeWelcome(b []byte) (Welcome, error) {
 	return w, nil
 }
 
-// MessageKind returns the kind byte of a message: 1 input, 2 snapshot,
-// 3 welcome (0 for an empty message).
+// MessageKind returns the kind byte of a message (KindInput, KindSnapshot,
+// …; 0 for an empty message).
 func MessageKind(b []byte) byte {
 	if len(b) == 0 {
 		return 0
