@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tickwire/tickwire/demo-game/game"
-	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+	"github.com/tickwire/tickwire/demo-game/protocol"
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 )
@@ -68,9 +68,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Codec returns the snapshot codec of the demo: the client's
-// (clientui.Codec), so that what the server encodes the client decodes.
-func Codec() state.CodecConfig { return clientui.Codec() }
+// Codec returns the snapshot codec of the demo (protocol.Codec), which its
+// clients use too, so that what the server encodes the client decodes.
+func Codec() state.CodecConfig { return protocol.Codec() }
 
 // Stats counts what an Arena saw.
 type Stats struct {

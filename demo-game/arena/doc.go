@@ -14,7 +14,7 @@
 // Stats.BadInputs and ignored, so the player keeps its previous input. Step
 // advances the world one tick. Snapshot fills the server's snapshot with
 // every entity in the snapshot schema of Codec, which is the client's
-// (clientui.Codec): one field per game.EntityFields entry, so an entity of
+// (protocol.Codec): one field per game.EntityFields entry, so an entity of
 // the snapshot is exactly a game.Entity.
 //
 // Interest management: with Config.ViewRadius set, a viewer sees itself,

@@ -11,15 +11,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tickwire/tickwire/demo-game/game"
-	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+	"github.com/tickwire/tickwire/demo-game/protocol"
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server"
 )
 
 // ProtocolID is the demo's netcode protocol id, the client's
-// (clientui.DefaultProtocolID).
-const ProtocolID = clientui.DefaultProtocolID
+// (protocol.ProtocolID).
+const ProtocolID = protocol.ProtocolID
 
 // ServerConfig is a whole demo server: socket, link conditions, transport,
 // tick loop and game. The zero value listens on 127.0.0.1 on a free port

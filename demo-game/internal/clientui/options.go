@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/tickwire/tickwire/demo-game/protocol"
 	"io"
 	"math"
 	"time"
@@ -17,7 +18,7 @@ const DefaultAddr = "127.0.0.1:7777"
 
 // DefaultProtocolID is the demo's netcode protocol id ("TICKWIRE" in ASCII):
 // the demo server must use the same one.
-const DefaultProtocolID uint64 = 0x5449434B57495245
+const DefaultProtocolID = protocol.ProtocolID
 
 // Options are the client's command-line settings.
 type Options struct {

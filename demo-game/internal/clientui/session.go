@@ -7,22 +7,14 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/demo-game/protocol"
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 	"github.com/tickwire/tickwire/server/wire"
 )
 
-// Codec returns the snapshot codec configuration of the demo: one field per
-// game.EntityFields entry, so a snapshot entity is exactly a game.Entity.
-// The demo server must use the same one.
-func Codec() state.CodecConfig {
-	specs := game.EntityFields()
-	fields := make([]state.Field, len(specs))
-	for i, f := range specs {
-		fields[i] = state.Field{Name: f.Name, Bits: f.Bits, Signed: f.Signed}
-	}
-	return state.CodecConfig{Schema: state.Schema{Fields: fields}}
-}
+// Codec returns the demo's snapshot codec (protocol.Codec).
+func Codec() state.CodecConfig { return protocol.Codec() }
 
 // SessionConfig configures a Session. Zero fields take the defaults listed.
 type SessionConfig struct {
