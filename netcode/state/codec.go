@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -15,14 +16,55 @@ const DefaultMaxEntities = 4096
 const MaxMaxEntities = 1 << 20
 
 // CodecConfig configures an Encoder and a Decoder. Both ends must use the same
-// Schema.
+// config; it is not sent on the wire.
+//
+// A stream with one kind of entity sets Schema; one with several kinds
+// (players, projectiles, pickups) sets Kinds instead, and each entity of a
+// Snapshot names its kind (Snapshot.AddKind). A Schema is the same as
+// Kinds: []Kind{{Fields: Schema.Fields}}, and encodes to the same bits.
 type CodecConfig struct {
-	// Schema lists the fields of every entity.
+	// Schema lists the fields of every entity, when there is one kind.
 	Schema Schema
+	// Kinds lists the entity kinds (1..MaxKinds), when Schema is empty:
+	// an entity of kind i has the fields Kinds[i].Fields. The kind is sent
+	// only when an entity appears (ceil(log2 len(Kinds)) bits); an entity
+	// whose kind changes is sent as removed and added again.
+	Kinds []Kind
 	// MaxEntities bounds the entities of one snapshot, and so the memory the
 	// decoder may allocate for hostile input. 0 means DefaultMaxEntities;
 	// at most MaxMaxEntities.
 	MaxEntities int
+}
+
+// NumKinds returns the number of entity kinds: len(Kinds), or 1 with a
+// Schema.
+func (c CodecConfig) NumKinds() int {
+	if len(c.Kinds) == 0 {
+		return 1
+	}
+	return len(c.Kinds)
+}
+
+// Stride returns the number of int32 slots per entity in the config's
+// snapshots: the largest kind's field count (Schema.NumFields() with a
+// Schema). Build snapshots with NewSnapshot or Reset of this stride.
+func (c CodecConfig) Stride() int {
+	if len(c.Kinds) == 0 {
+		return c.Schema.NumFields()
+	}
+	n := 0
+	for _, k := range c.Kinds {
+		n = max(n, len(k.Fields))
+	}
+	return n
+}
+
+// kindList returns the kinds, a Schema as one unnamed kind.
+func (c CodecConfig) kindList() []Kind {
+	if len(c.Kinds) == 0 {
+		return []Kind{{Fields: c.Schema.Fields}}
+	}
+	return c.Kinds
 }
 
 func (c CodecConfig) withDefaults() CodecConfig {
@@ -32,10 +74,29 @@ func (c CodecConfig) withDefaults() CodecConfig {
 	return c
 }
 
-// Validate checks the schema and MaxEntities (0 or 1..MaxMaxEntities).
+// Validate checks the schema or kinds and MaxEntities (0 or
+// 1..MaxMaxEntities): exactly one of Schema and Kinds set, 1..MaxKinds
+// kinds, each with 1..MaxSchemaFields valid fields (see Field and its
+// constructors).
 func (c CodecConfig) Validate() error {
-	if err := c.Schema.Validate(); err != nil {
-		return err
+	switch {
+	case len(c.Kinds) == 0:
+		if err := c.Schema.Validate(); err != nil {
+			if len(c.Schema.Fields) == 0 {
+				return fmt.Errorf("%w (or set CodecConfig.Kinds)", err)
+			}
+			return err
+		}
+	case len(c.Schema.Fields) != 0:
+		return fmt.Errorf("%w: CodecConfig has both Schema (%d fields) and Kinds (%d), want one of them", ErrInvalidConfig, len(c.Schema.Fields), len(c.Kinds))
+	case len(c.Kinds) > MaxKinds:
+		return fmt.Errorf("%w: CodecConfig.Kinds has %d kinds, want 1..%d", ErrInvalidConfig, len(c.Kinds), MaxKinds)
+	default:
+		for i, k := range c.Kinds {
+			if err := validateFields(fmt.Sprintf("Kinds[%d] (%q)", i, k.Name), k.Fields); err != nil {
+				return err
+			}
+		}
 	}
 	if c.MaxEntities < 0 || c.MaxEntities > MaxMaxEntities {
 		return fmt.Errorf("%w: CodecConfig.MaxEntities is %d, want 0 (default %d) or 1..%d", ErrInvalidConfig, c.MaxEntities, DefaultMaxEntities, MaxMaxEntities)
@@ -75,18 +136,20 @@ func (w *appendWriter) WriteByte(c byte) error {
 // In a delta, an entity present in both snapshots costs 1 bit when none of
 // its fields changed; in a changed entity each unchanged field costs 1 bit and
 // each changed field 2 bits plus its change (see Field). Removed entities
-// cost a small varint each, added ones their ID gap plus every field in full.
+// cost a small varint each, added ones their ID gap, their kind (with
+// several kinds) and every field of their kind in full. Only an entity's own
+// kind's fields are sent; its other slots must be 0.
 //
 // An Encoder reuses its buffers: after warm-up, Encode does not allocate
 // when dst has room. The zero Encoder is not usable (NewEncoder); an Encoder
 // is not safe for concurrent use — give each goroutine its own.
 type Encoder struct {
-	cfg    CodecConfig
-	ranges []fieldRange
-	bw     bitWriter
-	body   []byte
-	out    appendWriter
-	mp     *msgpack.Encoder
+	cfg CodecConfig
+	layout
+	bw   bitWriter
+	body []byte
+	out  appendWriter
+	mp   *msgpack.Encoder
 
 	removed []int32    // baseline indices
 	added   []int32    // cur indices
@@ -99,7 +162,7 @@ func NewEncoder(cfg CodecConfig) (*Encoder, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	e := &Encoder{cfg: cfg, ranges: makeRanges(cfg.Schema)}
+	e := &Encoder{cfg: cfg, layout: newLayout(cfg)}
 	e.mp = msgpack.NewEncoder(&e.out)
 	e.mp.UseCompactInts(true)
 	return e, nil
@@ -108,9 +171,10 @@ func NewEncoder(cfg CodecConfig) (*Encoder, error) {
 // Encode appends the payload for cur to dst and returns the extended slice.
 // With base nil the payload is a full snapshot; otherwise it is a delta
 // against base, and the decoder must be given a snapshot equal to base (same
-// tick and contents) to decode it. cur must be valid for the schema (strictly
-// increasing IDs, Stride fields each, at most MaxEntities, values inside
-// their fields), and so must base, normally a snapshot encoded before.
+// tick and contents) to decode it. cur must be valid for the config (strictly
+// increasing IDs, Stride fields each, at most MaxEntities, kinds that exist,
+// values inside their fields and 0 past their kind's fields), and so must
+// base, normally a snapshot encoded before.
 // Values are range-checked as they are written, so in a delta a value equal
 // to the baseline's is not checked again. An invalid cur or base returns an
 // error wrapping ErrInvalidSnapshot and dst unchanged.
@@ -118,7 +182,7 @@ func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
 	// Values are range-checked where they are written: in a delta an
 	// unchanged value is not written, and the decoder copies it from the
 	// same baseline.
-	if err := cur.check(&e.cfg.Schema, e.cfg.MaxEntities); err != nil {
+	if err := cur.check(e.stride, len(e.kinds), e.cfg.MaxEntities); err != nil {
 		return dst, err
 	}
 	e.bw.reset(e.body[:0])
@@ -126,7 +190,7 @@ func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
 	if base == nil {
 		err = e.writeFull(cur)
 	} else {
-		if err := base.check(&e.cfg.Schema, e.cfg.MaxEntities); err != nil {
+		if err := base.check(e.stride, len(e.kinds), e.cfg.MaxEntities); err != nil {
 			return dst, fmt.Errorf("baseline: %w", err)
 		}
 		err = e.writeDelta(cur, base)
@@ -151,22 +215,46 @@ func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
 	return dst, nil
 }
 
-// writeAbsolute writes entity i of s in full.
-func (e *Encoder) writeAbsolute(s *Snapshot, i int) error {
-	for k, v := range s.Fields(i) {
-		r := &e.ranges[k]
-		if !r.fits(v) {
+// writeAdded writes entity i of s as it appears: its kind, then its kind's
+// fields in full.
+func (e *Encoder) writeAdded(s *Snapshot, i int) error {
+	kind := s.Kind(i)
+	e.bw.writeBits(uint64(kind), e.kindBits)
+	kc := &e.kinds[kind]
+	f := s.Fields(i)
+	for k := range kc.ranges {
+		r := &kc.ranges[k]
+		if !r.fits(f[k]) {
 			return e.rangeError(s, i, k)
 		}
-		e.bw.writeBits(uint64(r.toRaw(v)-r.lo), r.bits)
+		e.bw.writeBits(uint64(r.toRaw(f[k])-r.lo), r.bits)
+	}
+	return e.checkPadding(s, i, f)
+}
+
+// checkPadding reports a non-zero slot past the fields of entity i's kind.
+func (e *Encoder) checkPadding(s *Snapshot, i int, f []int32) error {
+	kind := s.Kind(i)
+	kc := &e.kinds[kind]
+	for k := len(kc.ranges); k < len(f); k++ {
+		if f[k] != 0 {
+			return fmt.Errorf("%w: tick %d entity %d (kind %d %q) slot %d is %d, want 0: the kind has %d fields and the slots past them are not sent",
+				ErrInvalidSnapshot, s.Tick, s.IDs[i], kind, kc.name, k, f[k], len(kc.ranges))
+		}
 	}
 	return nil
 }
 
 func (e *Encoder) rangeError(s *Snapshot, i, k int) error {
-	r, f := e.ranges[k], e.cfg.Schema.Fields[k]
-	return fmt.Errorf("%w: tick %d entity %d field %d (%q) is %d, outside [%d, %d] for %d bits signed=%v",
-		ErrInvalidSnapshot, s.Tick, s.IDs[i], k, f.Name, s.Fields(i)[k], r.lo, r.hi, f.Bits, f.Signed)
+	kind := s.Kind(i)
+	kc := &e.kinds[kind]
+	r, f := kc.ranges[k], kc.fields[k]
+	var where string
+	if len(e.kinds) > 1 {
+		where = fmt.Sprintf(" (kind %d %q)", kind, kc.name)
+	}
+	return fmt.Errorf("%w: tick %d entity %d%s field %d (%q) is %d, outside [%d, %d] for %s",
+		ErrInvalidSnapshot, s.Tick, s.IDs[i], where, k, f.Name, s.Fields(i)[k], f.fromRaw(r.lo), f.fromRaw(r.hi), f.describe())
 }
 
 func (e *Encoder) writeFull(cur *Snapshot) error {
@@ -175,7 +263,7 @@ func (e *Encoder) writeFull(cur *Snapshot) error {
 	for i, id := range cur.IDs {
 		e.bw.writeVarint(uint64(int64(id) - prev - 1))
 		prev = int64(id)
-		if err := e.writeAbsolute(cur, i); err != nil {
+		if err := e.writeAdded(cur, i); err != nil {
 			return err
 		}
 	}
@@ -192,6 +280,12 @@ func (e *Encoder) writeDelta(cur, base *Snapshot) error {
 			i++
 		case i == base.Len() || cur.IDs[j] < base.IDs[i]:
 			e.added = append(e.added, int32(j))
+			j++
+		case base.Kind(i) != cur.Kind(j):
+			// Same ID, another kind: a new entity.
+			e.removed = append(e.removed, int32(i))
+			e.added = append(e.added, int32(j))
+			i++
 			j++
 		default:
 			e.kept = append(e.kept, [2]int32{int32(i), int32(j)})
@@ -214,14 +308,22 @@ func (e *Encoder) writeDelta(cur, base *Snapshot) error {
 		id := int64(cur.IDs[ci])
 		e.bw.writeVarint(uint64(id - prevID - 1))
 		prevID = id
-		if err := e.writeAbsolute(cur, int(ci)); err != nil {
+		if err := e.writeAdded(cur, int(ci)); err != nil {
 			return err
 		}
 	}
 	// Kept, in baseline order: changed bit, then per field changed bit and
 	// the change.
 	for _, p := range e.kept {
-		bf, cf := base.Fields(int(p[0])), cur.Fields(int(p[1]))
+		kc := &e.kinds[cur.Kind(int(p[1]))]
+		n := len(kc.ranges)
+		bf, cf := base.Fields(int(p[0]))[:n], cur.Fields(int(p[1]))
+		if n < len(cf) {
+			if err := e.checkPadding(cur, int(p[1]), cf); err != nil {
+				return err
+			}
+			cf = cf[:n]
+		}
 		if equalFields(bf, cf) {
 			e.bw.writeBits(0, 1)
 			continue
@@ -232,7 +334,7 @@ func (e *Encoder) writeDelta(cur, base *Snapshot) error {
 				e.bw.writeBits(0, 1)
 				continue
 			}
-			r := &e.ranges[k]
+			r := &kc.ranges[k]
 			if !r.fits(cf[k]) {
 				return e.rangeError(cur, int(p[1]), k)
 			}
@@ -268,11 +370,11 @@ func equalFields(a, b []int32) bool {
 // The zero Decoder is not usable (NewDecoder); a Decoder is not safe for
 // concurrent use.
 type Decoder struct {
-	cfg    CodecConfig
-	ranges []fieldRange
-	rd     bytes.Reader
-	mp     *msgpack.Decoder
-	br     bitReader
+	cfg CodecConfig
+	layout
+	rd bytes.Reader
+	mp *msgpack.Decoder
+	br bitReader
 
 	removed []int32
 	added   Snapshot
@@ -284,7 +386,7 @@ func NewDecoder(cfg CodecConfig) (*Decoder, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	d := &Decoder{cfg: cfg, ranges: makeRanges(cfg.Schema)}
+	d := &Decoder{cfg: cfg, layout: newLayout(cfg)}
 	d.mp = msgpack.NewDecoder(&d.rd)
 	return d, nil
 }
@@ -369,12 +471,15 @@ func (d *Decoder) Decode(dst *Snapshot, payload []byte, base *Snapshot) (Header,
 		if base == dst {
 			return h, fmt.Errorf("%w: Decode: dst and base are the same snapshot", ErrInvalidConfig)
 		}
-		if base.Stride != d.cfg.Schema.NumFields() || len(base.Values) != base.Len()*base.Stride {
+		if base.Stride != d.stride || len(base.Values) != base.Len()*base.Stride {
 			return h, fmt.Errorf("%w: baseline tick %d has Stride %d and %d values for %d entities, schema has %d fields",
-				ErrInvalidSnapshot, base.Tick, base.Stride, len(base.Values), base.Len(), d.cfg.Schema.NumFields())
+				ErrInvalidSnapshot, base.Tick, base.Stride, len(base.Values), base.Len(), d.stride)
+		}
+		if err := d.checkKinds(base); err != nil {
+			return h, fmt.Errorf("baseline: %w", err)
 		}
 	}
-	dst.Reset(h.Tick, d.cfg.Schema.NumFields())
+	dst.Reset(h.Tick, d.stride)
 	d.br.reset(body)
 	if h.Delta {
 		err = d.readDelta(dst, base)
@@ -414,19 +519,39 @@ func (d *Decoder) readCount(what string, limit int, minBits uint) (int, error) {
 	return int(n), nil
 }
 
-func (d *Decoder) fullBits() uint {
-	n := uint(0)
-	for _, r := range d.ranges {
-		n += r.bits
+// checkKinds reports a baseline whose kinds do not fit the config.
+func (d *Decoder) checkKinds(s *Snapshot) error {
+	if len(s.Kinds) != 0 && len(s.Kinds) != len(s.IDs) {
+		return fmt.Errorf("%w: tick %d has %d kinds for %d entities, want one per entity or none", ErrInvalidSnapshot, s.Tick, len(s.Kinds), len(s.IDs))
 	}
-	return n
+	if len(d.kinds) < MaxKinds {
+		for i, k := range s.Kinds {
+			if int(k) >= len(d.kinds) {
+				return fmt.Errorf("%w: tick %d entity %d has kind %d, want 0..%d", ErrInvalidSnapshot, s.Tick, s.IDs[i], k, len(d.kinds)-1)
+			}
+		}
+	}
+	return nil
 }
 
-func (d *Decoder) readAbsolute(fields []int32) {
-	for k := range fields {
-		r := &d.ranges[k]
-		fields[k] = r.fromRaw(int64(d.br.readBits(r.bits)) + r.lo)
+// readAdded reads the kind and fields of an entity that appears, and adds
+// it to dst.
+func (d *Decoder) readAdded(dst *Snapshot, id uint32) error {
+	kind := d.br.readBits(d.kindBits)
+	if kind >= uint64(len(d.kinds)) {
+		return fmt.Errorf("%w: entity %d has kind %d, want 0..%d", ErrMalformedSnapshot, id, kind, len(d.kinds)-1)
 	}
+	kc := &d.kinds[kind]
+	fields := dst.AddKind(id, uint8(kind))
+	for k := range kc.ranges {
+		r := &kc.ranges[k]
+		raw := int64(d.br.readBits(r.bits)) + r.lo
+		if r.tight && raw > r.hi {
+			return fmt.Errorf("%w: entity %d field %d (%q): value %d outside [%d, %d]", ErrMalformedSnapshot, id, k, kc.fields[k].Name, raw, r.lo, r.hi)
+		}
+		fields[k] = r.fromRaw(raw)
+	}
+	return nil
 }
 
 // readID reads an ID gap after prev (-1 before the first ID).
@@ -442,7 +567,7 @@ func (d *Decoder) readID(prev int64) (int64, error) {
 }
 
 func (d *Decoder) readFull(dst *Snapshot) error {
-	n, err := d.readCount("entity", d.cfg.MaxEntities, varintChunk+1+d.fullBits())
+	n, err := d.readCount("entity", d.cfg.MaxEntities, varintChunk+1+d.minAddedBits)
 	if err != nil {
 		return err
 	}
@@ -453,7 +578,9 @@ func (d *Decoder) readFull(dst *Snapshot) error {
 			return err
 		}
 		prev = id
-		d.readAbsolute(dst.Add(uint32(id)))
+		if err := d.readAdded(dst, uint32(id)); err != nil {
+			return err
+		}
 	}
 	if !d.br.ok() {
 		return fmt.Errorf("%w: tick %d: truncated body", ErrMalformedSnapshot, dst.Tick)
@@ -480,7 +607,7 @@ func (d *Decoder) readDelta(dst, base *Snapshot) error {
 	}
 	// Added entities.
 	keptN := base.Len() - nr
-	na, err := d.readCount("added", d.cfg.MaxEntities-keptN, varintChunk+1+d.fullBits())
+	na, err := d.readCount("added", d.cfg.MaxEntities-keptN, varintChunk+1+d.minAddedBits)
 	if err != nil {
 		return err
 	}
@@ -492,7 +619,9 @@ func (d *Decoder) readDelta(dst, base *Snapshot) error {
 			return err
 		}
 		prevID = id
-		d.readAbsolute(d.added.Add(uint32(id)))
+		if err := d.readAdded(&d.added, uint32(id)); err != nil {
+			return err
+		}
 	}
 	// Kept entities in baseline order, merged with the added ones by ID.
 	ri, ai := 0, 0
@@ -503,18 +632,19 @@ func (d *Decoder) readDelta(dst, base *Snapshot) error {
 		}
 		id := base.IDs[bi]
 		for ai < d.added.Len() && d.added.IDs[ai] < id {
-			copy(dst.Add(d.added.IDs[ai]), d.added.Fields(ai))
+			copy(dst.AddKind(d.added.IDs[ai], d.added.Kind(ai)), d.added.Fields(ai))
 			ai++
 		}
 		if ai < d.added.Len() && d.added.IDs[ai] == id {
 			return fmt.Errorf("%w: added entity %d is already in the baseline", ErrMalformedSnapshot, id)
 		}
-		if err := d.readKept(dst.Add(id), base.Fields(bi), id); err != nil {
+		kind := base.Kind(bi)
+		if err := d.readKept(dst.AddKind(id, kind), base.Fields(bi), &d.kinds[kind], id); err != nil {
 			return err
 		}
 	}
 	for ; ai < d.added.Len(); ai++ {
-		copy(dst.Add(d.added.IDs[ai]), d.added.Fields(ai))
+		copy(dst.AddKind(d.added.IDs[ai], d.added.Kind(ai)), d.added.Fields(ai))
 	}
 	if !d.br.ok() {
 		return fmt.Errorf("%w: tick %d: truncated body", ErrMalformedSnapshot, dst.Tick)
@@ -538,7 +668,11 @@ func isStrictlySorted(ids []uint32) bool {
 // 32 bits is smaller.
 const maxDelta = 1 << 33
 
-func (d *Decoder) readKept(dst, base []int32, id uint32) error {
+// readKept reads an entity present in the baseline into dst (zeroed),
+// from its baseline fields.
+func (d *Decoder) readKept(dst, base []int32, kc *kindCodec, id uint32) error {
+	n := len(kc.ranges)
+	dst, base = dst[:n], base[:n]
 	copy(dst, base)
 	if !d.br.readBool() {
 		return nil
@@ -547,10 +681,13 @@ func (d *Decoder) readKept(dst, base []int32, id uint32) error {
 		if !d.br.readBool() {
 			continue
 		}
-		r := &d.ranges[k]
+		r := &kc.ranges[k]
 		var raw int64
 		if d.br.readBool() {
 			raw = int64(d.br.readBits(r.bits)) + r.lo
+			if r.tight && raw > r.hi {
+				return fmt.Errorf("%w: entity %d field %d: value %d outside [%d, %d]", ErrMalformedSnapshot, id, k, raw, r.lo, r.hi)
+			}
 		} else {
 			delta := unzigzag(d.br.readVarint())
 			if delta > maxDelta || delta < -maxDelta {
@@ -567,4 +704,79 @@ func (d *Decoder) readKept(dst, base []int32, id uint32) error {
 		return fmt.Errorf("%w: entity %d: truncated body", ErrMalformedSnapshot, id)
 	}
 	return nil
+}
+
+// layout is a CodecConfig prepared for the codec's inner loops.
+type layout struct {
+	kinds    []kindCodec
+	kindBits uint // bits of a kind index: ceil(log2 len(kinds))
+	stride   int
+	// minAddedBits is the fewest bits an added entity's kind and fields take.
+	minAddedBits uint
+}
+
+// kindCodec is a Kind prepared for the codec.
+type kindCodec struct {
+	name   string
+	fields []Field
+	ranges []fieldRange
+}
+
+func newLayout(cfg CodecConfig) layout {
+	kinds := cfg.kindList()
+	l := layout{
+		kinds:    make([]kindCodec, len(kinds)),
+		kindBits: uint(bits.Len(uint(len(kinds) - 1))),
+		stride:   cfg.Stride(),
+	}
+	l.minAddedBits = math.MaxUint32
+	for i, k := range kinds {
+		kc := kindCodec{name: k.Name, fields: k.Fields, ranges: make([]fieldRange, len(k.Fields))}
+		full := l.kindBits
+		for j, f := range k.Fields {
+			lo, hi := f.rawRange()
+			kc.ranges[j] = fieldRange{lo: lo, hi: hi, bits: uint(f.Bits), signed: f.Signed, tight: hi-lo < int64(1)<<f.Bits-1}
+			full += uint(f.Bits)
+		}
+		l.kinds[i] = kc
+		l.minAddedBits = min(l.minAddedBits, full)
+	}
+	return l
+}
+
+// fieldRange is a Field prepared for the codec's inner loops.
+type fieldRange struct {
+	lo, hi int64
+	bits   uint
+	signed bool
+	// tight: hi is below the top of the field's bits (an enum, a float), so
+	// a value must also be compared with it. Only unsigned fields are.
+	tight bool
+}
+
+// fits reports whether v is inside the field's range: an unsigned field has
+// no bits set above bits (and is at most hi when tight), a signed one has
+// only copies of its sign bit there.
+func (r *fieldRange) fits(v int32) bool {
+	switch {
+	case r.signed:
+		return uint32(v>>(r.bits-1))+1 <= 1
+	case r.tight:
+		return uint32(v) <= uint32(r.hi)
+	}
+	return uint32(v)>>r.bits == 0
+}
+
+func (r fieldRange) toRaw(v int32) int64 {
+	if r.signed {
+		return int64(v)
+	}
+	return int64(uint32(v))
+}
+
+func (r fieldRange) fromRaw(raw int64) int32 {
+	if r.signed {
+		return int32(raw)
+	}
+	return int32(uint32(raw))
 }

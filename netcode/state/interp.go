@@ -34,12 +34,19 @@ type InterpolatorConfig struct {
 	// TickInterval is the server tick; snapshot tick n is at server time
 	// n × TickInterval. Required.
 	TickInterval time.Duration
-	// Stride is the number of fields per entity (Schema.NumFields()).
+	// Stride is the number of fields per entity (CodecConfig.Stride()).
 	// Required.
 	Stride int
 	// Fields gives each field's mode; nil means all InterpLinear. When set
 	// it must have Stride entries.
 	Fields []FieldInterp
+	// KindFields gives, for snapshots with several entity kinds, the modes
+	// of kind k's fields in KindFields[k] (Kind.Interp derives them from the
+	// field types). A kind without an entry, or with a nil one, uses Fields.
+	// An entry has at most Stride entries; slots past it are blended
+	// linearly (they are 0 for a kind with fewer fields). At most MaxKinds
+	// entries.
+	KindFields [][]FieldInterp
 	// Delay is the base interpolation delay: how far behind the newest
 	// snapshot time entities are drawn. Default 100 ms; keep it at two or
 	// three snapshot intervals or more.
@@ -104,29 +111,64 @@ func (c InterpolatorConfig) Validate() error {
 	case math.IsNaN(c.JitterFactor) || math.IsInf(c.JitterFactor, 0):
 		return fmt.Errorf("%w: InterpolatorConfig.JitterFactor is %v, want a finite number", ErrInvalidConfig, c.JitterFactor)
 	}
-	for i, f := range c.Fields {
-		switch f.Mode {
-		case InterpLinear, InterpStep:
-		case InterpAngle:
-			if f.Bits < 1 || f.Bits > MaxQuantizerBits {
-				return fmt.Errorf("%w: InterpolatorConfig.Fields[%d].Bits is %d, want 1..%d for InterpAngle", ErrInvalidConfig, i, f.Bits, MaxQuantizerBits)
-			}
-		default:
-			return fmt.Errorf("%w: InterpolatorConfig.Fields[%d].Mode is %d, want InterpLinear, InterpStep or InterpAngle", ErrInvalidConfig, i, f.Mode)
+	if err := validateInterp("Fields", c.Fields); err != nil {
+		return err
+	}
+	if len(c.KindFields) > MaxKinds {
+		return fmt.Errorf("%w: InterpolatorConfig.KindFields has %d entries, want at most %d", ErrInvalidConfig, len(c.KindFields), MaxKinds)
+	}
+	for k, fields := range c.KindFields {
+		if len(fields) > c.Stride {
+			return fmt.Errorf("%w: InterpolatorConfig.KindFields[%d] has %d entries, want at most Stride (%d)", ErrInvalidConfig, k, len(fields), c.Stride)
+		}
+		if err := validateInterp(fmt.Sprintf("KindFields[%d]", k), fields); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+func validateInterp(where string, fields []FieldInterp) error {
+	for i, f := range fields {
+		switch f.Mode {
+		case InterpLinear, InterpStep:
+		case InterpAngle:
+			if f.Bits < 1 || f.Bits > MaxQuantizerBits {
+				return fmt.Errorf("%w: InterpolatorConfig.%s[%d].Bits is %d, want 1..%d for InterpAngle", ErrInvalidConfig, where, i, f.Bits, MaxQuantizerBits)
+			}
+		default:
+			return fmt.Errorf("%w: InterpolatorConfig.%s[%d].Mode is %d, want InterpLinear, InterpStep or InterpAngle", ErrInvalidConfig, where, i, f.Mode)
+		}
+	}
+	return nil
+}
+
+// Interp returns the interpolation modes for the kind's fields, for
+// InterpolatorConfig.KindFields: InterpStep for bools and enums, which have
+// no values in between, InterpLinear for ints and floats.
+func (k Kind) Interp() []FieldInterp {
+	modes := make([]FieldInterp, len(k.Fields))
+	for i, f := range k.Fields {
+		if f.typ == FieldBool || f.typ == FieldEnum {
+			modes[i].Mode = InterpStep
+		}
+	}
+	return modes
+}
+
 // Frame is the interpolated state of the remote entities at one render
-// time: entity i has ID IDs[i] and field values Values[i*Stride:(i+1)*Stride]
-// in quantized units, fractional (dequantize with Quantizer.DequantizeF).
-// Reuse one Frame across calls to avoid allocation.
+// time: entity i has ID IDs[i], kind Kind(i) and field values
+// Values[i*Stride:(i+1)*Stride] in quantized units, fractional (dequantize
+// with Field.FloatF or Quantizer.DequantizeF). Reuse one Frame across calls
+// to avoid allocation.
 type Frame struct {
 	RenderTime time.Duration // server time drawn
 	Stride     int
 	IDs        []uint32
 	Values     []float64
+	// Kinds holds each entity's kind, as the newer snapshot has it: empty
+	// when that snapshot's Kinds is (every entity of kind 0).
+	Kinds []uint8
 	// From and To are the ticks blended (equal when holding one snapshot).
 	From, To uint32
 	// Alpha is the blend position: 0 at From, 1 at To, above 1 when
@@ -144,6 +186,14 @@ func (f *Frame) Len() int { return len(f.IDs) }
 
 // Fields returns entity i's values.
 func (f *Frame) Fields(i int) []float64 { return f.Values[i*f.Stride : (i+1)*f.Stride] }
+
+// Kind returns entity i's kind: Kinds[i], or 0 when Kinds is empty.
+func (f *Frame) Kind(i int) uint8 {
+	if i < len(f.Kinds) {
+		return f.Kinds[i]
+	}
+	return 0
+}
 
 // Find returns the index of the entity with id.
 func (f *Frame) Find(id uint32) (int, bool) {
@@ -184,8 +234,9 @@ type InterpolatorStats struct {
 // they are extrapolated along their last change for at most
 // MaxExtrapolation, then frozen.
 //
-// Entities present in the newer snapshot only are drawn at their newer
-// values; entities gone from it are not drawn.
+// Entities present in the newer snapshot only, or whose kind changed
+// between the two, are drawn at their newer values; entities gone from it
+// are not drawn.
 //
 // The zero Interpolator is not usable (NewInterpolator); it is not safe for
 // concurrent use.
@@ -224,9 +275,11 @@ func (ip *Interpolator) timeOf(tick uint32) time.Duration {
 // Add stores a copy of s, received at local time now. Snapshots may arrive
 // out of order; duplicates and snapshots older than the last render time
 // are ignored and counted (returns false), and so are snapshots of another
-// Stride. IDs must be sorted, as decoded snapshots are.
+// Stride or with a Kinds of the wrong length. IDs must be sorted, as decoded
+// snapshots are.
 func (ip *Interpolator) Add(now time.Time, s *Snapshot) bool {
-	if s.Stride != ip.cfg.Stride || len(s.Values) != len(s.IDs)*s.Stride {
+	if s.Stride != ip.cfg.Stride || len(s.Values) != len(s.IDs)*s.Stride ||
+		(len(s.Kinds) != 0 && len(s.Kinds) != len(s.IDs)) {
 		ip.stats.Invalid++
 		return false
 	}
@@ -314,7 +367,7 @@ func (ip *Interpolator) Sample(serverNow time.Duration, dst *Frame) bool {
 	}
 
 	dst.RenderTime, dst.Stride = rt, ip.cfg.Stride
-	dst.IDs, dst.Values = dst.IDs[:0], dst.Values[:0]
+	dst.IDs, dst.Values, dst.Kinds = dst.IDs[:0], dst.Values[:0], dst.Kinds[:0]
 	dst.Extrapolated, dst.Stalled, dst.Alpha = false, false, 0
 	if len(ip.buf) == 0 {
 		ip.stats.Empty++
@@ -385,6 +438,7 @@ func (ip *Interpolator) Sample(serverNow time.Duration, dst *Frame) bool {
 func (ip *Interpolator) blend(dst *Frame, a, b *Snapshot, alpha float64) {
 	stride := ip.cfg.Stride
 	dst.IDs = append(dst.IDs[:0], b.IDs...)
+	dst.Kinds = append(dst.Kinds[:0], b.Kinds...)
 	dst.Values = slices.Grow(dst.Values[:0], len(b.Values))[:len(b.Values)]
 	out := dst.Values
 	j := 0
@@ -394,14 +448,19 @@ func (ip *Interpolator) blend(dst *Frame, a, b *Snapshot, alpha float64) {
 		}
 		bf := b.Values[i*stride : (i+1)*stride : (i+1)*stride]
 		of := out[i*stride : (i+1)*stride : (i+1)*stride]
-		if j >= len(a.IDs) || a.IDs[j] != id || a == b {
+		kind := b.Kind(i)
+		if j >= len(a.IDs) || a.IDs[j] != id || a == b || a.Kind(j) != kind {
 			for k, v := range bf {
 				of[k] = float64(v)
 			}
 			continue
 		}
 		af := a.Values[j*stride : (j+1)*stride : (j+1)*stride]
-		if ip.cfg.Fields == nil {
+		modes := ip.cfg.Fields
+		if int(kind) < len(ip.cfg.KindFields) && ip.cfg.KindFields[kind] != nil {
+			modes = ip.cfg.KindFields[kind]
+		}
+		if modes == nil {
 			for k, v := range bf {
 				av := float64(af[k])
 				of[k] = av + (float64(v)-av)*alpha
@@ -409,13 +468,17 @@ func (ip *Interpolator) blend(dst *Frame, a, b *Snapshot, alpha float64) {
 			continue
 		}
 		for k := range bf {
-			of[k] = ip.blendField(k, af[k], bf[k], alpha)
+			if k < len(modes) {
+				of[k] = blendField(modes[k], af[k], bf[k], alpha)
+			} else {
+				av := float64(af[k])
+				of[k] = av + (float64(bf[k])-av)*alpha
+			}
 		}
 	}
 }
 
-func (ip *Interpolator) blendField(k int, av, bv int32, alpha float64) float64 {
-	f := ip.cfg.Fields[k]
+func blendField(f FieldInterp, av, bv int32, alpha float64) float64 {
 	switch f.Mode {
 	case InterpStep:
 		if alpha >= 1 {
