@@ -11,15 +11,15 @@ import (
 // records, which drives RTT, loss, the ack handler and reliable delivery.
 
 // ackHeader returns a header acknowledging what has been received.
-func (e *Endpoint) ackHeader() Header {
+func (e *Endpoint) ackHeader() packetHeader {
 	if !e.hasAccepted {
-		return Header{}
+		return packetHeader{}
 	}
-	return Header{Ack: e.newestAccepted, AckBits: e.acceptedBits, HasAck: true}
+	return packetHeader{Ack: e.newestAccepted, AckBits: e.acceptedBits, HasAck: true}
 }
 
 // noteAccepted adds seq to the acknowledgements the next header carries.
-func (e *Endpoint) noteAccepted(seq Seq) {
+func (e *Endpoint) noteAccepted(seq seqNum) {
 	if !e.hasAccepted {
 		e.newestAccepted, e.acceptedBits, e.hasAccepted = seq, 0, true
 		return
@@ -36,7 +36,7 @@ func (e *Endpoint) noteAccepted(seq Seq) {
 // applyAcks marks every sent packet that h acknowledges. Bits that an
 // earlier header already reported are skipped: on a steady stream each
 // header adds one or two acks to the 33 it repeats.
-func (e *Endpoint) applyAcks(at time.Duration, h Header) {
+func (e *Endpoint) applyAcks(at time.Duration, h packetHeader) {
 	newBits := h.AckBits
 	d := 33
 	if e.peerAck.HasAck {
@@ -55,12 +55,12 @@ func (e *Endpoint) applyAcks(at time.Duration, h Header) {
 	for b := newBits; b != 0; { // oldest first, so handlers see ids in order
 		i := 31 - bits.LeadingZeros32(b)
 		b &^= 1 << i
-		e.ackPacket(at, h.Ack-1-Seq(i), false)
+		e.ackPacket(at, h.Ack-1-seqNum(i), false)
 	}
 	e.ackPacket(at, h.Ack, true)
 }
 
-func (e *Endpoint) ackPacket(at time.Duration, seq Seq, newest bool) {
+func (e *Endpoint) ackPacket(at time.Duration, seq seqNum, newest bool) {
 	rec := e.sent.Find(seq)
 	if rec == nil || rec.acked {
 		return
@@ -142,7 +142,7 @@ func (e *Endpoint) decideLosses(at time.Duration) {
 
 // decideEvicted decides the packet that seq is about to push out of the
 // sent-packet buffer, should it still be undecided.
-func (e *Endpoint) decideEvicted(seq Seq) {
+func (e *Endpoint) decideEvicted(seq seqNum) {
 	for seq.Diff(e.lossFrom) >= e.sent.Len() {
 		if rec := e.sent.Find(e.lossFrom); rec != nil && !rec.decided {
 			e.markLost(rec)

@@ -28,12 +28,12 @@ type Endpoint struct {
 	codec        Codec
 
 	// Send side.
-	nextSeq   Seq
-	sent      *SequenceBuffer[sentPacket]
-	lossFrom  Seq // oldest sent packet whose loss outcome is undecided
+	nextSeq   seqNum
+	sent      *seqBuffer[sentPacket]
+	lossFrom  seqNum // oldest sent packet whose loss outcome is undecided
 	pkt       []byte
 	pktOpen   bool
-	pktAck    Header // ack fields of packets built by the current Flush
+	pktAck    packetHeader // ack fields of packets built by the current Flush
 	refs      []msgRef
 	emit      func([]byte)
 	pingOwed  bool
@@ -42,11 +42,11 @@ type Endpoint struct {
 	eliciting bool
 
 	// Receive side.
-	received       *SequenceBuffer[struct{}] // packets seen, to drop duplicates
-	newestAccepted Seq
+	received       *seqBuffer[struct{}] // packets seen, to drop duplicates
+	newestAccepted seqNum
 	acceptedBits   uint32 // bit i: newestAccepted-1-i was accepted
 	hasAccepted    bool
-	peerAck        Header        // union of the acks applied so far with the newest Ack
+	peerAck        packetHeader  // union of the acks applied so far with the newest Ack
 	acksOwed       int           // packets accepted since the last ack left; >0: an ack is owed
 	ackOwedSince   time.Duration // arrival of the oldest of them
 	partials       []partial
@@ -104,8 +104,8 @@ func NewEndpoint(cfg Config, now time.Time) (*Endpoint, error) {
 		fragMax:  fragmentPayload(cfg.MaxPacketSize),
 		sendBufs: newBufPool(2 * cfg.MaxPacketSize),
 		recvBufs: newBufPool(2 * cfg.MaxPacketSize),
-		sent:     NewSequenceBuffer[sentPacket](sentPacketWindow),
-		received: NewSequenceBuffer[struct{}](receivedPacketWindow),
+		sent:     newSeqBuffer[sentPacket](sentPacketWindow),
+		received: newSeqBuffer[struct{}](receivedPacketWindow),
 		pkt:      make([]byte, 0, cfg.MaxPacketSize),
 		partials: make([]partial, cfg.MaxPartialMessages),
 	}

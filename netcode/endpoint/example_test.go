@@ -71,23 +71,18 @@ func ExampleEndpoint_SetAckHandler() {
 	// client has snapshot 2 (channel 2)
 }
 
-func ExampleSeq_Newer() {
-	fmt.Println(endpoint.Seq(2).Newer(1), endpoint.Seq(0).Newer(65535), endpoint.Seq(65535).Newer(0))
-	fmt.Println(endpoint.Seq(1).Diff(65534))
+// Message ids wrap from 65535 to 0: compare them with Newer and Diff, as an
+// ack handler does to keep the newest snapshot a client has.
+func ExampleMessageID_Newer() {
+	newest := endpoint.MessageID(65534)
+	for _, id := range []endpoint.MessageID{65535, 0, 65533, 1} {
+		if id.Newer(newest) {
+			newest = id
+		}
+	}
+	fmt.Println(newest, endpoint.MessageID(1).Diff(65534))
 	// Output:
-	// true true false
-	// 3
-}
-
-func ExampleHeader_Append() {
-	h := endpoint.Header{Seq: 100, Ack: 57, AckBits: 0xffffffff, HasAck: true}
-	buf := h.Append(make([]byte, 0, endpoint.MaxHeaderSize))
-	fmt.Printf("% x\n", buf)
-	got, n, err := endpoint.ParseHeader(buf)
-	fmt.Println(got == h, n, err)
-	// Output:
-	// 10 64 00 39 00
-	// true 5 <nil>
+	// 1 3
 }
 
 func ExampleConfig_Validate() {

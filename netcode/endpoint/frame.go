@@ -40,10 +40,10 @@ type frame struct {
 
 // wholePayload is the largest message sent unfragmented in a packet of size
 // maxPacket.
-func wholePayload(maxPacket int) int { return maxPacket - MaxHeaderSize - maxWholeFrameOverhead }
+func wholePayload(maxPacket int) int { return maxPacket - maxHeaderSize - maxWholeFrameOverhead }
 
 // fragmentPayload is the largest fragment that fits a packet of size maxPacket.
-func fragmentPayload(maxPacket int) int { return maxPacket - MaxHeaderSize - maxFragmentFrameOverhead }
+func fragmentPayload(maxPacket int) int { return maxPacket - maxHeaderSize - maxFragmentFrameOverhead }
 
 // fragmentCount is how many fragments of at most perFragment bytes hold size bytes.
 func fragmentCount(size, perFragment int) int { return (size + perFragment - 1) / perFragment }

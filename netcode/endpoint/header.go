@@ -2,17 +2,17 @@ package endpoint
 
 import "encoding/binary"
 
-// Header is the start of every packet an Endpoint sends.
+// packetHeader is the start of every packet an Endpoint sends.
 //
 // Seq numbers the packet. When HasAck is set, Ack is the newest packet
 // received from the peer and bit i of AckBits reports whether packet
 // Ack-1-i was received too, so one header acknowledges up to 33 packets and
 // an acknowledgement survives the loss of the packets that carried it before.
-// The zero Header has no ack: it is what a sender puts in its first packets,
-// before it has received anything.
-type Header struct {
-	Seq     Seq
-	Ack     Seq
+// The zero packetHeader has no ack: it is what a sender puts in its first
+// packets, before it has received anything.
+type packetHeader struct {
+	Seq     seqNum
+	Ack     seqNum
 	AckBits uint32
 	HasAck  bool
 }
@@ -34,16 +34,16 @@ const (
 	flagNoAck    byte = 0x20 // no ack field, no ack bits
 	flagReserved byte = 0xc0
 
-	// MinHeaderSize is the size of a header without ack (3 bytes).
-	MinHeaderSize = 3
-	// MaxHeaderSize is the size of the longest header (9 bytes).
-	MaxHeaderSize = 9
+	// minHeaderSize is the size of a header without ack (3 bytes).
+	minHeaderSize = 3
+	// maxHeaderSize is the size of the longest header (9 bytes).
+	maxHeaderSize = 9
 )
 
 // Len returns the encoded size of h.
-func (h Header) Len() int {
+func (h packetHeader) Len() int {
 	if !h.HasAck {
-		return MinHeaderSize
+		return minHeaderSize
 	}
 	if h.AckBits == ^uint32(0) {
 		return 5
@@ -59,7 +59,7 @@ func (h Header) Len() int {
 
 // Append appends the encoding of h to b and returns the extended slice. It
 // does not allocate when b has room for Len more bytes.
-func (h Header) Append(b []byte) []byte {
+func (h packetHeader) Append(b []byte) []byte {
 	if !h.HasAck {
 		return append(b, flagNoAck, byte(h.Seq), byte(h.Seq>>8))
 	}
@@ -82,33 +82,33 @@ func (h Header) Append(b []byte) []byte {
 	return b
 }
 
-// ParseHeader decodes the header at the start of b and returns it with the
+// parseHeader decodes the header at the start of b and returns it with the
 // number of bytes it took. Errors wrap ErrMalformedPacket and say what was
 // wrong: too short, reserved bits set, or a non-canonical encoding.
-func ParseHeader(b []byte) (h Header, n int, err error) {
-	if len(b) < MinHeaderSize {
-		return Header{}, 0, errHeaderShort
+func parseHeader(b []byte) (h packetHeader, n int, err error) {
+	if len(b) < minHeaderSize {
+		return packetHeader{}, 0, errHeaderShort
 	}
 	flags := b[0]
 	if flags&flagReserved != 0 {
-		return Header{}, 0, errHeaderReserved
+		return packetHeader{}, 0, errHeaderReserved
 	}
-	h.Seq = Seq(binary.LittleEndian.Uint16(b[1:]))
+	h.Seq = seqNum(binary.LittleEndian.Uint16(b[1:]))
 	if flags&flagNoAck != 0 {
 		if flags != flagNoAck {
-			return Header{}, 0, errHeaderFlags
+			return packetHeader{}, 0, errHeaderFlags
 		}
-		return h, MinHeaderSize, nil
+		return h, minHeaderSize, nil
 	}
 	if flags&flagAllAcked != 0 && flags&flagAckBytes != 0 {
-		return Header{}, 0, errHeaderFlags
+		return packetHeader{}, 0, errHeaderFlags
 	}
 	n = 5
 	if len(b) < n {
-		return Header{}, 0, errHeaderShort
+		return packetHeader{}, 0, errHeaderShort
 	}
 	h.HasAck = true
-	h.Ack = Seq(binary.LittleEndian.Uint16(b[3:]))
+	h.Ack = seqNum(binary.LittleEndian.Uint16(b[3:]))
 	if flags&flagAllAcked != 0 {
 		h.AckBits = ^uint32(0)
 		return h, n, nil
@@ -118,16 +118,16 @@ func ParseHeader(b []byte) (h Header, n int, err error) {
 			continue
 		}
 		if len(b) <= n {
-			return Header{}, 0, errHeaderShort
+			return packetHeader{}, 0, errHeaderShort
 		}
 		if b[n] == 0 {
-			return Header{}, 0, errHeaderAckBits // a zero byte is omitted, never sent
+			return packetHeader{}, 0, errHeaderAckBits // a zero byte is omitted, never sent
 		}
 		h.AckBits |= uint32(b[n]) << (8 * i)
 		n++
 	}
 	if h.AckBits == ^uint32(0) {
-		return Header{}, 0, errHeaderAckBits // must use flagAllAcked
+		return packetHeader{}, 0, errHeaderAckBits // must use flagAllAcked
 	}
 	return h, n, nil
 }

@@ -10,23 +10,23 @@ import (
 func TestHeaderRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
-		h    Header
+		h    packetHeader
 		size int
 	}{
-		{"no ack", Header{Seq: 7}, 3},
-		{"ack, no bits", Header{Seq: 1, Ack: 2, HasAck: true}, 5},
-		{"all acked", Header{Seq: 65535, Ack: 65535, AckBits: 0xffffffff, HasAck: true}, 5},
-		{"low byte", Header{Seq: 300, Ack: 299, AckBits: 0x000000ff, HasAck: true}, 6},
-		{"two bytes", Header{Seq: 300, Ack: 299, AckBits: 0x00ff00f0, HasAck: true}, 7},
-		{"one bit missing", Header{Seq: 9, Ack: 8, AckBits: 0xfffffffe, HasAck: true}, 9},
-		{"high bit", Header{Seq: 0, Ack: 65535, AckBits: 0x80000000, HasAck: true}, 6},
+		{"no ack", packetHeader{Seq: 7}, 3},
+		{"ack, no bits", packetHeader{Seq: 1, Ack: 2, HasAck: true}, 5},
+		{"all acked", packetHeader{Seq: 65535, Ack: 65535, AckBits: 0xffffffff, HasAck: true}, 5},
+		{"low byte", packetHeader{Seq: 300, Ack: 299, AckBits: 0x000000ff, HasAck: true}, 6},
+		{"two bytes", packetHeader{Seq: 300, Ack: 299, AckBits: 0x00ff00f0, HasAck: true}, 7},
+		{"one bit missing", packetHeader{Seq: 9, Ack: 8, AckBits: 0xfffffffe, HasAck: true}, 9},
+		{"high bit", packetHeader{Seq: 0, Ack: 65535, AckBits: 0x80000000, HasAck: true}, 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := tt.h.Append([]byte{0xaa}) // appends after existing bytes
 			require.Len(t, b, 1+tt.size)
 			assert.Equal(t, tt.size, tt.h.Len())
-			got, n, err := ParseHeader(append(b[1:], 0x42)) // trailing payload is left alone
+			got, n, err := parseHeader(append(b[1:], 0x42)) // trailing payload is left alone
 			require.NoError(t, err)
 			assert.Equal(t, tt.size, n)
 			assert.Equal(t, tt.h, got)
@@ -35,10 +35,11 @@ func TestHeaderRoundTrip(t *testing.T) {
 }
 
 func TestHeaderKnownEncoding(t *testing.T) {
-	h := Header{Seq: 0x0102, Ack: 0x0304, AckBits: 0x00ab0001, HasAck: true}
+	h := packetHeader{Seq: 0x0102, Ack: 0x0304, AckBits: 0x00ab0001, HasAck: true}
 	assert.Equal(t, []byte{0x05, 0x02, 0x01, 0x04, 0x03, 0x01, 0xab}, h.Append(nil))
-	assert.Equal(t, []byte{0x20, 0xff, 0xff}, Header{Seq: 65535}.Append(nil))
-	assert.Equal(t, []byte{0x10, 0, 0, 0, 0}, Header{HasAck: true, AckBits: ^uint32(0)}.Append(nil))
+	assert.Equal(t, []byte{0x20, 0xff, 0xff}, packetHeader{Seq: 65535}.Append(nil))
+	assert.Equal(t, []byte{0x10, 0, 0, 0, 0}, packetHeader{HasAck: true, AckBits: ^uint32(0)}.Append(nil))
+	assert.Equal(t, []byte{0x10, 0x64, 0x00, 0x39, 0x00}, packetHeader{Seq: 100, Ack: 57, AckBits: ^uint32(0), HasAck: true}.Append(nil))
 }
 
 func TestParseHeaderErrors(t *testing.T) {
@@ -59,7 +60,7 @@ func TestParseHeaderErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, n, err := ParseHeader(tt.in)
+			_, n, err := parseHeader(tt.in)
 			assert.ErrorIs(t, err, ErrMalformedPacket)
 			assert.Equal(t, tt.want, err)
 			assert.Zero(t, n)
@@ -69,20 +70,20 @@ func TestParseHeaderErrors(t *testing.T) {
 }
 
 func TestHeaderNoAllocs(t *testing.T) {
-	buf := make([]byte, 0, MaxHeaderSize)
-	h := Header{Seq: 12, Ack: 11, AckBits: 0x0f0f0f0f, HasAck: true}
+	buf := make([]byte, 0, maxHeaderSize)
+	h := packetHeader{Seq: 12, Ack: 11, AckBits: 0x0f0f0f0f, HasAck: true}
 	allocs := testing.AllocsPerRun(100, func() {
 		b := h.Append(buf[:0])
-		if _, _, err := ParseHeader(b); err != nil {
+		if _, _, err := parseHeader(b); err != nil {
 			panic(err)
 		}
-		_, _, _ = ParseHeader(b[:2]) // the error path does not allocate either
+		_, _, _ = parseHeader(b[:2]) // the error path does not allocate either
 	})
 	assert.Zero(t, allocs)
 }
 
 func FuzzParseHeader(f *testing.F) {
-	for _, h := range []Header{
+	for _, h := range []packetHeader{
 		{Seq: 1},
 		{Seq: 2, Ack: 1, HasAck: true},
 		{Seq: 3, Ack: 2, AckBits: ^uint32(0), HasAck: true},
@@ -91,7 +92,7 @@ func FuzzParseHeader(f *testing.F) {
 		f.Add(h.Append(nil))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h, n, err := ParseHeader(b)
+		h, n, err := parseHeader(b)
 		if err != nil {
 			if n != 0 {
 				t.Fatalf("n = %d with error %v", n, err)
@@ -100,14 +101,14 @@ func FuzzParseHeader(f *testing.F) {
 		}
 		// Only canonical encodings are accepted, so re-encoding gives the input back.
 		if got := h.Append(nil); string(got) != string(b[:n]) {
-			t.Fatalf("ParseHeader(%x) = %+v, which encodes as %x", b[:n], h, got)
+			t.Fatalf("parseHeader(%x) = %+v, which encodes as %x", b[:n], h, got)
 		}
 	})
 }
 
 func BenchmarkHeaderAppend(b *testing.B) {
-	buf := make([]byte, 0, MaxHeaderSize)
-	h := Header{Seq: 12, Ack: 11, AckBits: 0xfff0ffff, HasAck: true}
+	buf := make([]byte, 0, maxHeaderSize)
+	h := packetHeader{Seq: 12, Ack: 11, AckBits: 0xfff0ffff, HasAck: true}
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = h.Append(buf[:0])
@@ -115,10 +116,10 @@ func BenchmarkHeaderAppend(b *testing.B) {
 }
 
 func BenchmarkParseHeader(b *testing.B) {
-	buf := Header{Seq: 12, Ack: 11, AckBits: 0xfff0ffff, HasAck: true}.Append(nil)
+	buf := packetHeader{Seq: 12, Ack: 11, AckBits: 0xfff0ffff, HasAck: true}.Append(nil)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := ParseHeader(buf); err != nil {
+		if _, _, err := parseHeader(buf); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -18,7 +18,7 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 		e.stats.PacketsMalformed++
 		return errPacketTooLarge
 	}
-	h, n, err := ParseHeader(packet)
+	h, n, err := parseHeader(packet)
 	if err != nil {
 		e.stats.PacketsMalformed++
 		return err

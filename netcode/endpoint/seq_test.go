@@ -8,7 +8,7 @@ import (
 
 func TestSeqNewer(t *testing.T) {
 	tests := []struct {
-		s, than Seq
+		s, than seqNum
 		want    bool
 	}{
 		{1, 0, true},
@@ -26,14 +26,14 @@ func TestSeqNewer(t *testing.T) {
 		{65535, 32767, true},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, tt.s.Newer(tt.than), "Seq(%d).Newer(%d)", tt.s, tt.than)
+		assert.Equal(t, tt.want, tt.s.Newer(tt.than), "seqNum(%d).Newer(%d)", tt.s, tt.than)
 		assert.Equal(t, tt.want, MessageID(tt.s).Newer(MessageID(tt.than)), "MessageID(%d).Newer(%d)", tt.s, tt.than)
 	}
 }
 
 func TestSeqDiff(t *testing.T) {
 	tests := []struct {
-		s, o Seq
+		s, o seqNum
 		want int
 	}{
 		{0, 0, 0},
@@ -47,7 +47,7 @@ func TestSeqDiff(t *testing.T) {
 		{32768, 0, -32768},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, tt.s.Diff(tt.o), "Seq(%d).Diff(%d)", tt.s, tt.o)
+		assert.Equal(t, tt.want, tt.s.Diff(tt.o), "seqNum(%d).Diff(%d)", tt.s, tt.o)
 		assert.Equal(t, tt.want, MessageID(tt.s).Diff(MessageID(tt.o)), "MessageID(%d).Diff(%d)", tt.s, tt.o)
 	}
 }
@@ -55,11 +55,11 @@ func TestSeqDiff(t *testing.T) {
 // TestSeqNewerIsStrictOrder checks that for every pair of distinct values
 // exactly one is newer, around the whole circle.
 func TestSeqNewerIsStrictOrder(t *testing.T) {
-	for _, base := range []Seq{0, 1, 32767, 32768, 65534, 65535} {
+	for _, base := range []seqNum{0, 1, 32767, 32768, 65534, 65535} {
 		for d := 1; d < 1<<16; d += 97 {
-			a, b := base, base+Seq(d)
+			a, b := base, base+seqNum(d)
 			if a.Newer(b) == b.Newer(a) {
-				t.Fatalf("Seq(%d) and Seq(%d): Newer is %v both ways", a, b, a.Newer(b))
+				t.Fatalf("seqNum(%d) and seqNum(%d): Newer is %v both ways", a, b, a.Newer(b))
 			}
 		}
 	}

@@ -1,46 +1,46 @@
 package endpoint
 
-// SequenceBuffer is a fixed-size ring of T indexed by sequence number. It
-// holds entries for the newest Len sequence numbers inserted; older ones fall
-// out as newer ones arrive. The endpoint uses it for its records of sent and
+// seqBuffer is a fixed-size ring of T indexed by sequence number. It holds
+// entries for the newest Len sequence numbers inserted; older ones fall out
+// as newer ones arrive. The endpoint uses it for its records of sent and
 // received packets.
 //
-// The zero value is not usable; create one with NewSequenceBuffer. A
-// SequenceBuffer is not safe for concurrent use.
-type SequenceBuffer[T any] struct {
+// The zero value is not usable; create one with newSeqBuffer. A seqBuffer is
+// not safe for concurrent use.
+type seqBuffer[T any] struct {
 	entries []T
 	seqs    []uint32 // sequence number held by each slot, or emptySlot
 	mask    int
-	newest  Seq
+	newest  seqNum
 	started bool
 }
 
 const emptySlot = ^uint32(0)
 
-// NewSequenceBuffer returns a buffer tracking the newest size sequence
+// newSeqBuffer returns a buffer tracking the newest size sequence
 // numbers. size is rounded up to a power of two so that indexing stays
 // consistent across the 65535 → 0 wrap; it must be in [1, 32768].
-func NewSequenceBuffer[T any](size int) *SequenceBuffer[T] {
+func newSeqBuffer[T any](size int) *seqBuffer[T] {
 	if size < 1 || size > 1<<15 {
-		panic("endpoint: SequenceBuffer size must be in [1, 32768]")
+		panic("endpoint: seqBuffer size must be in [1, 32768]")
 	}
 	n := 1
 	for n < size {
 		n <<= 1
 	}
-	b := &SequenceBuffer[T]{entries: make([]T, n), seqs: make([]uint32, n), mask: n - 1}
+	b := &seqBuffer[T]{entries: make([]T, n), seqs: make([]uint32, n), mask: n - 1}
 	b.Reset()
 	return b
 }
 
 // Len returns how many sequence numbers the buffer tracks.
-func (b *SequenceBuffer[T]) Len() int { return len(b.entries) }
+func (b *seqBuffer[T]) Len() int { return len(b.entries) }
 
 // Newest returns the newest sequence number inserted, and false if none was.
-func (b *SequenceBuffer[T]) Newest() (Seq, bool) { return b.newest, b.started }
+func (b *seqBuffer[T]) Newest() (seqNum, bool) { return b.newest, b.started }
 
 // Reset forgets every entry.
-func (b *SequenceBuffer[T]) Reset() {
+func (b *seqBuffer[T]) Reset() {
 	for i := range b.seqs {
 		b.seqs[i] = emptySlot
 	}
@@ -54,7 +54,7 @@ func (b *SequenceBuffer[T]) Reset() {
 //
 // The slot keeps whatever value its previous occupant left, so that a T which
 // owns slices can reuse them without allocating: set every field you read.
-func (b *SequenceBuffer[T]) Insert(seq Seq) *T {
+func (b *seqBuffer[T]) Insert(seq seqNum) *T {
 	switch {
 	case !b.started:
 		b.started = true
@@ -80,7 +80,7 @@ func (b *SequenceBuffer[T]) Insert(seq Seq) *T {
 }
 
 // Find returns the entry for seq, or nil if seq is not in the buffer.
-func (b *SequenceBuffer[T]) Find(seq Seq) *T {
+func (b *seqBuffer[T]) Find(seq seqNum) *T {
 	i := int(seq) & b.mask
 	if b.seqs[i] != uint32(seq) {
 		return nil
@@ -89,10 +89,10 @@ func (b *SequenceBuffer[T]) Find(seq Seq) *T {
 }
 
 // Exists reports whether seq is in the buffer.
-func (b *SequenceBuffer[T]) Exists(seq Seq) bool { return b.seqs[int(seq)&b.mask] == uint32(seq) }
+func (b *seqBuffer[T]) Exists(seq seqNum) bool { return b.seqs[int(seq)&b.mask] == uint32(seq) }
 
 // Remove forgets seq. The entry's value stays in place for reuse.
-func (b *SequenceBuffer[T]) Remove(seq Seq) {
+func (b *seqBuffer[T]) Remove(seq seqNum) {
 	i := int(seq) & b.mask
 	if b.seqs[i] == uint32(seq) {
 		b.seqs[i] = emptySlot

@@ -8,15 +8,15 @@ import (
 )
 
 func TestSequenceBufferSizeRoundsUp(t *testing.T) {
-	assert.Equal(t, 1, NewSequenceBuffer[int](1).Len())
-	assert.Equal(t, 64, NewSequenceBuffer[int](33).Len())
-	assert.Equal(t, 1<<15, NewSequenceBuffer[int](1<<15).Len())
-	assert.Panics(t, func() { NewSequenceBuffer[int](0) })
-	assert.Panics(t, func() { NewSequenceBuffer[int](1<<15 + 1) })
+	assert.Equal(t, 1, newSeqBuffer[int](1).Len())
+	assert.Equal(t, 64, newSeqBuffer[int](33).Len())
+	assert.Equal(t, 1<<15, newSeqBuffer[int](1<<15).Len())
+	assert.Panics(t, func() { newSeqBuffer[int](0) })
+	assert.Panics(t, func() { newSeqBuffer[int](1<<15 + 1) })
 }
 
 func TestSequenceBufferInsertFind(t *testing.T) {
-	b := NewSequenceBuffer[string](8)
+	b := newSeqBuffer[string](8)
 	_, ok := b.Newest()
 	assert.False(t, ok)
 	assert.Nil(t, b.Find(0))
@@ -26,7 +26,7 @@ func TestSequenceBufferInsertFind(t *testing.T) {
 	*b.Insert(1) = "d" // skips 0 across the wrap
 	newest, ok := b.Newest()
 	require.True(t, ok)
-	assert.Equal(t, Seq(1), newest)
+	assert.Equal(t, seqNum(1), newest)
 	assert.Equal(t, "a", *b.Find(65534))
 	assert.Equal(t, "b", *b.Find(65535))
 	assert.Nil(t, b.Find(0))
@@ -35,7 +35,7 @@ func TestSequenceBufferInsertFind(t *testing.T) {
 	*b.Insert(0) = "c" // late arrival, still in the window
 	assert.Equal(t, "c", *b.Find(0))
 	newest, _ = b.Newest()
-	assert.Equal(t, Seq(1), newest, "an older insert leaves Newest alone")
+	assert.Equal(t, seqNum(1), newest, "an older insert leaves Newest alone")
 
 	// Moving the window forward by 7 pushes 65534 and 65535 out.
 	*b.Insert(8) = "j"
@@ -51,12 +51,12 @@ func TestSequenceBufferInsertFind(t *testing.T) {
 }
 
 func TestSequenceBufferJumpClearsAll(t *testing.T) {
-	b := NewSequenceBuffer[int](4)
-	for s := Seq(10); s < 14; s++ {
+	b := newSeqBuffer[int](4)
+	for s := seqNum(10); s < 14; s++ {
 		*b.Insert(s) = int(s)
 	}
 	*b.Insert(100) = 100
-	for s := Seq(10); s < 14; s++ {
+	for s := seqNum(10); s < 14; s++ {
 		assert.False(t, b.Exists(s), "seq %d survived a jump of the window", s)
 	}
 	assert.Equal(t, 100, *b.Find(100))
@@ -65,9 +65,9 @@ func TestSequenceBufferJumpClearsAll(t *testing.T) {
 }
 
 func TestSequenceBufferLongRunAcrossWrap(t *testing.T) {
-	b := NewSequenceBuffer[Seq](32)
+	b := newSeqBuffer[seqNum](32)
 	for i := range 70_000 {
-		s := Seq(i)
+		s := seqNum(i)
 		p := b.Insert(s)
 		require.NotNil(t, p)
 		*p = s

@@ -1,0 +1,87 @@
+// Package endpoint is Tickwire's reliability layer: one side of a session
+// with one peer, as pure logic. An [Endpoint] turns messages into packets
+// and packets back into messages; it does no I/O, reads no clock and imports
+// no socket or crypto package. The caller moves packets between it and the
+// network and passes the current time in:
+//
+//	for each tick {
+//		for each datagram that arrived { e.Receive(now, datagram) }
+//		for msg, ok := e.ReadMessage(ch); ok; msg, ok = e.ReadMessage(ch) { ... }
+//		e.Send(ch, msg)
+//		e.Flush(now, func(p []byte) { conn.WriteTo(p, peer) })
+//	}
+//
+// That makes every behaviour reproducible in tests with a fake clock and a
+// simulated link (package netcode/netsim).
+//
+// # Who uses it
+//
+// Package netcode runs one Endpoint per connection and adds what a
+// connection over the internet needs: the handshake, connect tokens,
+// encryption, keepalives, timeouts and the sockets. A game imports netcode,
+// and this package only for [Config] (its channel layout and limits, in
+// netcode's ServerConfig.Endpoint and ClientConfig.Endpoint). A game drives
+// an Endpoint itself when it brings its own transport, such as a
+// WebTransport session or a WebRTC data channel in a browser, or in tests.
+//
+// # Packets, acknowledgements and statistics
+//
+// Every packet starts with a header of 3 to 9 bytes: its 16-bit sequence
+// number (wrapping from 65535 to 0), the newest sequence received from the
+// peer, and 32 ack bits for the packets before that one, so one packet
+// acknowledges up to 33 and an acknowledgement survives the loss of the
+// packets that carried it before. Acknowledgements drive the round-trip
+// time (smoothed as RFC 6298 does), packet loss, the sent, received and
+// acknowledged bit rates, and reliable delivery; [Endpoint.Stats] reports
+// them with counters of everything sent, received and dropped.
+//
+// Every packet carries the acknowledgements owed, so a Flush with anything
+// to send acknowledges what arrived. With nothing to send, Flush sends a
+// header-only ack at once, or, with Config.AckDelay, only once the oldest
+// arrival it would acknowledge is AckDelay old: a server that sends each
+// client a snapshot every few ticks lets the acks of the client's inputs
+// ride on the snapshots.
+//
+// # Channels and messages
+//
+// Messages travel on channels, configured in [Config].Channels, each of one
+// [ChannelKind]: [Unreliable], [UnreliableSequenced] (stale messages
+// dropped, a queued message superseded by a newer one), [ReliableOrdered]
+// and [ReliableUnordered]. A reliable message is resent in a later packet
+// when the packet that carried it is not acknowledged within
+// max(1.25 × RTT, Config.MinResendDelay). Send returns the message's
+// [MessageID]; [Endpoint.SetAckHandler] reports when the peer has it.
+// Messages larger than a packet are fragmented and reassembled, up to
+// Config.MaxMessageSize. [Endpoint.SendValue] and [Endpoint.ReadValue] send
+// and receive Go values encoded with msgpack by a [Codec].
+//
+// # Bounds
+//
+// Nothing grows without bound. Each channel's send queue holds at most
+// ChannelConfig.MaxQueuedMessages messages and MaxQueuedBytes bytes (Send
+// returns [ErrSendQueueFull] beyond), reliable messages count until the
+// peer acknowledges them, receive windows and queues have fixed lengths, and
+// fragmented messages share Config.MaxReassemblyBytes. Config.MaxFlushBytes
+// optionally caps what one Flush emits: reliable data first, then unreliable
+// channels by id. Receive drops a malformed, duplicate or stale packet whole,
+// counts it in [Stats] by reason and returns an error that says why
+// ([ErrMalformedPacket], [ErrDuplicatePacket], [ErrStalePacket]); it never
+// panics, whatever the bytes.
+//
+// # Zero values and concurrency
+//
+// The zero Endpoint is not usable: create one with [NewEndpoint]. The zero
+// [Config] is valid and means the defaults of [DefaultConfig]. An Endpoint
+// and a [Codec] are not safe for concurrent use: one goroutine drives each.
+// A Config is a value; [Config.Validate] may run anywhere.
+//
+// # Allocation
+//
+// In steady state, sending, flushing, receiving and reading small messages
+// allocates nothing: buffers are preallocated per channel and reused. Slices
+// returned by [Endpoint.ReadMessage] and passed to Flush's emit function are
+// only valid until the next call. Fragmented messages allocate one buffer per
+// message on the receiving side.
+//
+// Errors of this package start with "endpoint: ".
+package endpoint
