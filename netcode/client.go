@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/tickwire/tickwire/netcode/endpoint"
@@ -146,7 +147,9 @@ func newClient(pc net.PacketConn, server netip.AddrPort, cfg ClientConfig) (*Cli
 	if cfg.Token != nil {
 		pt, _, err := decodePublicToken(cfg.Token)
 		if err != nil {
-			return nil, &DeniedError{Reason: DenyTokenInvalid, Detail: err.Error()}
+			// The reason already says the token is invalid: keep only what is wrong with it.
+			detail := strings.TrimPrefix(err.Error(), ErrInvalidToken.Error()+": ")
+			return nil, &DeniedError{Reason: DenyTokenInvalid, Detail: detail}
 		}
 		if pt.ProtocolID != cfg.ProtocolID {
 			return nil, &DeniedError{Reason: DenyTokenInvalid,
@@ -387,7 +390,7 @@ func (c *Client) Flush(now time.Time) {
 
 // Send queues msg (copied) on channel ch; it leaves at the next Flush or
 // Update. After the connection ended it returns the *DisconnectError.
-func (c *Client) Send(ch int, msg []byte) (endpoint.MessageID, error) {
+func (c *Client) Send(ch int, msg []byte) (MessageID, error) {
 	if c.err != nil {
 		return 0, c.err
 	}
@@ -407,7 +410,7 @@ func (c *Client) ReadMessage(ch int) (msg []byte, ok bool) {
 func (c *Client) ID() ClientID { return c.id }
 
 // Stats returns the endpoint's statistics: RTT, loss, bandwidth, counters.
-func (c *Client) Stats() endpoint.Stats { return c.ep.Stats() }
+func (c *Client) Stats() Stats { return c.ep.Stats() }
 
 // ConnStats returns the connection layer's counters.
 func (c *Client) ConnStats() ClientConnStats {
@@ -474,7 +477,7 @@ func (c *Client) flushOut() {
 
 // SendValue encodes v as msgpack (the endpoint's Codec) and queues it on
 // channel ch.
-func (c *Client) SendValue(ch int, v any) (endpoint.MessageID, error) {
+func (c *Client) SendValue(ch int, v any) (MessageID, error) {
 	if c.err != nil {
 		return 0, c.err
 	}
@@ -486,8 +489,3 @@ func (c *Client) SendValue(ch int, v any) (endpoint.MessageID, error) {
 func (c *Client) ReadValue(ch int, v any) (bool, error) {
 	return c.ep.ReadValue(ch, v)
 }
-
-// Endpoint returns the connection's reliability endpoint, for what the
-// Client does not wrap. Never call its Flush, Receive, Ping or
-// SetAckHandler: the connection owns those.
-func (c *Client) Endpoint() *endpoint.Endpoint { return c.ep }

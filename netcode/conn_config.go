@@ -2,10 +2,12 @@ package netcode
 
 import (
 	"crypto/rand"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tickwire/tickwire/netcode/endpoint"
@@ -70,7 +72,7 @@ type ServerConfig struct {
 	// OnMessageAcked, if set, is called during Update when a client has
 	// acknowledged a message the server sent it (every channel kind). It must
 	// not call back into the Server.
-	OnMessageAcked func(client ClientID, channel int, id endpoint.MessageID)
+	OnMessageAcked func(client ClientID, channel int, id MessageID)
 	// DisableBatching turns off recvmmsg/sendmmsg on a *net.UDPConn.
 	DisableBatching bool
 	// SendInline makes Update, Flush and Close write datagrams from the
@@ -115,7 +117,7 @@ type ClientConfig struct {
 	DisconnectPackets int
 	// OnMessageAcked, if set, is called during Update when the server has
 	// acknowledged a message this client sent.
-	OnMessageAcked  func(channel int, id endpoint.MessageID)
+	OnMessageAcked  func(channel int, id MessageID)
 	DisableBatching bool
 	Logger          *slog.Logger
 	Clock           func() time.Time
@@ -160,7 +162,7 @@ func newConnCommon(prefix string, timeout, keepalive time.Duration, ep endpoint.
 			"at most "+strconv.Itoa(maxDatagramSize-ConnOverhead)+" (1500 minus ConnOverhead)")
 	}
 	if err := c.endpoint.Validate(); err != nil {
-		return c, err
+		return c, endpointConfigError(prefix, err)
 	}
 	if c.queue == 0 {
 		c.queue = defQueue
@@ -184,4 +186,16 @@ func newConnCommon(prefix string, timeout, keepalive time.Duration, ep endpoint.
 		c.rand = rand.Reader
 	}
 	return c, nil
+}
+
+// endpointConfigError reports an invalid endpoint.Config under the name it
+// has in the connection config, with the netcode prefix once:
+// "endpoint: Config.AckDelay = 2s; allowed ..." becomes
+// "netcode: invalid connection config: ServerConfig.Endpoint.AckDelay = 2s;
+// allowed ...". An error of another shape is wrapped whole.
+func endpointConfigError(prefix string, err error) error {
+	if msg, ok := strings.CutPrefix(err.Error(), "endpoint: "); ok && strings.Contains(msg, "Config.") {
+		return fmt.Errorf("%w: %s", ErrInvalidConnConfig, strings.Replace(msg, "Config.", prefix+".Endpoint.", 1))
+	}
+	return fmt.Errorf("%w: %s.Endpoint: %w", ErrInvalidConnConfig, prefix, err)
 }

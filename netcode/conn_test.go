@@ -2,10 +2,12 @@ package netcode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,6 +198,10 @@ func TestAckHooksBroadcastKickAndClose(t *testing.T) {
 	l.do(func(s *Server) {
 		require.Equal(t, []ClientID{a.ID(), b.ID()}, s.AppendClients(nil))
 		require.NoError(t, s.Broadcast(0, []byte("to all")))
+		berr := s.Broadcast(9, nil)
+		require.ErrorIs(t, berr, ErrUnknownChannel)
+		assert.EqualError(t, berr, fmt.Sprintf("netcode: broadcast to client %d: endpoint: unknown channel: 9 (have 4 channels)\n"+
+			"netcode: broadcast to client %d: endpoint: unknown channel: 9 (have 4 channels)", a.ID(), b.ID()))
 		sentID, err = s.Send(a.ID(), 2, []byte("latest state"))
 		require.NoError(t, err)
 		_, err = s.Send(999, 0, nil)
@@ -257,6 +263,12 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"timeout", ServerConfig{Timeout: -time.Second}, "ServerConfig.Timeout"},
 		{"keepalive above timeout", ServerConfig{Timeout: time.Second, KeepaliveInterval: 2 * time.Second}, "ServerConfig.KeepaliveInterval"},
 		{"packet size", ServerConfig{Endpoint: endpoint.Config{MaxPacketSize: 1490}}, "ServerConfig.Endpoint.MaxPacketSize"},
+		{"endpoint ack delay", ServerConfig{Endpoint: endpoint.Config{AckDelay: 2 * time.Second}},
+			"netcode: invalid connection config: ServerConfig.Endpoint.AckDelay = 2s; allowed 0 (ack at every Flush) to 1s"},
+		{"endpoint channel kind", ServerConfig{Endpoint: endpoint.Config{Channels: []endpoint.ChannelConfig{{Kind: 9}}}},
+			"ServerConfig.Endpoint.Channels[0].Kind = 9"},
+		{"endpoint channel count", ServerConfig{Endpoint: endpoint.Config{Channels: make([]endpoint.ChannelConfig, 128)}},
+			"len(ServerConfig.Endpoint.Channels) = 128"},
 		{"queue", ServerConfig{ReceiveQueue: -5}, "ServerConfig.ReceiveQueue"},
 		{"disconnect packets", ServerConfig{DisconnectPackets: 100}, "ServerConfig.DisconnectPackets"},
 		{"challenge lifetime", ServerConfig{ChallengeLifetime: time.Millisecond}, "ServerConfig.ChallengeLifetime"},
@@ -268,12 +280,40 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 			pc.Close()
 			require.ErrorIs(t, err, ErrInvalidConnConfig)
 			assert.Contains(t, err.Error(), tt.field)
+			assert.Equal(t, 1, strings.Count(err.Error(), "netcode: "), "one package prefix: %q", err)
+			assert.NotContains(t, err.Error(), "endpoint: ", "one package prefix")
 		})
 	}
 	_, err := DialConn(context.Background(), listenLoopback(t), netip.AddrPort{}, ClientConfig{})
 	assert.ErrorIs(t, err, ErrInvalidConnConfig)
+	_, err = DialConn(context.Background(), listenLoopback(t), netip.MustParseAddrPort("127.0.0.1:1"),
+		ClientConfig{Endpoint: endpoint.Config{MaxMessageSize: -1}})
+	require.ErrorIs(t, err, ErrInvalidConnConfig)
+	assert.EqualError(t, err, "netcode: invalid connection config: ClientConfig.Endpoint.MaxMessageSize = -1; allowed 0 (default) or 1..16777216")
 	_, err = DialConn(context.Background(), listenLoopback(t), netip.MustParseAddrPort("127.0.0.1:1"), ClientConfig{Timeout: -1})
 	assert.ErrorIs(t, err, ErrInvalidConnConfig)
+}
+
+// TestEndpointConfigErrorOtherShape: an endpoint error that does not name a
+// Config field is wrapped whole, after the field it came from.
+func TestEndpointConfigErrorOtherShape(t *testing.T) {
+	inner := errors.New("something else")
+	err := endpointConfigError("ClientConfig", inner)
+	assert.ErrorIs(t, err, ErrInvalidConnConfig)
+	assert.ErrorIs(t, err, inner)
+	assert.EqualError(t, err, "netcode: invalid connection config: ClientConfig.Endpoint: something else")
+}
+
+// TestInvalidTokenDeniedOnce: a token the client cannot decode is refused
+// before anything is sent, with the netcode prefix once.
+func TestInvalidTokenDeniedOnce(t *testing.T) {
+	_, err := DialConn(context.Background(), listenLoopback(t), netip.MustParseAddrPort("127.0.0.1:1"),
+		ClientConfig{Token: []byte{1, 2, 3}})
+	require.ErrorIs(t, err, ErrTokenDenied)
+	var de *DeniedError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, DenyTokenInvalid, de.Reason)
+	assert.EqualError(t, err, fmt.Sprintf("netcode: connect token denied (token invalid): 3 bytes, want %d", PublicTokenSize))
 }
 
 func TestSendValue(t *testing.T) {
@@ -295,14 +335,12 @@ func TestSendValue(t *testing.T) {
 		l.do(func(s *Server) {
 			ok, err = s.ReadValue(cli.ID(), 0, &got)
 			require.NoError(t, err)
-			assert.NotNil(t, s.Endpoint(cli.ID()))
 			_, err = s.ReadValue(12345, 0, &got)
 			assert.ErrorIs(t, err, ErrUnknownClient)
 		})
 		return ok
 	})
 	assert.Equal(t, input{Tick: 7, Moves: []int8{1, -1}}, got)
-	assert.NotNil(t, cli.Endpoint())
 }
 
 // dropFirstDisconnects loses the first n disconnect packets written to it.

@@ -132,8 +132,8 @@ type ClientInfo struct {
 	LastReceive time.Time
 	// UserData is the connect token's user data (secure mode), read-only.
 	UserData []byte
-	Stats    endpoint.Stats // the endpoint's: RTT, loss, bandwidth, packets, messages
-	Conn     ConnStats      // the connection layer's
+	Stats    Stats     // the endpoint's: RTT, loss, bandwidth, packets, messages
+	Conn     ConnStats // the connection layer's
 }
 
 // EventKind says what an Event reports.
@@ -518,7 +518,7 @@ func (s *Server) accept(id ClientID, from netip.AddrPort, h *hello, now time.Tim
 	c.emit = func(p []byte) { s.queueConn(c, ptPayload, p) }
 	if s.cfg.OnMessageAcked != nil {
 		fn := s.cfg.OnMessageAcked
-		ep.SetAckHandler(func(ch int, mid endpoint.MessageID) { fn(c.id, ch, mid) })
+		ep.SetAckHandler(func(ch int, mid MessageID) { fn(c.id, ch, mid) })
 	}
 	s.conns = append(s.conns, c)
 	s.byAddr[from] = c
@@ -649,7 +649,7 @@ func (s *Server) conn(id ClientID) (*serverConn, error) {
 
 // Send queues msg (copied) for client id on channel ch. It leaves at the
 // next Flush or Update.
-func (s *Server) Send(id ClientID, ch int, msg []byte) (endpoint.MessageID, error) {
+func (s *Server) Send(id ClientID, ch int, msg []byte) (MessageID, error) {
 	c, err := s.conn(id)
 	if err != nil {
 		return 0, err
@@ -663,7 +663,7 @@ func (s *Server) Broadcast(ch int, msg []byte) error {
 	var errs []error
 	for _, c := range s.conns {
 		if _, err := c.ep.Send(ch, msg); err != nil {
-			errs = append(errs, fmt.Errorf("client %d: %w", uint64(c.id), err))
+			errs = append(errs, fmt.Errorf("netcode: broadcast to client %d: %w", uint64(c.id), err))
 		}
 	}
 	return errors.Join(errs...)
@@ -752,7 +752,7 @@ func (s *Server) Close() error {
 
 // SendValue encodes v as msgpack (the endpoint's Codec) and queues it for
 // client id on channel ch.
-func (s *Server) SendValue(id ClientID, ch int, v any) (endpoint.MessageID, error) {
+func (s *Server) SendValue(id ClientID, ch int, v any) (MessageID, error) {
 	c, err := s.conn(id)
 	if err != nil {
 		return 0, err
@@ -768,15 +768,4 @@ func (s *Server) ReadValue(id ClientID, ch int, v any) (bool, error) {
 		return false, err
 	}
 	return c.ep.ReadValue(ch, v)
-}
-
-// Endpoint returns client id's reliability endpoint (nil if id is not
-// connected), for what the Server does not wrap, e.g. a Codec of one's own.
-// Use it from the Update goroutine, and never call its Flush, Receive,
-// Ping or SetAckHandler: the connection owns those.
-func (s *Server) Endpoint(id ClientID) *endpoint.Endpoint {
-	if c := s.lookup(id); c != nil {
-		return c.ep
-	}
-	return nil
 }
