@@ -1,0 +1,2 @@
+// Package client is the client half of a Tickwire game.
+package client

@@ -1,0 +1,394 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/netsim"
+	"github.com/tickwire/tickwire/netcode/state"
+	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/client"
+	"github.com/tickwire/tickwire/server/wire"
+)
+
+// The test game: dots on a plane. Each player steers its dot with an
+// input of two directions (-1, 0, 1) at dotSpeed units per tick, inside
+// ±dotBound; NPC dots patrol on their own. Integer rules, so the client's
+// prediction can match the server exactly.
+
+const (
+	dotSpeed = 3
+	dotBound = 1000
+	npcBase  = 1000 // NPC entity IDs start here (players use their player ID)
+)
+
+var dotCodec = state.CodecConfig{Schema: state.Schema{Fields: []state.Field{
+	{Name: "x", Bits: 12, Signed: true},
+	{Name: "y", Bits: 12, Signed: true},
+}}}
+
+// dot is the predicted state: a player's position.
+type dot struct{ X, Y int32 }
+
+// move is one tick's input.
+type move struct{ DX, DY int8 }
+
+func stepDot(d dot, m move) dot {
+	d.X = min(max(d.X+int32(clampDir(m.DX))*dotSpeed, -dotBound), dotBound)
+	d.Y = min(max(d.Y+int32(clampDir(m.DY))*dotSpeed, -dotBound), dotBound)
+	return d
+}
+
+func clampDir(v int8) int8 { return min(max(v, -1), 1) }
+
+func appendMove(dst []byte, m move) []byte { return append(dst, byte(m.DX), byte(m.DY)) }
+
+func decodeMove(b []byte) (move, bool) {
+	if len(b) != 2 {
+		return move{}, false
+	}
+	return move{int8(b[0]), int8(b[1])}, true
+}
+
+func dotFromFields(f []int32) (dot, error) {
+	if len(f) != 2 {
+		return dot{}, fmt.Errorf("%d fields, want 2", len(f))
+	}
+	return dot{f[0], f[1]}, nil
+}
+
+// dotConfig returns the client config of the dots game (Dial to be set).
+func dotConfig() client.Config[dot, move] {
+	return client.Config[dot, move]{
+		Codec:       dotCodec,
+		OwnState:    dotFromFields,
+		AppendInput: appendMove,
+		Step:        stepDot,
+		Equal:       state.EqualComparable[dot],
+		Correction: func(dst []float64, before, after dot) []float64 {
+			return append(dst, float64(before.X-after.X), float64(before.Y-after.Y))
+		},
+		CorrectionDims: 2,
+		SnapDistance:   100,
+	}
+}
+
+// dotsGame is the server.Game of the dots game. It records every input it
+// applied, by player and tick.
+type dotsGame struct {
+	mu      sync.Mutex
+	players map[server.PlayerID]dot
+	npcs    int
+	tick    uint32
+	applied map[server.PlayerID]map[uint32]move
+}
+
+func newDotsGame(npcs int) *dotsGame {
+	return &dotsGame{players: map[server.PlayerID]dot{}, npcs: npcs, applied: map[server.PlayerID]map[uint32]move{}}
+}
+
+func (g *dotsGame) AddPlayer(id server.PlayerID) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.players[id] = dot{X: int32(id) * 50, Y: -int32(id) * 30}
+	g.applied[id] = map[uint32]move{}
+	return nil
+}
+
+func (g *dotsGame) RemovePlayer(id server.PlayerID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.players, id)
+}
+
+func (g *dotsGame) ApplyInput(id server.PlayerID, tick uint32, input []byte) {
+	m, ok := decodeMove(input)
+	if !ok {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.players[id] = stepDot(g.players[id], m)
+	g.applied[id][tick] = m
+}
+
+func (g *dotsGame) Step(tick uint32) {
+	g.mu.Lock()
+	g.tick = tick
+	g.mu.Unlock()
+}
+
+// npcPos returns NPC k's position at tick: back and forth along x.
+func npcPos(k int, tick uint32) (int32, int32) {
+	phase := int32((tick + uint32(k)*37) % 240)
+	x := phase * 4
+	if phase >= 120 {
+		x = (240 - phase) * 4
+	}
+	return x - 240, int32(k) * 100
+}
+
+func (g *dotsGame) Snapshot(_ server.PlayerID, tick uint32, dst *state.Snapshot) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for id, d := range g.players {
+		f := dst.Add(uint32(id))
+		f[0], f[1] = d.X, d.Y
+	}
+	for k := range g.npcs {
+		f := dst.Add(uint32(npcBase + k))
+		f[0], f[1] = npcPos(k, tick)
+	}
+}
+
+// hub is a net.PacketConn for a server that serves many clients over
+// netsim pipes, one pipe per client: datagrams from pipe i appear to come
+// from 10.0.0.1:(20000+i), and writes to that address go down pipe i. (A
+// pipe joins exactly two fixed addresses; the hub multiplexes them.)
+type hub struct {
+	mu     sync.Mutex
+	ends   map[uint16]*netsim.PipeConn
+	next   uint16
+	in     chan hubPacket
+	closed chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup
+	local  net.Addr
+}
+
+type hubPacket struct {
+	b    []byte
+	from *net.UDPAddr
+}
+
+func newHub() *hub {
+	return &hub{ends: map[uint16]*netsim.PipeConn{}, next: 20000, in: make(chan hubPacket, 1024), closed: make(chan struct{})}
+}
+
+// pipe returns the client end of a new pipe to the hub: up conditions what
+// the client sends, down what the server sends it.
+func (h *hub) pipe(up, down netsim.Config, seed uint64) *netsim.PipeConn {
+	cEnd, sEnd := netsim.Pipe(up, down, seed)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case <-h.closed:
+		_ = sEnd.Close() // a dead server: nothing answers
+		return cEnd
+	default:
+	}
+	port := h.next
+	h.next++
+	h.ends[port] = sEnd
+	if h.local == nil {
+		h.local = sEnd.LocalAddr()
+	}
+	from := &net.UDPAddr{IP: net.IPv4(10, 0, 0, 1), Port: int(port)}
+	h.wg.Go(func() {
+		buf := make([]byte, 2048)
+		for {
+			n, _, err := sEnd.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			select {
+			case h.in <- hubPacket{b: append([]byte(nil), buf[:n]...), from: from}:
+			case <-h.closed:
+				return
+			}
+		}
+	})
+	return cEnd
+}
+
+// pipeServerAddr is the fixed address of a pipe's second end, which
+// clients dial.
+var pipeServerAddr = netip.MustParseAddrPort("192.0.2.2:10002")
+
+func (h *hub) ReadFrom(p []byte) (int, net.Addr, error) {
+	select {
+	case pkt := <-h.in:
+		return copy(p, pkt.b), pkt.from, nil
+	case <-h.closed:
+		return 0, nil, net.ErrClosed
+	}
+}
+
+func (h *hub) WriteTo(p []byte, addr net.Addr) (int, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, fmt.Errorf("hub: address %v is not UDP", addr)
+	}
+	h.mu.Lock()
+	end := h.ends[uint16(ua.Port)]
+	h.mu.Unlock()
+	if end == nil {
+		return len(p), nil // nobody there: lost, as UDP would
+	}
+	return end.WriteTo(p, nil)
+}
+
+func (h *hub) Close() error {
+	h.once.Do(func() {
+		close(h.closed)
+		h.mu.Lock()
+		for _, e := range h.ends {
+			_ = e.Close()
+		}
+		h.mu.Unlock()
+	})
+	h.wg.Wait()
+	return nil
+}
+
+func (h *hub) LocalAddr() net.Addr {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.local == nil {
+		return &net.UDPAddr{IP: net.IPv4(192, 0, 2, 2), Port: 10002}
+	}
+	return h.local
+}
+
+func (h *hub) SetDeadline(time.Time) error      { return nil }
+func (h *hub) SetReadDeadline(time.Time) error  { return nil }
+func (h *hub) SetWriteDeadline(time.Time) error { return nil }
+
+// inputLog wraps the server's transport and records, for every client,
+// the server tick at which the input of each tick first arrived (read by
+// the server at the start of that server tick).
+type inputLog struct {
+	*server.NetcodeTransport
+	srv     *server.Server
+	mu      sync.Mutex
+	arrived map[server.ClientID]map[uint32]uint32
+	msg     wire.InputMessage
+}
+
+func (l *inputLog) ReadMessage(c server.ClientID, ch int) ([]byte, bool) {
+	b, ok := l.NetcodeTransport.ReadMessage(c, ch)
+	if !ok || ch != server.DefaultInputChannel || wire.DecodeInputMessage(b, &l.msg) != nil {
+		return b, ok
+	}
+	now := l.srv.Tick()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m := l.arrived[c]
+	if m == nil {
+		m = map[uint32]uint32{}
+		l.arrived[c] = m
+	}
+	for i := range l.msg.Inputs {
+		t := l.msg.NewestTick - uint32(i)
+		if _, seen := m[t]; !seen {
+			m[t] = now
+		}
+	}
+	return b, ok
+}
+
+// arrivals returns a copy of client c's arrival record.
+func (l *inputLog) arrivals(c server.ClientID) map[uint32]uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[uint32]uint32{}
+	for k, v := range l.arrived[c] {
+		out[k] = v
+	}
+	return out
+}
+
+// testServer is a real server.Server running the dots game over a hub,
+// on its own goroutine (inside a synctest bubble its clock is fake).
+type testServer struct {
+	hub    *hub
+	game   *dotsGame
+	srv    *server.Server
+	log    *inputLog
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startServer(t *testing.T, npcs int) *testServer {
+	t.Helper()
+	h := newHub()
+	tr, err := server.NewNetcodeTransport(h, netcode.ServerConfig{ProtocolID: testProtocol, MaxClients: 16})
+	require.NoError(t, err)
+	g := newDotsGame(npcs)
+	l := &inputLog{NetcodeTransport: tr, arrived: map[server.ClientID]map[uint32]uint32{}}
+	srv, err := server.New(server.Config{Codec: dotCodec}, g, l)
+	require.NoError(t, err)
+	l.srv = srv
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := &testServer{hub: h, game: g, srv: srv, log: l, cancel: cancel, done: make(chan error, 1)}
+	go func() { ts.done <- srv.Run(ctx) }()
+	return ts
+}
+
+// stop shuts the server down gracefully (clients are told).
+func (ts *testServer) stop(t *testing.T) {
+	t.Helper()
+	ts.cancel()
+	require.NoError(t, <-ts.done)
+	require.NoError(t, ts.hub.Close())
+}
+
+const testProtocol = 0x7e57c11e
+
+// dialer returns a Config.Dial that connects over a new pipe to whatever
+// server *target points to when it runs, and records the connections.
+type dialer struct {
+	mu       sync.Mutex
+	target   *hub
+	up, down netsim.Config
+	seed     uint64
+	conns    []*netcode.Client
+	ncfg     netcode.ClientConfig
+}
+
+func (d *dialer) setTarget(h *hub) {
+	d.mu.Lock()
+	d.target = h
+	d.mu.Unlock()
+}
+
+func (d *dialer) dial(ctx context.Context) (*netcode.Client, error) {
+	d.mu.Lock()
+	h := d.target
+	d.seed++
+	seed := d.seed
+	d.mu.Unlock()
+	if h == nil {
+		return nil, errors.New("no server")
+	}
+	pc := h.pipe(d.up, d.down, seed)
+	cfg := d.ncfg
+	cfg.ProtocolID = testProtocol
+	c, err := netcode.DialConn(ctx, pc, pipeServerAddr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.conns = append(d.conns, c)
+	d.mu.Unlock()
+	return c, nil
+}
+
+// last returns the newest connection made.
+func (d *dialer) last() *netcode.Client {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.conns) == 0 {
+		return nil
+	}
+	return d.conns[len(d.conns)-1]
+}
