@@ -18,4 +18,14 @@ var (
 	ErrMalformedMessage = wire.ErrMalformedMessage
 	// ErrClosed: the server was shut down.
 	ErrClosed = errors.New("server: closed")
+	// ErrBusy: the call conflicts with one in progress: Step, Run or Close
+	// while Run or a Step runs, or Kick of a player from its own
+	// AddPlayer.
+	ErrBusy = errors.New("server: busy")
+	// ErrUnknownPlayer: no connected player has that id (it never did, it
+	// left or it was kicked).
+	ErrUnknownPlayer = errors.New("server: unknown player")
+	// ErrUnregisteredMessage: a game message's type is not registered in
+	// Config.Messages, or Config.Messages is nil.
+	ErrUnregisteredMessage = errors.New("server: unregistered message type")
 )

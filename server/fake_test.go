@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -66,8 +67,16 @@ func newFakeTransport() *fakeTransport {
 	}
 }
 
-func (f *fakeTransport) connect(c ClientID) {
-	f.events = append(f.events, Event{Kind: ClientConnected, Client: c, Addr: fmt.Sprintf("127.0.0.1:%d", 1000+c)})
+// fakeAddr is the address the fake transport gives client c.
+func fakeAddr(c ClientID) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(1000+c))
+}
+
+func (f *fakeTransport) connect(c ClientID) { f.connectWith(c, nil) }
+
+// connectWith connects c with a connect token's user data.
+func (f *fakeTransport) connectWith(c ClientID, userData []byte) {
+	f.events = append(f.events, Event{Kind: ClientConnected, Client: c, Addr: fakeAddr(c), UserData: userData})
 }
 
 func (f *fakeTransport) disconnect(c ClientID) {

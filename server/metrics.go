@@ -17,7 +17,9 @@ const (
 	DropInputFarFuture   = "input_far_future"
 	DropInputOversized   = "input_oversized"
 	DropInputMalformed   = "input_malformed"
-	DropUnexpectedMsg    = "unexpected_message"
+	DropUnexpectedMsg    = "unexpected_message" // not a game message on the control channel, or anything on the snapshot channel
+	DropMessageMalformed = "message_malformed"  // a game message that does not decode (unknown type, bad body)
+	DropMessageUnhandled = "message_unhandled"  // a game message, but the Game is no MessageHandler
 	DropSnapshotInvalid  = "snapshot_invalid"
 	DropSnapshotSendFail = "snapshot_send_failed"
 )
@@ -46,8 +48,12 @@ type metrics struct {
 	inputTicks   [InputNone + 1]prometheus.Counter // by InputSource
 	snapshots    [2]prometheus.Counter             // full, delta
 	snapBytes    [2]prometheus.Counter
+	messagesIn   prometheus.Counter
+	messagesOut  prometheus.Counter
+	kicks        prometheus.Counter
 
-	dropInputLate, dropInputFar, dropInputBig, dropInputBad, dropUnexpected, dropSnapInvalid, dropSnapSend prometheus.Counter
+	dropInputLate, dropInputFar, dropInputBig, dropInputBad, dropUnexpected, dropSnapInvalid, dropSnapSend,
+	dropMsgBad, dropMsgUnhandled prometheus.Counter
 
 	// last transport totals seen, to add deltas
 	lastCounters TransportCounters
@@ -73,7 +79,8 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		late:        f("ticks_late_total", "Ticks started one interval or more after they were due (catch-up)."),
 		skipped:     f("ticks_skipped_total", "Ticks dropped from the schedule because the loop fell too far behind."),
 		connects:    f("connects_total", "Clients that connected and were added to the game."),
-		disconnects: f("disconnects_total", "Clients that left, timed out or were refused."),
+		disconnects: f("disconnects_total", "Clients that left, timed out, were refused or were kicked."),
+		kicks:       f("kicks_total", "Players the game kicked."),
 		clients: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "clients",
 			Help: "Connected clients."}),
 		packets: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "packets_total",
@@ -117,9 +124,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	m.dropUnexpected = m.drops.WithLabelValues(DropUnexpectedMsg)
 	m.dropSnapInvalid = m.drops.WithLabelValues(DropSnapshotInvalid)
 	m.dropSnapSend = m.drops.WithLabelValues(DropSnapshotSendFail)
+	m.dropMsgBad = m.drops.WithLabelValues(DropMessageMalformed)
+	m.dropMsgUnhandled = m.drops.WithLabelValues(DropMessageUnhandled)
+	msgs := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "game_messages_total",
+		Help: "Game messages received from players and handled (in), and queued to players (out, one per player)."}, []string{"direction"})
+	m.messagesIn, m.messagesOut = msgs.WithLabelValues("in"), msgs.WithLabelValues("out")
 
 	reg.MustRegister(m.tickDuration, m.ticks, m.overruns, m.late, m.skipped, m.clients, m.connects, m.disconnects,
-		m.packets, m.bytes, m.rtt, m.loss, m.drops, inputs, inputTicks, snaps, snapBytes)
+		m.packets, m.bytes, m.rtt, m.loss, m.drops, inputs, inputTicks, snaps, snapBytes, msgs, m.kicks)
 	return m
 }
 

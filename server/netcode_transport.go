@@ -12,8 +12,8 @@ import (
 // clients) to the Transport a Server runs on. Poll only receives and Flush
 // sends, so each client gets at most one datagram per tick, carrying that
 // tick's messages and the acks of what it sent. Like netcode.Server, it
-// must be used from one goroutine (the Server's Run goroutine); Addr is
-// safe from any goroutine.
+// must be used from one goroutine (the one running the Server's ticks);
+// Addr is safe from any goroutine.
 type NetcodeTransport struct {
 	srv   *netcode.Server
 	ack   func(ClientID, int, uint16)
@@ -72,21 +72,28 @@ func ListenNetcode(addr string, cfg netcode.ServerConfig) (*NetcodeTransport, er
 }
 
 // NetcodeServer returns the underlying connection server (for its
-// per-client info and stats; call it only from the Run goroutine).
+// per-client info and stats; use it only from the goroutine running the
+// Server's ticks).
 func (t *NetcodeTransport) NetcodeServer() *netcode.Server { return t.srv }
 
 // Addr returns the socket's local address.
 func (t *NetcodeTransport) Addr() net.Addr { return t.srv.Addr() }
 
 // Poll runs the connection server's Receive (which sends nothing) and
-// reports its events.
+// reports its events; a connect carries the connect token's user data
+// (secure mode).
 func (t *NetcodeTransport) Poll(now time.Time, fn func(Event)) {
 	t.srv.Receive(now)
 	for ev, ok := t.srv.PollEvent(); ok; ev, ok = t.srv.PollEvent() {
-		e := Event{Client: ClientID(ev.Client), Addr: ev.Addr.String()}
+		e := Event{Client: ClientID(ev.Client), Addr: ev.Addr}
 		switch ev.Kind {
 		case netcode.EventConnect:
 			e.Kind = ClientConnected
+			// A client that connected and left within this Receive has
+			// no info left (its disconnect event follows).
+			if info, ok := t.srv.Client(ev.Client); ok {
+				e.UserData = info.UserData
+			}
 		case netcode.EventDisconnect:
 			e.Kind = ClientDisconnected
 			e.Reason = ev.Reason.String()

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -66,7 +68,9 @@ func TestNetcodeTransport(t *testing.T) {
 	pollUntil(func() bool { return len(events) > 0 })
 	require.Equal(t, ClientConnected, events[0].Kind)
 	client = events[0].Client
-	assert.Contains(t, events[0].Addr, "127.0.0.1:")
+	local := c.LocalAddr().(*net.UDPAddr).AddrPort()
+	assert.Equal(t, netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), local.Port()), events[0].Addr)
+	assert.Nil(t, events[0].UserData, "plain mode: no connect token")
 
 	// Client → server.
 	_, err = c.Send(DefaultInputChannel, []byte("in"))

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +29,8 @@ const (
 	DefaultInputChannel    = 1 // unreliable
 	DefaultSnapshotChannel = 2 // unreliable-sequenced
 	MaxSnapshotWorkers     = 64
+	DefaultKickGrace       = 500 * time.Millisecond
+	MaxKickGrace           = 10 * time.Second
 )
 
 // Config configures a Server. The zero value of every field except Codec
@@ -61,8 +66,19 @@ type Config struct {
 	SnapshotWorkers int
 	// Input configures every client's InputQueue.
 	Input InputConfig
-	// Transport channels: ControlChannel (reliable; the Welcome goes
-	// there), InputChannel (clients' input messages, unreliable) and
+	// Messages is the registry of the game's own message types, shared with
+	// the clients (see Server.Send and MessageHandler). Register every type
+	// before New. nil: the game sends no messages, and every game message a
+	// client sends is dropped.
+	Messages *wire.Messages
+	// KickGrace bounds how long a kicked client's connection stays open
+	// for the kick message to arrive (see Server.Kick): 0 means
+	// DefaultKickGrace (500 ms), at most MaxKickGrace; it is counted in
+	// ticks, rounded up.
+	KickGrace time.Duration
+	// Transport channels: ControlChannel (reliable-ordered: the Welcome,
+	// game messages both ways and kicks), InputChannel (clients' input
+	// messages, unreliable) and
 	// SnapshotChannel (unreliable-sequenced). When all three are 0 they take
 	// the defaults 0, 1, 2 of endpoint.DefaultConfig; otherwise each must be
 	// 0..255 and InputChannel must differ from the other two.
@@ -78,9 +94,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Logger receives structured logs; nil means slog.New(slog.DiscardHandler).
 	Logger *slog.Logger
-	// OnTick, when set, is called on the Run goroutine after every tick
-	// with the tick and how long it took (for load tests and HUDs; keep it
-	// fast).
+	// OnTick, when set, is called after every tick (by Run or Step, on
+	// their goroutine) with the tick and how long it took (for load tests
+	// and HUDs; keep it fast). It may call the methods a Game may call.
 	OnTick func(ti TickInfo, took time.Duration)
 }
 
@@ -96,6 +112,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SnapshotWorkers == 0 {
 		c.SnapshotWorkers = 1
+	}
+	if c.KickGrace == 0 {
+		c.KickGrace = DefaultKickGrace
 	}
 	if c.ControlChannel == 0 && c.InputChannel == 0 && c.SnapshotChannel == 0 {
 		c.ControlChannel, c.InputChannel, c.SnapshotChannel = DefaultControlChannel, DefaultInputChannel, DefaultSnapshotChannel
@@ -130,6 +149,9 @@ func (c Config) Validate() error {
 	if c.SnapshotWorkers < 0 || c.SnapshotWorkers > MaxSnapshotWorkers {
 		return fmt.Errorf("%w: Config.SnapshotWorkers is %d, want 0 (default 1) or 1..%d", ErrInvalidConfig, c.SnapshotWorkers, MaxSnapshotWorkers)
 	}
+	if c.KickGrace < 0 || c.KickGrace > MaxKickGrace {
+		return fmt.Errorf("%w: Config.KickGrace is %v, want 0 (default %v) or up to %v", ErrInvalidConfig, c.KickGrace, DefaultKickGrace, MaxKickGrace)
+	}
 	if err := c.Input.Validate(); err != nil {
 		return fmt.Errorf("Config.Input: %w", err)
 	}
@@ -151,10 +173,15 @@ func (c Config) Validate() error {
 
 // session is the server's state of one connected client.
 type session struct {
-	client ClientID
-	player PlayerID
-	addr   string
-	inputs *InputQueue
+	client   ClientID
+	player   PlayerID
+	addr     netip.AddrPort
+	userData []byte // the connect token's (a copy)
+	joined   uint32 // the tick it joined
+	// joining: the Game's AddPlayer is running for it; gone: it left or
+	// was kicked (a loop over an older sessions slice skips it).
+	joining, gone bool
+	inputs        *InputQueue
 	// heardInput: an input message arrived, so snapshots carry an input ack.
 	heardInput bool
 	inputAck   uint32
@@ -171,9 +198,7 @@ type session struct {
 	hasSent        bool
 	lastSentTick   uint32
 
-	errLogged    bool   // an encode error was logged...
-	errLoggedAt  uint32 // ...at this tick (errors are logged at most every 10 s per client)
-	errsUnlogged int
+	errLog rateLog // encode errors are logged at most every 10 s per client
 
 	snap state.Snapshot // scratch for building
 	out  []byte         // encoded snapshot message of this tick
@@ -221,18 +246,33 @@ type Server struct {
 	m    *metrics
 	loop *Loop
 
+	handler MessageHandler // the game's, or nil
+
+	// sessions is copied on removal (never changed in place), so a loop
+	// over it survives a Kick from a Game callback; it skips gone sessions.
 	sessions   []*session // by increasing player id
 	due        []*session // the sessions whose snapshot is due this tick
 	byClient   map[ClientID]*session
 	nextPlayer PlayerID
+	kicking    []kicked // kicked clients whose connection is still open
+	kickGrace  uint32   // Config.KickGrace in ticks
 
 	encoders []*state.Encoder
 	inMsg    wire.InputMessage
 	welcome  []byte
+	msgBuf   []byte // the game message being sent
 	tick     uint32 // the tick being simulated
-	running  atomic.Bool
+	nextTick uint64 // the number of ticks run so far: the next tick
+	mode     atomic.Int32
 	curTick  atomic.Uint32
 	clients  atomic.Int32
+
+	st         Stats // the tick goroutine's counters, published each tick
+	tickTotal  time.Duration
+	pubMu      sync.Mutex
+	pub        Stats // what Stats returns
+	msgDropLog rateLog
+	flushed    bool // the current tick has flushed the transport
 
 	lastStatsTick uint32
 	overrunsLog   uint64 // overruns already logged
@@ -241,9 +281,30 @@ type Server struct {
 	wg            sync.WaitGroup
 }
 
+// Server modes (Server.mode).
+const (
+	modeIdle     int32 = iota // between Steps, or before Run
+	modeStepping              // a Step is running
+	modeRunning               // Run is running
+	modeClosed                // Run returned or Close was called
+)
+
+// busy returns the error of a call that needs the server idle (Step,
+// Run, Close) and found it in mode m.
+func busy(call string, m int32) error {
+	switch m {
+	case modeRunning:
+		return fmt.Errorf("%w: %s called while Run is running (drive a server with Run or with Step, not both at once)", ErrBusy, call)
+	case modeStepping:
+		return fmt.Errorf("%w: %s called during a Step (from the Game, or from another goroutine)", ErrBusy, call)
+	}
+	return fmt.Errorf("%w: %s called after the server was shut down", ErrClosed, call)
+}
+
 // New returns a Server running game over tr. It registers its metrics on
 // cfg.Registry (or a new registry). The transport's ack handler is set to
-// the server's.
+// the server's. A Game that calls the server (Send, Kick, Player…) keeps
+// the returned *Server itself: New does not hand it to the game.
 func New(cfg Config, game Game, tr Transport) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -265,6 +326,9 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 		cfg: cfg, game: game, tr: tr, log: cfg.Logger, reg: reg, loop: loop,
 		byClient: map[ClientID]*session{}, nextPlayer: 1,
 	}
+	s.handler, _ = game.(MessageHandler)
+	// Ticks of grace, rounded up: ⌈KickGrace·TickRate / 1 s⌉.
+	s.kickGrace = uint32((int64(cfg.KickGrace)*int64(cfg.TickRate) + int64(time.Second) - 1) / int64(time.Second))
 	s.m = newMetrics(reg)
 	for range cfg.SnapshotWorkers {
 		enc, err := state.NewEncoder(cfg.Codec)
@@ -291,26 +355,39 @@ func (s *Server) Tick() uint32 { return s.curTick.Load() }
 // Clients returns the number of connected players. Safe from any goroutine.
 func (s *Server) Clients() int { return int(s.clients.Load()) }
 
-// LoopStats returns the tick loop's counters. Safe only after Run returns
-// (the metrics give the live values).
+// LoopStats returns the tick loop's counters. Safe only after Run returns;
+// Stats has the live values, safe from any goroutine, and counts the ticks
+// of Step too.
 func (s *Server) LoopStats() LoopStats { return s.loop.Stats() }
 
 // Run serves the admin address (if configured) and runs the tick loop
-// until ctx is done. It then shuts down gracefully: the transport is
-// closed (telling every client), players are removed from the game and the
-// admin server stops. It returns nil after a shutdown through ctx, or the
-// error that stopped it. Run may be called once.
+// until ctx is done: each tick is what Step does, at the loop's schedule.
+// It then shuts down gracefully: the transport is closed (telling every
+// client), players are removed from the game and the admin server stops.
+// It returns nil after a shutdown through ctx, or the error that stopped
+// it. Run may be called once, not during a Step; Steps may come before it
+// (the tick numbers go on from there), not after.
 func (s *Server) Run(ctx context.Context) error {
-	if !s.running.CompareAndSwap(false, true) {
-		return fmt.Errorf("%w: Run called twice", ErrClosed)
+	if !s.mode.CompareAndSwap(modeIdle, modeRunning) {
+		return busy("Run", s.mode.Load())
 	}
+	defer s.mode.Store(modeClosed)
 	stopAdmin, err := s.startAdmin()
 	if err != nil {
+		s.shutdown()
 		return err
 	}
 	s.log.Info("server starting", "tick_rate", s.cfg.TickRate, "snapshot_rate", s.cfg.SnapshotRate,
-		"snapshot_workers", s.cfg.SnapshotWorkers, "entities_max", s.cfg.Codec.MaxEntities)
-	err = s.loop.Run(ctx, s.step, s.tickDone)
+		"snapshot_workers", s.cfg.SnapshotWorkers, "entities_max", s.cfg.Codec.MaxEntities, "tick", s.nextTick)
+	base := s.nextTick // the loop counts from 0
+	err = s.loop.Run(ctx, func(ti TickInfo) error {
+		ti.Tick += base
+		s.runTick(ti, false)
+		return nil
+	}, func(ti TickInfo, took time.Duration) {
+		ti.Tick += base
+		s.tickDone(ti, took, true)
+	})
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		err = nil
 	}
@@ -319,6 +396,46 @@ func (s *Server) Run(ctx context.Context) error {
 	st := s.loop.Stats()
 	s.log.Info("server stopped", "ticks", st.Ticks, "overruns", st.Overruns, "late", st.Late, "skipped", st.Skipped)
 	return err
+}
+
+// Step runs one tick at now, without Run's loop: it polls the transport
+// (connects, disconnects, acks), ends the connections of kicked clients
+// whose kick arrived, reads every client's messages (game messages to
+// MessageHandler, inputs to the input queues), applies the inputs, steps
+// the game, sends the snapshots that are due and flushes the transport at
+// now. The tick number is the number of ticks run before (0 first); it
+// does not depend on now, and neither does anything else the server
+// decides, so a test or an in-process host that calls Step with explicit
+// times gets the same ticks every time. OnTick and Stats see a Step as a
+// tick whose duration is measured on Config.Clock.
+//
+// Step must not run concurrently with Run or with another Step, nor be
+// called from the Game; it returns an error wrapping ErrBusy then, and one
+// wrapping ErrClosed after Close or Run. Between Steps, the goroutine that
+// calls Step may call the methods a Game may call (Send, Kick, Player…).
+func (s *Server) Step(now time.Time) error {
+	if !s.mode.CompareAndSwap(modeIdle, modeStepping) {
+		return busy("Step", s.mode.Load())
+	}
+	defer s.mode.Store(modeIdle)
+	ti := TickInfo{Tick: s.nextTick, Scheduled: now, Start: now}
+	start := s.cfg.Clock.Now()
+	s.runTick(ti, true)
+	s.tickDone(ti, s.cfg.Clock.Now().Sub(start), false)
+	return nil
+}
+
+// Close shuts down a server driven by Step, as Run does when its context
+// ends: the transport is closed (telling every client) and the players are
+// removed from the game. It returns an error wrapping ErrBusy during Run
+// or a Step (cancel Run's context instead), and one wrapping ErrClosed
+// when the server was already shut down (by Close or Run).
+func (s *Server) Close() error {
+	if !s.mode.CompareAndSwap(modeIdle, modeClosed) {
+		return busy("Close", s.mode.Load())
+	}
+	s.shutdown()
+	return nil
 }
 
 func (s *Server) startAdmin() (stop func(), err error) {
@@ -347,30 +464,45 @@ func (s *Server) startAdmin() (stop func(), err error) {
 	}, nil
 }
 
+// shutdown closes the transport (telling every client, the kicked ones
+// too) and removes the players from the game.
 func (s *Server) shutdown() {
 	n := len(s.sessions)
 	s.sampleStats()
 	if err := s.tr.Close(); err != nil {
 		s.log.Warn("transport close", "err", err)
 	}
-	for _, ss := range s.sessions {
-		s.game.RemovePlayer(ss.player)
-	}
+	// Forget the players first: a RemovePlayer that sends to the others
+	// finds nobody, instead of a closed transport.
+	gone := s.sessions
 	s.sessions = nil
 	clear(s.byClient)
-	s.clients.Store(0)
-	s.m.clients.Set(0)
+	s.kicking = nil
+	for _, ss := range gone {
+		ss.gone = true
+		s.game.RemovePlayer(ss.player)
+	}
+	s.setClients()
+	s.publish()
 	s.log.Info("server shut down", "clients_told", n)
 }
 
-// step is one tick: events, inputs, simulation, snapshots, flush.
-func (s *Server) step(ti TickInfo) error {
+// runTick is one tick: events, kicks, messages, inputs, simulation,
+// snapshots, flush (at ti.Start when flushAtStart, else at the clock's
+// time).
+func (s *Server) runTick(ti TickInfo, flushAtStart bool) {
 	s.tick = uint32(ti.Tick)
+	s.nextTick = ti.Tick + 1
 	s.curTick.Store(s.tick)
+	s.flushed = false
 	now := ti.Start
 	s.tr.Poll(now, s.onEvent)
+	s.endKicks()
 	s.readMessages()
 	for _, ss := range s.sessions {
+		if ss.gone { // kicked by HandleMessage or an earlier ApplyInput
+			continue
+		}
 		in, src := ss.inputs.Take(s.tick)
 		s.m.inputTicks[src].Inc()
 		if newest, ok := ss.inputs.Newest(); ok {
@@ -385,12 +517,15 @@ func (s *Server) step(ti TickInfo) error {
 	}
 	s.game.Step(s.tick)
 	s.sendSnapshots()
-	s.tr.Flush(s.cfg.Clock.Now())
+	if !flushAtStart {
+		now = s.cfg.Clock.Now()
+	}
+	s.tr.Flush(now)
+	s.flushed = true
 	if s.tick-s.lastStatsTick >= uint32(s.cfg.TickRate) {
 		s.lastStatsTick = s.tick
 		s.sampleStats()
 	}
-	return nil
 }
 
 // snapshotDue reports whether tick is a snapshot tick for a client of the
@@ -410,28 +545,40 @@ func (s *Server) snapshotPhase(p PlayerID) uint32 {
 	return uint32(p) % uint32(period)
 }
 
-func (s *Server) tickDone(ti TickInfo, took time.Duration) {
+// tickDone counts a tick that took took (fromLoop: Run's loop ran it, so
+// its Late and Skipped counts are current) and publishes the stats.
+func (s *Server) tickDone(ti TickInfo, took time.Duration, fromLoop bool) {
 	if s.cfg.OnTick != nil {
 		s.cfg.OnTick(ti, took)
 	}
 	s.m.tickDuration.Observe(took.Seconds())
 	s.m.ticks.Inc()
-	st := s.loop.Stats()
+	s.st.Ticks++
+	s.st.LastTickDuration = took
+	s.tickTotal += took
+	s.st.AvgTickDuration = s.tickTotal / time.Duration(s.st.Ticks)
 	if took > s.loop.Interval() {
 		s.m.overruns.Inc()
+		s.st.Overruns++
 	}
-	if d := st.Late - lastOr(&s.lastLate, st.Late); d > 0 {
-		s.m.late.Add(float64(d))
-	}
-	if d := st.Skipped - lastOr(&s.lastSkipped, st.Skipped); d > 0 {
-		s.m.skipped.Add(float64(d))
+	if fromLoop {
+		st := s.loop.Stats()
+		if d := st.Late - lastOr(&s.lastLate, st.Late); d > 0 {
+			s.m.late.Add(float64(d))
+			s.st.Late += d
+		}
+		if d := st.Skipped - lastOr(&s.lastSkipped, st.Skipped); d > 0 {
+			s.m.skipped.Add(float64(d))
+			s.st.Skipped += d
+		}
 	}
 	// Log overruns at most once per second of ticks, as a summary.
-	if st.Overruns > s.overrunsLog && ti.Tick%uint64(s.cfg.TickRate) == 0 {
-		s.log.Warn("tick overruns", "new", st.Overruns-s.overrunsLog, "total", st.Overruns, "skipped", st.Skipped,
+	if s.st.Overruns > s.overrunsLog && ti.Tick%uint64(s.cfg.TickRate) == 0 {
+		s.log.Warn("tick overruns", "new", s.st.Overruns-s.overrunsLog, "total", s.st.Overruns, "skipped", s.st.Skipped,
 			"last_duration", took, "interval", s.loop.Interval())
-		s.overrunsLog = st.Overruns
+		s.overrunsLog = s.st.Overruns
 	}
+	s.publish()
 }
 
 // lastOr swaps *p with v and returns the old value.
@@ -449,49 +596,67 @@ func (s *Server) onEvent(ev Event) {
 		}
 		pid := s.nextPlayer
 		s.nextPlayer++
-		if err := s.game.AddPlayer(pid); err != nil {
+		ss, err := s.newSession(ev, pid)
+		if err != nil { // cannot happen with a validated config
+			s.log.Error("session", "err", err)
+			s.tr.Disconnect(ev.Client)
+			return
+		}
+		// The player is known (to Send, Player…) from AddPlayer on, and
+		// the Welcome goes first, so what AddPlayer sends follows it.
+		s.sessions = append(s.sessions, ss)
+		s.byClient[ev.Client] = ss
+		s.welcome = wire.AppendWelcome(s.welcome[:0], wire.Welcome{Player: pid, TickRate: s.cfg.TickRate, SnapshotRate: s.cfg.SnapshotRate, Tick: s.tick})
+		if _, err := s.tr.Send(ev.Client, s.cfg.ControlChannel, s.welcome); err != nil {
+			s.log.Warn("welcome not sent", "client", ev.Client, "err", err)
+		}
+		ss.joining = true
+		err = s.game.AddPlayer(pid)
+		ss.joining = false
+		if err != nil {
+			// The Welcome and what AddPlayer sent never leave: the
+			// transport drops the connection's queue.
+			s.removeSession(ss)
 			s.log.Warn("player refused", "client", ev.Client, "addr", ev.Addr, "player", pid, "err", err)
 			s.tr.Disconnect(ev.Client)
 			s.m.disconnects.Inc()
 			return
 		}
-		ss, err := s.newSession(ev, pid)
-		if err != nil { // cannot happen with a validated config
-			s.log.Error("session", "err", err)
-			s.game.RemovePlayer(pid)
-			s.tr.Disconnect(ev.Client)
-			return
-		}
-		s.sessions = append(s.sessions, ss)
-		s.byClient[ev.Client] = ss
-		s.clients.Store(int32(len(s.sessions)))
-		s.m.clients.Set(float64(len(s.sessions)))
+		s.setClients()
 		s.m.connects.Inc()
-		s.welcome = wire.AppendWelcome(s.welcome[:0], wire.Welcome{Player: pid, TickRate: s.cfg.TickRate, SnapshotRate: s.cfg.SnapshotRate, Tick: s.tick})
-		if _, err := s.tr.Send(ev.Client, s.cfg.ControlChannel, s.welcome); err != nil {
-			s.log.Warn("welcome not sent", "client", ev.Client, "err", err)
-		}
 		s.log.Info("client connected", "client", ev.Client, "addr", ev.Addr, "player", pid, "tick", s.tick, "clients", len(s.sessions))
 	case ClientDisconnected:
 		ss, ok := s.byClient[ev.Client]
 		if !ok {
+			s.kickDone(ev.Client, ev.Reason)
 			return
 		}
-		delete(s.byClient, ev.Client)
-		for i, o := range s.sessions {
-			if o == ss {
-				s.sessions = append(s.sessions[:i], s.sessions[i+1:]...)
-				break
-			}
-		}
+		s.removeSession(ss)
 		s.game.RemovePlayer(ss.player)
-		s.clients.Store(int32(len(s.sessions)))
-		s.m.clients.Set(float64(len(s.sessions)))
+		s.setClients()
 		s.m.disconnects.Inc()
 		st := ss.inputs.Stats()
 		s.log.Info("client disconnected", "client", ev.Client, "addr", ss.addr, "player", ss.player, "reason", ev.Reason,
 			"inputs_fresh", st.Fresh, "inputs_missing", st.Missing, "clients", len(s.sessions))
 	}
+}
+
+// removeSession forgets ss. The sessions slice is copied, not changed in
+// place: a loop over it that is running a Game callback goes on safely
+// (and skips ss, now gone).
+func (s *Server) removeSession(ss *session) {
+	ss.gone = true
+	delete(s.byClient, ss.client)
+	if i := slices.Index(s.sessions, ss); i >= 0 {
+		s.sessions = append(s.sessions[:i:i], s.sessions[i+1:]...)
+	}
+}
+
+// setClients publishes the number of players.
+func (s *Server) setClients() {
+	s.clients.Store(int32(len(s.sessions)))
+	s.m.clients.Set(float64(len(s.sessions)))
+	s.st.Clients = len(s.sessions)
 }
 
 func (s *Server) newSession(ev Event, pid PlayerID) (*session, error) {
@@ -505,13 +670,25 @@ func (s *Server) newSession(ev Event, pid PlayerID) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{client: ev.Client, player: pid, addr: ev.Addr, inputs: q, baselines: bt, phase: s.snapshotPhase(pid)}, nil
+	return &session{client: ev.Client, player: pid, addr: ev.Addr, userData: bytes.Clone(ev.UserData), joined: s.tick,
+		inputs: q, baselines: bt, phase: s.snapshotPhase(pid)}, nil
 }
 
-// readMessages drains every client's channels: inputs into the queues, the
-// rest counted as unexpected.
+// readMessages drains every client's channels: game messages (control
+// channel) to the Game's MessageHandler, inputs into the queues, the rest
+// counted as unexpected.
 func (s *Server) readMessages() {
 	for _, ss := range s.sessions {
+		for !ss.gone {
+			msg, ok := s.tr.ReadMessage(ss.client, s.cfg.ControlChannel)
+			if !ok {
+				break
+			}
+			s.controlMessage(ss, msg)
+		}
+		if ss.gone { // kicked by HandleMessage
+			continue
+		}
 		for {
 			msg, ok := s.tr.ReadMessage(ss.client, s.cfg.InputChannel)
 			if !ok {
@@ -529,16 +706,14 @@ func (s *Server) readMessages() {
 				s.m.verdict(ss.inputs.Offer(s.inMsg.NewestTick-uint32(i), in))
 			}
 		}
-		for _, ch := range [2]int{s.cfg.ControlChannel, s.cfg.SnapshotChannel} {
-			if ch == s.cfg.InputChannel {
-				continue
+		if s.cfg.SnapshotChannel == s.cfg.ControlChannel {
+			continue
+		}
+		for {
+			if _, ok := s.tr.ReadMessage(ss.client, s.cfg.SnapshotChannel); !ok {
+				break
 			}
-			for {
-				if _, ok := s.tr.ReadMessage(ss.client, ch); !ok {
-					break
-				}
-				s.m.dropUnexpected.Inc()
-			}
+			s.dropMessage(ss, DropUnexpectedMsg, nil)
 		}
 	}
 }
@@ -556,8 +731,12 @@ func (s *Server) resync(ss *session) {
 }
 
 // onAck is the transport's ack handler: a snapshot message reached its
-// client, so its tick becomes a candidate baseline.
+// client, so its tick becomes a candidate baseline; or a kick message
+// reached its client, so its connection can end.
 func (s *Server) onAck(client ClientID, channel int, id uint16) {
+	if channel == s.cfg.ControlChannel && len(s.kicking) > 0 {
+		s.kickAcked(client, id)
+	}
 	if channel != s.cfg.SnapshotChannel {
 		return
 	}
@@ -609,12 +788,9 @@ func (s *Server) sendSnapshots() {
 	for _, ss := range s.due {
 		if ss.err != nil {
 			s.m.dropSnapInvalid.Inc()
-			if !ss.errLogged || s.tick-ss.errLoggedAt >= 10*uint32(s.cfg.TickRate) {
+			if more, ok := ss.errLog.allow(s.tick, 10*uint32(s.cfg.TickRate)); ok {
 				s.log.Error("snapshot not encoded", "client", ss.client, "player", ss.player, "tick", s.tick, "err", ss.err,
-					"more_since_last_log", ss.errsUnlogged)
-				ss.errLogged, ss.errLoggedAt, ss.errsUnlogged = true, s.tick, 0
-			} else {
-				ss.errsUnlogged++
+					"more_since_last_log", more)
 			}
 			continue
 		}

@@ -50,7 +50,7 @@ func (ts *testServer) stepTo(t testing.TB, tick uint64) {
 	t.Helper()
 	for ; ts.next <= tick; ts.next++ {
 		now := ts.start.Add(time.Duration(ts.next) * ts.loop.Interval())
-		require.NoError(t, ts.step(TickInfo{Tick: ts.next, Scheduled: now, Start: now}))
+		require.NoError(t, ts.Step(now))
 	}
 }
 

@@ -1,6 +1,9 @@
 package server
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // ClientID identifies a connection in a Transport.
 type ClientID uint64
@@ -29,8 +32,12 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind   EventKind
 	Client ClientID
-	Addr   string // the client's address, for logs
-	Reason string // why a client disconnected, for logs
+	Addr   netip.AddrPort // the client's address
+	Reason string         // why a client disconnected, for logs
+	// UserData is what the client's connect token carries about the player
+	// (ClientConnected in secure mode; nil otherwise). It is only valid
+	// during the callback: the Server copies it.
+	UserData []byte
 }
 
 // LinkStats is what the transport knows about one client's link.
@@ -53,9 +60,10 @@ type TransportCounters struct {
 
 // Transport is what a Server needs from the connection layer. The netcode
 // connection Server satisfies it through a thin adapter; tests use an
-// in-memory fake. A Server calls every method from its Run goroutine only,
-// so a Transport need not be safe for concurrent use by the Server (it may
-// still use its own goroutines for socket I/O).
+// in-memory fake. A Server calls every method from the goroutine that runs
+// its ticks (Run's, or the one calling Step and Close), never concurrently,
+// so a Transport need not be safe for concurrent use (it may still use its
+// own goroutines for socket I/O).
 type Transport interface {
 	// Poll processes what arrived since the last call (and timers, such as
 	// timeouts) at now, reporting connects and disconnects to fn in order.
