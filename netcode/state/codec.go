@@ -254,7 +254,7 @@ func (e *Encoder) rangeError(s *Snapshot, i, k int) error {
 		where = fmt.Sprintf(" (kind %d %q)", kind, kc.name)
 	}
 	return fmt.Errorf("%w: tick %d entity %d%s field %d (%q) is %d, outside [%d, %d] for %s",
-		ErrInvalidSnapshot, s.Tick, s.IDs[i], where, k, f.Name, s.Fields(i)[k], f.fromRaw(r.lo), f.fromRaw(r.hi), f.describe())
+		ErrInvalidSnapshot, s.Tick, s.IDs[i], where, k, f.Name, s.Fields(i)[k], r.lo, r.hi, f.describe())
 }
 
 func (e *Encoder) writeFull(cur *Snapshot) error {

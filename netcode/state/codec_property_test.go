@@ -169,3 +169,104 @@ func TestDeltaEqualsFullProperty(t *testing.T) {
 		})
 	}
 }
+
+// randomValue returns a value inside f, often one of its ends.
+func randomValue(rng *rand.Rand, f Field) int32 {
+	lo, hi := f.rawRange()
+	switch rng.IntN(10) {
+	case 0:
+		return f.fromRaw(lo)
+	case 1:
+		return f.fromRaw(hi)
+	}
+	return f.fromRaw(lo + rng.Int64N(hi-lo+1))
+}
+
+// randomKindsSnapshot returns a snapshot of kindsCfg over the IDs below
+// idSpace. An ID of prev stays with probability 7/8, as prev's entity a
+// little changed (3 times in 4) or as a new random one, often of another
+// kind; any other ID appears with probability 1/3, of a random kind with
+// random fields.
+func randomKindsSnapshot(rng *rand.Rand, tick uint32, idSpace int, prev *Snapshot) *Snapshot {
+	s := NewSnapshot(tick, kindsCfg.Stride(), idSpace)
+	for id := range uint32(idSpace) {
+		i, inPrev := 0, false
+		if prev != nil {
+			i, inPrev = prev.Find(id)
+		}
+		if (inPrev && rng.IntN(8) == 0) || (!inPrev && rng.IntN(3) != 0) {
+			continue
+		}
+		if inPrev {
+			if rng.IntN(4) != 0 {
+				kind := prev.Kind(i)
+				f := s.AddKind(id, kind)
+				copy(f, prev.Fields(i))
+				for k, fd := range kindsCfg.Kinds[kind].Fields {
+					switch rng.IntN(6) {
+					case 0:
+						f[k] = randomValue(rng, fd)
+					case 1: // a small step, kept in range
+						lo, hi := fd.rawRange()
+						raw := min(max(int64(fd.Int(f[k]))+rng.Int64N(7)-3, lo), hi)
+						f[k] = fd.fromRaw(raw)
+					}
+				}
+				continue
+			}
+		}
+		kind := uint8(rng.IntN(len(kindsCfg.Kinds)))
+		f := s.AddKind(id, kind)
+		for k, fd := range kindsCfg.Kinds[kind].Fields {
+			f[k] = randomValue(rng, fd)
+		}
+	}
+	return s
+}
+
+// TestKindsCodecProperty: for random pairs of snapshots with kinds (IDs
+// that stay, change kind, appear and disappear; fields at their ends and
+// anywhere between), decode(encode(cur, base)) == cur, full and delta.
+func TestKindsCodecProperty(t *testing.T) {
+	iters := 3000
+	if testing.Short() {
+		iters = 500
+	}
+	enc, dec := newCodec(t, kindsCfg)
+	rng := rand.New(rand.NewPCG(11, 12))
+	var buf []byte
+	got := &Snapshot{}
+	base := randomKindsSnapshot(rng, 0, 40, nil)
+	var kept, changedKind, added int
+	for it := range iters {
+		idSpace := 1 + rng.IntN(64)
+		var cur *Snapshot
+		if rng.IntN(8) == 0 {
+			cur = randomKindsSnapshot(rng, uint32(it+1), idSpace, nil) // unrelated
+		} else {
+			cur = randomKindsSnapshot(rng, uint32(it+1), idSpace, base)
+		}
+		for _, b := range []*Snapshot{nil, base} {
+			var err error
+			buf, err = enc.Encode(buf[:0], cur, b)
+			require.NoError(t, err, "iteration %d delta=%v", it, b != nil)
+			_, err = dec.Decode(got, buf, base)
+			require.NoError(t, err, "iteration %d delta=%v", it, b != nil)
+			require.True(t, cur.Equal(got), "iteration %d delta=%v\nbase %+v\nwant %+v\ngot  %+v", it, b != nil, base, cur, got)
+		}
+		for i, id := range cur.IDs {
+			switch j, ok := base.Find(id); {
+			case !ok:
+				added++
+			case base.Kind(j) != cur.Kind(i):
+				changedKind++
+			default:
+				kept++
+			}
+		}
+		base = cur
+	}
+	t.Logf("entities kept %d, changed kind %d, added %d", kept, changedKind, added)
+	assert.Positive(t, changedKind)
+	assert.Greater(t, kept, added, "most deltas are of kept entities")
+}

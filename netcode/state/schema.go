@@ -93,9 +93,8 @@ func BoolField(name string) Field {
 // ceil(log2 n) bits. n must be in 2..math.MaxInt32; the codec rejects a
 // slot value of n or more.
 func EnumField(name string, n int) Field {
-	f := Field{Name: name, typ: FieldEnum}
+	f := Field{Name: name, typ: FieldEnum, n: uint32(min(max(int64(n), 0), math.MaxUint32))}
 	if n >= 2 && int64(n) <= math.MaxInt32 {
-		f.n = uint32(n)
 		f.Bits = uint8(bits.Len32(uint32(n - 1)))
 	}
 	return f
@@ -290,6 +289,7 @@ func (f Field) validate(where string) error {
 		return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, where, fmt.Sprintf(format, args...))
 	}
 	var want uint8
+	ctor := "BoolField"
 	switch f.typ {
 	case FieldInt:
 		if f.Bits < 1 || f.Bits > MaxFieldBits {
@@ -302,7 +302,7 @@ func (f Field) validate(where string) error {
 		if f.n < 2 || f.n > math.MaxInt32 {
 			return bad("EnumField has %d values, want 2..%d", f.n, math.MaxInt32)
 		}
-		want = uint8(bits.Len32(f.n - 1))
+		want, ctor = uint8(bits.Len32(f.n-1)), "EnumField"
 	case FieldFloat:
 		n, err := floatLevels(f.min, f.max, f.prec)
 		if err != nil {
@@ -311,12 +311,12 @@ func (f Field) validate(where string) error {
 		if n != f.n {
 			return bad("FloatField has %d levels, its range and precision give %d (build it with FloatField)", f.n, n)
 		}
-		want = uint8(bits.Len32(n))
+		want, ctor = uint8(bits.Len32(n)), "FloatField"
 	default:
 		return bad("field type %d, want FieldInt, FieldBool, FieldEnum or FieldFloat", f.typ)
 	}
 	if f.Bits != want || f.Signed {
-		return bad("a %s field has Bits %d Signed %v, want Bits %d unsigned (build it with its constructor)", f.typ, f.Bits, f.Signed, want)
+		return bad("%s has Bits %d Signed %v, want Bits %d unsigned (as %s makes it)", ctor, f.Bits, f.Signed, want, ctor)
 	}
 	return nil
 }
