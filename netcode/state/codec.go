@@ -222,20 +222,34 @@ func (e *Encoder) writeAdded(s *Snapshot, i int) error {
 	e.bw.writeBits(uint64(kind), e.kindBits)
 	kc := &e.kinds[kind]
 	f := s.Fields(i)
-	for k := range kc.ranges {
-		r := &kc.ranges[k]
-		if !r.fits(f[k]) {
+	ranges := kc.ranges[:len(f[:len(kc.ranges)])]
+	for k, v := range f[:len(ranges)] {
+		r := &ranges[k]
+		if !r.fits(v) {
 			return e.rangeError(s, i, k)
 		}
-		e.bw.writeBits(uint64(r.toRaw(f[k])-r.lo), r.bits)
+		e.bw.writeBits(uint64(r.toRaw(v)-r.lo), r.bits)
 	}
-	return e.checkPadding(s, i, f)
+	if !isZero(f[len(ranges):]) {
+		return e.paddingError(s, i)
+	}
+	return nil
 }
 
-// checkPadding reports a non-zero slot past the fields of entity i's kind.
-func (e *Encoder) checkPadding(s *Snapshot, i int, f []int32) error {
+func isZero(f []int32) bool {
+	for _, v := range f {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// paddingError reports the non-zero slot past the fields of entity i's kind.
+func (e *Encoder) paddingError(s *Snapshot, i int) error {
 	kind := s.Kind(i)
 	kc := &e.kinds[kind]
+	f := s.Fields(i)
 	for k := len(kc.ranges); k < len(f); k++ {
 		if f[k] != 0 {
 			return fmt.Errorf("%w: tick %d entity %d (kind %d %q) slot %d is %d, want 0: the kind has %d fields and the slots past them are not sent",
@@ -272,6 +286,7 @@ func (e *Encoder) writeFull(cur *Snapshot) error {
 
 func (e *Encoder) writeDelta(cur, base *Snapshot) error {
 	e.removed, e.added, e.kept = e.removed[:0], e.added[:0], e.kept[:0]
+	multi := len(e.kinds) > 1 // else every kind is 0 (checked)
 	i, j := 0, 0
 	for i < base.Len() || j < cur.Len() {
 		switch {
@@ -281,7 +296,7 @@ func (e *Encoder) writeDelta(cur, base *Snapshot) error {
 		case i == base.Len() || cur.IDs[j] < base.IDs[i]:
 			e.added = append(e.added, int32(j))
 			j++
-		case base.Kind(i) != cur.Kind(j):
+		case multi && base.Kind(i) != cur.Kind(j):
 			// Same ID, another kind: a new entity.
 			e.removed = append(e.removed, int32(i))
 			e.added = append(e.added, int32(j))
@@ -314,13 +329,16 @@ func (e *Encoder) writeDelta(cur, base *Snapshot) error {
 	}
 	// Kept, in baseline order: changed bit, then per field changed bit and
 	// the change.
+	kc := &e.kinds[0]
 	for _, p := range e.kept {
-		kc := &e.kinds[cur.Kind(int(p[1]))]
+		if multi {
+			kc = &e.kinds[cur.Kind(int(p[1]))]
+		}
 		n := len(kc.ranges)
 		bf, cf := base.Fields(int(p[0]))[:n], cur.Fields(int(p[1]))
 		if n < len(cf) {
-			if err := e.checkPadding(cur, int(p[1]), cf); err != nil {
-				return err
+			if !isZero(cf[n:]) {
+				return e.paddingError(cur, int(p[1]))
 			}
 			cf = cf[:n]
 		}
@@ -524,34 +542,32 @@ func (d *Decoder) checkKinds(s *Snapshot) error {
 	if len(s.Kinds) != 0 && len(s.Kinds) != len(s.IDs) {
 		return fmt.Errorf("%w: tick %d has %d kinds for %d entities, want one per entity or none", ErrInvalidSnapshot, s.Tick, len(s.Kinds), len(s.IDs))
 	}
-	if len(d.kinds) < MaxKinds {
-		for i, k := range s.Kinds {
-			if int(k) >= len(d.kinds) {
-				return fmt.Errorf("%w: tick %d entity %d has kind %d, want 0..%d", ErrInvalidSnapshot, s.Tick, s.IDs[i], k, len(d.kinds)-1)
-			}
-		}
-	}
-	return nil
+	return checkKinds(s, len(d.kinds))
 }
 
-// readAdded reads the kind and fields of an entity that appears, and adds
-// it to dst.
-func (d *Decoder) readAdded(dst *Snapshot, id uint32) error {
-	kind := d.br.readBits(d.kindBits)
+// readAdded reads the kind and fields of an entity that appears into fields
+// (its Stride slots, the ones past its kind's fields zeroed) and returns its
+// kind.
+func (d *Decoder) readAdded(fields []int32, id uint32) (uint8, error) {
+	var kind uint64
+	if d.kindBits > 0 {
+		kind = d.br.readBits(d.kindBits)
+	}
 	if kind >= uint64(len(d.kinds)) {
-		return fmt.Errorf("%w: entity %d has kind %d, want 0..%d", ErrMalformedSnapshot, id, kind, len(d.kinds)-1)
+		return 0, fmt.Errorf("%w: entity %d has kind %d, want 0..%d", ErrMalformedSnapshot, id, kind, len(d.kinds)-1)
 	}
 	kc := &d.kinds[kind]
-	fields := dst.AddKind(id, uint8(kind))
-	for k := range kc.ranges {
-		r := &kc.ranges[k]
+	ranges := kc.ranges[:len(fields[:len(kc.ranges)])]
+	for k := range ranges {
+		r := &ranges[k]
 		raw := int64(d.br.readBits(r.bits)) + r.lo
-		if r.tight && raw > r.hi {
-			return fmt.Errorf("%w: entity %d field %d (%q): value %d outside [%d, %d]", ErrMalformedSnapshot, id, k, kc.fields[k].Name, raw, r.lo, r.hi)
+		if raw > r.hi {
+			return 0, fmt.Errorf("%w: entity %d field %d (%q): value %d outside [%d, %d]", ErrMalformedSnapshot, id, k, kc.fields[k].Name, raw, r.lo, r.hi)
 		}
 		fields[k] = r.fromRaw(raw)
 	}
-	return nil
+	clear(fields[len(ranges):])
+	return uint8(kind), nil
 }
 
 // readID reads an ID gap after prev (-1 before the first ID).
@@ -571,14 +587,16 @@ func (d *Decoder) readFull(dst *Snapshot) error {
 	if err != nil {
 		return err
 	}
+	dst.resize(n)
 	prev := int64(-1)
-	for range n {
+	for i := range n {
 		id, err := d.readID(prev)
 		if err != nil {
 			return err
 		}
 		prev = id
-		if err := d.readAdded(dst, uint32(id)); err != nil {
+		dst.IDs[i] = uint32(id)
+		if dst.Kinds[i], err = d.readAdded(dst.Fields(i), uint32(id)); err != nil {
 			return err
 		}
 	}
@@ -611,40 +629,50 @@ func (d *Decoder) readDelta(dst, base *Snapshot) error {
 	if err != nil {
 		return err
 	}
-	d.added.Reset(dst.Tick, dst.Stride)
+	added := &d.added
+	added.Reset(dst.Tick, dst.Stride)
+	added.resize(na)
 	prevID := int64(-1)
-	for range na {
+	for i := range na {
 		id, err := d.readID(prevID)
 		if err != nil {
 			return err
 		}
 		prevID = id
-		if err := d.readAdded(&d.added, uint32(id)); err != nil {
+		added.IDs[i] = uint32(id)
+		if added.Kinds[i], err = d.readAdded(added.Fields(i), uint32(id)); err != nil {
 			return err
 		}
 	}
 	// Kept entities in baseline order, merged with the added ones by ID.
-	ri, ai := 0, 0
+	dst.resize(keptN + na)
+	o, ri, ai := 0, 0, 0
 	for bi := 0; bi < base.Len(); bi++ {
 		if ri < len(d.removed) && int(d.removed[ri]) == bi {
 			ri++
 			continue
 		}
 		id := base.IDs[bi]
-		for ai < d.added.Len() && d.added.IDs[ai] < id {
-			copy(dst.AddKind(d.added.IDs[ai], d.added.Kind(ai)), d.added.Fields(ai))
+		for ai < na && added.IDs[ai] < id {
+			dst.IDs[o], dst.Kinds[o] = added.IDs[ai], added.Kinds[ai]
+			copy(dst.Fields(o), added.Fields(ai))
+			o++
 			ai++
 		}
-		if ai < d.added.Len() && d.added.IDs[ai] == id {
+		if ai < na && added.IDs[ai] == id {
 			return fmt.Errorf("%w: added entity %d is already in the baseline", ErrMalformedSnapshot, id)
 		}
 		kind := base.Kind(bi)
-		if err := d.readKept(dst.AddKind(id, kind), base.Fields(bi), &d.kinds[kind], id); err != nil {
+		dst.IDs[o], dst.Kinds[o] = id, kind
+		if err := d.readKept(dst.Fields(o), base.Fields(bi), &d.kinds[kind], id); err != nil {
 			return err
 		}
+		o++
 	}
-	for ; ai < d.added.Len(); ai++ {
-		copy(dst.AddKind(d.added.IDs[ai], d.added.Kind(ai)), d.added.Fields(ai))
+	for ; ai < na; ai++ {
+		dst.IDs[o], dst.Kinds[o] = added.IDs[ai], added.Kinds[ai]
+		copy(dst.Fields(o), added.Fields(ai))
+		o++
 	}
 	if !d.br.ok() {
 		return fmt.Errorf("%w: tick %d: truncated body", ErrMalformedSnapshot, dst.Tick)
@@ -668,10 +696,11 @@ func isStrictlySorted(ids []uint32) bool {
 // 32 bits is smaller.
 const maxDelta = 1 << 33
 
-// readKept reads an entity present in the baseline into dst (zeroed),
-// from its baseline fields.
+// readKept reads an entity present in the baseline into dst, from its
+// baseline fields.
 func (d *Decoder) readKept(dst, base []int32, kc *kindCodec, id uint32) error {
 	n := len(kc.ranges)
+	clear(dst[n:])
 	dst, base = dst[:n], base[:n]
 	copy(dst, base)
 	if !d.br.readBool() {
@@ -685,7 +714,7 @@ func (d *Decoder) readKept(dst, base []int32, kc *kindCodec, id uint32) error {
 		var raw int64
 		if d.br.readBool() {
 			raw = int64(d.br.readBits(r.bits)) + r.lo
-			if r.tight && raw > r.hi {
+			if raw > r.hi {
 				return fmt.Errorf("%w: entity %d field %d: value %d outside [%d, %d]", ErrMalformedSnapshot, id, k, raw, r.lo, r.hi)
 			}
 		} else {
@@ -735,7 +764,7 @@ func newLayout(cfg CodecConfig) layout {
 		full := l.kindBits
 		for j, f := range k.Fields {
 			lo, hi := f.rawRange()
-			kc.ranges[j] = fieldRange{lo: lo, hi: hi, bits: uint(f.Bits), signed: f.Signed, tight: hi-lo < int64(1)<<f.Bits-1}
+			kc.ranges[j] = fieldRange{lo: lo, hi: hi, bits: uint(f.Bits), signed: f.Signed}
 			full += uint(f.Bits)
 		}
 		l.kinds[i] = kc
@@ -749,22 +778,16 @@ type fieldRange struct {
 	lo, hi int64
 	bits   uint
 	signed bool
-	// tight: hi is below the top of the field's bits (an enum, a float), so
-	// a value must also be compared with it. Only unsigned fields are.
-	tight bool
 }
 
-// fits reports whether v is inside the field's range: an unsigned field has
-// no bits set above bits (and is at most hi when tight), a signed one has
-// only copies of its sign bit there.
+// fits reports whether v is inside the field's range: a signed field has
+// only copies of its sign bit above its bits, an unsigned one is at most hi
+// as a uint32.
 func (r *fieldRange) fits(v int32) bool {
-	switch {
-	case r.signed:
+	if r.signed {
 		return uint32(v>>(r.bits-1))+1 <= 1
-	case r.tight:
-		return uint32(v) <= uint32(r.hi)
 	}
-	return uint32(v)>>r.bits == 0
+	return uint32(v) <= uint32(r.hi)
 }
 
 func (r fieldRange) toRaw(v int32) int64 {

@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/hex"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -514,4 +515,140 @@ func TestInterpolatorKinds(t *testing.T) {
 	_, err = NewInterpolator(InterpolatorConfig{TickInterval: tick60, Stride: 5, KindFields: make([][]FieldInterp, MaxKinds+1)})
 	require.ErrorIs(t, err, ErrInvalidConfig)
 	assert.True(t, strings.Contains(err.Error(), "KindFields has 257 entries"), err.Error())
+}
+
+// benchKindsSnapshots returns a baseline and a current snapshot of n
+// entities of kindsCfg (a tenth players, six tenths bullets, the rest
+// pickups); in cur, moving of them moved and one in fifty changed kind.
+func benchKindsSnapshots(n, moving int) (base, cur *Snapshot) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	base = NewSnapshot(100, kindsCfg.Stride(), n)
+	entity := func(s *Snapshot, id uint32, kind uint8) {
+		f := s.AddKind(id, kind)
+		for k, fd := range kindsCfg.Kinds[kind].Fields {
+			f[k] = randomValue(rng, fd)
+		}
+	}
+	for i := range n {
+		kind := kBullet
+		switch {
+		case i%10 == 0:
+			kind = kPlayer
+		case i%10 >= 7:
+			kind = kPickup
+		}
+		entity(base, uint32(i+1), kind)
+	}
+	cur = NewSnapshot(103, kindsCfg.Stride(), n)
+	for i := range n {
+		if i%50 == 49 {
+			entity(cur, base.IDs[i], (base.Kind(i)+1)%3)
+			continue
+		}
+		copy(cur.AddKind(base.IDs[i], base.Kind(i)), base.Fields(i))
+	}
+	x := kindPlayer.Fields[0]
+	for i := range moving {
+		j := i * (n / moving)
+		if k := cur.Kind(j); k == kPlayer || k == kBullet {
+			f := cur.Fields(j)
+			f[0] = x.PutFloat(x.Float(f[0]) + 0.07)
+			f[1] = x.PutFloat(x.Float(f[1]) - 0.03)
+		}
+	}
+	return base, cur
+}
+
+func BenchmarkEncodeKinds(b *testing.B) {
+	base, cur := benchKindsSnapshots(1000, 100)
+	enc, err := NewEncoder(kindsCfg)
+	require.NoError(b, err)
+	for _, bc := range []struct {
+		name string
+		base *Snapshot
+	}{{"full", nil}, {"delta", base}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			buf := make([]byte, 0, 64<<10)
+			var n int
+			for b.Loop() {
+				out, err := enc.Encode(buf[:0], cur, bc.base)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(out)
+			}
+			b.ReportMetric(float64(n), "bytes/snapshot")
+		})
+	}
+}
+
+func BenchmarkDecodeKinds(b *testing.B) {
+	base, cur := benchKindsSnapshots(1000, 100)
+	enc, dec := newCodec(b, kindsCfg)
+	for _, bc := range []struct {
+		name string
+		base *Snapshot
+	}{{"full", nil}, {"delta", base}} {
+		b.Run(bc.name, func(b *testing.B) {
+			payload, err := enc.Encode(nil, cur, bc.base)
+			require.NoError(b, err)
+			dst := &Snapshot{}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := dec.Decode(dst, payload, base); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestKindsHotPathsDoNotAllocate locks in zero allocations after warm-up
+// for multi-kind encoding, decoding and interpolation.
+func TestKindsHotPathsDoNotAllocate(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	base, cur := benchKindsSnapshots(300, 30)
+	enc, dec := newCodec(t, kindsCfg)
+	buf := make([]byte, 0, 16<<10)
+	full, err := enc.Encode(nil, base, nil)
+	require.NoError(t, err)
+	delta, err := enc.Encode(nil, cur, base)
+	require.NoError(t, err)
+	got := &Snapshot{}
+	_, err = dec.Decode(got, delta, base)
+	require.NoError(t, err)
+	require.True(t, cur.Equal(got))
+	ip, err := NewInterpolator(InterpolatorConfig{
+		TickInterval: tick60, Stride: kindsCfg.Stride(),
+		KindFields: [][]FieldInterp{kindPlayer.Interp(), kindBullet.Interp(), kindPickup.Interp()},
+	})
+	require.NoError(t, err)
+	var f Frame
+	now := time.Unix(0, 0)
+	tests := []struct {
+		name string
+		fn   func()
+	}{
+		{"Encode full", func() { buf, _ = enc.Encode(buf[:0], cur, nil) }},
+		{"Encode delta", func() { buf, _ = enc.Encode(buf[:0], cur, base) }},
+		{"Decode full", func() { _, _ = dec.Decode(got, full, nil) }},
+		{"Decode delta", func() { _, _ = dec.Decode(got, delta, base) }},
+		{"Interpolator", func() {
+			now = now.Add(tick60 * 2)
+			base.Tick += 2
+			ip.Add(now, base)
+			cur.Tick = base.Tick + 1
+			ip.Add(now, cur)
+			ip.Sample(time.Duration(cur.Tick)*tick60, &f)
+		}},
+	}
+	for _, tt := range tests {
+		for range 20 { // warm-up: the Interpolator fills its buffer
+			tt.fn()
+		}
+		assert.Zero(t, testing.AllocsPerRun(20, tt.fn), tt.name)
+	}
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sort"
@@ -81,6 +82,14 @@ func (s *Snapshot) fillKinds() {
 		return
 	}
 	s.Kinds = append(s.Kinds, make([]uint8, len(s.IDs)-len(s.Kinds))...)
+}
+
+// resize makes s hold n entities (Kinds too), reusing its memory; what
+// they hold is unspecified.
+func (s *Snapshot) resize(n int) {
+	s.IDs = slices.Grow(s.IDs[:0], n)[:n]
+	s.Kinds = slices.Grow(s.Kinds[:0], n)[:n]
+	s.Values = slices.Grow(s.Values[:0], n*s.Stride)[:n*s.Stride]
 }
 
 // Kind returns entity i's kind: Kinds[i], or 0 when Kinds is empty.
@@ -240,12 +249,8 @@ func (s *Snapshot) check(stride, numKinds, maxEntities int) error {
 	if len(s.Kinds) != 0 && len(s.Kinds) != len(s.IDs) {
 		return fmt.Errorf("%w: tick %d has %d kinds for %d entities, want one per entity or none", ErrInvalidSnapshot, s.Tick, len(s.Kinds), len(s.IDs))
 	}
-	if numKinds < MaxKinds {
-		for i, k := range s.Kinds {
-			if int(k) >= numKinds {
-				return fmt.Errorf("%w: tick %d entity %d has kind %d, want 0..%d", ErrInvalidSnapshot, s.Tick, s.IDs[i], k, numKinds-1)
-			}
-		}
+	if err := checkKinds(s, numKinds); err != nil {
+		return err
 	}
 	for i := 1; i < len(s.IDs); i++ {
 		if s.IDs[i] <= s.IDs[i-1] {
@@ -253,4 +258,47 @@ func (s *Snapshot) check(stride, numKinds, maxEntities int) error {
 		}
 	}
 	return nil
+}
+
+// checkKinds reports an entity of s whose kind is not below numKinds, or
+// nil. It expects one kind per entity, or none.
+func checkKinds(s *Snapshot, numKinds int) error {
+	switch {
+	case numKinds >= MaxKinds:
+		return nil
+	case numKinds == 1:
+		if allZero(s.Kinds) {
+			return nil
+		}
+	default:
+		var top uint8 // a loop without branches: most snapshots are valid
+		for _, k := range s.Kinds {
+			top = max(top, k)
+		}
+		if int(top) < numKinds {
+			return nil
+		}
+	}
+	for i, k := range s.Kinds {
+		if int(k) >= numKinds {
+			return fmt.Errorf("%w: tick %d entity %d has kind %d, want 0..%d", ErrInvalidSnapshot, s.Tick, s.IDs[i], k, numKinds-1)
+		}
+	}
+	return nil
+}
+
+// zeroBytes is compared with, a chunk at a time, by allZero.
+var zeroBytes [256]byte
+
+// allZero reports whether every byte of b is 0, comparing chunks with
+// bytes.Equal (vectorized): a single-kind snapshot's Kinds are all 0.
+func allZero(b []byte) bool {
+	for len(b) > 0 {
+		n := min(len(b), len(zeroBytes))
+		if !bytes.Equal(b[:n], zeroBytes[:n]) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }
