@@ -1,4 +1,4 @@
-// Package sync holds the state-synchronisation logic of a Tickwire game,
+// Package state holds the state-synchronisation logic of a Tickwire game,
 // shared by the authoritative server and its clients: quantization, a
 // bit-packed delta snapshot codec, a server-clock estimate, client-side
 // prediction with reconciliation, and interpolation of remote entities.
@@ -6,10 +6,7 @@
 // It is pure logic: no sockets, no goroutines, no global state, and every
 // function that depends on time takes it as an argument, so tests drive it
 // with a fake clock. It does not depend on the transport (package netcode);
-// the server and client glue the two together. Because its name shadows the
-// standard library's, import it under another name:
-//
-//	import "github.com/tickwire/tickwire/netcode/state"
+// the server and client glue the two together.
 //
 // # Snapshots
 //
@@ -31,6 +28,32 @@
 // Ticks are uint32 counters compared as plain integers: at 60 Hz they wrap
 // after more than two years of one session, which this package does not
 // handle.
+//
+// # Entity kinds and field types
+//
+// A game with several kinds of entities (players, projectiles, pickups)
+// lists them in CodecConfig.Kinds instead of a Schema, each Kind with its own
+// fields, and adds each entity with Snapshot.AddKind(id, kind) (Add means
+// kind 0). A snapshot keeps one Stride for all, CodecConfig.Stride(), the
+// largest kind's field count; an entity uses the first slots, as many as
+// its kind has fields, and the rest stay 0. The codec sends only the
+// entity's own kind's fields, and its kind (ceil(log2 kinds) bits) only when
+// the entity appears; an ID whose kind changes is sent as removed and added.
+// A single-kind config costs no kind bits: its payloads are byte for byte
+// what they were before kinds existed.
+//
+// Fields are declared by meaning: IntField (bits, signed), BoolField (1
+// bit), EnumField (n values in ceil(log2 n) bits) and FloatField (a range
+// and a precision; the bits follow from them, at most 31). Each keeps its
+// value in the int32 slot, so deltas stay bit-packed integers; the Field's
+// methods convert: PutFloat/Float (rounding to the nearest level, clamping
+// into range, exact at both ends), PutInt/Int, PutBool/Bool, and FloatF for
+// the fractional values an Interpolator's Frame holds. The Encoder rejects a
+// value outside its field (an enum past n-1, a float level past its top)
+// with an error that names the entity, its kind and the field; the Decoder
+// rejects such bytes as malformed. Kind.Interp gives the interpolation modes
+// a kind's fields want (InterpolatorConfig.KindFields), and an entity whose
+// kind changed is drawn at its new values, not blended.
 //
 // # Client loop
 //
@@ -57,8 +80,8 @@
 //
 // # Zero values and concurrency
 //
-// Quantizer, AngleQuantizer, Field, Schema, Header, Frame, Snapshot and the
-// Config types are plain values; the zero Snapshot and Frame are empty and
+// Quantizer, AngleQuantizer, Field, Schema, Kind, Header, Frame, Snapshot
+// and the Config types are plain values; the zero Snapshot and Frame are empty and
 // ready to use, the zero Quantizer, AngleQuantizer, Schema and configs are
 // invalid where their Validate says so. Encoder, Decoder, History,
 // BaselineTracker, Clock, Predictor, Smoother, Interpolator and RateMeter

@@ -165,3 +165,72 @@ func ExampleSmoother() {
 	//  20 ms: draw at (97.47, 51.90)
 	// 100 ms: draw at (96.00, 53.00)
 }
+
+// Two kinds of entities declared by meaning: the server fills a snapshot
+// with typed values, encodes a delta against the snapshot the client acked,
+// and the client reads the values back. The pickup taken (7) is removed and
+// a new one (9) added: only its kind and its own three fields are sent.
+func Example_kinds() {
+	x := state.FloatField("x", -1000, 1000, 0.01) // 18 bits, steps of 0.01
+	y := state.FloatField("y", -1000, 1000, 0.01)
+	alive := state.BoolField("alive")  // 1 bit
+	team := state.EnumField("team", 3) // 2 bits
+	item := state.EnumField("item", 5) // 3 bits
+	const player, pickup uint8 = 0, 1  // indices into Kinds
+	cfg := state.CodecConfig{Kinds: []state.Kind{
+		player: {Name: "player", Fields: []state.Field{x, y, alive, team}},
+		pickup: {Name: "pickup", Fields: []state.Field{x, y, item}},
+	}}
+	enc, _ := state.NewEncoder(cfg)
+	dec, _ := state.NewDecoder(cfg)
+
+	// The server's Snapshot hook.
+	world := func(tick uint32, px float64, pickupID uint32, it int) *state.Snapshot {
+		s := state.NewSnapshot(tick, cfg.Stride(), 2)
+		f := s.AddKind(1, player)
+		f[0], f[1], f[2], f[3] = x.PutFloat(px), y.PutFloat(-20.5), alive.PutBool(true), team.PutInt(2)
+		f = s.AddKind(pickupID, pickup)
+		f[0], f[1], f[2] = x.PutFloat(300), y.PutFloat(40.257), item.PutInt(it)
+		return s
+	}
+	base := world(10, 12.34, 7, 4)
+	full, _ := enc.Encode(nil, base, nil)
+	acked := &state.Snapshot{} // the client's copy of tick 10
+	if _, err := dec.Decode(acked, full, nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	delta, _ := enc.Encode(nil, world(12, 12.5, 9, 1), base)
+	got := &state.Snapshot{}
+	if _, err := dec.Decode(got, delta, acked); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("full %d bytes, delta %d bytes\n", len(full), len(delta))
+	for i, id := range got.IDs {
+		f := got.Fields(i)
+		switch got.Kind(i) {
+		case player:
+			fmt.Printf("player %d at (%.2f, %.2f) alive=%v team=%d\n", id, x.Float(f[0]), y.Float(f[1]), alive.Bool(f[2]), team.Int(f[3]))
+		case pickup:
+			fmt.Printf("pickup %d at (%.2f, %.2f) item=%d\n", id, x.Float(f[0]), y.Float(f[1]), item.Int(f[2]))
+		}
+	}
+	// Output:
+	// full 17 bytes, delta 15 bytes
+	// player 1 at (12.50, -20.50) alive=true team=2
+	// pickup 9 at (300.00, 40.26) item=1
+}
+
+func ExampleFloatField() {
+	x := state.FloatField("x", -1000, 1000, 0.01)
+	fmt.Printf("%d bits, step %v\n", x.Bits, x.Step())
+	q := x.PutFloat(12.345678)
+	fmt.Printf("12.345678 is level %d, read back as %v\n", q, x.Float(q))
+	fmt.Println("5000 is clamped to", x.Float(x.PutFloat(5000)))
+	// Output:
+	// 18 bits, step 0.01
+	// 12.345678 is level 101235, read back as 12.35
+	// 5000 is clamped to 1000
+}

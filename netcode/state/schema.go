@@ -206,7 +206,9 @@ func (f Field) PutFloat(v float64) int32 {
 }
 
 // Float returns the value slot value q stands for: for a float field
-// min + (max-min)·q/N, with q clamped into [0, N] (level N is max exactly);
+// min + (max-min)·q/N, with q clamped into [0, N] (level 0 is min and level
+// N max exactly; a level whose value is a short decimal, as 12.35 in
+// FloatField("x", -1000, 1000, 0.01), is the float64 nearest to it);
 // for the other types the integer Int(q) as a float64.
 func (f Field) Float(q int32) float64 {
 	if f.typ != FieldFloat {
@@ -216,19 +218,27 @@ func (f Field) Float(q int32) float64 {
 }
 
 // FloatF is Float for a fractional slot value, as an Interpolator's Frame
-// holds: for a float field min + (max-min)·l/N with l clamped into [0, N];
-// for the other types l itself.
+// holds: for a float field (min·N + (max-min)·l)/N with l clamped into
+// [0, N], computed with one final rounding; for the other types l itself.
 func (f Field) FloatF(l float64) float64 {
 	if f.typ != FieldFloat {
 		return l
 	}
+	n := float64(f.n)
 	switch {
 	case !(l > 0):
 		return f.min
-	case l >= float64(f.n):
+	case l >= n:
 		return f.max
 	}
-	return f.min + (f.max-f.min)*l/float64(f.n)
+	// One rounding at the end, so a level whose value is a short decimal
+	// comes out as the float64 nearest to it (-1000 + 2000·101235/200000
+	// is 12.35, not 12.350000000000023) ...
+	if v := (f.min*n + (f.max-f.min)*l) / n; v >= f.min && v <= f.max {
+		return v
+	}
+	// ... unless that overflows, with bounds near ±MaxFloat64.
+	return f.min + (f.max-f.min)*(l/n)
 }
 
 // PutInt returns the slot value for the integer v: v itself for a signed

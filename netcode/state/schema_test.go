@@ -78,6 +78,7 @@ func TestFloatFieldRoundTrip(t *testing.T) {
 		{math.Inf(1), n, 1000},   // clamped
 		{math.Inf(-1), 0, -1000}, // clamped
 		{math.NaN(), 0, -1000},   // NaN is Min
+		{12.345678, 101235, 12.35},
 		{12.3449, 101234, 12.34},
 		{12.3451, 101235, 12.35},
 		{-0.004, n / 2, 0},       // rounds to the nearest level, 0
@@ -116,10 +117,25 @@ func TestFloatFieldRoundTrip(t *testing.T) {
 		check(n - q)
 	}
 	for range 100000 {
-		check(rng.Int32N(n + 1))
+		q := rng.Int32N(n + 1)
+		check(q)
+		// A grid value is the float64 nearest to its decimal.
+		require.Equal(t, float64(q-100000)/100, f.Float(q), "level %d", q)
 		v := -1000 + 2000*rng.Float64()
 		require.InDelta(t, v, f.Float(f.PutFloat(v)), f.Step()/2+1e-9, "value %v", v)
 	}
+}
+
+func TestFloatFieldHugeRange(t *testing.T) {
+	// min·N overflows: Float falls back to min + (max-min)·(l/N).
+	f := FloatField("h", -math.MaxFloat64/4, math.MaxFloat64/4, math.MaxFloat64/1e6)
+	require.NoError(t, Schema{Fields: []Field{f}}.Validate())
+	for _, q := range []int32{0, 1, 250000, 499999, 500000} {
+		v := f.Float(q)
+		require.False(t, math.IsInf(v, 0) || math.IsNaN(v), "level %d", q)
+		assert.Equal(t, q, f.PutFloat(v), "level %d", q)
+	}
+	assert.Equal(t, 0.0, f.Float(250000))
 }
 
 func TestFloatFieldUnevenRange(t *testing.T) {
