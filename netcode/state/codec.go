@@ -218,9 +218,12 @@ func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
 // writeAdded writes entity i of s as it appears: its kind, then its kind's
 // fields in full.
 func (e *Encoder) writeAdded(s *Snapshot, i int) error {
-	kind := s.Kind(i)
-	e.bw.writeBits(uint64(kind), e.kindBits)
-	kc := &e.kinds[kind]
+	kc := &e.kinds[0]
+	if e.kindBits > 0 {
+		kind := s.Kind(i)
+		e.bw.writeBits(uint64(kind), e.kindBits)
+		kc = &e.kinds[kind]
+	}
 	f := s.Fields(i)
 	ranges := kc.ranges[:len(f[:len(kc.ranges)])]
 	for k, v := range f[:len(ranges)] {
