@@ -17,8 +17,9 @@ var (
 	// its history). Ask the server for a newer baseline by acking what you have.
 	ErrMissingBaseline = errors.New("state: missing baseline snapshot")
 	// ErrInvalidSnapshot: a snapshot handed to the encoder is unusable: IDs not
-	// strictly increasing, the wrong number of fields, a value that does not
-	// fit its field, or more entities than the configured maximum.
+	// strictly increasing, the wrong number of fields, a kind the config does
+	// not have, a value that does not fit its field (or a non-zero slot past
+	// its kind's fields), or more entities than the configured maximum.
 	ErrInvalidSnapshot = errors.New("state: invalid snapshot")
 	// ErrStaleSnapshot: a snapshot is older than the one History keeps in its
 	// slot; it is dropped.
