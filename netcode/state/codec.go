@@ -225,6 +225,7 @@ func (e *Encoder) writeAdded(s *Snapshot, i int) error {
 		kc = &e.kinds[kind]
 	}
 	f := s.Fields(i)
+	// Both slices of the kind's length, so the loop has no bounds checks.
 	ranges := kc.ranges[:len(f[:len(kc.ranges)])]
 	for k, v := range f[:len(ranges)] {
 		r := &ranges[k]
@@ -560,6 +561,7 @@ func (d *Decoder) readAdded(fields []int32, id uint32) (uint8, error) {
 		return 0, fmt.Errorf("%w: entity %d has kind %d, want 0..%d", ErrMalformedSnapshot, id, kind, len(d.kinds)-1)
 	}
 	kc := &d.kinds[kind]
+	// Both slices of the kind's length, so the loop has no bounds checks.
 	ranges := kc.ranges[:len(fields[:len(kc.ranges)])]
 	for k := range ranges {
 		r := &ranges[k]
