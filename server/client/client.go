@@ -49,6 +49,7 @@ type Client[S, I any] struct {
 	welcomed   bool
 	ownID      uint32
 	maxTicks   int
+	tickDt     time.Duration
 	clock      *state.Clock
 	interp     *state.Interpolator
 	frame      state.Frame
@@ -342,7 +343,7 @@ func (c *Client[S, I]) handleWelcome(msg []byte) {
 	c.status.Welcomed = true
 	c.clock, c.interp = clock, interp
 	c.ownID = c.cfg.OwnEntity(w.Player)
-	c.maxTicks = maxTicksPerUpdate(w.TickRate)
+	c.maxTicks, c.tickDt = maxTicksPerUpdate(w.TickRate), tickDt
 	c.inputs.reset(c.cfg.InputRedundancy, w.TickRate)
 	c.log.Info("client: welcome", "player", uint32(w.Player), "tick_rate", w.TickRate, "snapshot_rate", w.SnapshotRate, "tick", w.Tick)
 }
@@ -398,8 +399,10 @@ func (c *Client[S, I]) handleSnapshot(now time.Time, msg []byte) {
 
 // rtt returns the link's RTT, or AssumedRTT before it was measured.
 func (c *Client[S, I]) rtt() time.Duration {
-	if rtt := c.conn.Stats().RTT; rtt > 0 {
-		return rtt
+	if c.conn != nil {
+		if rtt := c.conn.Stats().RTT; rtt > 0 {
+			return rtt
+		}
 	}
 	return AssumedRTT
 }
@@ -445,7 +448,8 @@ func (c *Client[S, I]) predict(now time.Time, input I) {
 	if c.pred == nil || !c.clock.Synced() {
 		return
 	}
-	target := c.clock.PredictionTick(now) + uint32(c.lead.extra)
+	c.lead.frameAt(now, c.conn.Stats().PacketLoss, c.cfg.InputRedundancy, c.tickDt)
+	target := c.clock.PredictionTick(now) + uint32(c.lead.extra())
 	if next := c.pred.Tick(); target >= next {
 		if target-next >= uint32(c.maxTicks) {
 			// Far behind (a long stall, a clock jump): jump ahead from the

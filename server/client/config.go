@@ -220,7 +220,7 @@ func (c Config[S, I]) Validate() error {
 		return bad("Config.Addr is empty and Config.Dial is nil, want a server address or a dial function")
 	}
 	if err := c.Codec.Validate(); err != nil {
-		return bad("Config.Codec: %v", err)
+		return fmt.Errorf("%w: Config.Codec: %w", ErrInvalidConfig, err)
 	}
 	if c.OwnState == nil || c.AppendInput == nil || c.Step == nil || c.Equal == nil {
 		var missing string

@@ -121,6 +121,17 @@ func (g *dotsGame) ApplyInput(id server.PlayerID, tick uint32, input []byte) {
 	g.applied[id][tick] = m
 }
 
+// appliedTo returns a copy of the inputs applied to player p, by tick.
+func (g *dotsGame) appliedTo(p server.PlayerID) map[uint32]move {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := map[uint32]move{}
+	for k, v := range g.applied[p] {
+		out[k] = v
+	}
+	return out
+}
+
 func (g *dotsGame) Step(tick uint32) {
 	g.mu.Lock()
 	g.tick = tick
@@ -264,14 +275,19 @@ func (h *hub) SetReadDeadline(time.Time) error  { return nil }
 func (h *hub) SetWriteDeadline(time.Time) error { return nil }
 
 // inputLog wraps the server's transport and records, for every client,
-// the server tick at which the input of each tick first arrived (read by
-// the server at the start of that server tick).
+// the input of each tick and the server tick at which it first arrived
+// (read by the server at the start of that server tick).
 type inputLog struct {
 	*server.NetcodeTransport
 	srv     *server.Server
 	mu      sync.Mutex
-	arrived map[server.ClientID]map[uint32]uint32
+	arrived map[server.ClientID]map[uint32]arrival
 	msg     wire.InputMessage
+}
+
+type arrival struct {
+	at uint32 // server tick
+	in move
 }
 
 func (l *inputLog) ReadMessage(c server.ClientID, ch int) ([]byte, bool) {
@@ -284,23 +300,24 @@ func (l *inputLog) ReadMessage(c server.ClientID, ch int) ([]byte, bool) {
 	defer l.mu.Unlock()
 	m := l.arrived[c]
 	if m == nil {
-		m = map[uint32]uint32{}
+		m = map[uint32]arrival{}
 		l.arrived[c] = m
 	}
-	for i := range l.msg.Inputs {
+	for i, b := range l.msg.Inputs {
 		t := l.msg.NewestTick - uint32(i)
 		if _, seen := m[t]; !seen {
-			m[t] = now
+			in, _ := decodeMove(b)
+			m[t] = arrival{at: now, in: in}
 		}
 	}
 	return b, ok
 }
 
 // arrivals returns a copy of client c's arrival record.
-func (l *inputLog) arrivals(c server.ClientID) map[uint32]uint32 {
+func (l *inputLog) arrivals(c server.ClientID) map[uint32]arrival {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := map[uint32]uint32{}
+	out := map[uint32]arrival{}
 	for k, v := range l.arrived[c] {
 		out[k] = v
 	}
@@ -324,7 +341,7 @@ func startServer(t *testing.T, npcs int) *testServer {
 	tr, err := server.NewNetcodeTransport(h, netcode.ServerConfig{ProtocolID: testProtocol, MaxClients: 16})
 	require.NoError(t, err)
 	g := newDotsGame(npcs)
-	l := &inputLog{NetcodeTransport: tr, arrived: map[server.ClientID]map[uint32]uint32{}}
+	l := &inputLog{NetcodeTransport: tr, arrived: map[server.ClientID]map[uint32]arrival{}}
 	srv, err := server.New(server.Config{Codec: dotCodec}, g, l)
 	require.NoError(t, err)
 	l.srv = srv

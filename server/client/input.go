@@ -1,6 +1,7 @@
 package client
 
 import (
+	"math"
 	"time"
 
 	"github.com/tickwire/tickwire/netcode"
@@ -150,37 +151,96 @@ func (s *inputSender) flush(conn sender, ch int, resync bool) (int, error) {
 
 // Adaptive input lead. The clock runs the prediction RTT/2 + a buffer of
 // two ticks + the jitter ahead of the server, which is enough on a clean
-// link. The server reports in every snapshot how many ticks ahead of it the
-// client's newest input was (wire.SnapshotHeader.InputLead). When that
-// falls below lateInputMinLead (a slow or bursty frame rate, jitter the
-// clock does not see, lost packets that carried the newest inputs) the lead
-// grows by a tick, at most every leadRaiseEvery; it shrinks by a tick, at
-// most every leadLowerEvery, when inputs arrive with more than
-// comfortableLead ticks to spare. On a lossy link it settles where enough
-// of each input's redundant copies arrive in time.
+// link. Two controllers add ticks to it:
+//
+//   - late: the server reports in every snapshot how many ticks ahead of it
+//     the client's newest input was (wire.SnapshotHeader.InputLead). When
+//     that falls below lateInputMinLead (a slow or bursty frame rate,
+//     jitter the clock does not see, lost packets) the lead grows by a
+//     tick, at most every leadRaiseEvery, and shrinks by one, at most every
+//     leadLowerEvery, when inputs arrive with more than comfortableLead
+//     ticks to spare.
+//   - loss: each input goes out in InputRedundancy consecutive frames, but
+//     a copy helps only if it arrives before the server runs the tick. On
+//     a lossy link the lead must let enough copies arrive in time that all
+//     of them are lost with a probability below lateTarget: c copies with
+//     loss^c <= lateTarget, the last one sent (c-1) frames after the first.
+//     The clock's buffer covers about a tick of that; the rest is added
+//     (raised at once, lowered a tick at a time, at the same rates). Unlike
+//     the late controller it needs no late input to learn: it follows the
+//     connection's measured packet loss.
 const (
-	maxExtraLead     = 15                     // ticks
+	maxExtraLead     = 15                     // ticks, for each controller
 	leadRaiseEvery   = 250 * time.Millisecond // at most one raise per period (a raise shows after an RTT)
 	leadLowerEvery   = 2 * time.Second        // at most one lowering per period
-	comfortableLead  = 4                      // InputLead above this for a while lowers the extra lead
+	comfortableLead  = 4                      // InputLead above this for a while lowers the late lead
 	lateInputMinLead = 1                      // InputLead below this raises it
+	lateTarget       = 1e-4                   // share of inputs the loss lead lets miss their tick
+	bufferCovers     = 1                      // ticks of the clock's buffer that count toward the loss lead
+	frameSmoothing   = 0.1                    // weight of a new frame interval in its moving average
 )
 
-// leadControl is the adaptive extra lead, in ticks. The zero value adds
-// nothing.
+// leadControl holds the two adaptive additions to the clock's lead, in
+// ticks. The zero value adds nothing.
 type leadControl struct {
-	extra   int
-	changed time.Time
+	late, loss     int
+	lateAt, lossAt time.Time     // when each last changed
+	frame          time.Duration // smoothed interval between frames
+	lastFrame      time.Time
 }
+
+// extra returns the ticks to add to the clock's prediction tick.
+func (l *leadControl) extra() int { return l.late + l.loss }
 
 // observe feeds the InputLead of a snapshot received at now.
 func (l *leadControl) observe(now time.Time, inputLead int32) {
 	switch {
-	case inputLead < lateInputMinLead && l.extra < maxExtraLead && now.Sub(l.changed) >= leadRaiseEvery:
-		l.extra++
-		l.changed = now
-	case inputLead > comfortableLead && l.extra > 0 && now.Sub(l.changed) >= leadLowerEvery:
-		l.extra--
-		l.changed = now
+	case inputLead < lateInputMinLead && l.late < maxExtraLead && now.Sub(l.lateAt) >= leadRaiseEvery:
+		l.late++
+		l.lateAt = now
+	case inputLead > comfortableLead && l.late > 0 && now.Sub(l.lateAt) >= leadLowerEvery:
+		l.late--
+		l.lateAt = now
 	}
+}
+
+// frameAt records a frame at now and moves the loss lead toward what the
+// link's packet loss needs, with redundancy copies of each input sent one
+// per frame and a server tick of tickDt.
+func (l *leadControl) frameAt(now time.Time, loss float64, redundancy int, tickDt time.Duration) {
+	if !l.lastFrame.IsZero() {
+		if d := now.Sub(l.lastFrame); l.frame == 0 {
+			l.frame = d
+		} else {
+			l.frame += time.Duration(frameSmoothing * float64(d-l.frame))
+		}
+	}
+	l.lastFrame = now
+	want := lossLead(loss, redundancy, l.frame, tickDt)
+	switch {
+	case want > l.loss && now.Sub(l.lossAt) >= leadRaiseEvery:
+		l.loss, l.lossAt = want, now
+	case want < l.loss && now.Sub(l.lossAt) >= leadLowerEvery:
+		l.loss--
+		l.lossAt = now
+	}
+}
+
+// lossLead returns the ticks of lead, beyond what the clock's buffer
+// covers, that let enough of an input's copies (at most redundancy, one per
+// frame) reach the server in time on a link losing the given share of
+// packets.
+func lossLead(loss float64, redundancy int, frame, tickDt time.Duration) int {
+	if loss <= 0 || frame <= 0 || tickDt <= 0 {
+		return 0
+	}
+	copies := redundancy
+	if loss < 1 {
+		copies = min(redundancy, int(math.Ceil(math.Log(lateTarget)/math.Log(loss))))
+	}
+	if copies <= 1 {
+		return 0
+	}
+	ticks := int(math.Ceil(float64(time.Duration(copies-1)*frame)/float64(tickDt))) - bufferCovers
+	return min(max(ticks, 0), maxExtraLead)
 }

@@ -26,11 +26,18 @@ func script(k, i int) move {
 // drift). Client 0 has a 200 ms frame hitch at 10 s: no Update for 200 ms,
 // then one.
 //
-// After a 3 s warm-up: no correction and no stall on any client; every
-// input of every client reached the server; every input reached it before
-// its tick ran, except during client 0's hitch, which is longer than the
-// lead (those inputs arrive, late; the input there does not change, so the
-// server's repeat-last-input policy still matches the prediction).
+// The clients send each input in 8 frames (InputRedundancy 8), so that an
+// input is lost for good only when 8 packets in a row are (10^-8); the
+// lead controller makes the first 4 copies arrive in time (a late input
+// every 10^4 ticks).
+//
+// After a 3 s warm-up: no stall on any client; every input of every client
+// reached the server, also across the hitch; nearly every input reached it
+// before its tick ran (except during client 0's hitch, which is longer
+// than the lead: those inputs arrive, late); and no correction that a late
+// input does not explain, which in practice means no correction at all
+// (the input does not change across the hitch, so the server's
+// repeat-last-input policy still matches the prediction there).
 func TestPlayOverLossyLink(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const (
@@ -57,6 +64,7 @@ func TestPlayOverLossyLink(t *testing.T) {
 			d := &dialer{target: ts.hub, up: link, down: link, seed: uint64(k) * 1000}
 			cfg := dotConfig()
 			cfg.Dial = d.dial
+			cfg.InputRedundancy = 8
 			c, err := client.New(cfg)
 			require.NoError(t, err)
 			players[k] = &player{c: c, d: d, spawns: map[uint32]int{}}
@@ -106,12 +114,13 @@ func TestPlayOverLossyLink(t *testing.T) {
 			w, ok := p.c.Welcome()
 			require.True(t, ok)
 			ids[w.Player]++
-			assert.Equal(t, st.Corrections, p.warm.Corrections, "client %d: corrections after warm-up", k)
 			assert.Equal(t, st.Stalls, p.warm.Stalls, "client %d: stalls after warm-up", k)
 			assert.Zero(t, st.InputJumps, "client %d", k)
 			assert.Zero(t, st.BadMessages, "client %d", k)
 			assert.Zero(t, st.MissingBaselines-p.warm.MissingBaselines, "client %d", k)
-			assert.InDelta(t, 30, st.SnapshotRate, 6, "client %d: about 27 of 30 snapshots a second arrive", k)
+			rate := float64(st.Snapshots-p.warm.Snapshots) / (run - warmUp).Seconds()
+			assert.InDelta(t, 27, rate, 2, "client %d: about 27 of 30 snapshots a second arrive", k)
+			assert.Positive(t, st.SnapshotRate)
 			assert.InDelta(t, 120, float64(st.RTT.Milliseconds()), 40, "client %d: RTT", k)
 			assert.Greater(t, st.Frames-p.warm.Frames, uint64(900))
 			// Every player and NPC spawned once and is still there.
@@ -127,16 +136,22 @@ func TestPlayOverLossyLink(t *testing.T) {
 			require.True(t, ok)
 			assert.NotEqual(t, dot{X: int32(w.Player) * 50, Y: -int32(w.Player) * 30}, s)
 
-			// Inputs as the server got them.
+			// Inputs as the server got them and applied them.
 			arr := ts.log.arrivals(server.ClientID(p.d.last().ID()))
-			late, lost := 0, 0
-			for tick := warmTick; tick < endTick-20; tick++ {
-				at, ok := arr[tick]
+			applied := ts.game.appliedTo(w.Player)
+			late, lost, mismatched := 0, 0, 0
+			for tick := warmTick - 20; tick < endTick-20; tick++ {
+				a, ok := arr[tick]
+				if !ok || applied[tick] != a.in {
+					mismatched++
+					t.Logf("client %d: tick %d: the server applied %v, the client predicted with %v", k, tick, applied[tick], a.in)
+				}
 				switch {
+				case tick < warmTick:
 				case !ok:
 					lost++
 					t.Logf("client %d: input of tick %d never arrived", k, tick)
-				case at > tick:
+				case a.at > tick:
 					if k == 0 && tick >= hitchStart && tick <= hitchEnd+oneWayTicks {
 						// The hitch, and the inputs sent when it ended
 						// for ticks the server reached before they
@@ -144,16 +159,15 @@ func TestPlayOverLossyLink(t *testing.T) {
 						continue
 					}
 					late++
-					t.Logf("client %d: input of tick %d arrived at tick %d", k, tick, at)
+					t.Logf("client %d: input of tick %d arrived at tick %d", k, tick, a.at)
 				}
 			}
-			hist := map[int]int{}
-			for tick := warmTick; tick < endTick-20; tick++ {
-				hist[int(tick)-int(arr[tick])]++
-			}
-			t.Logf("client %d margin histogram %v", k, hist)
 			assert.Zero(t, lost, "client %d: inputs that never reached the server", k)
-			assert.Zero(t, late, "client %d: inputs that arrived after their tick (outside the hitch)", k)
+			assert.LessOrEqual(t, late, 5, "client %d: inputs that arrived after their tick (outside the hitch)", k)
+			assert.LessOrEqual(t, st.Corrections-p.warm.Corrections, uint64(mismatched),
+				"client %d: after warm-up, the prediction differs from the server only where the server applied another input", k)
+			t.Logf("client %d: after warm-up: %d late inputs, %d corrections, %d mismatched inputs",
+				k, late, st.Corrections-p.warm.Corrections, mismatched)
 		}
 		assert.Equal(t, map[server.PlayerID]int{1: 1, 2: 1, 3: 1}, ids, "one player each")
 		t.Logf("hitch: server ticks %d..%d", hitchStart, hitchEnd)

@@ -49,9 +49,12 @@ type Stats struct {
 	// InputLead is how many ticks ahead of the server the newest input was
 	// when the server ran its tick, from the newest snapshot: below 1, the
 	// inputs arrive (nearly) late. ExtraLead is the ticks the lead
-	// controller adds to the clock's lead in response.
+	// controller adds to the clock's lead in response; LossLead the ticks
+	// it adds so that enough of each input's redundant copies arrive in
+	// time on a lossy link (from the measured packet loss).
 	InputLead int32
 	ExtraLead int
+	LossLead  int
 	// InputsSent counts ticks of input predicted and sent; InputMessages
 	// the input messages (each with up to InputRedundancy inputs);
 	// InputSendErrors the messages the connection refused (a full queue).
@@ -87,6 +90,6 @@ func (c *Client[S, I]) Stats() Stats {
 		st.InterpDelay = c.interp.Delay()
 	}
 	st.InputLead = c.newestHdr.InputLead
-	st.ExtraLead = c.lead.extra
+	st.ExtraLead, st.LossLead = c.lead.late, c.lead.loss
 	return st
 }

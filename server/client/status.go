@@ -71,7 +71,8 @@ func (s Status) String() string {
 		out += ": " + s.Err.Error()
 	}
 	if s.RetryIn > 0 {
-		out += "; reconnecting in " + s.RetryIn.Round(100*time.Millisecond).String()
+		// Rounded up to 100 ms, so that it never shows "0s".
+		out += "; reconnecting in " + (s.RetryIn + 100*time.Millisecond - 1).Truncate(100*time.Millisecond).String()
 	}
 	return out
 }

@@ -1,0 +1,95 @@
+package client_test
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tickwire/tickwire/netcode/netsim"
+	"github.com/tickwire/tickwire/server/client"
+)
+
+// TestStartupOrder: a snapshot that arrives before the Welcome is kept as
+// a delta baseline and used for nothing else; the Welcome alone starts
+// nothing either; the first snapshot after it (a delta against the early
+// one) syncs the clock and starts prediction, inputs and interpolation.
+func TestStartupOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, dial := newFakeServer(t, nil, netsim.Config{Latency: 20 * time.Millisecond})
+		cfg := dotConfig()
+		cfg.Dial = dial
+		c := connectFake(t, f, cfg)
+		st := c.Status()
+		assert.False(t, st.Welcomed)
+		assert.Equal(t, "connected, waiting for the welcome", st.String())
+
+		// A full snapshot before the welcome.
+		f.snapshot(10, 0, 1, 5)
+		frames(10, f, c, move{DX: 1})
+		stats := c.Stats()
+		assert.Equal(t, uint64(1), stats.EarlySnapshots)
+		assert.Zero(t, stats.Snapshots)
+		_, _, ok := c.Predicted()
+		assert.False(t, ok, "no prediction before the welcome")
+		_, _, ok = c.Newest()
+		assert.False(t, ok, "an early snapshot is not applied")
+		_, ok = c.Remote(time.Now())
+		assert.False(t, ok, "nor interpolated")
+		assert.Zero(t, f.inputMsgs, "no input before prediction")
+
+		// The welcome, and no snapshot yet: the clock is not synced.
+		f.welcome(1, 12)
+		frames(10, f, c, move{DX: 1})
+		w, ok := c.Welcome()
+		require.True(t, ok)
+		assert.Equal(t, uint32(1), uint32(w.Player))
+		assert.True(t, c.Status().Welcomed)
+		assert.Equal(t, "connected", c.Status().String())
+		_, _, ok = c.Predicted()
+		assert.False(t, ok, "no prediction before the clock has a sample")
+		assert.Zero(t, f.inputMsgs)
+
+		// A delta against the early snapshot: it decodes, so the early
+		// one was kept as a baseline.
+		f.snapshot(14, 10, 1, 5, 7)
+		var events []client.EntityEvent
+		for range 10 {
+			frames(1, f, c, move{DX: 1})
+			events = append(events, c.Events()...)
+		}
+		stats = c.Stats()
+		assert.Zero(t, stats.MissingBaselines)
+		assert.Zero(t, stats.BadMessages)
+		assert.Equal(t, uint64(1), stats.Snapshots)
+		assert.Equal(t, []client.EntityEvent{
+			{Kind: client.Spawned, ID: 1, Tick: 14}, {Kind: client.Spawned, ID: 5, Tick: 14}, {Kind: client.Spawned, ID: 7, Tick: 14},
+		}, events, "spawns from the first applied snapshot only")
+		snap, hdr, ok := c.Newest()
+		require.True(t, ok)
+		assert.Equal(t, uint32(14), snap.Tick)
+		assert.Equal(t, uint32(14), hdr.InputAck)
+
+		s, tick, ok := c.Predicted()
+		require.True(t, ok, "prediction started")
+		// Predicted from the server's own state at tick 14 (x = 1·10+14),
+		// one unit of dotSpeed per tick predicted since.
+		require.Greater(t, tick, uint32(15))
+		assert.Equal(t, dot{X: 24 + dotSpeed*int32(tick-15), Y: 1}, s)
+		assert.Positive(t, f.inputMsgs, "inputs flow")
+		for tk := uint32(15); tk < tick; tk++ {
+			if m, ok := f.inputTicks[tk]; ok {
+				assert.Equal(t, move{DX: 1}, m, "tick %d", tk)
+			}
+		}
+		assert.Contains(t, f.inputTicks, uint32(15), "the first input is for the tick after the ack")
+		assert.NotContains(t, f.inputTicks, uint32(14))
+
+		fr, ok := c.Remote(time.Now())
+		require.True(t, ok)
+		assert.Equal(t, uint32(14), fr.From, "the early snapshot is not interpolated")
+		assert.Equal(t, 3, fr.Len())
+	})
+}
