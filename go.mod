@@ -13,6 +13,7 @@ require (
 	golang.org/x/image v0.20.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.50.0
+	golang.org/x/time v0.16.0
 )
 
 require (

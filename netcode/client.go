@@ -41,6 +41,7 @@ type Client struct {
 	nonce  uint64
 	token  *publicToken
 	cipher *packetCipher
+	hsKeys *handshakeKeys // secure mode: checks the server's handshake packets
 	cookie cookie
 
 	id        ClientID
@@ -48,6 +49,7 @@ type Client struct {
 	connected bool
 	ep        *endpoint.Endpoint
 	replay    replayWindow
+	firstSeq  uint64 // sendSeq before the first connected packet (random)
 	sendSeq   uint64
 	lastRecv  time.Time
 	lastSend  time.Time
@@ -55,6 +57,10 @@ type Client struct {
 	err       *DisconnectError
 	closed    bool
 	denied    *DeniedError
+	// provisional is a denial the server could not seal (secure mode, the
+	// token did not open): anyone could have sent it, so the handshake goes
+	// on, and Dial returns it only if no accept comes in time.
+	provisional *DeniedError
 
 	batch *outBatch // datagrams being built
 	emit  func([]byte)
@@ -162,11 +168,13 @@ func newClient(pc net.PacketConn, server netip.AddrPort, cfg ClientConfig) (*Cli
 		if c.cipher, err = newPacketCipher(pt.C2SKey, pt.S2CKey); err != nil {
 			return nil, err
 		}
+		c.hsKeys = newHandshakeKeys()
+		c.hsKeys.derive(&pt.C2SKey, &pt.S2CKey)
 	}
 	c.batch = newOutBatch()
 	c.emit = func(p []byte) { c.queueConn(ptPayload, p) }
 	c.sock = newSocket(pc, common.batching)
-	c.rx = newReceiver(c.sock, common.queue, common.clock)
+	c.rx = newReceiver(c.sock, common.queue, common.clock, nil)
 	return c, nil
 }
 
@@ -177,6 +185,9 @@ func (c *Client) hello(t connPacketType) []byte {
 		h.TokenExpires = c.token.Expires
 		h.TokenNonce = c.token.Nonce
 		h.TokenSealed = c.token.Sealed
+		if t == ptResponse {
+			h.Cookie.MAC = c.hsKeys.proof(c.nonce, c.cookie)
+		}
 	}
 	return appendHello(c.nextBuf(), t, &h)
 }
@@ -202,10 +213,16 @@ func (c *Client) handshake(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				if c.provisional != nil {
+					return c.provisional
+				}
 				return fmt.Errorf("%w: no answer from %v before the context deadline", ErrTimeout, c.server)
 			}
 			return fmt.Errorf("netcode: dial %v: %w", c.server, ctx.Err())
 		case <-limit.C:
+			if c.provisional != nil {
+				return c.provisional
+			}
 			return fmt.Errorf("%w: no answer from %v within %v", ErrTimeout, c.server, c.cfg.ConnectTimeout)
 		case <-resend.C:
 			send()
@@ -244,20 +261,38 @@ func (c *Client) handleHandshake(b []byte, from netip.AddrPort, now time.Time, c
 	}
 	switch connPacketType(b[0]) {
 	case ptChallenge:
-		nonce, ck, _, err := decodeChallenge(b)
-		if err != nil || nonce != c.nonce {
+		nonce, ck, tag, sealed, err := decodeChallenge(b)
+		if err != nil || nonce != c.nonce || sealed != (c.hsKeys != nil) {
 			c.stats.DropsMalformed++
 			return
+		}
+		if sealed {
+			if want := c.hsKeys.challengeTag(nonce, ck); !tagEqual(&want, &tag) {
+				c.stats.DropsAuth++ // forged
+				return
+			}
 		}
 		c.cookie = ck
 		*challenged = true
 	case ptDenied:
-		nonce, r, _, err := decodeDenied(b)
-		if err != nil || nonce != c.nonce {
+		nonce, r, tag, sealed, err := decodeDenied(b)
+		if err != nil || nonce != c.nonce || (sealed && c.hsKeys == nil) {
 			c.stats.DropsMalformed++
 			return
 		}
-		c.denied = &DeniedError{Reason: r, Detail: "by server " + c.server.String()}
+		switch {
+		case sealed:
+			if want := c.hsKeys.deniedTag(nonce, r); !tagEqual(&want, &tag) {
+				c.stats.DropsAuth++ // forged
+				return
+			}
+			c.denied = &DeniedError{Reason: r, Detail: "by server " + c.server.String()}
+		case c.hsKeys != nil:
+			c.provisional = &DeniedError{Reason: r,
+				Detail: "by server " + c.server.String() + " (unauthenticated: the server could not open the token)"}
+		default:
+			c.denied = &DeniedError{Reason: r, Detail: "by server " + c.server.String()}
+		}
 	case ptAccept:
 		h, _, err := decodeConnHeader(b)
 		if err != nil {
@@ -282,7 +317,13 @@ func (c *Client) handleHandshake(b []byte, from netip.AddrPort, now time.Time, c
 		if c.cfg.OnMessageAcked != nil {
 			ep.SetAckHandler(c.cfg.OnMessageAcked)
 		}
+		first, err := randomFirstSeq(c.common.rand)
+		if err != nil {
+			c.denied = &DeniedError{Reason: DenyProtocolMismatch, Detail: err.Error()}
+			return
+		}
 		c.ep = ep
+		c.firstSeq, c.sendSeq = first, first
 		c.id, c.connID, c.connected = id, h.ConnID, true
 		c.replay.accept(h.Seq)
 		c.lastRecv, c.lastSend, c.lastNow = now, now, now
@@ -315,19 +356,33 @@ func (c *Client) handle(b []byte, from netip.AddrPort, now time.Time) {
 		c.stats.DropsAuth++
 		return
 	}
-	c.lastRecv = now
-	c.stats.PacketsReceived++
-	c.stats.BytesReceived += uint64(len(b))
+	// As on the server (see Server.handleConnected): nothing changes until
+	// the packet is fully validated.
 	switch h.Type {
 	case ptPayload:
 		if err := c.ep.Receive(now, body); err != nil {
 			c.stats.DropsEndpoint++
+			if errors.Is(err, endpoint.ErrMalformedPacket) {
+				return
+			}
 		}
+		c.replay.accept(h.Seq)
+		c.lastRecv = now
+		c.stats.PacketsReceived++
+		c.stats.BytesReceived += uint64(len(b))
 	case ptDisconnect:
-		r, _, err := decodeDisconnectBody(body)
+		r, echo, _, err := decodeDisconnectBody(body)
 		if err != nil {
-			r = ReasonClosed
+			c.stats.DropsMalformed++
+			return
 		}
+		if c.cipher == nil && (!c.replay.within(h.Seq) || !echoProves(echo, c.nonce, c.firstSeq, c.sendSeq)) {
+			c.stats.DropsUnproven++
+			return
+		}
+		c.replay.accept(h.Seq)
+		c.stats.PacketsReceived++
+		c.stats.BytesReceived += uint64(len(b))
 		if r == ReasonClosed {
 			r = ReasonKicked
 		}
@@ -438,8 +493,9 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	if c.err == nil {
+		var body [disconnectBodySize]byte
 		for range c.common.disconnectPackets {
-			c.queueConn(ptDisconnect, []byte{byte(ReasonClosed)})
+			c.queueConn(ptDisconnect, appendDisconnectBody(body[:0], ReasonClosed, c.replay.echo(c.nonce)))
 		}
 		c.flushOut()
 		c.fail(ReasonClosed, true)

@@ -23,6 +23,7 @@ const (
 	DefaultDisconnectPackets = 4
 	DefaultServerQueue       = 2048 // received datagrams waiting for Server.Update
 	DefaultClientQueue       = 256  // received datagrams waiting for Client.Update
+	DefaultHandshakeRate     = 20   // handshake packets a second from one address
 
 	maxClientsLimit = 1 << 16
 )
@@ -66,6 +67,20 @@ type ServerConfig struct {
 	// ReceiveQueue bounds the datagrams read from the socket and waiting for
 	// Update; more are dropped and counted. Default 2048.
 	ReceiveQueue int
+	// UnverifiedQueue bounds, within ReceiveQueue, the handshake packets
+	// from addresses with no connection waiting for Update; more are
+	// dropped and counted (DropsHandshakeQueueFull). It is also the most
+	// handshakes one Update handles, which bounds what a flood of them
+	// costs a tick. When the queue is full, a connected client's datagram
+	// takes the place of a queued handshake rather than being dropped.
+	// Default ReceiveQueue/8 (256); allowed 1..ReceiveQueue.
+	UnverifiedQueue int
+	// HandshakeRate is how many handshake packets a second one source
+	// address (IP and port) may send, with bursts of as many; more are
+	// dropped and counted (DropsRateLimited). A client sends one every
+	// HandshakeResend (10 a second by default) while it connects.
+	// Default 20; allowed 1..1000000.
+	HandshakeRate int
 	// DisconnectPackets is how many copies of a disconnect packet are sent
 	// so that one survives loss. Default 4.
 	DisconnectPackets int

@@ -118,7 +118,7 @@ const (
 	ReasonClosed                        // the peer called Close (or Server.Disconnect)
 	ReasonServerClosed                  // the server shut down
 	ReasonTimeout                       // nothing received for Timeout
-	ReasonReplaced                      // the same client reconnected; the old connection ends
+	ReasonReplaced                      // no longer sent: a new handshake never replaces a connection (kept for its number)
 	ReasonKicked                        // Server.Disconnect
 )
 

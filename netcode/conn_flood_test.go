@@ -216,14 +216,14 @@ flood:
 	t.Logf("flood: server read %d datagrams (%d B) from attackers, sent %d (%d B) back: ratio %.4f; "+
 		"challenges %d, denied version %d, bad cookies %d, malformed %d, unknown addr %d, queue full %d; "+
 		"client sent %d reliable messages during it",
-		inN, in, outN, out, ratio, st.ChallengesSent, st.Denied[DenyVersionMismatch], st.DropsBadCookie,
+		inN, in, outN, out, ratio, st.ChallengesSent, st.Refused[DenyVersionMismatch], st.DropsBadCookie,
 		st.DropsMalformed, st.DropsUnknownAddr, st.DropsQueueFull, sent)
 	require.NotZero(t, in)
 	assert.LessOrEqual(t, ratio, 1.0, "bytes sent ÷ bytes received toward unverified addresses")
 	assert.LessOrEqual(t, outN, inN, "at most one reply per datagram")
 	if secure {
 		assert.Equal(t, uint64(1), st.ChallengesSent, "only the real client was challenged: none for a forged token")
-		assert.NotZero(t, st.Denied[DenyTokenInvalid])
+		assert.NotZero(t, st.Refused[DenyTokenInvalid])
 	} else {
 		assert.NotZero(t, st.ChallengesSent)
 		assert.NotZero(t, st.DropsBadCookie)

@@ -2,29 +2,37 @@ package netcode
 
 import (
 	"encoding/binary"
+	"fmt"
+	"io"
 	"strconv"
 )
 
 // Connection packets. Every datagram of the connection layer starts with one
-// type byte. The handshake packets travel in the clear; connected packets
-// (accept, payload, disconnect) carry a 13-byte header — type, connection id,
-// 64-bit connection sequence — that is the associated data of their AEAD seal
-// in secure mode.
+// type byte. The handshake packets travel in the clear (in secure mode the
+// server's carry a MAC under a key derived from the token's server-to-client
+// key, and the response's cookie is replaced by a proof under the
+// client-to-server key); connected packets (accept, payload, disconnect)
+// carry a 13-byte header — type, connection id, 64-bit connection sequence —
+// that is the associated data of their AEAD seal in secure mode.
 //
 //	request   (client→server, exactly helloSize bytes, zero padded)
 //	  type | wire | protocolID u64 | version u16 | clientNonce u64 | flags |
 //	  [secure: tokenExpires i64 | tokenNonce 24 | sealed private token] | padding
 //	response  (client→server, exactly helloSize bytes)
-//	  the request's fields, with the challenge cookie in the last cookieSize bytes
-//	challenge (server→client, 33 bytes)   type | clientNonce u64 | cookie
-//	denied    (server→client, 10 bytes)   type | clientNonce u64 | reason
-//	accept    header | clientID u64 | clientNonce u64       [| tag]
-//	payload   header | endpoint packet                      [| tag]
-//	disconnect header | reason                              [| tag]
+//	  the request's fields, with the challenge cookie in the last cookieSize
+//	  bytes (secure: the cookie's timestamp and the key proof in place of its MAC)
+//	challenge (server→client, 33 bytes; secure 49)   type | clientNonce u64 | cookie [| tag]
+//	denied    (server→client, 10 bytes; sealed 26)   type | clientNonce u64 | reason [| tag]
+//	accept     header | clientID u64 | clientNonce u64       [| AEAD tag]
+//	payload    header | endpoint packet                      [| AEAD tag]
+//	disconnect header | reason | echo u64                    [| AEAD tag]
 //
 // The server answers an unverified address only with a challenge or a denied
 // packet, both far smaller than the helloSize request that provoked them, so
-// the handshake cannot amplify traffic toward a spoofed source.
+// the handshake cannot amplify traffic toward a spoofed source. A
+// disconnect's echo is the newest connection sequence its sender received
+// from the other side: in plain mode it proves that the sender sees the
+// connection's traffic (see Server.handleConnected).
 
 type connPacketType uint8
 
@@ -39,7 +47,9 @@ const (
 )
 
 const (
-	wireVersion = 1
+	// wireVersion 2: handshake MACs and key proof, the connection id in the
+	// AEAD nonce, the disconnect echo.
+	wireVersion = 2
 
 	helloSize      = 512 // request and response size
 	helloFixedSize = 21  // type, wire, protocolID, version, nonce, flags
@@ -47,10 +57,15 @@ const (
 	cookieMACSize  = 16
 	challengeSize  = 1 + 8 + cookieSize
 	deniedSize     = 1 + 8 + 1
+	hsTagSize      = 16 // MAC of a secure challenge or denial
 
-	connHeaderSize = 1 + 4 + 8
-	aeadTagSize    = 16
-	acceptBodySize = 16
+	challengeSealedSize = challengeSize + hsTagSize
+	deniedSealedSize    = deniedSize + hsTagSize
+
+	connHeaderSize     = 1 + 4 + 8
+	aeadTagSize        = 16
+	acceptBodySize     = 16
+	disconnectBodySize = 1 + 8
 
 	// ConnOverhead is the largest number of bytes the connection layer adds
 	// to an endpoint packet (header + AEAD tag in secure mode). A datagram is
@@ -99,15 +114,15 @@ var (
 	errHelloType      = &connPacketError{"not a request or response"}
 	errHelloFlags     = &connPacketError{"unknown hello flags"}
 	errCookieShort    = &connPacketError{"cookie truncated"}
-	errChallengeSize  = &connPacketError{"challenge has the wrong size"}
+	errChallengeSize  = &connPacketError{"challenge is not " + strconv.Itoa(challengeSize) + " or " + strconv.Itoa(challengeSealedSize) + " bytes"}
 	errChallengeType  = &connPacketError{"not a challenge"}
-	errDeniedSize     = &connPacketError{"denied packet has the wrong size"}
+	errDeniedSize     = &connPacketError{"denied packet is not " + strconv.Itoa(deniedSize) + " or " + strconv.Itoa(deniedSealedSize) + " bytes"}
 	errDeniedType     = &connPacketError{"not a denied packet"}
 	errDeniedReason   = &connPacketError{"unknown deny reason"}
 	errConnShort      = &connPacketError{"connected packet truncated"}
 	errConnType       = &connPacketError{"not a connected packet type"}
 	errAcceptSize     = &connPacketError{"accept body has the wrong size"}
-	errDisconnectSize = &connPacketError{"disconnect body has the wrong size"}
+	errDisconnectSize = &connPacketError{"disconnect body is not " + strconv.Itoa(disconnectBodySize) + " bytes"}
 	errSealedShort    = &connPacketError{"sealed packet shorter than its tag"}
 	errAuth           = &connPacketError{"does not authenticate"}
 )
@@ -197,45 +212,70 @@ func decodeCookie(b []byte, c *cookie) (int, error) {
 }
 
 // appendChallenge encodes a challenge: the server's stateless cookie, sent to
-// the address of a request.
-func appendChallenge(b []byte, clientNonce uint64, c cookie) []byte {
+// the address of a request, with the MAC tag in secure mode (tag nil in
+// plain mode).
+func appendChallenge(b []byte, clientNonce uint64, c cookie, tag *[hsTagSize]byte) []byte {
 	b = append(b, byte(ptChallenge))
 	b = binary.BigEndian.AppendUint64(b, clientNonce)
-	return appendCookie(b, c)
+	b = appendCookie(b, c)
+	if tag != nil {
+		b = append(b, tag[:]...)
+	}
+	return b
 }
 
-func decodeChallenge(b []byte) (clientNonce uint64, c cookie, n int, err error) {
-	if len(b) != challengeSize {
-		return 0, c, 0, errChallengeSize
+// decodeChallenge decodes a plain (challengeSize) or a sealed
+// (challengeSealedSize) challenge; sealed says which, and tag is the MAC of
+// a sealed one, still to be checked.
+func decodeChallenge(b []byte) (clientNonce uint64, c cookie, tag [hsTagSize]byte, sealed bool, err error) {
+	switch len(b) {
+	case challengeSize:
+	case challengeSealedSize:
+		sealed = true
+		copy(tag[:], b[challengeSize:])
+	default:
+		return 0, c, tag, false, errChallengeSize
 	}
 	if connPacketType(b[0]) != ptChallenge {
-		return 0, c, 0, errChallengeType
+		return 0, c, tag, false, errChallengeType
 	}
 	clientNonce = binary.BigEndian.Uint64(b[1:])
 	if _, err := decodeCookie(b[9:], &c); err != nil {
-		return 0, c, 0, err
+		return 0, c, tag, false, err
 	}
-	return clientNonce, c, challengeSize, nil
+	return clientNonce, c, tag, sealed, nil
 }
 
-func appendDenied(b []byte, clientNonce uint64, r DenyReason) []byte {
+// appendDenied encodes a denial, sealed with tag when tag is not nil.
+func appendDenied(b []byte, clientNonce uint64, r DenyReason, tag *[hsTagSize]byte) []byte {
 	b = append(b, byte(ptDenied))
 	b = binary.BigEndian.AppendUint64(b, clientNonce)
-	return append(b, byte(r))
+	b = append(b, byte(r))
+	if tag != nil {
+		b = append(b, tag[:]...)
+	}
+	return b
 }
 
-func decodeDenied(b []byte) (clientNonce uint64, r DenyReason, n int, err error) {
-	if len(b) != deniedSize {
-		return 0, 0, 0, errDeniedSize
+// decodeDenied decodes a plain (deniedSize) or sealed (deniedSealedSize)
+// denial; see decodeChallenge.
+func decodeDenied(b []byte) (clientNonce uint64, r DenyReason, tag [hsTagSize]byte, sealed bool, err error) {
+	switch len(b) {
+	case deniedSize:
+	case deniedSealedSize:
+		sealed = true
+		copy(tag[:], b[deniedSize:])
+	default:
+		return 0, 0, tag, false, errDeniedSize
 	}
 	if connPacketType(b[0]) != ptDenied {
-		return 0, 0, 0, errDeniedType
+		return 0, 0, tag, false, errDeniedType
 	}
 	r = DenyReason(b[9])
 	if !r.valid() {
-		return 0, 0, 0, errDeniedReason
+		return 0, 0, tag, false, errDeniedReason
 	}
-	return binary.BigEndian.Uint64(b[1:]), r, deniedSize, nil
+	return binary.BigEndian.Uint64(b[1:]), r, tag, sealed, nil
 }
 
 // connHeader starts every connected packet.
@@ -278,9 +318,42 @@ func decodeAcceptBody(b []byte) (clientID ClientID, clientNonce uint64, n int, e
 	return ClientID(binary.BigEndian.Uint64(b)), binary.BigEndian.Uint64(b[8:]), acceptBodySize, nil
 }
 
-func decodeDisconnectBody(b []byte) (DisconnectReason, int, error) {
-	if len(b) != 1 {
-		return 0, 0, errDisconnectSize
+// appendDisconnectBody encodes a disconnect's body: the reason, and echo,
+// the newest connection sequence the sender received from its peer (0 when
+// none).
+func appendDisconnectBody(b []byte, r DisconnectReason, echo uint64) []byte {
+	b = append(b, byte(r))
+	return binary.BigEndian.AppendUint64(b, echo)
+}
+
+func decodeDisconnectBody(b []byte) (r DisconnectReason, echo uint64, n int, err error) {
+	if len(b) != disconnectBodySize {
+		return 0, 0, 0, errDisconnectSize
 	}
-	return DisconnectReason(b[0]), 1, nil
+	return DisconnectReason(b[0]), binary.BigEndian.Uint64(b[1:]), disconnectBodySize, nil
+}
+
+// newConnIDs draws a connection's id (never 0) and its first sequence.
+func newConnIDs(rand io.Reader) (connID uint32, firstSeq uint64, err error) {
+	var b [4]byte
+	for connID == 0 {
+		if _, err := io.ReadFull(rand, b[:]); err != nil {
+			return 0, 0, fmt.Errorf("netcode: connection id: %w", err)
+		}
+		connID = binary.BigEndian.Uint32(b[:])
+	}
+	firstSeq, err = randomFirstSeq(rand)
+	return connID, firstSeq, err
+}
+
+// randomFirstSeq draws the sequence a side's connected packets count up
+// from: random, so that a plain-mode peer's echo of it (see echoProves) is
+// not guessable from the connection's age; below 2^62, so that it never
+// wraps.
+func randomFirstSeq(rand io.Reader) (uint64, error) {
+	var b [8]byte
+	if _, err := io.ReadFull(rand, b[:]); err != nil {
+		return 0, fmt.Errorf("netcode: first sequence: %w", err)
+	}
+	return binary.BigEndian.Uint64(b[:]) >> 2, nil
 }

@@ -79,27 +79,44 @@ func TestHelloRejects(t *testing.T) {
 
 func TestSmallPacketsRoundTrip(t *testing.T) {
 	c := cookie{Timestamp: -5, MAC: [16]byte{9, 8, 7}}
-	b := appendChallenge(nil, 42, c)
-	require.Len(t, b, challengeSize)
-	nonce, gotC, n, err := decodeChallenge(b)
-	require.NoError(t, err)
-	assert.Equal(t, uint64(42), nonce)
-	assert.Equal(t, c, gotC)
-	assert.Equal(t, challengeSize, n)
+	tag := [hsTagSize]byte{0xaa, 0xbb}
+	for _, sealed := range []bool{false, true} {
+		var tp *[hsTagSize]byte
+		size, dsize := challengeSize, deniedSize
+		if sealed {
+			tp, size, dsize = &tag, challengeSealedSize, deniedSealedSize
+		}
+		b := appendChallenge(nil, 42, c, tp)
+		require.Len(t, b, size)
+		nonce, gotC, gotTag, gotSealed, err := decodeChallenge(b)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(42), nonce)
+		assert.Equal(t, c, gotC)
+		assert.Equal(t, sealed, gotSealed)
+		if sealed {
+			assert.Equal(t, tag, gotTag)
+		}
 
-	b = appendDenied(nil, 43, DenyServerFull)
-	require.Len(t, b, deniedSize)
-	nonce, r, n, err := decodeDenied(b)
-	require.NoError(t, err)
-	assert.Equal(t, uint64(43), nonce)
-	assert.Equal(t, DenyServerFull, r)
-	assert.Equal(t, deniedSize, n)
-
-	_, _, _, err = decodeDenied(appendDenied(nil, 1, 0))
+		b = appendDenied(nil, 43, DenyServerFull, tp)
+		require.Len(t, b, dsize)
+		nonce, r, gotTag, gotSealed, err := decodeDenied(b)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(43), nonce)
+		assert.Equal(t, DenyServerFull, r)
+		assert.Equal(t, sealed, gotSealed)
+		if sealed {
+			assert.Equal(t, tag, gotTag)
+		}
+	}
+	_, _, _, _, err := decodeDenied(appendDenied(nil, 1, 0, nil))
 	assert.ErrorIs(t, err, errBadConnPacket, "reason 0 is not valid")
+	_, _, _, _, err = decodeChallenge(appendChallenge(nil, 1, c, nil)[:challengeSize-1])
+	assert.ErrorIs(t, err, errBadConnPacket, "truncated challenge")
+	_, _, _, _, err = decodeDenied(append(appendDenied(nil, 1, DenyServerFull, &tag), 0))
+	assert.ErrorIs(t, err, errBadConnPacket, "denial one byte too long")
 
 	hdr := connHeader{Type: ptAccept, ConnID: 0xabcdef01, Seq: 1 << 40}
-	b = appendAcceptBody(hdr.append(nil), 77, 88)
+	b := appendAcceptBody(hdr.append(nil), 77, 88)
 	gotH, n, err := decodeConnHeader(b)
 	require.NoError(t, err)
 	assert.Equal(t, hdr, gotH)
@@ -108,16 +125,19 @@ func TestSmallPacketsRoundTrip(t *testing.T) {
 	assert.Equal(t, ClientID(77), id)
 	assert.Equal(t, uint64(88), nonce)
 
-	reason, _, err := decodeDisconnectBody([]byte{byte(ReasonServerClosed)})
+	reason, echo, _, err := decodeDisconnectBody(appendDisconnectBody(nil, ReasonServerClosed, 1<<50+3))
 	require.NoError(t, err)
 	assert.Equal(t, ReasonServerClosed, reason)
+	assert.Equal(t, uint64(1<<50+3), echo)
+	_, _, _, err = decodeDisconnectBody([]byte{byte(ReasonClosed)})
+	assert.ErrorIs(t, err, errBadConnPacket, "a disconnect without its echo")
 }
 
 func TestHandshakeRepliesNeverExceedRequest(t *testing.T) {
 	// Anti-amplification by construction: every reply to an unverified
 	// address is smaller than the fixed-size hello that provokes it.
 	accept := connHeaderSize + acceptBodySize + aeadTagSize
-	for _, size := range []int{challengeSize, deniedSize, accept} {
+	for _, size := range []int{challengeSize, challengeSealedSize, deniedSize, deniedSealedSize, accept} {
 		assert.Less(t, size, helloSize)
 	}
 	assert.LessOrEqual(t, helloFixedSize+helloSecureSize, helloCookieOff, "secure fields overlap the cookie")
@@ -146,33 +166,43 @@ func FuzzDecodeHello(f *testing.F) {
 }
 
 func FuzzDecodeChallenge(f *testing.F) {
-	f.Add(appendChallenge(nil, 1, cookie{Timestamp: 2, MAC: [16]byte{3}}))
+	f.Add(appendChallenge(nil, 1, cookie{Timestamp: 2, MAC: [16]byte{3}}, nil))
+	f.Add(appendChallenge(nil, 1, cookie{Timestamp: 2, MAC: [16]byte{3}}, &[hsTagSize]byte{4}))
 	f.Add([]byte{byte(ptChallenge), 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		nonce, c, n, err := decodeChallenge(b)
+		nonce, c, tag, sealed, err := decodeChallenge(b)
 		if err != nil {
 			return
 		}
-		assert.Equal(t, b[:n], appendChallenge(nil, nonce, c))
+		var tp *[hsTagSize]byte
+		if sealed {
+			tp = &tag
+		}
+		assert.Equal(t, b, appendChallenge(nil, nonce, c, tp))
 	})
 }
 
 func FuzzDecodeDenied(f *testing.F) {
-	f.Add(appendDenied(nil, 1, DenyTokenExpired))
+	f.Add(appendDenied(nil, 1, DenyTokenExpired, nil))
+	f.Add(appendDenied(nil, 1, DenyServerFull, &[hsTagSize]byte{5}))
 	f.Add([]byte{byte(ptDenied)})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		nonce, r, n, err := decodeDenied(b)
+		nonce, r, tag, sealed, err := decodeDenied(b)
 		if err != nil {
 			return
 		}
-		assert.Equal(t, b[:n], appendDenied(nil, nonce, r))
+		var tp *[hsTagSize]byte
+		if sealed {
+			tp = &tag
+		}
+		assert.Equal(t, b, appendDenied(nil, nonce, r, tp))
 	})
 }
 
 func FuzzDecodeConnPacket(f *testing.F) {
 	f.Add(appendAcceptBody(connHeader{Type: ptAccept, ConnID: 1, Seq: 2}.append(nil), 3, 4))
 	f.Add(append(connHeader{Type: ptPayload, ConnID: 1, Seq: 9}.append(nil), 1, 2, 3))
-	f.Add(append(connHeader{Type: ptDisconnect, ConnID: 1, Seq: 10}.append(nil), byte(ReasonClosed)))
+	f.Add(appendDisconnectBody(connHeader{Type: ptDisconnect, ConnID: 1, Seq: 10}.append(nil), ReasonClosed, 9))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, n, err := decodeConnHeader(b)
 		if err != nil {
@@ -185,8 +215,8 @@ func FuzzDecodeConnPacket(f *testing.F) {
 				assert.Equal(t, b[n:], appendAcceptBody(nil, id, nonce))
 			}
 		case ptDisconnect:
-			if r, _, err := decodeDisconnectBody(b[n:]); err == nil {
-				assert.Equal(t, byte(r), b[n])
+			if r, echo, _, err := decodeDisconnectBody(b[n:]); err == nil {
+				assert.Equal(t, b[n:], appendDisconnectBody(nil, r, echo))
 			}
 		}
 	})

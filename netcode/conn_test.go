@@ -97,8 +97,8 @@ func TestDialDenied(t *testing.T) {
 		})
 	}
 	st := l.stats()
-	assert.Equal(t, uint64(1), st.Denied[DenyServerFull])
-	assert.Equal(t, uint64(1), st.Denied[DenyVersionMismatch])
+	assert.Equal(t, uint64(1), st.Refused[DenyServerFull])
+	assert.Equal(t, uint64(1), st.Refused[DenyVersionMismatch])
 	assert.Equal(t, 1, st.Connected)
 }
 

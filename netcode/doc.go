@@ -29,40 +29,96 @@
 // [Listen] (or [NewServer] over any net.PacketConn) starts a server; [Dial]
 // (or [DialConn]) connects a client and returns once the handshake is over.
 // The handshake cannot be used as an amplifier: the client's request is
-// padded to 512 bytes, the server answers it with a 33-byte challenge
-// carrying a stateless cookie (an HMAC of the client's address, the time and
-// the request), and only a response that echoes a valid cookie, which proves
-// the client receives at its address, creates a connection. Until then the
-// server keeps nothing about the sender. A request with another ProtocolID
-// or Version, or one that finds the server full, is refused: Dial returns a
-// [*DeniedError] matching [ErrProtocolMismatch], [ErrVersionMismatch] or
-// [ErrServerFull].
+// padded to 512 bytes, the server answers it with a challenge of 33 bytes
+// (49 in secure mode) carrying a stateless cookie (an HMAC of the client's
+// address, the time and the request), and only a response that echoes a
+// valid cookie, which proves the client receives at its address, creates a
+// connection. Until then the server keeps nothing about the sender and
+// sends it at most one datagram, smaller than the one it received, per
+// handshake packet. A request with another ProtocolID or Version, or one
+// that finds the server full, is refused: Dial returns a [*DeniedError]
+// matching [ErrProtocolMismatch], [ErrVersionMismatch] or [ErrServerFull].
 //
-// # Plain and secure mode
+// A handshake never takes over an established connection (the netcode.io
+// standard's rule): one from the address of a connection with another
+// client nonce, or in secure mode one carrying the client id of a client
+// connected from another address, is ignored without an answer and
+// counted (ServerStats.Refused, by [RefuseReason]: RefuseAddrInUse,
+// RefuseClientIDInUse, RefuseTokenInUse). A client that lost its address (a
+// NAT rebinding gave it a new port, or it restarted) connects again once
+// its old connection has timed out on the server (Timeout): until then its
+// handshakes are ignored; its Dial keeps retrying for ConnectTimeout. Every
+// refusal is logged at info level, at most ten lines in a burst and then
+// one a second (with the count left out), and counted by reason.
+//
+// # Plain and secure mode: the threat model
 //
 // Without ServerConfig.TokenKey the server runs in plain mode: anyone who
 // knows the ProtocolID and Version may connect, the server numbers clients
 // 1, 2, 3..., and packets travel in the clear. Each connected packet must
-// carry its connection's random 32-bit id and come from its address, and a
-// replay window drops copies, so an attacker who cannot see the traffic
-// cannot inject into a connection; one who can see it (on the same network
-// path) can read it, inject packets and end connections. Plain mode is for
-// LANs, tests and trusted networks.
+// carry its connection's random 32-bit id and come from its address, a
+// replay window drops copies, and nothing of a connection (replay window,
+// timeout, acks) changes until a packet has been fully decoded, so garbage
+// with a forged address and id moves nothing. A disconnect counts only if
+// it proves its sender sees the connection's traffic: it echoes the newest
+// connection sequence it received (both sides start from a random one)
+// within the last 1024 sent, or before any the handshake's client nonce,
+// and its own sequence is within the receive window; others are dropped
+// (DropsUnproven). So an attacker who cannot see the traffic cannot inject
+// into a connection or end it, even one who saw a datagram of it once. One
+// who sees the traffic (on the same network path) can read it, inject
+// packets and end connections, and a forged denial or challenge can spoil
+// a handshake. Plain mode is for LANs, tests and trusted networks: use
+// secure mode on the internet.
 //
-// With ServerConfig.TokenKey the server runs in secure mode. A backend that
-// shares the key authenticates the player, issues a connect token with
+// With ServerConfig.TokenKey the server runs in secure mode, which keeps
+// the netcode.io standard's guarantees against an attacker who sees and
+// forges traffic but does not hold a token. A backend that shares the key
+// authenticates the player, issues a connect token with
 // [IssueConnectToken] (client id, expiry, the servers that accept it, two
 // packet keys, and up to [MaxTokenUserData] bytes of user data that the
 // server shows in [ClientInfo].UserData) and hands the token to the client
-// over a secure channel (HTTPS), for ClientConfig.Token. The server refuses
-// a token that is missing, tampered with, sealed under another key, expired,
-// or issued for other servers: Dial returns a [*DeniedError] matching
-// [ErrTokenDenied], whose Reason says which. Every connected packet is sealed
-// with ChaCha20-Poly1305 under the token's keys, its header authenticated
-// with it; tampered and replayed packets are dropped and counted
-// (ServerStats.DropsAuth, DropsReplayed). A new connection with the client
-// id of a connected client replaces the old one, which ends with
-// ReasonReplaced.
+// over a secure channel (HTTPS), for ClientConfig.Token. The request
+// carries only the token's sealed part, never its keys. The server refuses
+// a token that is missing, tampered with, sealed under another key,
+// expired, or issued for other servers: Dial returns a [*DeniedError]
+// matching [ErrTokenDenied], whose Reason says which.
+//
+// In secure mode the handshake is authenticated under keys derived from
+// the token's: the server's challenge and denials carry a MAC the client
+// checks (a forged one is dropped and counted, ClientConnStats.DropsAuth),
+// and the client's response replaces the cookie's MAC with a proof that it
+// holds the token's keys and saw the challenge. Someone who recorded a
+// player's request and replays it from another address gets nothing while
+// the player is connected (RefuseTokenInUse), and can never complete a
+// handshake with it (RefuseKeyProof), so a seen request cannot take a
+// player's client id, and a token stays bound to the address of its
+// connection for as long as that connection lives; afterwards only the
+// token's holder can use it again, from any address. A denial the server
+// cannot seal, because the token did not open (invalid or no token, or a
+// server in plain mode), could be anyone's: the client keeps trying and
+// Dial returns it, marked unauthenticated, only when ConnectTimeout passes
+// without an accept. Every connected packet is sealed with
+// ChaCha20-Poly1305 under the token's keys, its header authenticated with
+// it and its nonce made of the connection id and sequence; tampered and
+// replayed packets are dropped and counted (ServerStats.DropsAuth,
+// DropsReplayed).
+//
+// # Floods
+//
+// The reader goroutine sorts datagrams by source before they cost the
+// game loop anything. Datagrams from addresses of established connections
+// go to the receive queue. From any other address only a handshake packet
+// (512 bytes, request or response) is queued, within a per-address rate
+// (ServerConfig.HandshakeRate, golang.org/x/time/rate) and in a bounded
+// queue of its own (ServerConfig.UnverifiedQueue), which also bounds the
+// handshakes one Update handles; everything else is dropped and counted
+// at once (DropsMalformed, DropsUnknownAddr, DropsRateLimited,
+// DropsHandshakeQueueFull). When the receive queue is full, a datagram of
+// an established connection takes the place of a queued handshake: no
+// connection loses a datagram to queue space while a handshake is queued.
+// ServerStats.Drops and Refusals enumerate every counter, zeros included,
+// for exporting as metrics.
 //
 // # Keepalive, timeouts and disconnects
 //

@@ -57,13 +57,18 @@ func (j *cookieJar) mint(now time.Time, addr netip.AddrPort, h *hello) cookie {
 	return c
 }
 
-// verify reports whether the response h from addr carries a cookie this jar
-// minted for the same address and request less than lifetime ago.
-func (j *cookieJar) verify(now time.Time, addr netip.AddrPort, h *hello) (ok, expired bool) {
+// expect returns the cookie this jar would have minted for the response h
+// from addr at the timestamp it carries, or expired when that timestamp is
+// older than lifetime (or more than a second ahead of now). The caller
+// compares it with h's cookie in constant time (see tagEqual): as it is in
+// plain mode; in secure mode the response carries a proof computed from it.
+func (j *cookieJar) expect(now time.Time, addr netip.AddrPort, h *hello) (c cookie, expired bool) {
 	ts := h.Cookie.Timestamp
 	nowMs := now.UnixMilli()
 	if ts > nowMs+1000 || nowMs-ts > j.lifetime.Milliseconds() {
-		return false, true
+		return c, true
 	}
-	return hmac.Equal(j.compute(ts, addr, h), h.Cookie.MAC[:]), false
+	c.Timestamp = ts
+	copy(c.MAC[:], j.compute(ts, addr, h))
+	return c, false
 }

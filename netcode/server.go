@@ -3,11 +3,13 @@ package netcode
 import (
 	"errors"
 	"fmt"
-	"io"
+	"iter"
 	"log/slog"
 	"net"
 	"net/netip"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/tickwire/tickwire/netcode/endpoint"
 )
@@ -21,7 +23,11 @@ import (
 // A Server owns two goroutines. A reader reads datagrams (in batches with
 // recvmmsg on a *net.UDPConn) into a fixed pool of buffers and queues them;
 // when the queue is full, datagrams are dropped and counted
-// (ServerStats.DropsQueueFull). A writer writes the datagrams that Update
+// (ServerStats.DropsQueueFull). Datagrams from addresses with no connection
+// are sorted out by the reader: only handshake packets are queued, within a
+// per-source rate (ServerConfig.HandshakeRate) and in a bounded queue of
+// their own (ServerConfig.UnverifiedQueue), so that a flood of them never
+// costs an established connection a datagram. A writer writes the datagrams that Update
 // and Flush build, in batches with sendmmsg, so that the loop does not wait
 // for the kernel (ServerConfig.SendInline writes from the loop instead).
 // No goroutine is started per client or per message: all protocol work
@@ -58,7 +64,8 @@ type Server struct {
 	sock   *socket
 	rx     *receiver
 	jar    *cookieJar
-	tokens *tokenOpener // nil in insecure mode
+	tokens *tokenOpener   // nil in insecure mode
+	hsKeys *handshakeKeys // secure mode: of the hello being handled
 	public netip.AddrPort
 
 	conns   []*serverConn // in connection order
@@ -79,22 +86,32 @@ type Server struct {
 	hello hello
 	priv  privateToken
 	stats ServerStats
+
+	refuseLog  *rate.Limiter // info logs of refusals
+	suppressed uint64        // refusals not logged since the last log
 }
 
 // ServerStats counts what a Server did since it started. The Drops fields
 // count datagrams dropped before reaching a connection's endpoint, by
-// reason; the endpoint's own drops are in each client's Stats.
+// reason; the endpoint's own drops are in each client's Stats. Drops and
+// Refusals enumerate the counters with metric-friendly names, zeros
+// included, for exporting.
 type ServerStats struct {
-	Connected          int
-	DatagramsReceived  uint64
-	BytesReceived      uint64
-	DatagramsSent      uint64
-	BytesSent          uint64
-	SendErrors         uint64
-	ChallengesSent     uint64
-	Accepted           uint64                           // connections made
-	Denied             [DenyTokenWrongServer + 1]uint64 // denials by reason: Denied[DenyServerFull]...
-	Timeouts           uint64
+	Connected         int
+	DatagramsReceived uint64 // read from the socket, dropped or not
+	BytesReceived     uint64
+	DatagramsSent     uint64
+	BytesSent         uint64
+	SendErrors        uint64
+	ChallengesSent    uint64
+	Accepted          uint64 // connections made
+	// Refused counts the handshakes refused, by reason
+	// (Refused[RefuseServerFull]...): those a denial answers and those
+	// ignored without an answer. The first reasons are numbered like the
+	// DenyReason of the denial.
+	Refused  [numRefuseReasons]uint64
+	Timeouts uint64
+
 	DropsQueueFull     uint64 // receive queue full (Update not keeping up)
 	DropsMalformed     uint64 // does not decode
 	DropsUnknownAddr   uint64 // connected packet from an address with no connection
@@ -104,12 +121,110 @@ type ServerStats struct {
 	DropsBadCookie     uint64 // response with a forged cookie
 	DropsExpiredCookie uint64 // response after ChallengeLifetime
 	DropsEndpoint      uint64 // the endpoint refused the packet (stale, duplicate, malformed)
+	// DropsUnproven counts plain-mode disconnects that did not prove their
+	// sender sees the connection's traffic (a forgery).
+	DropsUnproven uint64
+	// DropsRateLimited counts handshake packets over HandshakeRate from
+	// one address.
+	DropsRateLimited uint64
+	// DropsHandshakeQueueFull counts handshake packets from addresses with
+	// no connection that found their queue (UnverifiedQueue) full, or whose
+	// place a connected client's datagram took.
+	DropsHandshakeQueueFull uint64
 }
 
 // Dropped is the sum of the Drops fields.
 func (s ServerStats) Dropped() uint64 {
-	return s.DropsQueueFull + s.DropsMalformed + s.DropsUnknownAddr + s.DropsWrongConn + s.DropsReplayed +
-		s.DropsAuth + s.DropsBadCookie + s.DropsExpiredCookie + s.DropsEndpoint
+	var n uint64
+	for _, v := range s.Drops() {
+		n += v
+	}
+	return n
+}
+
+// Drops yields every drop counter, zeros included, by a stable snake_case
+// name ("queue_full", "malformed", "unknown_addr", "wrong_conn",
+// "replayed", "auth", "bad_cookie", "expired_cookie", "endpoint",
+// "unproven", "rate_limited", "handshake_queue_full"), in that order.
+func (s ServerStats) Drops() iter.Seq2[string, uint64] {
+	return func(yield func(string, uint64) bool) {
+		_ = yield("queue_full", s.DropsQueueFull) && yield("malformed", s.DropsMalformed) &&
+			yield("unknown_addr", s.DropsUnknownAddr) && yield("wrong_conn", s.DropsWrongConn) &&
+			yield("replayed", s.DropsReplayed) && yield("auth", s.DropsAuth) &&
+			yield("bad_cookie", s.DropsBadCookie) && yield("expired_cookie", s.DropsExpiredCookie) &&
+			yield("endpoint", s.DropsEndpoint) && yield("unproven", s.DropsUnproven) &&
+			yield("rate_limited", s.DropsRateLimited) && yield("handshake_queue_full", s.DropsHandshakeQueueFull)
+	}
+}
+
+// Refusals yields every RefuseReason with its count, zeros included, in
+// order.
+func (s ServerStats) Refusals() iter.Seq2[RefuseReason, uint64] {
+	return func(yield func(RefuseReason, uint64) bool) {
+		for r := RefuseServerFull; r < numRefuseReasons; r++ {
+			if !yield(r, s.Refused[r]) {
+				return
+			}
+		}
+	}
+}
+
+// RefuseReason says why a server refused a handshake.
+type RefuseReason uint8
+
+// Refusal reasons. The first six are answered with a denial of the
+// DenyReason with the same number; the others are ignored without an
+// answer, as the netcode.io standard has it, so that they tell a replaying
+// attacker nothing.
+const (
+	RefuseServerFull       RefuseReason = RefuseReason(DenyServerFull)
+	RefuseVersionMismatch  RefuseReason = RefuseReason(DenyVersionMismatch)
+	RefuseProtocolMismatch RefuseReason = RefuseReason(DenyProtocolMismatch)
+	RefuseTokenInvalid     RefuseReason = RefuseReason(DenyTokenInvalid)
+	RefuseTokenExpired     RefuseReason = RefuseReason(DenyTokenExpired)
+	RefuseTokenWrongServer RefuseReason = RefuseReason(DenyTokenWrongServer)
+	// RefuseAddrInUse: a new handshake (another client nonce) from the
+	// address of an established connection.
+	RefuseAddrInUse RefuseReason = iota + RefuseReason(DenyTokenWrongServer) + 1
+	// RefuseClientIDInUse: a token for a client id that is connected from
+	// another address, with another token.
+	RefuseClientIDInUse
+	// RefuseTokenInUse: the token of a connection, from another address:
+	// a replayed request, or the player after a NAT rebinding before its
+	// old connection timed out.
+	RefuseTokenInUse
+	// RefuseKeyProof: a response that echoes the challenge but does not
+	// prove it holds the token's keys: a replayed request's challenge.
+	RefuseKeyProof
+
+	numRefuseReasons
+)
+
+// String returns a short snake_case name, suitable as a metric label.
+func (r RefuseReason) String() string {
+	switch r {
+	case RefuseServerFull:
+		return "server_full"
+	case RefuseVersionMismatch:
+		return "version_mismatch"
+	case RefuseProtocolMismatch:
+		return "protocol_mismatch"
+	case RefuseTokenInvalid:
+		return "token_invalid"
+	case RefuseTokenExpired:
+		return "token_expired"
+	case RefuseTokenWrongServer:
+		return "token_wrong_server"
+	case RefuseAddrInUse:
+		return "addr_in_use"
+	case RefuseClientIDInUse:
+		return "client_id_in_use"
+	case RefuseTokenInUse:
+		return "token_in_use"
+	case RefuseKeyProof:
+		return "key_proof"
+	}
+	return fmt.Sprintf("refuse_reason_%d", uint8(r))
 }
 
 // ConnStats counts one connection's traffic at the connection layer; the
@@ -122,6 +237,7 @@ type ConnStats struct {
 	DropsReplayed   uint64
 	DropsAuth       uint64
 	DropsEndpoint   uint64
+	DropsUnproven   uint64 // plain mode: forged disconnects (see ServerStats)
 }
 
 // ClientInfo describes a connected client.
@@ -172,11 +288,13 @@ type serverConn struct {
 	ep          *endpoint.Endpoint
 	cipher      *packetCipher
 	replay      replayWindow
+	firstSeq    uint64 // sendSeq before the first packet (random)
 	sendSeq     uint64
 	connectedAt time.Time
 	lastRecv    time.Time
 	lastSend    time.Time
 	userData    []byte
+	tokenNonce  [tokenNonceSize]byte // secure mode: identifies the connection's token
 	stats       ConnStats
 	emit        func([]byte)
 	removed     bool
@@ -222,6 +340,18 @@ func NewServer(pc net.PacketConn, cfg ServerConfig) (*Server, error) {
 	if cfg.ChallengeLifetime < time.Second {
 		return nil, configError("ServerConfig.ChallengeLifetime", cfg.ChallengeLifetime, ">= 1s (0 = 10s)")
 	}
+	if cfg.UnverifiedQueue == 0 {
+		cfg.UnverifiedQueue = max(1, common.queue/8)
+	}
+	if cfg.UnverifiedQueue < 1 || cfg.UnverifiedQueue > common.queue {
+		return nil, configError("ServerConfig.UnverifiedQueue", cfg.UnverifiedQueue, "1..ReceiveQueue (0 = ReceiveQueue/8)")
+	}
+	if cfg.HandshakeRate == 0 {
+		cfg.HandshakeRate = DefaultHandshakeRate
+	}
+	if cfg.HandshakeRate < 1 || cfg.HandshakeRate > 1_000_000 {
+		return nil, configError("ServerConfig.HandshakeRate", cfg.HandshakeRate, "1..1000000 (0 = 20)")
+	}
 	secret, err := GenerateKey(common.rand)
 	if err != nil {
 		return nil, err
@@ -236,11 +366,15 @@ func NewServer(pc net.PacketConn, cfg ServerConfig) (*Server, error) {
 		conns:  make([]*serverConn, 0, cfg.MaxClients),
 		nextID: 1,
 		public: cfg.PublicAddr,
+		// A burst of ten lines, then one a second with the count of
+		// those left out.
+		refuseLog: rate.NewLimiter(rate.Every(time.Second), 10),
 	}
 	if cfg.TokenKey != nil {
 		if s.tokens, err = newTokenOpener(*cfg.TokenKey); err != nil {
 			return nil, err
 		}
+		s.hsKeys = newHandshakeKeys()
 	}
 	if !s.public.IsValid() {
 		if ua, ok := pc.LocalAddr().(*net.UDPAddr); ok {
@@ -252,7 +386,7 @@ func NewServer(pc net.PacketConn, cfg ServerConfig) (*Server, error) {
 	if !cfg.SendInline {
 		s.writer = newWriter(s.sock)
 	}
-	s.rx = newReceiver(s.sock, common.queue, common.clock)
+	s.rx = newReceiver(s.sock, common.queue, common.clock, newSourceFilter(cfg.UnverifiedQueue, cfg.HandshakeRate))
 	s.rx.start()
 	s.log.Info("netcode: server listening", "addr", pc.LocalAddr().String(), "secure", s.tokens != nil,
 		"max_clients", cfg.MaxClients, "batching", s.sock.batch != nil)
@@ -325,8 +459,6 @@ func (s *Server) receive(now time.Time) {
 	s.stats.DropsQueueFull = s.rx.dropped.Load()
 	ds := s.rx.take()
 	for _, d := range ds {
-		s.stats.DatagramsReceived++
-		s.stats.BytesReceived += uint64(d.n)
 		// The reader's receive stamp, not now: RTT samples then do not
 		// depend on when in the tick Update runs.
 		s.handle(d.buf[:d.n], d.from, d.at)
@@ -349,6 +481,15 @@ func (s *Server) handle(b []byte, from netip.AddrPort, now time.Time) {
 	}
 }
 
+// handleConnected handles a payload or disconnect packet. Nothing of the
+// connection changes (replay window, timeout, counters) until the packet has
+// been fully validated: authenticated in secure mode, decoded by the
+// endpoint (a payload) and, in plain mode, a disconnect must prove that its
+// sender sees the connection's traffic: it must echo a sequence this side
+// sent among its last disconnectEchoWindow packets, and its own sequence
+// must be within the receive window. An attacker who spoofs the client's
+// address and knows the connection id but not the current traffic cannot
+// end the connection; in secure mode the AEAD already proves the sender.
 func (s *Server) handleConnected(b []byte, from netip.AddrPort, now time.Time) {
 	c := s.byAddr[from]
 	if c == nil {
@@ -372,24 +513,54 @@ func (s *Server) handleConnected(b []byte, from netip.AddrPort, now time.Time) {
 		c.stats.DropsAuth++
 		return
 	}
-	c.lastRecv = now
-	c.stats.PacketsReceived++
-	c.stats.BytesReceived += uint64(len(b))
 	switch h.Type {
 	case ptPayload:
 		if err := c.ep.Receive(now, body); err != nil {
 			s.stats.DropsEndpoint++
 			c.stats.DropsEndpoint++
+			if errors.Is(err, endpoint.ErrMalformedPacket) {
+				return // garbage moves nothing
+			}
+			// A duplicate or stale endpoint packet under a new connection
+			// sequence is still the peer's: it proves the peer alive.
 		}
+		c.replay.accept(h.Seq)
+		c.lastRecv = now
+		c.stats.PacketsReceived++
+		c.stats.BytesReceived += uint64(len(b))
 	case ptDisconnect:
+		_, echo, _, err := decodeDisconnectBody(body)
+		if err != nil {
+			s.stats.DropsMalformed++
+			return
+		}
+		if c.cipher == nil && (!c.replay.within(h.Seq) || !echoProves(echo, c.clientNonce, c.firstSeq, c.sendSeq)) {
+			s.stats.DropsUnproven++
+			c.stats.DropsUnproven++
+			return
+		}
+		c.replay.accept(h.Seq)
+		c.stats.PacketsReceived++
+		c.stats.BytesReceived += uint64(len(b))
 		s.remove(c, ReasonClosed, false)
 	}
 }
 
 // handleHello answers a request with a challenge and a response with an
-// accept, or either with a denial. Until the response's cookie verifies, the
-// server keeps nothing about the sender and answers with at most one
-// datagram smaller than the one received.
+// accept, either with a denial, or ignores it. Until the response's cookie
+// verifies, the server keeps nothing about the sender and answers with at
+// most one datagram much smaller than the one received.
+//
+// The rules of the netcode.io standard hold: a new handshake never takes
+// over an established connection, whether it comes from the connection's
+// address with another client nonce (RefuseAddrInUse) or, in secure mode,
+// carries the client id of a connection at another address
+// (RefuseClientIDInUse, or RefuseTokenInUse for the connection's own
+// token): those are ignored without an answer. In secure mode the
+// challenge and the denials the server can seal are authenticated under the
+// token's keys, and only a response that proves it holds them makes a
+// connection (RefuseKeyProof), so a request replayed from another address
+// gets nothing while its connection lives and can never complete.
 func (s *Server) handleHello(b []byte, from netip.AddrPort, now time.Time) {
 	h := &s.hello
 	t, _, err := decodeHello(b, h)
@@ -397,54 +568,80 @@ func (s *Server) handleHello(b []byte, from netip.AddrPort, now time.Time) {
 		s.stats.DropsMalformed++
 		return
 	}
-	if h.Wire != wireVersion || h.ProtocolID != s.cfg.ProtocolID || (h.Secure && s.tokens == nil) {
-		s.deny(from, h.ClientNonce, DenyProtocolMismatch)
+	var keys *handshakeKeys // secure mode, once the token opened: seals the answers
+	switch {
+	case h.Wire != wireVersion:
+		s.deny(from, h.ClientNonce, DenyProtocolMismatch, nil, now)
+		return
+	case s.tokens != nil:
+		if !h.Secure || s.tokens.open(h, &s.priv) != nil {
+			s.deny(from, h.ClientNonce, DenyTokenInvalid, nil, now)
+			return
+		}
+		keys = s.hsKeys
+		keys.derive(&s.priv.C2SKey, &s.priv.S2CKey)
+	case h.Secure:
+		s.deny(from, h.ClientNonce, DenyProtocolMismatch, nil, now)
+		return
+	}
+	if h.ProtocolID != s.cfg.ProtocolID {
+		s.deny(from, h.ClientNonce, DenyProtocolMismatch, keys, now)
 		return
 	}
 	if h.Version != s.cfg.Version {
-		s.deny(from, h.ClientNonce, DenyVersionMismatch)
+		s.deny(from, h.ClientNonce, DenyVersionMismatch, keys, now)
 		return
 	}
-	if s.tokens != nil {
-		if r := s.checkToken(h, now); r != 0 {
-			s.deny(from, h.ClientNonce, r)
+	if keys != nil {
+		if h.TokenExpires < now.UnixMilli() {
+			s.deny(from, h.ClientNonce, DenyTokenExpired, keys, now)
+			return
+		}
+		if !s.tokenListsServer() {
+			s.deny(from, h.ClientNonce, DenyTokenWrongServer, keys, now)
 			return
 		}
 	}
 	existing := s.byAddr[from]
+	if existing != nil && existing.clientNonce != h.ClientNonce {
+		s.refuse(from, RefuseAddrInUse, now)
+		return
+	}
+	if keys != nil && existing == nil {
+		if old := s.byID[s.priv.ClientID]; old != nil {
+			if old.tokenNonce == h.TokenNonce {
+				s.refuse(from, RefuseTokenInUse, now)
+			} else {
+				s.refuse(from, RefuseClientIDInUse, now)
+			}
+			return
+		}
+	}
 	if t == ptRequest {
 		if existing == nil && len(s.conns) >= s.cfg.MaxClients {
-			s.deny(from, h.ClientNonce, DenyServerFull)
+			s.deny(from, h.ClientNonce, DenyServerFull, keys, now)
 			return
 		}
 		s.stats.ChallengesSent++
-		s.queueRaw(from, appendChallenge(s.nextBuf(), h.ClientNonce, s.jar.mint(now, from, h)))
-		return
-	}
-	ok, expired := s.jar.verify(now, from, h)
-	if !ok {
-		if expired {
-			s.stats.DropsExpiredCookie++
-		} else {
-			s.stats.DropsBadCookie++
+		ck := s.jar.mint(now, from, h)
+		var tag *[hsTagSize]byte
+		if keys != nil {
+			t := keys.challengeTag(h.ClientNonce, ck)
+			tag = &t
 		}
+		s.queueRaw(from, appendChallenge(s.nextBuf(), h.ClientNonce, ck, tag))
 		return
 	}
-	// The address is verified from here on.
+	if !s.verifyResponse(h, from, keys, now) {
+		return
+	}
+	// The address is verified (and in secure mode the keys proven) from here on.
 	if existing != nil {
-		if existing.clientNonce == h.ClientNonce {
-			s.sendAccept(existing) // the client did not get the first accept
-			return
-		}
-		s.remove(existing, ReasonReplaced, true)
-	}
-	if s.tokens != nil {
-		if old := s.byID[s.priv.ClientID]; old != nil {
-			s.remove(old, ReasonReplaced, true) // the same player, reconnecting from elsewhere
-		}
+		s.sendAccept(existing) // the same client: it did not get the first accept
+		return
 	}
 	if len(s.conns) >= s.cfg.MaxClients {
-		s.deny(from, h.ClientNonce, DenyServerFull)
+		s.deny(from, h.ClientNonce, DenyServerFull, keys, now)
 		return
 	}
 	id := s.priv.ClientID
@@ -460,29 +657,70 @@ func (s *Server) handleHello(b []byte, from netip.AddrPort, now time.Time) {
 	}
 }
 
-// checkToken opens the token of a secure hello into s.priv.
-func (s *Server) checkToken(h *hello, now time.Time) DenyReason {
-	if !h.Secure {
-		return DenyTokenInvalid
+// verifyResponse checks a response's cookie: minted by this server for this
+// address and request, within ChallengeLifetime. In secure mode the response
+// carries, in place of the cookie's MAC, the proof that the client holds the
+// token's keys (see handshakeKeys.proof).
+func (s *Server) verifyResponse(h *hello, from netip.AddrPort, keys *handshakeKeys, now time.Time) bool {
+	want, expired := s.jar.expect(now, from, h)
+	if expired {
+		s.stats.DropsExpiredCookie++
+		return false
 	}
-	if err := s.tokens.open(h, &s.priv); err != nil {
-		return DenyTokenInvalid
-	}
-	if h.TokenExpires < now.UnixMilli() {
-		return DenyTokenExpired
-	}
-	for _, a := range s.priv.Addrs[:s.priv.NumAddrs] {
-		if a == s.public || (s.public.Addr().IsUnspecified() && a.Port() == s.public.Port()) {
-			return 0
+	if keys == nil {
+		if !tagEqual(&want.MAC, &h.Cookie.MAC) {
+			s.stats.DropsBadCookie++
+			return false
 		}
+		return true
 	}
-	return DenyTokenWrongServer
+	proof := keys.proof(h.ClientNonce, want)
+	if tagEqual(&proof, &h.Cookie.MAC) {
+		return true
+	}
+	if tagEqual(&want.MAC, &h.Cookie.MAC) {
+		// The challenge echoed as it came: whoever sent it saw the
+		// challenge but does not hold the token's keys.
+		s.refuse(from, RefuseKeyProof, now)
+		return false
+	}
+	s.stats.DropsBadCookie++
+	return false
 }
 
-func (s *Server) deny(to netip.AddrPort, nonce uint64, r DenyReason) {
-	s.stats.Denied[r]++
-	s.log.Debug("netcode: connection denied", "addr", to.String(), "reason", r.String())
-	s.queueRaw(to, appendDenied(s.nextBuf(), nonce, r))
+// tokenListsServer reports whether the opened token (s.priv) lists this
+// server's public address.
+func (s *Server) tokenListsServer() bool {
+	for _, a := range s.priv.Addrs[:s.priv.NumAddrs] {
+		if a == s.public || (s.public.Addr().IsUnspecified() && a.Port() == s.public.Port()) {
+			return true
+		}
+	}
+	return false
+}
+
+// deny refuses a handshake with a denial, sealed when keys (the token's)
+// are known.
+func (s *Server) deny(to netip.AddrPort, nonce uint64, r DenyReason, keys *handshakeKeys, now time.Time) {
+	s.refuse(to, RefuseReason(r), now)
+	var tag *[hsTagSize]byte
+	if keys != nil {
+		t := keys.deniedTag(nonce, r)
+		tag = &t
+	}
+	s.queueRaw(to, appendDenied(s.nextBuf(), nonce, r, tag))
+}
+
+// refuse counts a refusal and logs it at info level, at most ten lines in a
+// burst and then one a second, each with the number left out before it.
+func (s *Server) refuse(from netip.AddrPort, r RefuseReason, now time.Time) {
+	s.stats.Refused[r]++
+	if !s.refuseLog.AllowN(now, 1) {
+		s.suppressed++
+		return
+	}
+	s.log.Info("netcode: connection refused", "addr", from.String(), "reason", r.String(), "suppressed", s.suppressed)
+	s.suppressed = 0
 }
 
 func (s *Server) accept(id ClientID, from netip.AddrPort, h *hello, now time.Time) error {
@@ -490,13 +728,9 @@ func (s *Server) accept(id ClientID, from netip.AddrPort, h *hello, now time.Tim
 	if err != nil {
 		return err
 	}
-	var idb [4]byte
-	var connID uint32
-	for connID == 0 {
-		if _, err := io.ReadFull(s.common.rand, idb[:]); err != nil {
-			return fmt.Errorf("netcode: connection id: %w", err)
-		}
-		connID = uint32(idb[0])<<24 | uint32(idb[1])<<16 | uint32(idb[2])<<8 | uint32(idb[3])
+	connID, firstSeq, err := newConnIDs(s.common.rand)
+	if err != nil {
+		return err
 	}
 	c := &serverConn{
 		id:          id,
@@ -505,11 +739,14 @@ func (s *Server) accept(id ClientID, from netip.AddrPort, h *hello, now time.Tim
 		udpAddr:     net.UDPAddrFromAddrPort(from),
 		clientNonce: h.ClientNonce,
 		ep:          ep,
+		firstSeq:    firstSeq,
+		sendSeq:     firstSeq,
 		connectedAt: now,
 		lastRecv:    now,
 		lastSend:    now,
 	}
 	if s.tokens != nil {
+		c.tokenNonce = h.TokenNonce
 		if c.cipher, err = newPacketCipher(s.priv.S2CKey, s.priv.C2SKey); err != nil {
 			return err
 		}
@@ -523,6 +760,7 @@ func (s *Server) accept(id ClientID, from netip.AddrPort, h *hello, now time.Tim
 	s.conns = append(s.conns, c)
 	s.byAddr[from] = c
 	s.byID[id] = c
+	s.rx.setKnown(from, true)
 	s.stats.Accepted++
 	s.stats.Connected = len(s.conns)
 	s.pushEvent(Event{Kind: EventConnect, Client: id, Addr: from})
@@ -553,6 +791,7 @@ func (s *Server) remove(c *serverConn, r DisconnectReason, notify bool) {
 		}
 	}
 	delete(s.byAddr, c.addr)
+	s.rx.setKnown(c.addr, false)
 	if s.byID[c.id] == c {
 		delete(s.byID, c.id)
 	}
@@ -562,8 +801,9 @@ func (s *Server) remove(c *serverConn, r DisconnectReason, notify bool) {
 }
 
 func (s *Server) sendDisconnect(c *serverConn, r DisconnectReason) {
+	var body [disconnectBodySize]byte
 	for range s.common.disconnectPackets {
-		s.queueConn(c, ptDisconnect, []byte{byte(r)})
+		s.queueConn(c, ptDisconnect, appendDisconnectBody(body[:0], r, c.replay.echo(c.clientNonce)))
 	}
 }
 
@@ -707,6 +947,13 @@ func (s *Server) Client(id ClientID) (ClientInfo, bool) {
 func (s *Server) Stats() ServerStats {
 	s.stats.DropsQueueFull = s.rx.dropped.Load()
 	st := s.stats
+	f := s.rx.filter
+	st.DatagramsReceived = s.rx.packets.Load()
+	st.BytesReceived = s.rx.bytes.Load()
+	st.DropsMalformed += f.malformed.Load()
+	st.DropsUnknownAddr += f.unknownAddr.Load()
+	st.DropsRateLimited = f.rateLimited.Load()
+	st.DropsHandshakeQueueFull = f.unverFull.Load() + f.evicted.Load()
 	st.SendErrors = s.sendFailed
 	if s.writer != nil {
 		st.SendErrors += s.writer.failed.Load()

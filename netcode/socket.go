@@ -211,36 +211,50 @@ func (o *outDatagram) netAddr() *net.UDPAddr {
 // buffer and dropped, and counted: the queue never grows and the kernel
 // buffer keeps draining.
 //
+// A server's receiver also sorts datagrams by source (see sourceFilter):
+// those of established connections go to the main queue; the rest, which
+// can only be handshakes, to a small bounded queue of their own after a
+// per-source rate limit, so that a flood from unknown sources never costs
+// an established connection a datagram while any of the flood is queued.
+//
 // Free buffers are reused last-in first-out, so the few a tick needs stay
 // in the CPU caches instead of the reads cycling through the whole pool;
 // and a batch of datagrams costs two lock round trips, not two channel
 // operations per datagram.
 type receiver struct {
-	sock  *socket
-	clock func() time.Time
+	sock   *socket
+	clock  func() time.Time
+	filter *sourceFilter // nil on a client: every datagram is queued alike
 
 	mu    sync.Mutex
 	free  []*datagram // stack of free buffers
-	queue []*datagram // received, oldest first
+	queue []*datagram // received, oldest first (a server's: from connected addresses)
 	spare []*datagram // the other queue slice; nil while its datagrams are taken
+	unver []*datagram // a server's datagrams from unknown addresses, oldest first
 
 	wake    chan struct{}
 	done    chan struct{}
 	dropped atomic.Uint64 // queue full
+	packets atomic.Uint64 // datagrams read, dropped or not
+	bytes   atomic.Uint64
 	closing atomic.Bool
 	errMu   sync.Mutex
 	err     error
 }
 
-func newReceiver(sock *socket, queueLen int, clock func() time.Time) *receiver {
+func newReceiver(sock *socket, queueLen int, clock func() time.Time, filter *sourceFilter) *receiver {
 	r := &receiver{
-		sock:  sock,
-		clock: clock,
-		free:  make([]*datagram, queueLen),
-		queue: make([]*datagram, 0, queueLen),
-		spare: make([]*datagram, 0, queueLen),
-		wake:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
+		sock:   sock,
+		clock:  clock,
+		filter: filter,
+		free:   make([]*datagram, queueLen),
+		queue:  make([]*datagram, 0, queueLen),
+		spare:  make([]*datagram, 0, queueLen),
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	if filter != nil {
+		r.unver = make([]*datagram, 0, filter.unverCap)
 	}
 	// One allocation for every buffer of the pool.
 	mem := make([]byte, queueLen*maxDatagramSize)
@@ -250,12 +264,15 @@ func newReceiver(sock *socket, queueLen int, clock func() time.Time) *receiver {
 	return r
 }
 
-// take returns every datagram queued so far, oldest first. The caller
-// must give them back with release before it calls take again.
+// take returns every datagram queued so far: those of connected addresses
+// oldest first, then those of unknown ones. The caller must give them back
+// with release before it calls take again.
 func (r *receiver) take() []*datagram {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ds := r.queue
+	ds := append(r.queue, r.unver...) // within cap: both hold buffers of the pool
+	clear(r.unver)
+	r.unver = r.unver[:0]
 	r.queue, r.spare = r.spare[:0], nil
 	return ds
 }
@@ -267,6 +284,19 @@ func (r *receiver) release(ds []*datagram) {
 	r.free = append(r.free, ds...) // within cap: the pool never grows
 	clear(ds)
 	r.spare = ds[:0]
+}
+
+// setKnown adds addr to (or removes it from) the addresses of established
+// connections, whose datagrams go to the main queue. Called by the
+// goroutine that drives the Server when a connection starts or ends.
+func (r *receiver) setKnown(addr netip.AddrPort, known bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if known {
+		r.filter.known[addr] = struct{}{}
+	} else {
+		delete(r.filter.known, addr)
+	}
 }
 
 func (r *receiver) start() { go r.run() }
@@ -292,21 +322,31 @@ func (r *receiver) run() {
 			buf = scratch
 		}
 		n, err := r.sock.read(buf)
-		switch {
-		case useScratch:
-			r.dropped.Add(uint64(n))
-		case n > 0:
+		if n > 0 {
 			at := r.clock()
+			var size uint64
 			for _, d := range buf[:n] {
 				d.at = at
+				size += uint64(d.n)
 			}
+			r.packets.Add(uint64(n))
+			r.bytes.Add(size)
+		}
+		switch {
+		case useScratch:
+			if n > 0 {
+				r.mu.Lock()
+				r.admitScratch(buf[:n])
+				r.mu.Unlock()
+				r.signal()
+			}
+		case n > 0:
 			r.mu.Lock()
-			r.queue = append(r.queue, buf[:n]...) // within cap: pool size
+			queued := r.admit(buf[:n])
 			r.free = append(r.free, buf[n:]...)
 			r.mu.Unlock()
-			select {
-			case r.wake <- struct{}{}:
-			default:
+			if queued {
+				r.signal()
 			}
 		default:
 			r.mu.Lock()
@@ -330,6 +370,64 @@ func (r *receiver) run() {
 			time.Sleep(time.Millisecond)
 			continue
 		}
+	}
+}
+
+func (r *receiver) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// admit queues the datagrams just read into pool buffers, or gives the
+// buffers of those it drops back; it reports whether it queued any. Called
+// with mu held.
+func (r *receiver) admit(ds []*datagram) (queued bool) {
+	for _, d := range ds {
+		if r.filter == nil || r.filter.isKnown(d.from) {
+			r.queue = append(r.queue, d) // within cap: pool size
+			queued = true
+			continue
+		}
+		if r.filter.admitUnknown(d, len(r.unver)) {
+			r.unver = append(r.unver, d) // within cap: admitUnknown checked
+			queued = true
+			continue
+		}
+		r.free = append(r.free, d)
+	}
+	return queued
+}
+
+// admitScratch handles datagrams read while every pool buffer was taken.
+// One of an established connection takes the buffer of the newest queued
+// datagram of an unknown source, which is dropped in its place: a flood of
+// handshakes never costs a connection a datagram while any of it is
+// queued. The rest are dropped and counted. Called with mu held.
+func (r *receiver) admitScratch(ds []*datagram) {
+	for _, d := range ds {
+		if r.filter == nil {
+			r.dropped.Add(1)
+			continue
+		}
+		if !r.filter.isKnown(d.from) {
+			if r.filter.classify(d) == classHello {
+				r.dropped.Add(1) // a handshake; its queue may have room, the pool has none
+			}
+			continue
+		}
+		if len(r.unver) == 0 {
+			r.dropped.Add(1)
+			continue
+		}
+		v := r.unver[len(r.unver)-1]
+		r.unver[len(r.unver)-1] = nil
+		r.unver = r.unver[:len(r.unver)-1]
+		r.filter.evicted.Add(1)
+		v.n = copy(v.buf[:maxDatagramSize], d.buf[:d.n])
+		v.from, v.at = d.from, d.at
+		r.queue = append(r.queue, v)
 	}
 }
 

@@ -71,7 +71,7 @@ func TestSocketBatchAndPlain(t *testing.T) {
 func TestReceiverDropsWhenQueueFull(t *testing.T) {
 	a, b := listenLoopback(t), listenLoopback(t)
 	defer a.Close()
-	r := newReceiver(newSocket(b, true), 4, time.Now)
+	r := newReceiver(newSocket(b, true), 4, time.Now, nil)
 	r.start()
 	to := b.LocalAddr().(*net.UDPAddr).AddrPort()
 	out := []outDatagram{{buf: []byte("x"), to: to}}

@@ -28,6 +28,11 @@ import (
 const KeySize = chacha20poly1305.KeySize
 
 const (
+	// tokenVersion is the connect token format's version, apart from the
+	// connection packets' wireVersion: tokens a backend issued stay valid
+	// when only the packets change.
+	tokenVersion = 1
+
 	// MaxTokenServers is the most server addresses a token lists.
 	MaxTokenServers = 4
 	// MaxTokenUserData is the most bytes of user data a token carries.
@@ -154,7 +159,7 @@ type publicToken struct {
 }
 
 func appendPublicToken(b []byte, t *publicToken) []byte {
-	b = append(b, wireVersion)
+	b = append(b, tokenVersion)
 	b = binary.BigEndian.AppendUint64(b, t.ProtocolID)
 	b = binary.BigEndian.AppendUint64(b, uint64(t.Expires))
 	b = append(b, t.Nonce[:]...)
@@ -168,8 +173,8 @@ func decodePublicToken(b []byte) (t publicToken, n int, err error) {
 	if len(b) < PublicTokenSize {
 		return t, 0, fmt.Errorf("%w: %d bytes, want %d", ErrInvalidToken, len(b), PublicTokenSize)
 	}
-	if b[0] != wireVersion {
-		return t, 0, fmt.Errorf("%w: token version %d, want %d", ErrInvalidToken, b[0], wireVersion)
+	if b[0] != tokenVersion {
+		return t, 0, fmt.Errorf("%w: token version %d, want %d", ErrInvalidToken, b[0], tokenVersion)
 	}
 	t.ProtocolID = binary.BigEndian.Uint64(b[1:])
 	t.Expires = int64(binary.BigEndian.Uint64(b[9:]))
@@ -287,7 +292,7 @@ func decodeTokenAddrs(p []byte, addrs *[MaxTokenServers]netip.AddrPort) (int, []
 const tokenADSize = 1 + 8 + 8
 
 func tokenAD(ad *[tokenADSize]byte, protocolID uint64, expires int64) []byte {
-	ad[0] = wireVersion
+	ad[0] = tokenVersion
 	binary.BigEndian.PutUint64(ad[1:], protocolID)
 	binary.BigEndian.PutUint64(ad[9:], uint64(expires))
 	return ad[:]
