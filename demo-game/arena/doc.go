@@ -1,9 +1,11 @@
 // Package arena runs the demo game on the authoritative server: Arena is the
 // server.Game of the demo, an adapter from package server's callbacks to the
-// deterministic rules of demo-game/game, and Listen builds a complete demo
-// server (UDP socket, optional netsim conditions on it, the netcode
-// transport, server.Server) from one ServerConfig, for the demo server
-// command, the bots' tests and the soak run.
+// deterministic rules of demo-game/game. The demo server command builds a
+// whole server around it (demo-game/internal/demoserver: UDP socket, netsim
+// conditions, metrics); the client's -loopback mode runs it in-process over
+// an in-memory pipe (demo-game/internal/loopback). Package arena itself uses
+// only package server's core (Game, PlayerID), so it links no metrics or
+// admin HTTP server.
 //
 // # What Arena does
 //
@@ -27,7 +29,8 @@
 // # Zero value and concurrency
 //
 // The zero Arena is not usable: create one with New. The server calls
-// AddPlayer, RemovePlayer, ApplyInput and Step from its one Run goroutine;
+// AddPlayer, RemovePlayer, ApplyInput and Step from the goroutine that runs
+// its ticks (Run's, or the caller of Step);
 // Snapshot only reads what Step prepared, so a server with several snapshot
 // workers may call it concurrently for different viewers. Stats is safe from
 // any goroutine. The zero Config is valid and means the defaults

@@ -55,6 +55,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a non-loopback -addr (the bots are a load tool: point them at your own server only)")
 	fs.BoolVar(&o.verbose, "v", false, "log the bots' connection events")
 	fs.BoolVar(&o.perBot, "per-bot", false, "print a line per bot at exit")
+	fs.BoolVar(&o.swarm.Reconnect.Enabled, "reconnect", true, "reconnect (with backoff) after losing the server")
 	fs.Float64Var(&o.swarm.Link.Loss, "loss", 0, "loss on each bot's own socket, each direction (0..1)")
 	fs.DurationVar(&o.swarm.Link.Latency, "latency", 0, "one-way latency on each bot's own socket")
 	fs.DurationVar(&o.swarm.Link.Jitter, "jitter", 0, "jitter on each bot's own socket")

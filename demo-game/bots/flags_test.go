@@ -20,6 +20,10 @@ func TestParseFlagsDefaults(t *testing.T) {
 	assert.Equal(t, uint64(1), o.swarm.Seed)
 	assert.False(t, o.soak)
 	assert.False(t, o.linkSet())
+	assert.True(t, o.swarm.Reconnect.Enabled, "bots reconnect by default")
+	o, err = parseFlags([]string{"-reconnect=false"}, io.Discard)
+	require.NoError(t, err)
+	assert.False(t, o.swarm.Reconnect.Enabled)
 }
 
 func TestParseFlagsSoak(t *testing.T) {

@@ -12,19 +12,19 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/internal/botswarm"
+	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
 // startServer runs a demo server on 127.0.0.1 with its admin handler on
 // another ephemeral port; it stops when the test ends (or at stop).
-func startServer(t *testing.T, cfg arena.ServerConfig) (srv *arena.Server, sample botswarm.Sampler, stop func()) {
+func startServer(t *testing.T, cfg demoserver.ServerConfig) (srv *demoserver.Server, sample botswarm.Sampler, stop func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	cfg.AdminListener = ln
-	srv, err = arena.Listen(cfg)
+	srv, err = demoserver.Listen(cfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -56,7 +56,7 @@ func TestSwarmThroughLossyProxy(t *testing.T) {
 	if testing.Short() {
 		run = 6 * time.Second
 	}
-	srv, sample, stopServer := startServer(t, arena.ServerConfig{MaxPlayers: 16})
+	srv, sample, stopServer := startServer(t, demoserver.ServerConfig{MaxPlayers: 16})
 	link := netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond}
 	proxy, err := netsim.ListenProxy(netsim.ProxyConfig{
 		Listen: "127.0.0.1:0", Target: srv.Addr().String(), Up: link, Down: link, Seed: 7,

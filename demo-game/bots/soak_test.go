@@ -12,6 +12,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/internal/botswarm"
+	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 )
 
 // TestShortSoak is a small version of scripts/soak.sh (200 bots, 10
@@ -28,7 +29,7 @@ func TestShortSoak(t *testing.T) {
 	if testing.Short() {
 		run, bots = 8*time.Second, 8
 	}
-	srv, sample, stop := startServer(t, arena.ServerConfig{MaxPlayers: 32, Arena: arena.Config{ViewRadius: 300}})
+	srv, sample, stop := startServer(t, demoserver.ServerConfig{MaxPlayers: 32, Arena: arena.Config{ViewRadius: 300}})
 	ctx, cancel := context.WithTimeout(t.Context(), run+30*time.Second)
 	defer cancel()
 	swarm, err := botswarm.Dial(ctx, botswarm.Config{Addr: srv.Addr().String(), Bots: bots, Seed: 11})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"log/slog"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+	"github.com/tickwire/tickwire/demo-game/internal/loopback"
 )
 
 // app is the ebiten game: it reads the keyboard and mouse, drives a Source,
@@ -44,7 +46,7 @@ type app struct {
 	haveOrigin       bool
 }
 
-func newApp(opts clientui.Options) (*app, error) {
+func newApp(opts clientui.Options, log *slog.Logger) (*app, error) {
 	start := time.Now()
 	hud, err := clientui.NewHUD(clientui.DefaultHUDWindow, clientui.DefaultHUDInterval)
 	if err != nil {
@@ -64,14 +66,14 @@ func newApp(opts clientui.Options) (*app, error) {
 		src = off
 		panel.SetStatus("offline: no socket, keys only change the numbers")
 	case opts.Loopback:
-		lb, err := clientui.NewLoopbackSource(start, clientui.LoopbackConfig{Link: opts.Link, Seed: opts.Seed, NPCs: opts.NPCs, Bots: opts.Bots})
+		lb, err := loopback.New(start, loopback.Config{Link: opts.Link, Seed: opts.Seed, NPCs: opts.NPCs, Bots: opts.Bots, Logger: log})
 		if err != nil {
 			return nil, err
 		}
 		src = lb
 		panel.SetStatus("loopback: simulated link to the in-process server")
 	default:
-		src, err = dial(opts)
+		src, err = dial(opts, log)
 		if err != nil {
 			return nil, err
 		}

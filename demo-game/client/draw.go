@@ -115,6 +115,7 @@ func (a *app) drawPanel(screen *ebiten.Image, l clientui.Layout) {
 	lines := []string{
 		a.toggles.String(),
 		a.view.Status,
+		a.view.Detail,
 		fmt.Sprintf("tick %d   fps %.0f   tps %.0f", a.view.Tick, ebiten.ActualFPS(), ebiten.ActualTPS()),
 		"move WASD/arrows  aim mouse  fire space/click  dash shift",
 		"graphs: last 10 s, caption now  min/avg/max",
@@ -126,6 +127,9 @@ func (a *app) drawPanel(screen *ebiten.Image, l clientui.Layout) {
 		c := textDim
 		if i <= 1 {
 			c = textBright
+		}
+		if i == 1 && a.view.Warn {
+			c = textWarn
 		}
 		a.text(screen, s, x2, y+float64(i)*a.line, c)
 	}

@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -48,7 +49,9 @@ func run(args []string, stderr io.Writer) error {
 		}
 		return errors.Join(errUsage, err)
 	}
-	a, err := newApp(opts)
+	// Connection events (connect, welcome, loss, reconnects) on stderr.
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a, err := newApp(opts, log)
 	if err != nil {
 		return err
 	}

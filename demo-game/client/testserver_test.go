@@ -1,3 +1,5 @@
+//go:build display
+
 package main
 
 import (
@@ -14,11 +16,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/internal/botswarm"
+	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 )
 
-// runServerEnv makes TestMain run the demo server (arena.Listen: the
+// runServerEnv makes TestMain run the demo server (demoserver.Listen: the
 // server package running the demo's arena over the netcode connection
 // layer, as the demo-game/server command does) on a loopback UDP port
 // instead of the tests, so the client tests connect to a separate server
@@ -27,7 +29,7 @@ import (
 const runServerEnv = "TICKWIRE_TEST_SERVER"
 
 func runTestServer(limit time.Duration) error {
-	srv, err := arena.Listen(arena.ServerConfig{Addr: "127.0.0.1:0", MaxPlayers: 8})
+	srv, err := demoserver.Listen(demoserver.ServerConfig{Addr: "127.0.0.1:0", MaxPlayers: 8})
 	if err != nil {
 		return err
 	}

@@ -13,13 +13,14 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server"
 )
 
 // options is what the command line sets.
 type options struct {
-	cfg      arena.ServerConfig
+	cfg      demoserver.ServerConfig
 	logLevel slog.Level
 	logJSON  bool
 }

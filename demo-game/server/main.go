@@ -24,7 +24,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/tickwire/tickwire/demo-game/arena"
+	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 )
 
 func main() {
@@ -35,7 +35,7 @@ func main() {
 
 // run is the command; it returns the exit status. ready, when not nil,
 // receives the server once it listens (for tests).
-func run(ctx context.Context, args []string, stderr io.Writer, ready func(*arena.Server)) int {
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(*demoserver.Server)) int {
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*arena
 	}
 	log := slog.New(h)
 	o.cfg.Logger = log
-	srv, err := arena.Listen(o.cfg)
+	srv, err := demoserver.Listen(o.cfg)
 	if err != nil {
 		log.Error("server did not start", "err", err)
 		return 1

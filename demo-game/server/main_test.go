@@ -13,11 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/netsim"
+	"github.com/tickwire/tickwire/server/client"
 )
 
 func TestParseFlagsDefaults(t *testing.T) {
@@ -91,48 +92,46 @@ func TestRunBadFlagExitsTwo(t *testing.T) {
 }
 
 // TestRunServesAndShutsDownGracefully runs the command on an ephemeral
-// port, connects one client that plays through the client's own session,
+// port, connects one client runtime (as the demo client has it) that plays,
 // then stops the server as SIGINT would: the command exits 0 and the client
 // learns at once that the server closed (it does not wait for a timeout).
 func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	ready := make(chan *arena.Server, 1)
+	ready := make(chan *demoserver.Server, 1)
 	var logs syncBuffer
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run(ctx, []string{"-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-npcs", "3"}, &logs,
-			func(s *arena.Server) { ready <- s })
+			func(s *demoserver.Server) { ready <- s })
 	}()
-	var srv *arena.Server
+	var srv *demoserver.Server
 	select {
 	case srv = <-ready:
 	case code := <-exit:
 		t.Fatalf("exited %d: %s", code, logs.String())
 	}
 
-	dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
-	defer dcancel()
-	c, err := netcode.Dial(dctx, srv.Addr().String(), netcode.ClientConfig{ProtocolID: arena.ProtocolID})
+	static := game.NewStatic()
+	cfg := clientui.ClientConfig(static)
+	cfg.Addr = srv.Addr().String()
+	c, err := client.New(cfg)
 	require.NoError(t, err)
-	o, err := clientui.NewOnline(c, nil, "test")
-	require.NoError(t, err)
+	o := clientui.NewOnline(c, static, nil, "test")
 	defer o.Close()
 	toggles := clientui.DefaultToggles()
 	frame := time.NewTicker(time.Second / 60)
 	defer frame.Stop()
 	var v clientui.View
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+	// Real sockets: poll until 30 snapshots arrived, bounded.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && c.Stats().Snapshots < 30; {
 		<-frame.C
 		now := time.Now()
 		require.NoError(t, o.Update(now, game.Input{Buttons: game.ButtonRight}, toggles))
 		v = o.View(now, toggles)
-		if o.Session().Stats().Snapshots >= 30 {
-			break
-		}
 	}
-	require.GreaterOrEqual(t, o.Session().Stats().Snapshots, uint64(30), "snapshots arrive")
+	require.GreaterOrEqual(t, c.Stats().Snapshots, uint64(30), "snapshots arrive")
 	assert.NotZero(t, v.Own, "welcomed")
 	assert.Len(t, v.Entities, 1+3, "the own player and three NPCs (and no projectiles yet)")
 
@@ -143,12 +142,12 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the server did not stop")
 	}
-	var uerr error
-	for deadline := time.Now().Add(time.Second); uerr == nil && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && c.Status().State == client.Connected; {
 		<-frame.C
-		uerr = c.Update(time.Now())
+		c.Update(time.Now(), game.Input{})
 	}
-	require.ErrorIs(t, uerr, netcode.ErrDisconnected, "the server told the client (not a timeout)")
+	require.Equal(t, client.Disconnected, c.Status().State)
+	require.ErrorIs(t, c.Status().Err, netcode.ErrDisconnected, "the server told the client (not a timeout)")
 	assert.Contains(t, logs.String(), "server shut down")
 	assert.Contains(t, logs.String(), "clients_told=1")
 }

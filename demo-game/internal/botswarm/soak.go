@@ -255,7 +255,7 @@ func check(r SoakReport, l SoakLimits) []Check {
 	cs := []Check{
 		{"every bot connected", b.Connected == b.Bots && b.Bots > 0, fmt.Sprintf("%d of %d connected, %d failed", b.Connected, b.Bots, b.DialFailed)},
 		{"no reliable message lost (every welcome arrived)", b.Welcomed == b.Connected, fmt.Sprintf("%d of %d welcomed", b.Welcomed, b.Connected)},
-		{"no connection ended", b.Ended == 0, fmt.Sprintf("%d ended early", b.Ended)},
+		{"no connection ended", b.Ended == 0 && b.Lost == 0, endDetail(b)},
 		{"snapshots decoded", b.BadMessages == 0 && b.Snapshots > 0, fmt.Sprintf("%d decoded, %d bad", b.Snapshots, b.BadMessages)},
 		{"interpolation stalls within bound", b.StallRatio() <= l.StallRatio && r.Steady.StallRatio() <= l.StallRatio,
 			fmt.Sprintf("%.3f%% of %d frames, bound %.2f%%", 100*b.StallRatio(), b.Frames, 100*l.StallRatio)},
@@ -317,6 +317,16 @@ func check(r SoakReport, l SoakLimits) []Check {
 		fmt.Sprintf("%d overruns in %d ticks after warm-up (%.3f%%, bound %.2f%%), %d skipped (%.3f%%, bound %.2f%%); whole run: %d overruns, %d skipped",
 			over, ticks, 100*ratio, 100*l.OverrunRatio, skipped, 100*skipRatio, 100*l.SkipRatio, last.Overruns, last.Skipped)})
 	return cs
+}
+
+// endDetail says how many connections were lost and why bots are not
+// connected.
+func endDetail(b Stats) string {
+	d := fmt.Sprintf("%d connections lost, %d reconnects, %d bots not connected now", b.Lost, b.Reconnects, b.Ended)
+	if b.EndReason != "" {
+		d += " (first: " + b.EndReason + ")"
+	}
+	return d
 }
 
 func pct(a, b uint64) float64 {

@@ -13,18 +13,25 @@ type Stats struct {
 	Bots       int           // asked for
 	Connected  int           // handshakes that succeeded
 	DialFailed int
-	Welcomed   int // bots whose reliable welcome arrived
-	Ended      int // bots whose connection ended (server shutdown, timeout)
+	Welcomed   int // bots whose reliable welcome arrived on every connection
+	Ended      int // connected bots that are not connected now (server gone, reconnecting)
+	// Lost counts the connections that ended during the run, Reconnects
+	// the connections made after a bot's first; EndReason is why the first
+	// bot that is not connected now is not ("" when all are).
+	Lost, Reconnects int
+	EndReason        string
 
 	// Link measurements across the connected bots.
 	RTTMedian, RTTMax time.Duration
 	LossMean, LossMax float64
 
-	// Session counters, summed over the bots.
+	// Client runtime counters (server/client's Stats), summed over the
+	// bots.
 	Snapshots       uint64 // snapshots decoded
 	MissingBaseline uint64 // deltas whose baseline was gone (each recovered by a resync)
 	BadMessages     uint64 // messages that failed to decode
 	Corrections     uint64 // reconciliations that moved the own player
+	Snapped         uint64 // of those, corrections that snapped (respawns)
 	CorrectionUnits float64
 	Deaths          uint64 // the bots' players killed: each respawn is one correction (a teleport)
 	Frames          uint64 // views drawn with remote entities
@@ -68,6 +75,9 @@ func (s Stats) Sub(prev Stats) Stats {
 	d.MissingBaseline -= prev.MissingBaseline
 	d.BadMessages -= prev.BadMessages
 	d.Corrections -= prev.Corrections
+	d.Snapped -= prev.Snapped
+	d.Lost -= prev.Lost
+	d.Reconnects -= prev.Reconnects
 	d.CorrectionUnits -= prev.CorrectionUnits
 	d.Deaths -= prev.Deaths
 	d.Frames -= prev.Frames
@@ -90,19 +100,25 @@ func summarize(asked, failed int, elapsed time.Duration, bots []BotStats) Stats 
 			s.Welcomed++
 		}
 		if b.Ended != "" {
+			if s.Ended == 0 {
+				s.EndReason = b.Ended
+			}
 			s.Ended++
 		}
+		s.Lost += b.Lost
+		s.Reconnects += b.Reconnects
 		if b.RTT > 0 {
 			rtts = append(rtts, b.RTT)
 		}
 		s.LossMean += b.Loss
 		s.LossMax = max(s.LossMax, b.Loss)
-		ss := &b.Session
+		ss := &b.Client
 		s.Snapshots += ss.Snapshots
-		s.MissingBaseline += ss.MissingBaseline
+		s.MissingBaseline += ss.MissingBaselines
 		s.BadMessages += ss.BadMessages
 		s.Corrections += ss.Corrections
-		s.CorrectionUnits += ss.CorrectionUnits
+		s.Snapped += ss.SnappedCorrections
+		s.CorrectionUnits += ss.CorrectionSize
 		s.Deaths += uint64(max(b.Deaths, 0))
 		s.Frames += ss.Frames
 		s.Stalls += ss.Stalls
@@ -123,11 +139,11 @@ func summarize(asked, failed int, elapsed time.Duration, bots []BotStats) Stats 
 // WriteLine writes s as one line of a periodic report: bots, link, and the
 // per-bot rates over s.Elapsed (pass s.Sub(previous) for an interval).
 func (s Stats) WriteLine(w io.Writer, label string) {
-	fmt.Fprintf(w, "%s bots %d/%d welcomed %d ended %d | rtt p50 %v max %v | loss mean %.1f%% max %.1f%% | snapshots %.1f/s/bot | corrections %.2f/s/bot (%d, avg %.1f units; %d respawns) | stalls %.3f%% (%d of %d frames), extrapolated %d | missing baselines %d, bad messages %d\n",
-		label, s.Connected, s.Bots, s.Welcomed, s.Ended,
+	fmt.Fprintf(w, "%s bots %d/%d welcomed %d ended %d lost %d reconnects %d | rtt p50 %v max %v | loss mean %.1f%% max %.1f%% | snapshots %.1f/s/bot | corrections %.2f/s/bot (%d, avg %.1f units; %d snapped, %d respawns) | stalls %.3f%% (%d of %d frames), extrapolated %d | missing baselines %d, bad messages %d\n",
+		label, s.Connected, s.Bots, s.Welcomed, s.Ended, s.Lost, s.Reconnects,
 		s.RTTMedian.Round(time.Millisecond), s.RTTMax.Round(time.Millisecond),
 		100*s.LossMean, 100*s.LossMax, s.SnapshotsPerBotSecond(),
-		s.CorrectionsPerBotSecond(), s.Corrections, s.avgCorrection(), s.Deaths,
+		s.CorrectionsPerBotSecond(), s.Corrections, s.avgCorrection(), s.Snapped, s.Deaths,
 		100*s.StallRatio(), s.Stalls, s.Frames, s.Extrapolated,
 		s.MissingBaseline, s.BadMessages)
 }

@@ -5,18 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/netip"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
 	"github.com/tickwire/tickwire/netcode"
-	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/netsim"
+	"github.com/tickwire/tickwire/server/client"
 )
 
 // Limits and defaults of Config.
@@ -33,29 +32,38 @@ var ErrInvalidConfig = errors.New("botswarm: invalid config")
 // Config configures a Swarm.
 type Config struct {
 	// Addr is the UDP address of the demo server (or of a netsim proxy in
-	// front of it), host:port.
+	// front of it), host:port. With Dial set it is only a label.
 	Addr string
 	// Bots is how many clients to run, 1..MaxBots.
 	Bots int
-	// Seed seeds the bots' scripts (bot i plays NewScript(Seed+i)) and
-	// their link conditioners.
+	// Seed seeds the bots' scripts (bot i plays NewScript(Seed+i)), their
+	// link conditioners and their reconnect jitter.
 	Seed uint64
 	// ProtocolID is the server's netcode protocol id; 0 means the demo's
 	// (clientui.DefaultProtocolID).
 	ProtocolID uint64
 	// FrameRate is how many frames per second each bot runs (1..240;
-	// 0 means 60): one input tick and one drawn view per frame.
+	// 0 means 60): one client update and one drawn view per frame.
 	FrameRate int
 	// Drivers is how many goroutines share the bots' frames; 0 means
 	// GOMAXPROCS, at most Bots.
 	Drivers int
 	// DialTimeout bounds each bot's handshake (0 means 10 s), and
-	// DialParallel the handshakes in flight at once (0 means 32).
+	// DialParallel the handshakes in flight at once while Dial runs
+	// (0 means 32).
 	DialTimeout  time.Duration
 	DialParallel int
 	// Link, when not the zero Config, conditions both directions of every
 	// bot's own socket (as the client's -loss/-latency flags do).
 	Link netsim.Config
+	// Reconnect says whether and how a bot reconnects after losing its
+	// connection (or failing to make one); bot i's backoff jitter is
+	// seeded with Seed+i. The zero value never reconnects.
+	Reconnect client.ReconnectPolicy
+	// Dial, when set, makes bot i's connections instead of a new UDP
+	// socket to Addr per attempt (tests dial in-memory pipes). It runs on
+	// a goroutine of the bot's client and must return when ctx ends.
+	Dial func(ctx context.Context, bot int) (*netcode.Client, error)
 	// Logger receives the bots' connection logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -86,8 +94,10 @@ func (c Config) withDefaults() Config {
 // Validate reports the first bad field, naming it, its value and what is
 // allowed; the error wraps ErrInvalidConfig.
 func (c Config) Validate() error {
-	if _, err := resolve(c.Addr); err != nil {
-		return fmt.Errorf("%w: Addr = %q: want host:port of the server, like 127.0.0.1:7777 (%v)", ErrInvalidConfig, c.Addr, err)
+	if c.Dial == nil {
+		if _, err := clientui.ResolveServer(c.Addr); err != nil {
+			return fmt.Errorf("%w: Addr = %q: want host:port of the server, like 127.0.0.1:7777 (%v)", ErrInvalidConfig, c.Addr, err)
+		}
 	}
 	if c.Bots < 1 || c.Bots > MaxBots {
 		return fmt.Errorf("%w: Bots = %d, want 1..%d", ErrInvalidConfig, c.Bots, MaxBots)
@@ -110,50 +120,44 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// resolve parses addr into the server's address.
-func resolve(addr string) (netip.AddrPort, error) {
-	if addr == "" {
-		return netip.AddrPort{}, errors.New("empty")
-	}
-	ua, err := net.ResolveUDPAddr("udp", addr)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	ap := ua.AddrPort()
-	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	if !ap.Addr().IsValid() || ap.Port() == 0 {
-		return netip.AddrPort{}, errors.New("want an IP address and a non-zero port")
-	}
-	return ap, nil
-}
-
 // IsLoopback reports whether addr is a loopback host:port (127.0.0.0/8,
 // ::1 or localhost).
 func IsLoopback(addr string) bool {
-	ap, err := resolve(addr)
+	ap, err := clientui.ResolveServer(addr)
 	return err == nil && ap.Addr().IsLoopback()
 }
 
 // BotStats is what one bot measured.
 type BotStats struct {
-	Connected bool          // the handshake succeeded
-	Welcomed  bool          // the server's welcome (a reliable message) arrived
-	Ended     string        // why the connection ended early ("" while connected)
-	RTT       time.Duration // smoothed round-trip time of the link
-	RTTVar    time.Duration
-	Loss      float64 // packet loss of the link, 0..1
-	Deaths    int32   // times the bot's player was killed (each respawn is a correction: a teleport)
-	Session   clientui.SessionStats
+	Connected bool // a connection was made (at least once)
+	// Welcomed: the server's welcome (a reliable message) arrived on every
+	// connection the bot made.
+	Welcomed bool
+	// Ended says why the bot is not connected now: its client's status
+	// (e.g. "disconnected: netcode: connection timed out; reconnecting in
+	// 2s"); "" while connected.
+	Ended string
+	// Status is the client's status line as of the bot's last frame.
+	Status string
+	// Lost counts the connections that ended (the server died, shut down,
+	// timed out or kicked the bot); Reconnects the connections made after
+	// the first.
+	Lost, Reconnects int
+	RTT              time.Duration // smoothed round-trip time of the link
+	RTTVar           time.Duration
+	Loss             float64 // packet loss of the link, 0..1
+	Deaths           int32   // times the bot's player was killed (each respawn is a correction: a teleport)
+	Client           client.Stats
 }
 
 // bot is one headless client, driven by one driver goroutine.
 type bot struct {
-	index  int // in Swarm.bots
-	conn   *netcode.Client
-	online *clientui.Online
-	script *Script
-	ended  error
-	stats  BotStats // refreshed after every frame, under its driver's lock
+	index    int // in Swarm.bots
+	c        *clientui.Client
+	script   *Script
+	welcomes uint64 // connections whose welcome arrived
+	welcomed bool   // the current connection's welcome arrived
+	stats    BotStats
 }
 
 // Swarm is a set of bots connected to one server. See the package
@@ -161,7 +165,7 @@ type bot struct {
 type Swarm struct {
 	cfg     Config
 	bots    []*bot
-	failed  []error // dial errors
+	failed  []error // first dial attempts that failed
 	drivers []*driver
 	started time.Time
 	ran     atomic.Bool
@@ -176,49 +180,30 @@ type driver struct {
 	bots []*bot
 }
 
-// Dial connects cfg.Bots bots to the server, at most cfg.DialParallel
-// handshakes at a time, and returns the swarm once every handshake has
-// ended. Bots that fail to connect are counted (Stats.DialFailed, and
-// DialErrors); Dial fails only for a bad config, when no bot connected, or
-// when ctx ends first.
+// Dial creates cfg.Bots bots and makes each one's first connection, at
+// most cfg.DialParallel handshakes at a time, driving the connected bots'
+// frames meanwhile; it returns once every first attempt has ended. Bots
+// whose first attempt failed are counted (Stats.DialFailed, and DialErrors)
+// and stay in the swarm: with cfg.Reconnect they keep trying during Run.
+// Dial fails for a bad config, when no bot connected, or when ctx ends
+// first.
 func Dial(ctx context.Context, cfg Config) (*Swarm, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	server, _ := resolve(cfg.Addr)
 	s := &Swarm{cfg: cfg, bots: make([]*bot, cfg.Bots)}
-	errs := make([]error, cfg.Bots)
-	sem := make(chan struct{}, cfg.DialParallel)
-	var wg sync.WaitGroup
-	for i := range cfg.Bots {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			s.bots[i], errs[i] = dialBot(ctx, cfg, server, i)
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
+	for i := range s.bots {
+		b, err := newBot(cfg, i)
 		if err != nil {
-			s.failed = append(s.failed, err)
+			s.closeBots()
+			return nil, err
 		}
+		s.bots[i] = b
 	}
-	s.bots = slices.DeleteFunc(s.bots, func(b *bot) bool { return b == nil })
-	if err := ctx.Err(); err != nil || len(s.bots) == 0 {
+	if err := s.connect(ctx); err != nil {
 		s.closeBots()
-		if err == nil {
-			err = fmt.Errorf("botswarm: no bot connected to %s: %w", cfg.Addr, s.failed[0])
-		}
 		return nil, err
-	}
-	for i, b := range s.bots {
-		b.index = i
 	}
 	for i := range cfg.Drivers {
 		d := &driver{}
@@ -231,41 +216,95 @@ func Dial(ctx context.Context, cfg Config) (*Swarm, error) {
 	return s, nil
 }
 
-func dialBot(ctx context.Context, cfg Config, server netip.AddrPort, i int) (*bot, error) {
-	network := "udp4"
-	if server.Addr().Is6() {
-		network = "udp6"
+// newBot returns bot i with its client runtime (not connected yet).
+func newBot(cfg Config, i int) (*bot, error) {
+	static := game.NewStatic()
+	ccfg := clientui.ClientConfig(static)
+	ccfg.Netcode.ProtocolID = cfg.ProtocolID
+	ccfg.Netcode.ConnectTimeout = cfg.DialTimeout
+	ccfg.Logger = cfg.Logger.With("bot", i)
+	ccfg.Reconnect = cfg.Reconnect
+	ccfg.Reconnect.Seed = cfg.Seed + uint64(i)
+	if cfg.Dial != nil {
+		dial, timeout := cfg.Dial, cfg.DialTimeout
+		ccfg.Dial = func(ctx context.Context) (*netcode.Client, error) {
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			return dial(ctx, i)
+		}
+	} else {
+		d, err := clientui.NewUDPDialer(clientui.DialerConfig{
+			Addr: cfg.Addr, Link: cfg.Link, Seed: cfg.Seed + uint64(i)*0x9E3779B9, Netcode: ccfg.Netcode,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("botswarm: bot %d: %w", i, err)
+		}
+		ccfg.Dial = d.Dial
 	}
-	pc, err := net.ListenUDP(network, nil)
-	if err != nil {
-		return nil, fmt.Errorf("botswarm: bot %d: open socket: %w", i, err)
-	}
-	var sock net.PacketConn = pc
-	if cfg.Link != (netsim.Config{}) {
-		sock = netsim.WrapDuplex(pc, cfg.Link, cfg.Link, cfg.Seed+uint64(i)*0x9E3779B9)
-	}
-	dctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
-	defer cancel()
-	ep := endpoint.DefaultConfig()
-	ep.MaxPacketSize = 0 // the connection layer fits its overhead into 1200 bytes
-	c, err := netcode.DialConn(dctx, sock, server, netcode.ClientConfig{
-		ProtocolID: cfg.ProtocolID, Endpoint: ep, Logger: cfg.Logger,
-	})
+	c, err := client.New(ccfg)
 	if err != nil {
 		return nil, fmt.Errorf("botswarm: bot %d: %w", i, err)
 	}
-	o, err := clientui.NewOnline(c, nil, fmt.Sprintf("bot %d", i))
-	if err != nil {
-		_ = c.Close()
-		return nil, err
+	return &bot{index: i, c: c, script: NewScript(cfg.Seed + uint64(i))}, nil
+}
+
+// connect runs frames of the bots until every bot's first connection
+// attempt has ended, starting at most DialParallel attempts at a time.
+func (s *Swarm) connect(ctx context.Context) error {
+	t := time.NewTicker(time.Second / time.Duration(s.cfg.FrameRate))
+	defer t.Stop()
+	started := 0
+	for {
+		now := time.Now()
+		inflight := 0
+		for _, b := range s.bots[:started] {
+			b.frame(now)
+			if b.firstAttempt() {
+				inflight++
+			}
+		}
+		for ; started < len(s.bots) && inflight < s.cfg.DialParallel; started++ {
+			s.bots[started].frame(now) // the first update starts the dial
+			inflight++
+		}
+		if started == len(s.bots) && inflight == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
-	return &bot{conn: c, online: o, script: NewScript(cfg.Seed + uint64(i)), stats: BotStats{Connected: true}}, nil
+	connected := 0
+	for _, b := range s.bots {
+		if b.stats.Connected {
+			connected++
+			continue
+		}
+		err := b.c.Status().Err
+		if err == nil {
+			err = errors.New("not connected")
+		}
+		s.failed = append(s.failed, fmt.Errorf("botswarm: bot %d: %w", b.index, err))
+	}
+	if connected == 0 {
+		return fmt.Errorf("botswarm: no bot connected to %s: %w", s.cfg.Addr, s.failed[0])
+	}
+	return nil
+}
+
+// firstAttempt reports whether the bot's first connection attempt is still
+// under way.
+func (b *bot) firstAttempt() bool {
+	st := b.c.Status()
+	return b.c.Stats().Connects == 0 && st.State == client.Connecting && st.Attempt == 0
 }
 
 // Run drives every bot at the frame rate until ctx ends, then returns nil
-// (the bots stay connected until Close). Bots whose connection ends (server
-// shutdown, timeout) stop and are counted in Stats.Ended. Run may be called
-// once.
+// (the bots stay connected until Close). A bot whose connection ends
+// (server shutdown, timeout) shows it in its status and reconnects when
+// Config.Reconnect allows. Run may be called once.
 func (s *Swarm) Run(ctx context.Context) error {
 	if !s.ran.CompareAndSwap(false, true) {
 		return errors.New("botswarm: Run called twice")
@@ -310,33 +349,46 @@ func (d *driver) frame(now time.Time) {
 	}
 }
 
-// frame: read what arrived, predict and send this tick's input, update the
-// connection, draw the view (counting interpolation stalls), record stats.
+// frame: the client's update with this frame's scripted input, the drawn
+// view of the remote entities (which counts interpolation stalls), and the
+// bot's stats.
 func (b *bot) frame(now time.Time) {
-	if b.ended != nil {
-		return
+	b.c.Update(now, b.script.Next())
+	b.c.Remote(now)
+	st, status := b.c.Stats(), b.c.Status()
+	switch {
+	case status.State == client.Connected && status.Welcomed && !b.welcomed:
+		b.welcomes++
+		b.welcomed = true
+	case status.State != client.Connected:
+		b.welcomed = false
 	}
-	// What a bot "draws": prediction and interpolation on.
-	toggles := clientui.Toggles{Prediction: true, Interpolation: true}
-	if err := b.online.Update(now, b.script.Next(), toggles); err != nil {
-		b.ended = err
-		b.stats.Ended = err.Error()
+	bs := &b.stats
+	bs.Connected = st.Connects > 0
+	bs.Welcomed = bs.Connected && b.welcomes == st.Connects
+	bs.Status = status.String()
+	bs.Ended = ""
+	if status.State != client.Connected {
+		bs.Ended = bs.Status
 	}
-	sess := b.online.Session()
-	v := sess.View(now, toggles)
-	for i := range v.Entities {
-		if e := &v.Entities[i]; e.ID == v.Own && v.Own != 0 {
-			b.stats.Deaths = max(b.stats.Deaths, e.Deaths)
+	bs.Lost = int(st.Connects)
+	if status.State == client.Connected {
+		bs.Lost--
+	}
+	bs.Reconnects = max(int(st.Connects)-1, 0)
+	bs.RTT, bs.RTTVar, bs.Loss = st.RTT, st.Jitter, st.Loss
+	if w, ok := b.c.Welcome(); ok {
+		if snap, _, ok := b.c.Newest(); ok {
+			if i, ok := snap.Find(uint32(w.Player)); ok {
+				bs.Deaths = max(bs.Deaths, snap.Fields(i)[game.FieldDeaths])
+			}
 		}
 	}
-	st := b.conn.Stats()
-	_, b.stats.Welcomed = sess.Welcomed()
-	b.stats.RTT, b.stats.RTTVar, b.stats.Loss = st.RTT, st.RTTVar, st.PacketLoss
-	b.stats.Session = sess.Stats()
+	bs.Client = st
 }
 
-// Bots returns the per-bot measurements of the connected bots, in dial
-// order. Safe from any goroutine.
+// Bots returns the per-bot measurements, in bot order. Safe from any
+// goroutine.
 func (s *Swarm) Bots() []BotStats {
 	out := make([]BotStats, len(s.bots))
 	for _, d := range s.drivers {
@@ -349,7 +401,8 @@ func (s *Swarm) Bots() []BotStats {
 	return out
 }
 
-// DialErrors returns the errors of the bots that failed to connect.
+// DialErrors returns the errors of the bots whose first attempt to connect
+// failed.
 func (s *Swarm) DialErrors() []error { return slices.Clone(s.failed) }
 
 // Stats sums the bots' measurements. Safe from any goroutine.
@@ -374,7 +427,7 @@ func (s *Swarm) closeBots() error {
 		if b == nil {
 			continue
 		}
-		if err := b.conn.Close(); err != nil && !errors.Is(err, netcode.ErrClosed) {
+		if err := b.c.Close(); err != nil && !errors.Is(err, client.ErrClosed) && !errors.Is(err, netcode.ErrClosed) {
 			errs = append(errs, err)
 		}
 	}

@@ -1,6 +1,7 @@
-// Package clientui is everything the demo client does that does not need a
-// window, so that it is tested with plain unit tests (the client's main
-// package only turns it into ebiten calls and is tested under Xvfb).
+// Package clientui is the view logic of the demo client: everything it does
+// that needs no window, so that it is tested with plain unit tests (the
+// client's main package only turns it into ebiten calls and is tested under
+// Xvfb).
 //
 // The screen: the HUD's time series (Series, HUD: RTT, jitter, loss, in/out
 // kbps, snapshot rate and interpolation delay over the last ten seconds,
@@ -8,27 +9,26 @@
 // the points of a line graph (Polyline, NiceCeil), the screen Layout (arena,
 // HUD column, network panel; world ↔ pixels), the Scene of shapes to draw in
 // the game's colours, the key-binding tables and Toggles (prediction P,
-// interpolation I, server ghost G, HUD H), and the NetPanel state (loss
-// [ ], latency - =, jitter ; ', duplication , .).
+// interpolation I, server ghost G, HUD H), the NetPanel state (loss [ ],
+// latency - =, jitter ; ', duplication , .), and the command-line Options.
 //
 // The game: a Source gives the client its View each frame. Offline runs the
-// rules locally. Online talks to a demo server through a Conn (the netcode
-// connection layer's Client has its shape) with a Session, the client half
-// of the demo protocol: it decodes delta snapshots (wire.SnapshotReader),
-// keeps a server clock (netcode/state.Clock), predicts the own player with
-// game.StepPlayer and reconciles it (netcode/state.Predictor, corrections
-// smoothed by netcode/state.Smoother), interpolates everyone else
-// (netcode/state.Interpolator), and sends each input with its tick, repeating
-// the last few (wire.InputWriter). Loopback is a Conn to a small demo
-// server that runs inside the client over two simulated links, so the whole
-// networked path runs, deterministically, without sockets.
+// rules locally. Online is a thin adapter over the public client runtime
+// (server/client's Client, predicting a game.Player with game.Input, built
+// from ClientConfig): the runtime connects and reconnects, decodes
+// snapshots, predicts and reconciles the own player, interpolates the
+// others and sends the inputs; Online only turns its Remote frame, its
+// Predicted state and SmoothOffset, its newest snapshot, its Stats and its
+// Status into a View. UDPDialer makes the runtime's connections from
+// netsim-conditioned UDP sockets that the network panel changes live. The
+// -loopback mode's in-process server lives in demo-game/internal/loopback.
 //
 // # Zero values and concurrency
 //
-// Series, HUD, NetPanel, Session, Online, Offline and Loopback must be
-// created with their constructors; Toggles, Layout, Rect, Scene, Options and
-// View are plain values whose zero values are valid. Nothing here is safe for
-// concurrent use: the client drives all of it from ebiten's update and draw
-// calls, which run on one goroutine. Time is always an argument (now), never
-// read from a global clock.
+// Series, HUD, NetPanel, Online, Offline and UDPDialer must be created with
+// their constructors; Toggles, Layout, Rect, Scene, Options and View are
+// plain values whose zero values are valid. Nothing here is safe for
+// concurrent use except UDPDialer: the client drives all of it from
+// ebiten's update and draw calls, which run on one goroutine. Time is
+// always an argument (now), never read from a global clock.
 package clientui

@@ -2,27 +2,54 @@ package clientui
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/demo-game/protocol"
 	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/netsim"
+	"github.com/tickwire/tickwire/netcode/state"
+	"github.com/tickwire/tickwire/server/client"
 )
 
-// Conn is what the client needs of a connection to the demo server: the
-// netcode connection layer's Client has this shape. Its methods are called
-// from the client's game loop only.
-type Conn interface {
-	// Update receives what arrived, handles timeouts and keepalives, and
-	// flushes what was sent, at now.
-	Update(now time.Time) error
-	// Send queues msg on channel.
-	Send(channel int, msg []byte) (netcode.MessageID, error)
-	// ReadMessage returns the next message received on channel.
-	ReadMessage(channel int) (msg []byte, ok bool)
-	// Stats returns the link measurements (RTT, loss, kbps).
-	Stats() netcode.Stats
-	Close() error
+// Client is the demo's client runtime: the public server/client package's
+// Client predicting a game.Player with game.Input.
+type Client = client.Client[game.Player, game.Input]
+
+// ClientConfig returns the client.Config of the demo over the arena s
+// (game.NewStatic()), from the pieces package protocol shares with the
+// server: the snapshot codec, the own player rebuilt from its entity's
+// fields, inputs encoded as game.Input.AppendBinary, game.StepPlayer as the
+// prediction step, corrections measured as dx, dy in world units (snapping
+// above protocol.SnapDistance, a respawn), and positions and velocities
+// interpolated linearly, every other field in steps. The caller adds how to
+// connect (Addr and Netcode, or Dial; see NetcodeConfig), the Reconnect
+// policy and a Logger.
+func ClientConfig(s *game.Static) client.Config[game.Player, game.Input] {
+	return client.Config[game.Player, game.Input]{
+		Netcode:        NetcodeConfig(),
+		Codec:          protocol.Codec(),
+		OwnState:       protocol.OwnState,
+		AppendInput:    protocol.AppendInput,
+		Step:           protocol.Stepper(s),
+		Equal:          state.EqualComparable[game.Player],
+		Correction:     protocol.Correction,
+		CorrectionDims: protocol.CorrectionDims,
+		SnapDistance:   protocol.SnapDistance,
+		Interp:         protocol.Interp(),
+	}
+}
+
+// NetcodeConfig returns the connection settings of a demo client: the
+// demo's protocol id and the default channel layout (which the server's
+// channel defaults follow), with the packet size left for the connection
+// layer to fit its own overhead into 1200-byte datagrams.
+func NetcodeConfig() netcode.ClientConfig {
+	ep := endpoint.DefaultConfig()
+	ep.MaxPacketSize = 0
+	return netcode.ClientConfig{ProtocolID: protocol.ProtocolID, Endpoint: ep}
 }
 
 // Conditioner changes the simulated conditions of the client's own link
@@ -31,33 +58,39 @@ type Conditioner interface {
 	SetConfig(cfg netsim.Config) error
 }
 
-// Online is the Source of a client connected to a demo server: each tick it
-// hands the server's messages to a Session, sends the session's input
-// message, and updates the connection; the HUD is fed from the connection's
-// measurements and the session's.
+// Online is the Source of a client of a demo server: a thin adapter that
+// turns a Client's state into a View. Update runs the Client's frame with
+// the local input; View draws the remote entities interpolated (Remote),
+// the own player predicted and displaced by the fading correction
+// (Predicted, SmoothOffset), the server's own player as the ghost, and
+// feeds the HUD from the Client's Stats and Status. It builds no snapshot,
+// sends no input and predicts nothing itself.
+//
+// The zero Online is not usable (NewOnline); it is not safe for concurrent
+// use.
 type Online struct {
-	conn  Conn
-	link  Conditioner // nil: the network panel cannot change the link
-	sess  *Session
-	label string
+	c      *Client
+	static *game.Static
+	link   Conditioner // nil: the network panel cannot change the link
+	label  string
+
+	view     []game.Entity
+	ghost    game.Entity
+	fieldBuf []int32
 }
 
-// NewOnline returns a source over conn; link (may be nil) applies the
-// network panel's settings. label names the connection on screen (e.g. the
-// server address).
-func NewOnline(conn Conn, link Conditioner, label string) (*Online, error) {
-	sess, err := NewSession(SessionConfig{})
-	if err != nil {
-		return nil, err
-	}
-	return &Online{conn: conn, link: link, sess: sess, label: label}, nil
+// NewOnline returns a source over c, which plays in the arena s. link (may
+// be nil) applies the network panel's settings; label names the connection
+// on screen (e.g. the server address).
+func NewOnline(c *Client, s *game.Static, link Conditioner, label string) *Online {
+	return &Online{c: c, static: s, link: link, label: label, fieldBuf: make([]int32, 0, game.NumEntityFields)}
 }
 
-// Session returns the client half of the protocol, for its statistics.
-func (o *Online) Session() *Session { return o.sess }
+// Client returns the client runtime, for its Stats and Status.
+func (o *Online) Client() *Client { return o.c }
 
 // Static returns the arena geometry.
-func (o *Online) Static() *game.Static { return o.sess.Static() }
+func (o *Online) Static() *game.Static { return o.static }
 
 // SetLink applies cfg to the client's link, or returns ErrNoLink when there
 // is no conditioner.
@@ -68,60 +101,113 @@ func (o *Online) SetLink(cfg netsim.Config) error {
 	return o.link.SetConfig(cfg)
 }
 
-// Close closes the connection. The simulated conditions are lifted first:
-// the connection's disconnect packets must leave before the socket closes,
-// and a conditioner holding them for its latency would drop them with it.
+// Close closes the client. The simulated conditions are lifted first: the
+// connection's disconnect packets must leave before the socket closes, and
+// a conditioner holding them for its latency would drop them with it.
 func (o *Online) Close() error {
 	if o.link != nil {
 		_ = o.link.SetConfig(netsim.Config{})
 	}
-	return o.conn.Close()
+	err := o.c.Close()
+	if err == client.ErrClosed {
+		return nil
+	}
+	return err
 }
 
-// Update reads the server's messages, runs the session's tick with in,
-// sends its input message and updates the connection. A connection error
-// (timeout, server shutdown) is returned and ends the game.
+// Update runs the client's frame at now with the local input. A lost
+// connection is no error: the View's Status says what happened (and when
+// the client reconnects).
 func (o *Online) Update(now time.Time, in game.Input, _ Toggles) error {
-	o.sess.SetRTT(o.conn.Stats().RTT)
-	for _, ch := range []int{ControlChannel, SnapshotChannel} {
-		for {
-			msg, ok := o.conn.ReadMessage(ch)
-			if !ok {
-				break
-			}
-			// Undecodable snapshots are counted by the session and
-			// recovered by a resync; they do not end the game.
-			_ = o.sess.HandleMessage(now, msg)
-		}
-	}
-	for _, msg := range o.sess.Tick(now, in) {
-		if _, err := o.conn.Send(InputChannel, msg); err != nil {
-			return fmt.Errorf("clientui: send input: %w", err)
-		}
-	}
-	return o.conn.Update(now)
+	o.c.Update(now, in)
+	return nil
 }
 
-// View returns the session's view with the link's measurements.
+// View returns what to draw at now: remote entities interpolated (or as
+// the newest snapshot has them, with t.Interpolation off), the own player
+// predicted (or as the newest snapshot has it, with t.Prediction off), the
+// server ghost, the HUD sample and the status lines. The entity slice is
+// reused by the next call.
 func (o *Online) View(now time.Time, t Toggles) View {
-	v := o.sess.View(now, t)
-	st := o.conn.Stats()
+	st := o.c.Stats()
+	status := o.c.Status()
+	v := View{Status: o.status(status, st), Detail: detail(st), Warn: status.State != client.Connected}
+	w, welcomed := o.c.Welcome()
+	snap, _, ok := o.c.Newest()
+	if !welcomed || !ok {
+		return v
+	}
+	own := uint32(w.Player)
+	v.Own, v.Tick = own, snap.Tick
 	// Until the first acknowledgement the link has no RTT; keep such
 	// readings out of the graphs.
-	v.Online = v.Online && st.RTT > 0
+	v.Online = status.State == client.Connected && st.RTT > 0
 	v.Sample = Sample{
-		RTT: st.RTT, Jitter: st.RTTVar, Loss: st.PacketLoss,
-		InKbps: st.ReceivedKbps, OutKbps: st.SentKbps,
-		SnapshotRate: o.sess.SnapshotRate(now), InterpDelay: o.sess.InterpDelay(),
+		RTT: st.RTT, Jitter: st.Jitter, Loss: st.Loss, InKbps: st.ReceivedKbps, OutKbps: st.SentKbps,
+		SnapshotRate: st.SnapshotRate, InterpDelay: st.InterpDelay,
 	}
-	ss := o.sess.Stats()
-	id, ok := o.sess.Welcomed()
-	switch {
-	case !ok:
-		v.Status = o.label + ": waiting for the welcome"
-	default:
-		v.Status = fmt.Sprintf("%s: player %d | corrections %d | stalls %d/%d frames",
-			o.label, id, ss.Corrections, ss.Stalls, ss.Frames)
+	o.view = o.view[:0]
+	if t.Interpolation {
+		if f, ok := o.c.Remote(now); ok {
+			for i := range f.Len() {
+				if f.IDs[i] == own {
+					continue
+				}
+				if e, ok := protocol.EntityFromFrame(f, i, o.fieldBuf); ok {
+					o.view = append(o.view, e)
+				}
+			}
+		}
+	} else {
+		for i := range snap.Len() {
+			if snap.IDs[i] == own {
+				continue
+			}
+			if e, err := game.EntityFromFields(snap.IDs[i], snap.Fields(i)); err == nil {
+				o.view = append(o.view, e)
+			}
+		}
 	}
+	if i, ok := snap.Find(own); ok {
+		if server, err := game.EntityFromFields(own, snap.Fields(i)); err == nil {
+			e := server
+			if p, _, ok := o.c.Predicted(); ok && t.Prediction {
+				e = p.Entity()
+				e.ID = own
+				// Server-only fields come from the newest snapshot.
+				e.Health, e.Score, e.Deaths, e.RespawnTicks = server.Health, server.Score, server.Deaths, server.RespawnTicks
+				if off := o.c.SmoothOffset(now); len(off) == protocol.CorrectionDims {
+					e.X += int32(math.Round(off[0] * game.FixedOne))
+					e.Y += int32(math.Round(off[1] * game.FixedOne))
+				}
+				o.ghost = server
+				v.Ghost = &o.ghost
+			}
+			o.view = append(o.view, e)
+		}
+	}
+	v.Entities = o.view
 	return v
+}
+
+// status is the first status line: the connection's state (with the
+// reason it was lost and the reconnect countdown), and once welcomed the
+// player ID.
+func (o *Online) status(s client.Status, st client.Stats) string {
+	if s.State != client.Connected || !s.Welcomed {
+		return o.label + ": " + s.String()
+	}
+	w, _ := o.c.Welcome()
+	line := fmt.Sprintf("%s: connected as player %d", o.label, w.Player)
+	if st.Connects > 1 {
+		line += fmt.Sprintf(" (reconnected %d×)", st.Connects-1)
+	}
+	return line
+}
+
+// detail is the second status line: the client runtime's corrections,
+// stalls and input lead.
+func detail(st client.Stats) string {
+	return fmt.Sprintf("corrections %d (%d snapped) | stalls %d/%d frames | input lead %d, +%d ticks",
+		st.Corrections, st.SnappedCorrections, st.Stalls, st.Frames, st.InputLead, st.ExtraLead+st.LossLead)
 }

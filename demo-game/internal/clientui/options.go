@@ -4,12 +4,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/tickwire/tickwire/demo-game/protocol"
 	"io"
 	"math"
 	"time"
 
 	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/demo-game/protocol"
 	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
@@ -19,6 +19,10 @@ const DefaultAddr = "127.0.0.1:7777"
 // DefaultProtocolID is the demo's netcode protocol id ("TICKWIRE" in ASCII):
 // the demo server must use the same one.
 const DefaultProtocolID = protocol.ProtocolID
+
+// MaxLoopbackBots bounds Options.Bots: the scripted players of the
+// in-process server of -loopback.
+const MaxLoopbackBots = 7
 
 // Options are the client's command-line settings.
 type Options struct {
@@ -36,6 +40,7 @@ type Options struct {
 	Seed       uint64        // offline world seed
 	NPCs       int           // offline NPC count
 	Bots       int           // loopback: scripted extra players
+	Reconnect  bool          // online: reconnect (with backoff) after losing the server
 	Link       netsim.Config // initial conditions on the client's own socket
 }
 
@@ -61,6 +66,7 @@ func ParseOptions(args []string, out io.Writer) (Options, error) {
 	fs.Uint64Var(&o.Seed, "seed", game.DefaultConfig().Seed, "world seed (offline and loopback) and seed of the socket's netsim")
 	fs.IntVar(&o.NPCs, "npcs", game.DefaultConfig().NPCs, "NPC count (offline and loopback)")
 	fs.IntVar(&o.Bots, "bots", 2, "loopback: scripted extra players, to see remote players interpolated (0..7)")
+	fs.BoolVar(&o.Reconnect, "reconnect", true, "reconnect (with backoff) after losing the server; the HUD shows the countdown")
 	percent := func(dst *float64) func(string) error {
 		return func(v string) error {
 			p, err := netsim.ParsePercent(v)

@@ -14,7 +14,7 @@ import (
 )
 
 func TestParseOptions(t *testing.T) {
-	def := Options{Addr: DefaultAddr, ProtocolID: DefaultProtocolID, FPS: 60, HUD: true, Bots: 2, Seed: game.DefaultConfig().Seed, NPCs: game.DefaultConfig().NPCs}
+	def := Options{Addr: DefaultAddr, ProtocolID: DefaultProtocolID, FPS: 60, HUD: true, Bots: 2, Reconnect: true, Seed: game.DefaultConfig().Seed, NPCs: game.DefaultConfig().NPCs}
 	with := func(f func(*Options)) Options { o := def; f(&o); return o }
 	tests := []struct {
 		name string
@@ -39,6 +39,7 @@ func TestParseOptions(t *testing.T) {
 			})},
 		{"addr, hud off, timeout", []string{"-addr", "10.0.0.1:9", "-hud=false", "-timeout", "3s", "-fps", "0"},
 			with(func(o *Options) { o.Addr, o.HUD, o.Timeout, o.FPS = "10.0.0.1:9", false, 3*time.Second, 0 })},
+		{"no reconnect", []string{"-reconnect=false"}, with(func(o *Options) { o.Reconnect = false })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

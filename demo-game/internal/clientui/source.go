@@ -19,11 +19,14 @@ type View struct {
 	Ghost    *game.Entity  // the server's latest state of the own player; nil for none
 	Sample   Sample        // network readings for the HUD
 	Online   bool          // whether Sample holds real readings
-	Status   string        // one line about the connection, e.g. "connected as 3"
+	Status   string        // one line about the connection, e.g. "127.0.0.1:7777: connected as player 3"
+	Detail   string        // a second line: the client runtime's counters ("" offline)
+	Warn     bool          // the connection is down: draw Status as a warning
 }
 
 // Source is where the client's state comes from: the rules run locally
-// (Offline) or a server over the network. The client calls Update once per
+// (Offline), a server over the network (Online), or a server in the same
+// process (demo-game/internal/loopback). The client calls Update once per
 // tick with the local input, then View once per frame.
 type Source interface {
 	Update(now time.Time, in game.Input, t Toggles) error

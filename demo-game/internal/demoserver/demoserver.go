@@ -1,4 +1,14 @@
-package arena
+// Package demoserver builds a complete demo server from one ServerConfig:
+// a UDP socket (with optional netsim conditions on it), the netcode
+// transport, and server.Server running the demo's arena (package arena),
+// for the demo server command, the bots' and the client's tests and the
+// soak run. It is apart from package arena so that the arena (the demo's
+// server.Game, which the client's -loopback mode runs in-process) does not
+// carry the admin HTTP server and its metrics registry.
+//
+// The zero ServerConfig is valid. A Server is run once (Run); Addr, the
+// arena's Stats and the server's Stats are safe from any goroutine.
+package demoserver
 
 import (
 	"context"
@@ -10,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/protocol"
 	"github.com/tickwire/tickwire/netcode"
@@ -17,9 +28,9 @@ import (
 	"github.com/tickwire/tickwire/server"
 )
 
-// ProtocolID is the demo's netcode protocol id, the client's
-// (protocol.ProtocolID).
-const ProtocolID = protocol.ProtocolID
+// ErrInvalidConfig is wrapped by the errors of a bad ServerConfig (with
+// arena.ErrInvalidConfig for a bad Arena).
+var ErrInvalidConfig = errors.New("demoserver: invalid config")
 
 // ServerConfig is a whole demo server: socket, link conditions, transport,
 // tick loop and game. The zero value listens on 127.0.0.1 on a free port
@@ -35,7 +46,7 @@ type ServerConfig struct {
 	// at most game.MaxPlayersLimit.
 	MaxPlayers int
 	// Arena configures the game; its Game.MaxPlayers is set to MaxPlayers.
-	Arena Config
+	Arena arena.Config
 	// Link, when not the zero Config, conditions both directions of the
 	// server's socket (netsim.WrapDuplex seeded with LinkSeed). At
 	// shutdown the socket closes only once the datagrams the link still
@@ -55,12 +66,12 @@ type ServerConfig struct {
 	SnapshotWorkers int
 }
 
-// Server is a demo server: the server.Server running an Arena over a
+// Server is a demo server: the server.Server running an arena.Arena over a
 // netcode transport. Run it once; Addr, Arena's Stats and the server's
 // metrics are safe from any goroutine.
 type Server struct {
 	*server.Server
-	arena *Arena
+	arena *arena.Arena
 	tr    *server.NetcodeTransport
 	link  *netsim.Conn // nil without link conditions
 }
@@ -77,19 +88,19 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		return nil, fmt.Errorf("%w: ServerConfig.MaxPlayers = %d, want 1..%d", ErrInvalidConfig, cfg.MaxPlayers, game.MaxPlayersLimit)
 	}
 	if err := cfg.Link.Validate(); err != nil {
-		return nil, fmt.Errorf("arena: ServerConfig.Link: %w", err)
+		return nil, fmt.Errorf("%w: ServerConfig.Link: %w", ErrInvalidConfig, err)
 	}
 	acfg := cfg.Arena
 	if acfg.Game == (game.Config{}) {
 		acfg.Game = game.DefaultConfig()
 	}
 	acfg.Game.MaxPlayers = cfg.MaxPlayers
-	a, err := New(acfg)
+	a, err := arena.New(acfg)
 	if err != nil {
-		return nil, err
+		return nil, err // names the bad field, wrapping arena.ErrInvalidConfig
 	}
 	scfg := server.Config{
-		TickRate: cfg.TickRate, SnapshotRate: cfg.SnapshotRate, Codec: Codec(),
+		TickRate: cfg.TickRate, SnapshotRate: cfg.SnapshotRate, Codec: protocol.Codec(),
 		SnapshotWorkers: cfg.SnapshotWorkers, AdminAddr: cfg.AdminAddr, AdminListener: cfg.AdminListener,
 		Registry: cfg.Registry, Logger: cfg.Logger, OnTick: cfg.OnTick,
 	}
@@ -98,11 +109,11 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	}
 	ua, err := net.ResolveUDPAddr("udp", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("arena: listen %q: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("demoserver: listen %q: %w", cfg.Addr, err)
 	}
 	udp, err := net.ListenUDP("udp", ua)
 	if err != nil {
-		return nil, fmt.Errorf("arena: listen %q: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("demoserver: listen %q: %w", cfg.Addr, err)
 	}
 	var pc net.PacketConn = udp
 	var link *netsim.Conn
@@ -113,7 +124,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		pc = link
 	}
 	tr, err := server.NewNetcodeTransport(pc, netcode.ServerConfig{
-		ProtocolID: ProtocolID, MaxClients: cfg.MaxPlayers, Logger: cfg.Logger,
+		ProtocolID: protocol.ProtocolID, MaxClients: cfg.MaxPlayers, Logger: cfg.Logger,
 		ReceiveQueue: max(netcode.DefaultServerQueue, 16*cfg.MaxPlayers),
 	})
 	if err != nil {
@@ -132,7 +143,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 func (s *Server) Addr() net.Addr { return s.tr.Addr() }
 
 // Arena returns the game the server runs.
-func (s *Server) Arena() *Arena { return s.arena }
+func (s *Server) Arena() *arena.Arena { return s.arena }
 
 // Link returns the conditioner on the server's socket (nil when
 // ServerConfig.Link was the zero Config); its SetConfig changes the send
