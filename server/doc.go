@@ -1,7 +1,7 @@
 // Package server is Tickwire's authoritative game server: a fixed-tick
 // simulation loop that reads client inputs, steps a game the user supplies,
-// and streams each client a quantized, delta-encoded snapshot of what that
-// client may see.
+// streams each client a quantized, delta-encoded snapshot of what that
+// client may see, and lets the game talk to its players.
 //
 // The pieces, from the bottom:
 //
@@ -9,40 +9,75 @@
 //     overruns and applying a documented catch-up/skip policy.
 //   - Game is what the user implements: players join and leave, inputs are
 //     applied per tick, the world steps, and Snapshot builds the view of one
-//     client (the interest-management hook).
+//     client (the interest-management hook). A Game that also implements
+//     MessageHandler receives its players' game messages.
 //   - InputQueue buffers each client's inputs by tick; clients repeat their
-//     last few inputs in every packet (InputWriter), so one lost packet loses
-//     no input.
+//     last few inputs in every packet (wire.InputWriter), so one lost packet
+//     loses no input.
 //   - Snapshots are encoded with netcode/state against the newest snapshot the
 //     client acknowledged, learned from the transport's message acks.
 //   - Server ties it together over a Transport (the netcode connection
-//     layer, through an adapter) and exposes Prometheus metrics, pprof and
-//     slog logs.
+//     layer, through NetcodeTransport) and exposes Prometheus metrics,
+//     pprof, slog logs and live Stats.
 //
 // Wiring a server (see Example_server):
 //
 //	tr, err := server.ListenNetcode(":7000", netcode.ServerConfig{ProtocolID: id, MaxClients: 64})
-//	srv, err := server.New(server.Config{Codec: codec, AdminAddr: "127.0.0.1:9100", Logger: log}, game, tr)
+//	srv, err := server.New(server.Config{Codec: codec, Messages: msgs, AdminAddr: "127.0.0.1:9100", Logger: log}, game, tr)
+//	game.srv = srv // if the game sends messages or kicks
 //	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 //	err = srv.Run(ctx) // returns nil after SIGINT/SIGTERM, once clients were told
 //
+// # Run or Step
+//
+// Run ticks at Config.TickRate until its context ends. A test, or a host
+// that embeds the server in its own loop (a client hosting a local game,
+// say), calls Step(now) instead, once per tick: the
+// same tick, with explicit time, so that the same calls give the same ticks
+// (see ExampleServer_Step). Close then shuts the server down as Run does
+// when its context ends. Run, Step and Close exclude one another: a call
+// that would overlap another returns an error wrapping ErrBusy.
+//
+// # Talking to players
+//
+// A game's own messages (events, chat, replies) are values of Go types
+// registered once, under the same ids, in a wire.Messages that the server
+// (Config.Messages) and its clients share. The game sends them with Send,
+// SendTo or Broadcast, and receives them through MessageHandler; they
+// travel reliably and in order on the control channel. Messages from
+// clients that do not decode, or that are not game messages, are dropped
+// and counted (Stats.MessagesDropped and drops_total{reason}), never
+// trusted and never fatal to the connection. Kick removes a player from
+// the game at once and ends its connection after telling its client why.
+// Player describes a connected player: its address, its link's RTT and
+// loss, the tick it joined, and in secure mode the user data of the
+// connect token it connected with (who the player is, as the backend that
+// issued the token says).
+//
+// # Clients
+//
 // A client connects with netcode.Dial and uses the default channel layout:
-// control (0, reliable: the Welcome), inputs (1, unreliable: InputWriter
-// messages) and snapshots (2, unreliable-sequenced: SnapshotReader).
-// Each tick it predicts its own player (netcode/state Predictor), pushes the
-// input for the predicted tick and sends InputWriter.AppendMessage; for
-// each snapshot it reconciles at SnapshotHeader.InputAck and feeds
-// SnapshotHeader.InputLead (or the sync Clock) to keep its inputs arriving a
-// little before the server needs them.
+// control (0, reliable-ordered: the Welcome, game messages both ways,
+// kicks), inputs (1, unreliable: wire.InputWriter messages) and snapshots
+// (2, unreliable-sequenced: wire.SnapshotReader). Each tick it predicts its
+// own player (netcode/state Predictor), pushes the input for the predicted
+// tick and sends InputWriter.AppendMessage; for each snapshot it
+// reconciles at SnapshotHeader.InputAck and feeds SnapshotHeader.InputLead
+// (or the netcode/state Clock) to keep its inputs arriving a little before
+// the server needs them. The messages both halves speak are in the
+// server/wire package, which a client imports without this one.
 //
-// The wire messages (input, snapshot, welcome) and their client-side halves
-// (InputWriter, SnapshotReader) live here too, so a client needs only this
-// package and netcode/state.
+// # Concurrency
 //
-// Concurrency: a Server runs the game and the transport from the single
-// goroutine that calls Run; the Game is never called concurrently. Metrics
-// and the admin HTTP handler are safe from any goroutine. Loop, InputQueue,
-// InputWriter and SnapshotReader are not safe for concurrent use. Zero
-// values: Config and LoopConfig zero values mean the defaults; the other
-// types need their constructor.
+// A Server runs the game and the transport on one goroutine at a time:
+// Run's, or the one calling Step. The Game is never called concurrently,
+// except Snapshot when Config.SnapshotWorkers is above 1. Send, SendTo,
+// Broadcast, Kick, Player and Players belong to that goroutine: call them
+// from the Game's methods (not Snapshot), from Config.OnTick, or between
+// Steps. Stats, Tick, Clients, the metrics and the admin HTTP handler are
+// safe from any goroutine. Loop and InputQueue are not safe for concurrent
+// use.
+//
+// Zero values: Config and LoopConfig zero values mean the defaults; the
+// other types need their constructor.
 package server

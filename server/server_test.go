@@ -541,6 +541,8 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Input: InputConfig{Window: -2}, Codec: testCodec}, "Config.Input: server: invalid config: InputConfig.Window"},
 		{Config{SnapshotChannel: 3, Codec: testCodec}, "Config.InputChannel is 0, the same as ControlChannel (0)"},
 		{Config{InputChannel: -1, SnapshotChannel: 2, Codec: testCodec}, "Config.InputChannel is -1, want 0..255"},
+		{Config{KickGrace: -time.Second, Codec: testCodec}, "Config.KickGrace is -1s, want 0 (default 500ms) or up to 10s"},
+		{Config{KickGrace: 11 * time.Second, Codec: testCodec}, "Config.KickGrace is 11s"},
 	}
 	for _, tt := range tests {
 		_, err := New(tt.cfg, newTestGame(0), newFakeTransport())
