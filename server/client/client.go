@@ -56,6 +56,8 @@ type Client[S, I any] struct {
 	newest     state.Snapshot // a copy of the newest applied snapshot
 	newestHdr  wire.SnapshotHeader
 	haveNewest bool
+	batchTick  uint32 // the newest snapshot tick read in this Update
+	batchNew   bool
 	pred       *state.Predictor[S, I]
 	smoother   *state.Smoother // nil without Config.Correction
 	offset     []float64
@@ -107,13 +109,17 @@ func New[S, I any](cfg Config[S, I]) (*Client[S, I], error) {
 }
 
 // Update runs one frame at now with the frame's input: it takes over a
-// finished dial (or starts one when a reconnect is due), reads and handles
-// what the server sent (Welcome, snapshots, game messages, kick), advances
-// the prediction to the clock's target tick applying input to every new
-// tick, sends the input messages, and updates the connection (receive,
-// timeouts, flush). Call it once per frame, with a now that does not go
+// finished dial (or starts one when a reconnect is due), advances the
+// prediction to the clock's target tick applying input to every new tick,
+// sends the input messages, updates the connection (receive, timeouts,
+// flush), and handles what the server sent (Welcome, snapshots, game
+// messages, kick). Call it once per frame, with a now that does not go
 // backwards; then read Events, Messages and the accessors for drawing.
 // A lost connection is not an error: Status says what happened.
+//
+// What arrived is handled after the connection's update, in the same
+// call, so that each snapshot is timed when it was received, not a frame
+// later (a frame that comes late would otherwise set the clock back).
 func (c *Client[S, I]) Update(now time.Time, input I) {
 	c.events = c.events[:0]
 	clear(c.msgs)
@@ -125,12 +131,16 @@ func (c *Client[S, I]) Update(now time.Time, input I) {
 	if c.conn == nil && !c.connect(now) {
 		return
 	}
-	if !c.receive(now) {
-		return
-	}
 	c.predict(now, input)
-	if err := c.conn.Update(now); err != nil {
-		c.lose(now, err)
+	err := c.conn.Update(now)
+	if reason, kicked := c.receive(now); kicked {
+		err = &KickedError{Reason: reason}
+	}
+	if err != nil {
+		_ = c.conn.Close()
+		c.conn = nil
+		c.resetWorld()
+		c.fail(now, err)
 	}
 }
 
@@ -223,46 +233,39 @@ func backoff(p ReconnectPolicy, n int, rng *rand.Rand) time.Duration {
 	return d - half + time.Duration(rng.Int64N(int64(half)+1))
 }
 
-// lose ends the current connection after it failed with err: a kick
-// message that arrived with the end gives the reason; the world is reset
-// (every entity despawns).
-func (c *Client[S, I]) lose(now time.Time, err error) {
-	if reason, kicked := c.readChannel(now, c.cfg.ControlChannel); kicked {
-		err = &KickedError{Reason: reason}
-	}
-	_ = c.conn.Close()
-	c.conn = nil
-	c.resetWorld()
-	c.fail(now, err)
-}
-
 // resetWorld forgets the connection's world and reports every entity of
 // the newest snapshot as despawned.
 func (c *Client[S, I]) resetWorld() {
 	if c.haveNewest {
 		c.events = appendDiff(c.events, c.newest.IDs, nil, c.newest.Tick)
 	}
-	c.welcome, c.welcomed, c.haveNewest = wire.Welcome{}, false, false
+	c.welcome, c.welcomed, c.haveNewest, c.batchNew = wire.Welcome{}, false, false, false
 	c.newestHdr = wire.SnapshotHeader{}
 	c.newest.Reset(0, 0)
 	c.clock, c.interp, c.pred, c.smoother = nil, nil, nil, nil
 	c.lead = leadControl{}
 }
 
-// receive reads and handles the control and snapshot channels; it reports
-// false when a kick ended the connection.
-func (c *Client[S, I]) receive(now time.Time) bool {
-	if reason, kicked := c.readChannel(now, c.cfg.ControlChannel); kicked {
-		_ = c.conn.Close()
-		c.conn = nil
-		c.resetWorld()
-		c.fail(now, &KickedError{Reason: reason})
-		return false
-	}
+// receive handles the messages waiting on the control and snapshot
+// channels, and reports a kick (with its reason) if one arrived. The clock
+// gets one sample per call, from the newest snapshot: older ones read in
+// the same call arrived earlier than now and would look delayed.
+func (c *Client[S, I]) receive(now time.Time) (reason string, kicked bool) {
+	reason, kicked = c.readChannel(now, c.cfg.ControlChannel)
 	if c.cfg.SnapshotChannel != c.cfg.ControlChannel {
 		c.readChannel(now, c.cfg.SnapshotChannel)
 	}
-	return true
+	c.observeBatch(now)
+	return reason, kicked
+}
+
+// observeBatch gives the clock the newest snapshot tick read since the
+// last call.
+func (c *Client[S, I]) observeBatch(now time.Time) {
+	if c.batchNew {
+		c.clock.Observe(now, c.batchTick, c.rtt())
+		c.batchNew = false
+	}
 }
 
 // readChannel handles every message waiting on channel ch and reports a
@@ -369,7 +372,9 @@ func (c *Client[S, I]) handleSnapshot(now time.Time, msg []byte) {
 	}
 	c.stats.Snapshots++
 	c.arrivals.Add(now, 1)
-	c.clock.Observe(now, snap.Tick, c.rtt())
+	if !c.batchNew || snap.Tick > c.batchTick {
+		c.batchTick, c.batchNew = snap.Tick, true
+	}
 	c.interp.Add(now, snap)
 	if c.haveNewest && snap.Tick <= c.newest.Tick {
 		return // older or repeated: only the clock and the interpolator use it

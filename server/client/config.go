@@ -88,7 +88,8 @@ type Config[S, I any] struct {
 	// AppendInput appends the encoding of one tick's input to dst and
 	// returns it, as the server's Game.ApplyInput decodes it: at most
 	// wire.MaxInputSize bytes (and at most the server's
-	// InputConfig.MaxInputSize, 64 by default). Required.
+	// InputConfig.MaxInputSize, 64 by default; a longer one makes Update
+	// panic, as a programming error). Required.
 	AppendInput func(dst []byte, in I) []byte
 	// Step advances the own state by one tick with one input: the same
 	// deterministic rules the server runs (integer or fixed-point).

@@ -118,6 +118,9 @@ func FuzzHandle(f *testing.F) {
 			clear(c.msgs)
 			c.msgs = c.msgs[:0]
 			c.handle(now, msg)
+			if c.welcomed {
+				c.observeBatch(now)
+			}
 			if len(c.msgs) > 1 {
 				t.Fatalf("one message decoded into %d", len(c.msgs))
 			}

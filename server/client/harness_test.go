@@ -337,13 +337,23 @@ type testServer struct {
 
 func startServer(t *testing.T, npcs int) *testServer {
 	t.Helper()
+	g := newDotsGame(npcs)
+	return startServerWith(t, server.Config{Codec: dotCodec}, g, g, nil)
+}
+
+// startServerWith starts a server running game (whose dots are g) with
+// cfg, and calls setup with it before it runs.
+func startServerWith(t *testing.T, cfg server.Config, game server.Game, g *dotsGame, setup func(*server.Server)) *testServer {
+	t.Helper()
 	h := newHub()
 	tr, err := server.NewNetcodeTransport(h, netcode.ServerConfig{ProtocolID: testProtocol, MaxClients: 16})
 	require.NoError(t, err)
-	g := newDotsGame(npcs)
 	l := &inputLog{NetcodeTransport: tr, arrived: map[server.ClientID]map[uint32]arrival{}}
-	srv, err := server.New(server.Config{Codec: dotCodec}, g, l)
+	srv, err := server.New(cfg, game, l)
 	require.NoError(t, err)
+	if setup != nil {
+		setup(srv)
+	}
 	l.srv = srv
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{hub: h, game: g, srv: srv, log: l, cancel: cancel, done: make(chan error, 1)}

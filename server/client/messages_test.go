@@ -3,6 +3,7 @@ package client_test
 import (
 	"encoding/binary"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/netcode/netsim"
+	"github.com/tickwire/tickwire/server"
 	"github.com/tickwire/tickwire/server/client"
 	"github.com/tickwire/tickwire/server/wire"
 )
@@ -27,10 +29,11 @@ func testMessages(t *testing.T) *wire.Messages {
 	return m
 }
 
-// TestGameMessagesAndKick: typed messages go both ways on the control
-// channel; unknown and malformed ones are dropped and counted; a kick
-// message disconnects the client with its reason, for good.
-func TestGameMessagesAndKick(t *testing.T) {
+// TestGameMessagesAndKickFake: typed messages go both ways on the control
+// channel; unknown and malformed ones (which a real server does not send)
+// are dropped and counted; a kick message disconnects the client with its
+// reason, for good.
+func TestGameMessagesAndKickFake(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		msgs := testMessages(t)
 		f, dial := newFakeServer(t, msgs, netsim.Config{Latency: 15 * time.Millisecond, Loss: 0.2})
@@ -103,5 +106,93 @@ func TestGameMessagesAndKick(t *testing.T) {
 		frames(120, f, c, move{})
 		assert.Equal(t, client.Disconnected, c.Status().State)
 		assert.Equal(t, uint64(1), c.Stats().Connects)
+	})
+}
+
+// chatDots is the dots game with chat: the server answers each chat
+// message with the score of its length, and kicks whoever asks for it.
+type chatDots struct {
+	*dotsGame
+	srv *server.Server
+	mu  sync.Mutex
+	got []any
+}
+
+func (g *chatDots) HandleMessage(from server.PlayerID, msg any) {
+	g.mu.Lock()
+	g.got = append(g.got, msg)
+	g.mu.Unlock()
+	if c, ok := msg.(chat); ok {
+		if c.Text == "kick me" {
+			_ = g.srv.Kick(from, "asked for it")
+			return
+		}
+		_ = g.srv.Send(from, score{Points: len(c.Text)})
+	}
+}
+
+// TestGameMessagesAndKick: the same against a real server.Server: a chat
+// message reaches the Game's MessageHandler, its answer (server.Send)
+// reaches the client, and server.Kick disconnects the client with the
+// reason, for good.
+func TestGameMessagesAndKick(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		msgs := testMessages(t)
+		g := &chatDots{dotsGame: newDotsGame(1)}
+		ts := startServerWith(t, server.Config{Codec: dotCodec, Messages: msgs}, g, g.dotsGame, func(s *server.Server) { g.srv = s })
+		link := netsim.Config{Latency: 20 * time.Millisecond, Loss: 0.1}
+		d := &dialer{target: ts.hub, up: link, down: link}
+		cfg := dotConfig()
+		cfg.Dial = d.dial
+		cfg.Messages = msgs
+		cfg.Reconnect = client.ReconnectPolicy{Enabled: true}
+		c, err := client.New(cfg)
+		require.NoError(t, err)
+		defer c.Close()
+
+		var got []any
+		var events []client.EntityEvent
+		run := func(n int) {
+			for range n {
+				now := time.Now()
+				c.Update(now, move{DY: 1})
+				got = append(got, c.Messages()...)
+				events = append(events, c.Events()...)
+				time.Sleep(time.Second / 60)
+			}
+		}
+		for range 120 {
+			if _, _, ok := c.Predicted(); ok {
+				break
+			}
+			run(1)
+		}
+		_, _, ok := c.Predicted()
+		require.True(t, ok, "%v", c.Status())
+
+		require.NoError(t, c.Send(chat{Text: "hello"}))
+		require.NoError(t, c.Send(chat{Text: "hi"}))
+		run(60)
+		assert.Equal(t, []any{score{5}, score{2}}, got)
+		g.mu.Lock()
+		assert.Equal(t, []any{chat{"hello"}, chat{"hi"}}, g.got)
+		g.mu.Unlock()
+
+		require.NoError(t, c.Send(chat{Text: "kick me"}))
+		run(60)
+		st := c.Status()
+		assert.Equal(t, client.Disconnected, st.State)
+		var kicked *client.KickedError
+		require.True(t, errors.As(st.Err, &kicked), "%v", st.Err)
+		assert.Equal(t, "asked for it", kicked.Reason)
+		assert.Zero(t, st.RetryIn, "a kicked client does not reconnect")
+		assert.Equal(t, 2, countKind(events, client.Spawned))
+		assert.Equal(t, 2, countKind(events, client.Despawned), "the world despawned")
+		run(120)
+		assert.Equal(t, uint64(1), c.Stats().Connects)
+		assert.Zero(t, c.Stats().BadMessages)
+
+		require.NoError(t, c.Close())
+		ts.stop(t)
 	})
 }

@@ -179,3 +179,50 @@ func TestPlayOverLossyLink(t *testing.T) {
 		ts.stop(t)
 	})
 }
+
+// TestLongStall: a frame that comes a second late (twice the half second
+// of ticks one Update may cover) makes the client jump ahead instead of
+// sending a second of inputs the server has already simulated; it keeps
+// playing after it.
+func TestLongStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := startServer(t, 0)
+		link := netsim.Config{Latency: 20 * time.Millisecond}
+		d := &dialer{target: ts.hub, up: link, down: link}
+		cfg := dotConfig()
+		cfg.Dial = d.dial
+		c, err := client.New(cfg)
+		require.NoError(t, err)
+		const frame = time.Second / 60
+		run := func(n int) {
+			for range n {
+				c.Update(time.Now(), move{DX: 1})
+				time.Sleep(frame)
+			}
+		}
+		run(120)
+		_, before, ok := c.Predicted()
+		require.True(t, ok)
+		sent := c.Stats().InputsSent
+
+		time.Sleep(time.Second) // the stall
+		c.Update(time.Now(), move{DX: 1})
+		st := c.Stats()
+		assert.Equal(t, uint64(1), st.InputJumps)
+		_, after, _ := c.Predicted()
+		assert.Greater(t, after, before+50, "the prediction is at the server's time again (a second is 60 ticks)")
+		assert.LessOrEqual(t, st.InputsSent-sent, uint64(30), "at most half a second of ticks in one Update")
+
+		time.Sleep(frame)
+		run(120)
+		st2 := c.Stats()
+		assert.Equal(t, client.Connected, st2.State)
+		assert.Equal(t, uint64(1), st2.InputJumps, "one jump")
+		assert.Equal(t, st2.Stalls, st.Stalls)
+		// The server applied every input after the jump: the prediction
+		// matches again (a jump costs at most one correction).
+		assert.LessOrEqual(t, st2.Corrections-st.Corrections, uint64(1))
+		require.NoError(t, c.Close())
+		ts.stop(t)
+	})
+}

@@ -93,3 +93,42 @@ func TestStartupOrder(t *testing.T) {
 		assert.Equal(t, 3, fr.Len())
 	})
 }
+
+// TestStartupCorrections: on a 60 ms link, the clock starts with
+// AssumedRTT instead of the zero RTT the connection reports before its
+// first acknowledgement, so the first inputs are not late by a one-way
+// delay: only the inputs the server ran before any could arrive are
+// corrected (4 here, against 17 with the zero RTT), all in the first
+// second, and none after.
+func TestStartupCorrections(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := startServer(t, 0)
+		link := netsim.Config{Latency: 60 * time.Millisecond}
+		d := &dialer{target: ts.hub, up: link, down: link}
+		cfg := dotConfig()
+		cfg.Dial = d.dial
+		c, err := client.New(cfg)
+		require.NoError(t, err)
+		started := -1
+		var atOneSecond client.Stats
+		for i := range 300 {
+			c.Update(time.Now(), move{DX: 1})
+			if _, _, ok := c.Predicted(); ok && started < 0 {
+				started = i
+				assert.Zero(t, c.Stats().RTT, "prediction starts before the first RTT sample")
+			}
+			if started >= 0 && i == started+60 {
+				atOneSecond = c.Stats()
+			}
+			time.Sleep(time.Second / 60)
+		}
+		st := c.Stats()
+		require.GreaterOrEqual(t, started, 0)
+		t.Logf("corrections: %d in the first second of prediction, %d in total", atOneSecond.Corrections, st.Corrections)
+		assert.LessOrEqual(t, atOneSecond.Corrections, uint64(5))
+		assert.Equal(t, atOneSecond.Corrections, st.Corrections, "none after the first second")
+		assert.Zero(t, st.ExtraLead, "no input came late enough to raise the lead")
+		require.NoError(t, c.Close())
+		ts.stop(t)
+	})
+}
