@@ -78,8 +78,8 @@ type Config struct {
 	KickGrace time.Duration
 	// Transport channels: ControlChannel (reliable-ordered: the Welcome,
 	// game messages both ways and kicks), InputChannel (clients' input
-	// messages, unreliable) and
-	// SnapshotChannel (unreliable-sequenced). When all three are 0 they take
+	// messages, unreliable) and SnapshotChannel (unreliable-sequenced).
+	// When all three are 0 they take
 	// the defaults 0, 1, 2 of endpoint.DefaultConfig; otherwise each must be
 	// 0..255 and InputChannel must differ from the other two.
 	ControlChannel, InputChannel, SnapshotChannel int
@@ -95,8 +95,9 @@ type Config struct {
 	// Logger receives structured logs; nil means slog.New(slog.DiscardHandler).
 	Logger *slog.Logger
 	// OnTick, when set, is called after every tick (by Run or Step, on
-	// their goroutine) with the tick and how long it took (for load tests
-	// and HUDs; keep it fast). It may call the methods a Game may call.
+	// their goroutine) with the tick and how long it took, once Stats
+	// counts the tick (for load tests and HUDs; keep it fast). It may call
+	// the methods a Game may call.
 	OnTick func(ti TickInfo, took time.Duration)
 }
 
@@ -548,9 +549,6 @@ func (s *Server) snapshotPhase(p PlayerID) uint32 {
 // tickDone counts a tick that took took (fromLoop: Run's loop ran it, so
 // its Late and Skipped counts are current) and publishes the stats.
 func (s *Server) tickDone(ti TickInfo, took time.Duration, fromLoop bool) {
-	if s.cfg.OnTick != nil {
-		s.cfg.OnTick(ti, took)
-	}
 	s.m.tickDuration.Observe(took.Seconds())
 	s.m.ticks.Inc()
 	s.st.Ticks++
@@ -579,6 +577,9 @@ func (s *Server) tickDone(ti TickInfo, took time.Duration, fromLoop bool) {
 		s.overrunsLog = s.st.Overruns
 	}
 	s.publish()
+	if s.cfg.OnTick != nil {
+		s.cfg.OnTick(ti, took)
+	}
 }
 
 // lastOr swaps *p with v and returns the old value.

@@ -38,9 +38,11 @@ func TestStepTickSequence(t *testing.T) {
 		g := newMsgGame()
 		g.stepHook = func(tick uint32) { clock.now = clock.now.Add(time.Duration(tick+1) * time.Millisecond) }
 		var r run
-		ts := newMsgServer(t, Config{Clock: clock, OnTick: func(ti TickInfo, took time.Duration) {
+		var ts *testServer
+		ts = newMsgServer(t, Config{Clock: clock, OnTick: func(ti TickInfo, took time.Duration) {
 			r.ticks = append(r.ticks, ti)
 			assert.Equal(t, time.Duration(ti.Tick+1)*time.Millisecond, took)
+			assert.Equal(t, ti.Tick+1, ts.Stats().Ticks, "Stats counts the tick before OnTick")
 		}}, g)
 		ts.tr.connect(1)
 		ts.tr.connect(2)
