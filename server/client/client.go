@@ -237,7 +237,7 @@ func backoff(p ReconnectPolicy, n int, rng *rand.Rand) time.Duration {
 // the newest snapshot as despawned.
 func (c *Client[S, I]) resetWorld() {
 	if c.haveNewest {
-		c.events = appendDiff(c.events, c.newest.IDs, nil, c.newest.Tick)
+		c.events = appendDiff(c.events, &c.newest, nil, c.newest.Tick)
 	}
 	c.welcome, c.welcomed, c.haveNewest, c.batchNew = wire.Welcome{}, false, false, false
 	c.newestHdr = wire.SnapshotHeader{}
@@ -325,10 +325,7 @@ func (c *Client[S, I]) handleWelcome(msg []byte) {
 		c.stats.BadMessages++
 		return
 	}
-	interp, err := state.NewInterpolator(state.InterpolatorConfig{
-		TickInterval: tickDt, Stride: c.cfg.Codec.Schema.NumFields(), Fields: c.cfg.Interp,
-		Delay: c.cfg.InterpDelay, MaxExtrapolation: c.cfg.MaxExtrapolation,
-	})
+	interp, err := state.NewInterpolator(interpConfig(c.cfg.Codec, c.cfg.Interp, tickDt, c.cfg.InterpDelay, c.cfg.MaxExtrapolation))
 	if err != nil {
 		c.stats.BadMessages++
 		return
@@ -379,7 +376,7 @@ func (c *Client[S, I]) handleSnapshot(now time.Time, msg []byte) {
 	if c.haveNewest && snap.Tick <= c.newest.Tick {
 		return // older or repeated: only the clock and the interpolator use it
 	}
-	c.events = appendDiff(c.events, c.newest.IDs, snap.IDs, snap.Tick)
+	c.events = appendDiff(c.events, &c.newest, snap, snap.Tick)
 	c.newest.CopyFrom(snap)
 	c.newestHdr, c.haveNewest = hdr, true
 	if hdr.HasInputAck {

@@ -77,9 +77,11 @@ type Config[S, I any] struct {
 	SnapshotHistory int
 
 	// OwnState turns the fields of the client's own entity in a snapshot
-	// into the predicted state S. An error means the entity is not a
-	// predictable state right now: the snapshot is used for everything
-	// else and counted in Stats.BadStates. Required.
+	// into the predicted state S (with several entity kinds, the entity's
+	// slot of Codec.Stride() values, those past its kind's fields 0). An
+	// error means the entity is not a predictable state right now: the
+	// snapshot is used for everything else and counted in
+	// Stats.BadStates. Required.
 	OwnState func(fields []int32) (S, error)
 	// OwnEntity returns the entity ID of the client's own entity in
 	// snapshots, given the player ID of the Welcome; nil means the
@@ -127,8 +129,10 @@ type Config[S, I any] struct {
 
 	// Interp gives each snapshot field's interpolation mode for remote
 	// entities (positions InterpLinear, discrete fields InterpStep,
-	// angles InterpAngle); nil means all InterpLinear. When set it has one
-	// entry per Codec.Schema field.
+	// angles InterpAngle), one entry per field slot (Codec.Stride()), for
+	// every kind. nil derives each kind's modes from its field types
+	// (state.Kind.Interp: bools and enums in steps, ints and floats
+	// linearly).
 	Interp []state.FieldInterp
 	// InterpDelay is how far behind the newest snapshots remote entities
 	// are drawn on a steady link (twice the measured jitter is added).
@@ -265,8 +269,8 @@ func (c Config[S, I]) Validate() error {
 	if c.SnapDistance < 0 || math.IsNaN(c.SnapDistance) {
 		return bad("Config.SnapDistance is %v, want 0 (never snap) or more", c.SnapDistance)
 	}
-	if n := c.Codec.Schema.NumFields(); c.Interp != nil && len(c.Interp) != n {
-		return bad("Config.Interp has %d entries, want nil or one per schema field (%d)", len(c.Interp), n)
+	if n := c.Codec.Stride(); c.Interp != nil && len(c.Interp) != n {
+		return bad("Config.Interp has %d entries, want nil or one per field slot (Codec.Stride(): %d)", len(c.Interp), n)
 	}
 	if c.InterpDelay < 0 {
 		return bad("Config.InterpDelay is %v, want 0 (default %v) or more", c.InterpDelay, DefaultInterpDelay)
@@ -277,8 +281,7 @@ func (c Config[S, I]) Validate() error {
 	// The interpolator checks the modes (and angle bits) with a tick
 	// interval that only the Welcome gives; check them now with a nominal
 	// one so that a bad mode fails New, not the connection.
-	if err := (state.InterpolatorConfig{TickInterval: time.Second / 60, Stride: c.Codec.Schema.NumFields(), Fields: c.Interp,
-		Delay: d.InterpDelay, MaxExtrapolation: d.MaxExtrapolation}).Validate(); err != nil {
+	if err := interpConfig(c.Codec, c.Interp, time.Second/60, d.InterpDelay, d.MaxExtrapolation).Validate(); err != nil {
 		return bad("Config.Interp, InterpDelay or MaxExtrapolation: %v", err)
 	}
 	r := c.Reconnect
@@ -293,4 +296,22 @@ func (c Config[S, I]) Validate() error {
 			r.MaxDelay, DefaultReconnectMaxDelay, d.Reconnect.MinDelay)
 	}
 	return nil
+}
+
+// interpConfig returns the interpolator's config for a codec: modes from
+// interp for every kind, or, when it is nil, from each kind's field types.
+func interpConfig(codec state.CodecConfig, interp []state.FieldInterp, tickDt, delay, maxExtra time.Duration) state.InterpolatorConfig {
+	cfg := state.InterpolatorConfig{TickInterval: tickDt, Stride: codec.Stride(), Fields: interp, Delay: delay, MaxExtrapolation: maxExtra}
+	if interp != nil {
+		return cfg
+	}
+	if len(codec.Kinds) == 0 {
+		cfg.Fields = state.Kind{Fields: codec.Schema.Fields}.Interp()
+		return cfg
+	}
+	cfg.KindFields = make([][]state.FieldInterp, len(codec.Kinds))
+	for k, kind := range codec.Kinds {
+		cfg.KindFields[k] = kind.Interp()
+	}
+	return cfg
 }

@@ -54,7 +54,7 @@ func TestConfigValidate(t *testing.T) {
 		{"snap distance", func(c *client.Config[dot, move]) { c.SnapDistance = math.NaN() },
 			"client: invalid config: Config.SnapDistance is NaN, want 0 (never snap) or more"},
 		{"interp length", func(c *client.Config[dot, move]) { c.Interp = []state.FieldInterp{{}} },
-			"client: invalid config: Config.Interp has 1 entries, want nil or one per schema field (2)"},
+			"client: invalid config: Config.Interp has 1 entries, want nil or one per field slot (Codec.Stride(): 2)"},
 		{"interp mode", func(c *client.Config[dot, move]) {
 			c.Interp = []state.FieldInterp{{Mode: state.InterpAngle}, {}}
 		}, "client: invalid config: Config.Interp, InterpDelay or MaxExtrapolation: state: invalid config"},

@@ -20,9 +20,10 @@
 //   - Step and Equal: the deterministic rules the server runs for one
 //     player and one tick, and state equality, for prediction;
 //   - optionally Correction (how big a correction looks, e.g. dx, dy) for
-//     smoothing, Interp (how each field interpolates), Messages (the typed
-//     message registry), Reconnect, and the connection: Addr and
-//     Netcode (protocol id, connect token), or a Dial function.
+//     smoothing, Interp (how each field interpolates, when its type does
+//     not say it), Messages (the typed message registry), Reconnect, and
+//     the connection: Addr and Netcode (protocol id, connect token), or a
+//     Dial function.
 //
 // Everything else has a default.
 //
@@ -90,7 +91,9 @@
 // from Remote: interpolated between buffered snapshots about InterpDelay
 // (100 ms, more on a jittery link) behind the newest, each field as
 // Config.Interp says (positions linear, discrete fields in steps, angles the
-// short way round). When snapshots are late, entities move on along their
+// short way round) or, by default, as its type says (bools and enums in
+// steps, ints and floats linearly); with several entity kinds, Frame.Kind
+// tells each entity's. When snapshots are late, entities move on along their
 // last change for at most MaxExtrapolation, then freeze (a stall). Newest
 // returns the newest snapshot as it is, for fields the game shows without
 // interpolation (a score, the server's view of the own entity).
@@ -113,10 +116,10 @@
 // # Entity events
 //
 // Events reports, per Update, each entity that entered the view (Spawned)
-// or left it (Despawned), exactly once each, even when the snapshot that
-// carried the change was lost: each newer snapshot's entity set is compared
-// with the previous one's. When the connection ends, every entity of the
-// old world despawns.
+// or left it (Despawned), with its kind, exactly once each, even when the
+// snapshot that carried the change was lost: each newer snapshot's entity
+// set is compared with the previous one's. When the connection ends, every
+// entity of the old world despawns.
 //
 // # Connection and reconnection
 //

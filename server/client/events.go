@@ -1,6 +1,10 @@
 package client
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/tickwire/tickwire/netcode/state"
+)
 
 // EventKind says what an EntityEvent reports.
 type EventKind uint8
@@ -29,31 +33,47 @@ func (k EventKind) String() string {
 // Each entity ID is reported Spawned once when it appears and Despawned
 // once when it leaves, alternating, even when the snapshot that first
 // showed the change was lost: the entity set of every newer snapshot the
-// client applies is compared with the previous one's.
+// client applies is compared with the previous one's. An entity whose
+// kind changed is a new entity under the same ID (the codec sends it so):
+// Despawned with the old kind, then Spawned with the new one.
 type EntityEvent struct {
 	Kind EventKind
 	ID   uint32
+	// EntityKind is the entity's kind (its index in the Codec's Kinds; 0
+	// with a single Schema): as it appears for a spawn, as it was for a
+	// despawn.
+	EntityKind uint8
 	// Tick is the tick of the snapshot that showed the change (for a
 	// despawn on disconnect, the newest snapshot's).
 	Tick uint32
-	// The entity's kind will be reported here once netcode/state gives
-	// snapshot entities one.
 }
 
-// appendDiff appends to dst the events that turn the entity set prev into
-// cur (both sorted, strictly increasing, as decoded snapshots are): spawns
-// and despawns in ID order.
-func appendDiff(dst []EntityEvent, prev, cur []uint32, tick uint32) []EntityEvent {
+// appendDiff appends to dst the events that turn the entities of prev into
+// those of cur (IDs sorted, strictly increasing, as decoded snapshots are;
+// nil is empty), in ID order, stamped with tick.
+func appendDiff(dst []EntityEvent, prev, cur *state.Snapshot, tick uint32) []EntityEvent {
+	var np, nc int
+	if prev != nil {
+		np = prev.Len()
+	}
+	if cur != nil {
+		nc = cur.Len()
+	}
 	i, j := 0, 0
-	for i < len(prev) || j < len(cur) {
+	for i < np || j < nc {
 		switch {
-		case j == len(cur) || (i < len(prev) && prev[i] < cur[j]):
-			dst = append(dst, EntityEvent{Kind: Despawned, ID: prev[i], Tick: tick})
+		case j == nc || (i < np && prev.IDs[i] < cur.IDs[j]):
+			dst = append(dst, EntityEvent{Kind: Despawned, ID: prev.IDs[i], EntityKind: prev.Kind(i), Tick: tick})
 			i++
-		case i == len(prev) || cur[j] < prev[i]:
-			dst = append(dst, EntityEvent{Kind: Spawned, ID: cur[j], Tick: tick})
+		case i == np || cur.IDs[j] < prev.IDs[i]:
+			dst = append(dst, EntityEvent{Kind: Spawned, ID: cur.IDs[j], EntityKind: cur.Kind(j), Tick: tick})
 			j++
 		default:
+			if a, b := prev.Kind(i), cur.Kind(j); a != b {
+				dst = append(dst,
+					EntityEvent{Kind: Despawned, ID: prev.IDs[i], EntityKind: a, Tick: tick},
+					EntityEvent{Kind: Spawned, ID: cur.IDs[j], EntityKind: b, Tick: tick})
+			}
 			i++
 			j++
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/netsim"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server/client"
 )
 
@@ -80,5 +81,68 @@ func TestSpawnDespawnOnce(t *testing.T) {
 		assert.False(t, ok, "the old world is gone")
 		_, _, ok = c.Predicted()
 		assert.False(t, ok)
+	})
+}
+
+// TestEntityKinds: with several entity kinds, events carry each entity's
+// kind (a kind change is a despawn and a spawn), the own entity is read
+// from its kind's fields, and remote entities interpolate each field as its
+// type says (bools and enums in steps) when Config.Interp is nil.
+func TestEntityKinds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		codec := state.CodecConfig{Kinds: []state.Kind{
+			{Name: "dot", Fields: dotCodec.Schema.Fields},
+			{Name: "flag", Fields: []state.Field{state.BoolField("up"), state.EnumField("team", 3), state.IntField("x", 10, true)}},
+		}}
+		f, dial := newFakeServer(t, nil, netsim.Config{Latency: 10 * time.Millisecond})
+		f.useCodec(codec)
+		cfg := dotConfig()
+		cfg.Codec = codec
+		cfg.Dial = dial
+		c := connectFake(t, f, cfg)
+		f.welcome(1, 0)
+		frames(3, f, c, move{})
+
+		type ev = client.EntityEvent
+		var got []ev
+		step := func(tick uint32, ents ...ent) {
+			f.snapshotOf(tick, ents...)
+			for range 4 {
+				frames(1, f, c, move{})
+				got = append(got, c.Events()...)
+			}
+		}
+		step(2, ent{1, 0, []int32{5, 6}}, ent{50, 1, []int32{0, 0, -8}})
+		assert.Equal(t, []ev{
+			{Kind: client.Spawned, ID: 1, EntityKind: 0, Tick: 2},
+			{Kind: client.Spawned, ID: 50, EntityKind: 1, Tick: 2},
+		}, got)
+		own, _, ok := c.Predicted()
+		require.True(t, ok)
+		assert.Equal(t, dot{5, 6}, own, "the own dot from its kind's fields")
+
+		got = nil
+		for tick := uint32(4); tick <= 40; tick += 2 {
+			up := int32(0)
+			if tick >= 20 {
+				up = 1
+			}
+			step(tick, ent{1, 0, []int32{5, 6}}, ent{50, 1, []int32{up, int32(tick/10) % 3, int32(tick)}})
+			fr, ok := c.Remote(time.Now())
+			require.True(t, ok)
+			i, ok := fr.Find(50)
+			require.True(t, ok)
+			assert.Equal(t, uint8(1), fr.Kind(i))
+			v := fr.Fields(i)
+			assert.Contains(t, []float64{0, 1}, v[0], "a bool does not blend")
+			assert.Contains(t, []float64{0, 1, 2}, v[1], "an enum does not blend")
+		}
+		assert.Empty(t, got, "no kind or set change")
+
+		step(42, ent{1, 0, []int32{5, 6}}, ent{50, 0, []int32{7, 7}})
+		assert.Equal(t, []ev{
+			{Kind: client.Despawned, ID: 50, EntityKind: 1, Tick: 42},
+			{Kind: client.Spawned, ID: 50, EntityKind: 0, Tick: 42},
+		}, got, "a kind change is a new entity")
 	})
 }

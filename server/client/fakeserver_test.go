@@ -25,6 +25,7 @@ type fakeServer struct {
 	joined bool
 	msgs   *wire.Messages
 	enc    *state.Encoder
+	stride int
 	snaps  map[uint32]*state.Snapshot // sent, by tick (delta baselines)
 
 	got        []any // game messages from the client
@@ -118,6 +119,35 @@ func (f *fakeServer) snapshot(tick, base uint32, ids ...uint32) {
 	msg, err := f.enc.Encode(msg, s, baseSnap)
 	require.NoError(f.t, err)
 	f.snaps[tick] = s
+	f.send(client.DefaultSnapshotChannel, msg)
+}
+
+// ent is an entity of a snapshot built by snapshotOf.
+type ent struct {
+	id     uint32
+	kind   uint8
+	fields []int32
+}
+
+// useCodec makes the server encode its snapshots with codec.
+func (f *fakeServer) useCodec(codec state.CodecConfig) {
+	f.t.Helper()
+	enc, err := state.NewEncoder(codec)
+	require.NoError(f.t, err)
+	f.enc, f.stride = enc, codec.Stride()
+}
+
+// snapshotOf queues a full snapshot of tick with the given entities.
+func (f *fakeServer) snapshotOf(tick uint32, ents ...ent) {
+	f.t.Helper()
+	s := state.NewSnapshot(tick, f.stride, len(ents))
+	for _, e := range ents {
+		copy(s.AddKind(e.id, e.kind), e.fields)
+	}
+	s.Sort()
+	msg := wire.AppendSnapshotHeader(nil, wire.SnapshotHeader{HasInputAck: true, InputAck: tick, InputLead: 2})
+	msg, err := f.enc.Encode(msg, s, nil)
+	require.NoError(f.t, err)
 	f.send(client.DefaultSnapshotChannel, msg)
 }
 

@@ -59,9 +59,11 @@ func decodeMove(b []byte) (move, bool) {
 	return move{int8(b[0]), int8(b[1])}, true
 }
 
+// dotFromFields reads a dot from its entity's fields (with several kinds,
+// the slot has more: the first two are x, y).
 func dotFromFields(f []int32) (dot, error) {
-	if len(f) != 2 {
-		return dot{}, fmt.Errorf("%d fields, want 2", len(f))
+	if len(f) < 2 {
+		return dot{}, fmt.Errorf("%d fields, want at least 2", len(f))
 	}
 	return dot{f[0], f[1]}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server/wire"
 )
 
@@ -190,16 +191,30 @@ func TestInputSenderRandomFrames(t *testing.T) {
 
 func TestAppendDiff(t *testing.T) {
 	type ev = EntityEvent
+	snap := func(ids []uint32, kinds ...uint8) *state.Snapshot {
+		s := state.NewSnapshot(1, 1, len(ids))
+		for i, id := range ids {
+			if kinds != nil {
+				s.AddKind(id, kinds[i])
+			} else {
+				s.Add(id)
+			}
+		}
+		return s
+	}
 	for _, tc := range []struct {
-		prev, cur []uint32
+		prev, cur *state.Snapshot
 		want      []ev
 	}{
 		{nil, nil, nil},
-		{nil, []uint32{1, 2}, []ev{{Spawned, 1, 9}, {Spawned, 2, 9}}},
-		{[]uint32{1, 2}, nil, []ev{{Despawned, 1, 9}, {Despawned, 2, 9}}},
-		{[]uint32{1, 3, 5}, []uint32{1, 3, 5}, nil},
-		{[]uint32{1, 3, 5}, []uint32{2, 3, 6}, []ev{{Despawned, 1, 9}, {Spawned, 2, 9}, {Despawned, 5, 9}, {Spawned, 6, 9}}},
-		{[]uint32{4}, []uint32{1, 2, 3, 4, 5}, []ev{{Spawned, 1, 9}, {Spawned, 2, 9}, {Spawned, 3, 9}, {Spawned, 5, 9}}},
+		{nil, snap([]uint32{1, 2}), []ev{{Spawned, 1, 0, 9}, {Spawned, 2, 0, 9}}},
+		{snap([]uint32{1, 2}), nil, []ev{{Despawned, 1, 0, 9}, {Despawned, 2, 0, 9}}},
+		{snap([]uint32{1, 3, 5}), snap([]uint32{1, 3, 5}), nil},
+		{snap([]uint32{1, 3, 5}), snap([]uint32{2, 3, 6}), []ev{{Despawned, 1, 0, 9}, {Spawned, 2, 0, 9}, {Despawned, 5, 0, 9}, {Spawned, 6, 0, 9}}},
+		{snap([]uint32{4}), snap([]uint32{1, 2, 3, 4, 5}), []ev{{Spawned, 1, 0, 9}, {Spawned, 2, 0, 9}, {Spawned, 3, 0, 9}, {Spawned, 5, 0, 9}}},
+		{snap([]uint32{1, 2, 3}, 0, 1, 2), snap([]uint32{1, 2, 4}, 0, 2, 1),
+			[]ev{{Despawned, 2, 1, 9}, {Spawned, 2, 2, 9}, {Despawned, 3, 2, 9}, {Spawned, 4, 1, 9}}},
+		{snap([]uint32{1, 2}), snap([]uint32{1, 2}, 0, 3), []ev{{Despawned, 2, 0, 9}, {Spawned, 2, 3, 9}}},
 	} {
 		assert.Equal(t, tc.want, appendDiff(nil, tc.prev, tc.cur, 9), "%v → %v", tc.prev, tc.cur)
 	}
