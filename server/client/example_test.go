@@ -11,13 +11,14 @@ import (
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 	"github.com/tickwire/tickwire/server/client"
+	"github.com/tickwire/tickwire/server/wire"
 )
 
 // A client of the dots game (a dot per player, steered by a move per tick)
 // connected to an in-process server over an in-memory pipe: the frame
 // loop, entity events, the predicted own dot and the remote entities.
 func Example() {
-	dial, stop := exampleServer()
+	dial, stop := exampleServer(newDotsGame(1), nil, nil)
 	defer stop()
 
 	c, err := client.New(client.Config[dot, move]{
@@ -76,18 +77,62 @@ func Example() {
 	// disconnected: client: closed
 }
 
-// exampleServer runs a server.Server of the dots game with one NPC over a
-// netsim pipe (no socket), in real time, and returns a Config.Dial for the
-// pipe's other end and a function that stops the server.
-func exampleServer() (dial func(context.Context) (*netcode.Client, error), stop func()) {
+// The game's own messages: the client sends a chat line, the server
+// answers with a score (see TestGameMessagesAndKick for the server's Game),
+// and a kick ends the session with the server's reason.
+func ExampleClient_Send() {
+	msgs := wire.NewMessages()
+	_ = msgs.Register(1, chat{}) // both halves register the same types and ids
+	_ = msgs.Register(2, score{})
+	g := &chatDots{dotsGame: newDotsGame(0)}
+	dial, stop := exampleServer(g, msgs, func(s *server.Server) { g.srv = s })
+	defer stop()
+
+	cfg := dotConfig()
+	cfg.Dial, cfg.Messages = dial, msgs
+	c, err := client.New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	sent := false
+	for frame := 0; frame < 600 && c.Status().State != client.Disconnected; frame++ {
+		c.Update(time.Now(), move{})
+		if c.Status().Welcomed && !sent {
+			_ = c.Send(chat{Text: "hello"})
+			sent = true
+		}
+		for _, m := range c.Messages() {
+			switch m := m.(type) {
+			case score:
+				fmt.Println("score:", m.Points)
+				_ = c.Send(chat{Text: "kick me"})
+			}
+		}
+		time.Sleep(time.Second / 60)
+	}
+	fmt.Println(c.Status())
+	// Output:
+	// score: 5
+	// disconnected: client: kicked: "asked for it"
+}
+
+// exampleServer runs a server.Server of game (the dots game) with the
+// message registry msgs over a netsim pipe (no socket), in real time,
+// calling setup with it first, and returns a Config.Dial for the pipe's
+// other end and a function that stops the server.
+func exampleServer(game server.Game, msgs *wire.Messages, setup func(*server.Server)) (dial func(context.Context) (*netcode.Client, error), stop func()) {
 	cEnd, sEnd := netsim.Pipe(netsim.Config{}, netsim.Config{}, 1)
 	tr, err := server.NewNetcodeTransport(sEnd, netcode.ServerConfig{ProtocolID: testProtocol})
 	if err != nil {
 		panic(err)
 	}
-	srv, err := server.New(server.Config{Codec: dotCodec}, newDotsGame(1), tr)
+	srv, err := server.New(server.Config{Codec: dotCodec, Messages: msgs}, game, tr)
 	if err != nil {
 		panic(err)
+	}
+	if setup != nil {
+		setup(srv)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
