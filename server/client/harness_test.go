@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -163,118 +160,9 @@ func (g *dotsGame) Snapshot(_ server.PlayerID, tick uint32, dst *state.Snapshot)
 	}
 }
 
-// hub is a net.PacketConn for a server that serves many clients over
-// netsim pipes, one pipe per client: datagrams from pipe i appear to come
-// from 10.0.0.1:(20000+i), and writes to that address go down pipe i. (A
-// pipe joins exactly two fixed addresses; the hub multiplexes them.)
-type hub struct {
-	mu     sync.Mutex
-	ends   map[uint16]*netsim.PipeConn
-	next   uint16
-	in     chan hubPacket
-	closed chan struct{}
-	once   sync.Once
-	wg     sync.WaitGroup
-	local  net.Addr
-}
-
-type hubPacket struct {
-	b    []byte
-	from *net.UDPAddr
-}
-
-func newHub() *hub {
-	return &hub{ends: map[uint16]*netsim.PipeConn{}, next: 20000, in: make(chan hubPacket, 1024), closed: make(chan struct{})}
-}
-
-// pipe returns the client end of a new pipe to the hub: up conditions what
-// the client sends, down what the server sends it.
-func (h *hub) pipe(up, down netsim.Config, seed uint64) *netsim.PipeConn {
-	cEnd, sEnd := netsim.Pipe(up, down, seed)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	select {
-	case <-h.closed:
-		_ = sEnd.Close() // a dead server: nothing answers
-		return cEnd
-	default:
-	}
-	port := h.next
-	h.next++
-	h.ends[port] = sEnd
-	if h.local == nil {
-		h.local = sEnd.LocalAddr()
-	}
-	from := &net.UDPAddr{IP: net.IPv4(10, 0, 0, 1), Port: int(port)}
-	h.wg.Go(func() {
-		buf := make([]byte, 2048)
-		for {
-			n, _, err := sEnd.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			select {
-			case h.in <- hubPacket{b: append([]byte(nil), buf[:n]...), from: from}:
-			case <-h.closed:
-				return
-			}
-		}
-	})
-	return cEnd
-}
-
-// pipeServerAddr is the fixed address of a pipe's second end, which
-// clients dial.
-var pipeServerAddr = netip.MustParseAddrPort("192.0.2.2:10002")
-
-func (h *hub) ReadFrom(p []byte) (int, net.Addr, error) {
-	select {
-	case pkt := <-h.in:
-		return copy(p, pkt.b), pkt.from, nil
-	case <-h.closed:
-		return 0, nil, net.ErrClosed
-	}
-}
-
-func (h *hub) WriteTo(p []byte, addr net.Addr) (int, error) {
-	ua, ok := addr.(*net.UDPAddr)
-	if !ok {
-		return 0, fmt.Errorf("hub: address %v is not UDP", addr)
-	}
-	h.mu.Lock()
-	end := h.ends[uint16(ua.Port)]
-	h.mu.Unlock()
-	if end == nil {
-		return len(p), nil // nobody there: lost, as UDP would
-	}
-	return end.WriteTo(p, nil)
-}
-
-func (h *hub) Close() error {
-	h.once.Do(func() {
-		close(h.closed)
-		h.mu.Lock()
-		for _, e := range h.ends {
-			_ = e.Close()
-		}
-		h.mu.Unlock()
-	})
-	h.wg.Wait()
-	return nil
-}
-
-func (h *hub) LocalAddr() net.Addr {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.local == nil {
-		return &net.UDPAddr{IP: net.IPv4(192, 0, 2, 2), Port: 10002}
-	}
-	return h.local
-}
-
-func (h *hub) SetDeadline(time.Time) error      { return nil }
-func (h *hub) SetReadDeadline(time.Time) error  { return nil }
-func (h *hub) SetWriteDeadline(time.Time) error { return nil }
+// pipeServerAddr is the address clients dial: a netsim.Hub's (the fixed
+// address of a pipe's second end).
+var pipeServerAddr = netsim.ServerAddr
 
 // inputLog wraps the server's transport and records, for every client,
 // the input of each tick and the server tick at which it first arrived
@@ -329,7 +217,7 @@ func (l *inputLog) arrivals(c server.ClientID) map[uint32]arrival {
 // testServer is a real server.Server running the dots game over a hub,
 // on its own goroutine (inside a synctest bubble its clock is fake).
 type testServer struct {
-	hub    *hub
+	hub    *netsim.Hub
 	game   *dotsGame
 	srv    *server.Server
 	log    *inputLog
@@ -347,7 +235,7 @@ func startServer(t *testing.T, npcs int) *testServer {
 // cfg, and calls setup with it before it runs.
 func startServerWith(t *testing.T, cfg server.Config, game server.Game, g *dotsGame, setup func(*server.Server)) *testServer {
 	t.Helper()
-	h := newHub()
+	h := netsim.NewHub()
 	tr, err := server.NewNetcodeTransport(h, netcode.ServerConfig{ProtocolID: testProtocol, MaxClients: 16})
 	require.NoError(t, err)
 	l := &inputLog{NetcodeTransport: tr, arrived: map[server.ClientID]map[uint32]arrival{}}
@@ -377,14 +265,14 @@ const testProtocol = 0x7e57c11e
 // server *target points to when it runs, and records the connections.
 type dialer struct {
 	mu       sync.Mutex
-	target   *hub
+	target   *netsim.Hub
 	up, down netsim.Config
 	seed     uint64
 	conns    []*netcode.Client
 	ncfg     netcode.ClientConfig
 }
 
-func (d *dialer) setTarget(h *hub) {
+func (d *dialer) setTarget(h *netsim.Hub) {
 	d.mu.Lock()
 	d.target = h
 	d.mu.Unlock()
@@ -399,7 +287,7 @@ func (d *dialer) dial(ctx context.Context) (*netcode.Client, error) {
 	if h == nil {
 		return nil, errors.New("no server")
 	}
-	pc := h.pipe(d.up, d.down, seed)
+	pc := h.Dial(d.up, d.down, seed)
 	cfg := d.ncfg
 	cfg.ProtocolID = testProtocol
 	c, err := netcode.DialConn(ctx, pc, pipeServerAddr, cfg)

@@ -38,7 +38,7 @@ func TestConnectToken(t *testing.T) {
 			return tok
 		}
 
-		h := newHub()
+		h := netsim.NewHub()
 		tr, err := server.NewNetcodeTransport(h, netcode.ServerConfig{ProtocolID: testProtocol, TokenKey: &key, PublicAddr: pipeServerAddr})
 		require.NoError(t, err)
 		srv, err := server.New(server.Config{Codec: dotCodec}, newDotsGame(0), tr)
