@@ -25,6 +25,8 @@ type Shot struct {
 	Own       uint32 `json:"own"`    // the local player's ID
 	HUD       bool   `json:"hud"`    // whether the HUD was shown
 	Online    bool   `json:"online"` // whether the HUD was fed by a link
+	Status    string `json:"status"` // the status lines shown (the connection's state, the runtime's counters)
+	Detail    string `json:"detail"`
 	FixedStep bool   `json:"fixed_step"`
 	Width     int    `json:"width"`
 	Height    int    `json:"height"`
@@ -50,6 +52,7 @@ func (c *capture) take(screen *ebiten.Image, v clientui.View, sc *clientui.Scene
 	}
 	shot := Shot{
 		Frames: frames, Tick: v.Tick, Own: v.Own, HUD: hud, Online: v.Online, FixedStep: fixed,
+		Status: v.Status, Detail: v.Detail,
 		Width: b.Dx(), Height: b.Dy(),
 	}
 	shot.Shapes = append(shot.Shapes, sc.Shapes...)

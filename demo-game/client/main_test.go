@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"math"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -292,6 +293,8 @@ func TestLoopbackScreenshotShowsLiveGraphs(t *testing.T) {
 	require.Positive(t, shot.Tick)
 
 	assert.True(t, shot.FixedStep)
+	assert.Equal(t, "loopback: connected as player 1", shot.Status, "the in-process server welcomed the client")
+	assert.Regexp(t, `^corrections \d+ \(\d+ snapped\) \| stalls \d+/\d+ frames \| input lead -?\d+, \+\d+ ticks$`, shot.Detail)
 	l := clientui.NewLayout(clientui.ScreenWidth, clientui.ScreenHeight, true)
 	// Every entity the client's state put on screen is there, in its colour.
 	checked := checkEntityPixels(t, img, shot.Shapes)
@@ -303,6 +306,7 @@ func TestLoopbackScreenshotShowsLiveGraphs(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, npcs, 4, "NPCs checked")
+	assert.True(t, checked[101] || checked[102], "a scripted bot of the in-process server checked: %v", checked)
 	assert.Greater(t, countColor(img, l.Arena, game.PlayerColor(1), 0), 150, "own player drawn")
 	assert.Greater(t, countColor(img, l.Arena, game.NPCColor(), 0), 4*150, "NPCs drawn")
 	for _, m := range []clientui.Metric{clientui.MetricRTT, clientui.MetricInKbps, clientui.MetricOutKbps,
@@ -322,6 +326,7 @@ func TestOnlineScreenshotAgainstAServerProcess(t *testing.T) {
 	t.Logf("screenshot %s: %d frames, tick %d", path, shot.Frames, shot.Tick)
 	assert.True(t, shot.Online, "the HUD was fed by the connection")
 	require.Positive(t, shot.Tick)
+	assert.Regexp(t, "^"+addr+`: connected as player \d+$`, shot.Status)
 
 	l := clientui.NewLayout(clientui.ScreenWidth, clientui.ScreenHeight, true)
 	checked := checkEntityPixels(t, img, shot.Shapes)
@@ -340,6 +345,23 @@ func TestOnlineScreenshotAgainstAServerProcess(t *testing.T) {
 		_, plot := l.GraphRect(int(m), int(clientui.NumMetrics), 14)
 		assert.Greater(t, countColor(img, plot, graphColor[m], 0), 20, "%s graph has a line", m.Name())
 	}
+}
+
+// TestClientShowsItsConnectionState: with nothing at the server address
+// the window still opens, and the status line says the client is
+// connecting (and later why it failed and when it tries again).
+func TestClientShowsItsConnectionState(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := pc.LocalAddr().String()
+	require.NoError(t, pc.Close()) // a free port: nobody answers there
+	path := filepath.Join(artifactDir(t), "client-connecting.png")
+	_ = os.Remove(path)
+	runClient(t, 90*time.Second, "-addr", addr, "-screenshot", path, "-frames", "30", "-timeout", "60s")
+	_, shot := loadShot(t, path)
+	assert.False(t, shot.Online)
+	assert.Zero(t, shot.Own)
+	assert.Equal(t, addr+": connecting", shot.Status)
 }
 
 func TestEveryBindingNamesAnEbitenKey(t *testing.T) {

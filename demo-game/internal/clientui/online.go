@@ -21,24 +21,26 @@ type Client = client.Client[game.Player, game.Input]
 // ClientConfig returns the client.Config of the demo over the arena s
 // (game.NewStatic()), from the pieces package protocol shares with the
 // server: the snapshot codec, the own player rebuilt from its entity's
-// fields, inputs encoded as game.Input.AppendBinary, game.StepPlayer as the
-// prediction step, corrections measured as dx, dy in world units (snapping
+// fields, inputs encoded as game.Input.AppendBinary and each sent
+// protocol.InputRedundancy times, game.StepPlayer as the prediction step,
+// corrections measured as dx, dy in world units (snapping
 // above protocol.SnapDistance, a respawn), and positions and velocities
 // interpolated linearly, every other field in steps. The caller adds how to
 // connect (Addr and Netcode, or Dial; see NetcodeConfig), the Reconnect
 // policy and a Logger.
 func ClientConfig(s *game.Static) client.Config[game.Player, game.Input] {
 	return client.Config[game.Player, game.Input]{
-		Netcode:        NetcodeConfig(),
-		Codec:          protocol.Codec(),
-		OwnState:       protocol.OwnState,
-		AppendInput:    protocol.AppendInput,
-		Step:           protocol.Stepper(s),
-		Equal:          state.EqualComparable[game.Player],
-		Correction:     protocol.Correction,
-		CorrectionDims: protocol.CorrectionDims,
-		SnapDistance:   protocol.SnapDistance,
-		Interp:         protocol.Interp(),
+		Netcode:         NetcodeConfig(),
+		Codec:           protocol.Codec(),
+		OwnState:        protocol.OwnState,
+		AppendInput:     protocol.AppendInput,
+		Step:            protocol.Stepper(s),
+		Equal:           state.EqualComparable[game.Player],
+		InputRedundancy: protocol.InputRedundancy,
+		Correction:      protocol.Correction,
+		CorrectionDims:  protocol.CorrectionDims,
+		SnapDistance:    protocol.SnapDistance,
+		Interp:          protocol.Interp(),
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/admin"
 )
 
 // ErrInvalidConfig is wrapped by the errors of a bad ServerConfig (with
@@ -54,14 +55,20 @@ type ServerConfig struct {
 	// disconnect packets reach the clients.
 	Link     netsim.Config
 	LinkSeed uint64
-	// AdminAddr serves metrics and pprof (server.Config.AdminAddr);
-	// AdminListener, when not nil, is used instead.
+	// AdminAddr, when not empty, is the TCP address Run serves the admin
+	// handler on (metrics and pprof: package server/admin), e.g.
+	// "127.0.0.1:9100"; Listen opens it. AdminListener, when not nil, is
+	// used instead (Run closes it when it returns).
 	AdminAddr     string
 	AdminListener net.Listener
-	// Registry, Logger and OnTick: see server.Config.
+	// Registry, when not nil, receives the server's metrics
+	// (admin.Register), and is what the admin handler serves; nil means a
+	// new admin.NewRegistry when there is an admin address, and no
+	// metrics otherwise.
 	Registry *prometheus.Registry
-	Logger   *slog.Logger
-	OnTick   func(ti server.TickInfo, took time.Duration)
+	// Logger and OnTick: see server.Config.
+	Logger *slog.Logger
+	OnTick func(ti server.TickInfo, took time.Duration)
 	// SnapshotWorkers: see server.Config.
 	SnapshotWorkers int
 }
@@ -71,9 +78,12 @@ type ServerConfig struct {
 // metrics are safe from any goroutine.
 type Server struct {
 	*server.Server
-	arena *arena.Arena
-	tr    *server.NetcodeTransport
-	link  *netsim.Conn // nil without link conditions
+	arena   *arena.Arena
+	tr      *server.NetcodeTransport
+	link    *netsim.Conn // nil without link conditions
+	adminLn net.Listener // nil without an admin address
+	reg     *prometheus.Registry
+	logger  *slog.Logger // nil: none
 }
 
 // Listen opens the socket and builds the server; Run starts it.
@@ -101,8 +111,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	}
 	scfg := server.Config{
 		TickRate: cfg.TickRate, SnapshotRate: cfg.SnapshotRate, Codec: protocol.Codec(),
-		SnapshotWorkers: cfg.SnapshotWorkers, AdminAddr: cfg.AdminAddr, AdminListener: cfg.AdminListener,
-		Registry: cfg.Registry, Logger: cfg.Logger, OnTick: cfg.OnTick,
+		SnapshotWorkers: cfg.SnapshotWorkers, Logger: cfg.Logger, OnTick: cfg.OnTick,
 	}
 	if err := scfg.Validate(); err != nil {
 		return nil, err
@@ -136,7 +145,23 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		_ = tr.Close()
 		return nil, err
 	}
-	return &Server{Server: srv, arena: a, tr: tr, link: link}, nil
+	s := &Server{Server: srv, arena: a, tr: tr, link: link, adminLn: cfg.AdminListener, reg: cfg.Registry, logger: cfg.Logger}
+	if s.adminLn == nil && cfg.AdminAddr != "" {
+		if s.adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			_ = tr.Close()
+			return nil, fmt.Errorf("demoserver: admin listen on %q: %w", cfg.AdminAddr, err)
+		}
+	}
+	if s.reg == nil && s.adminLn != nil {
+		s.reg = admin.NewRegistry()
+	}
+	if s.reg != nil {
+		if err := admin.Register(s.reg, srv); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Addr returns the server's UDP address.
@@ -154,6 +179,17 @@ func (s *Server) Link() *netsim.Conn { return s.link }
 // client is told (the transport sends its disconnect packets) and the admin
 // server stops. See server.Server.Run.
 func (s *Server) Run(ctx context.Context) error {
+	if s.adminLn != nil {
+		actx, stop := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- admin.Serve(actx, s.adminLn, admin.Handler(s.reg)) }()
+		defer func() {
+			stop()
+			if err := <-served; err != nil && s.logger != nil {
+				s.logger.Error("admin server", "err", err)
+			}
+		}()
+	}
 	err := s.Server.Run(ctx)
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -161,6 +197,11 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// Close releases the socket of a server whose Run was never called (Run
-// closes it itself when it returns).
-func (s *Server) Close() error { return s.tr.Close() }
+// Close releases the socket (and the admin listener) of a server whose
+// Run was never called (Run closes them itself when it returns).
+func (s *Server) Close() error {
+	if s.adminLn != nil {
+		_ = s.adminLn.Close()
+	}
+	return s.tr.Close()
+}
