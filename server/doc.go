@@ -17,15 +17,24 @@
 //   - Snapshots are encoded with netcode/state against the newest snapshot the
 //     client acknowledged, learned from the transport's message acks.
 //   - Server ties it together over a Transport (the netcode connection
-//     layer, through NetcodeTransport) and exposes Prometheus metrics,
-//     pprof, slog logs and live Stats.
+//     layer, through NetcodeTransport), logs with log/slog and counts what
+//     it does in live Stats; an Observer receives its per-tick and per-link
+//     measurements.
 //
-// Wiring a server (see Example_server):
+// Metrics, profiles and the admin HTTP server are in package server/admin,
+// so that a program that runs a server in-process without them (a client
+// hosting a local game, a test) links no Prometheus, net/http or pprof.
+//
+// Wiring a server (see Example_server, and package server/admin for the
+// admin address):
 //
 //	tr, err := server.ListenNetcode(":7000", netcode.ServerConfig{ProtocolID: id, MaxClients: 64})
-//	srv, err := server.New(server.Config{Codec: codec, Messages: msgs, AdminAddr: "127.0.0.1:9100", Logger: log}, game, tr)
+//	srv, err := server.New(server.Config{Codec: codec, Messages: msgs, Logger: log}, game, tr)
 //	game.srv = srv // if the game sends messages or kicks
+//	reg := admin.NewRegistry()
+//	err = admin.Register(reg, srv) // metrics from srv's Stats and Observer
 //	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+//	go admin.Serve(ctx, adminListener, admin.Handler(reg)) // /metrics, /debug/pprof/
 //	err = srv.Run(ctx) // returns nil after SIGINT/SIGTERM, once clients were told
 //
 // # Run or Step
@@ -46,7 +55,7 @@
 // SendTo or Broadcast, and receives them through MessageHandler; they
 // travel reliably and in order on the control channel. Messages from
 // clients that do not decode, or that are not game messages, are dropped
-// and counted (Stats.MessagesDropped and drops_total{reason}), never
+// and counted (Stats.Drops by DropReason, and Stats.MessagesDropped), never
 // trusted and never fatal to the connection. Kick removes a player from
 // the game at once and ends its connection after telling its client why.
 // Player describes a connected player: its address, its link's RTT and
@@ -74,8 +83,8 @@
 // except Snapshot when Config.SnapshotWorkers is above 1. Send, SendTo,
 // Broadcast, Kick, Player and Players belong to that goroutine: call them
 // from the Game's methods (not Snapshot), from Config.OnTick, or between
-// Steps. Stats, Tick, Clients, the metrics and the admin HTTP handler are
-// safe from any goroutine. Loop and InputQueue are not safe for concurrent
+// Steps. Stats, Tick, Clients and SetObserver are safe from any goroutine;
+// an Observer is called on the tick's goroutine. Loop and InputQueue are not safe for concurrent
 // use.
 //
 // Zero values: Config and LoopConfig zero values mean the defaults; the

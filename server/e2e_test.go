@@ -99,7 +99,8 @@ func TestEndToEndPredictionMatchesServer(t *testing.T) {
 	require.NoError(t, <-serverDone)
 	require.NoError(t, res.err)
 
-	late := value(srv.m.inputTicks[InputRepeated]) + value(srv.m.inputTicks[InputMissing])
+	st := srv.Stats()
+	late := float64(st.InputTicks[InputRepeated] + st.InputTicks[InputMissing])
 	t.Logf("snapshots %d (deltas %d), reconciles %d, exact matches %d, corrections %d (after warm-up: %d of %d), server late/missing input ticks %v, missing baselines %d",
 		res.snapshots, res.deltas, res.reconciles, res.matches, res.corrections, res.correctionsAfter, res.afterWarmup, late, res.missingBaselines)
 	assert.Greater(t, res.afterWarmup, int(run.Seconds()*30/3), "reconciled most snapshots after warm-up")

@@ -3,7 +3,6 @@ package server
 import (
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,7 +29,7 @@ func FuzzServerClientMessages(f *testing.F) {
 	f.Add(rec(0, append(chat[:len(chat)-1:len(chat)-1], 0xdc, 0xff, 0xff)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g := newMsgGame()
-		ts := newMsgServer(t, Config{Messages: msgs, Registry: prometheus.NewRegistry()}, g)
+		ts := newMsgServer(t, Config{Messages: msgs}, g)
 		ts.tr.connect(1)
 		ts.stepTo(t, 0)
 		counted := 0

@@ -95,7 +95,9 @@ const (
 	InputFarFuture
 	// InputOversized: longer than MaxInputSize; dropped.
 	InputOversized
-	numInputVerdicts
+	// NumInputVerdicts is the number of verdicts: every InputVerdict is
+	// below it.
+	NumInputVerdicts
 )
 
 var inputVerdictNames = [...]string{"accepted", "duplicate", "late", "far_future", "oversized"}
@@ -121,6 +123,9 @@ const (
 	InputMissing
 	// InputNone: no input from the client yet; nothing applied.
 	InputNone
+	// NumInputSources is the number of sources: every InputSource is
+	// below it.
+	NumInputSources
 )
 
 var inputSourceNames = [...]string{"fresh", "repeated", "missing", "none"}
@@ -135,7 +140,7 @@ func (s InputSource) String() string {
 
 // InputStats counts an InputQueue's decisions.
 type InputStats struct {
-	Offered  [numInputVerdicts]uint64 // by InputVerdict
+	Offered  [NumInputVerdicts]uint64 // by InputVerdict
 	Fresh    uint64                   // ticks that had the client's input
 	Missing  uint64                   // ticks without it (after the first input)
 	Repeated uint64                   // of Missing, those that repeated the previous input

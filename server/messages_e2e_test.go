@@ -208,8 +208,8 @@ func TestGameMessagesOverNetcode(t *testing.T) {
 		assert.Equal(t, uint64(3), st.MessagesIn)
 		assert.Equal(t, uint64(1+3*3), st.MessagesOut)
 		assert.Equal(t, uint64(3), st.MessagesDropped)
-		assert.Equal(t, float64(2), value(w.srv.m.drops.WithLabelValues(DropMessageMalformed)))
-		assert.Equal(t, float64(1), value(w.srv.m.drops.WithLabelValues(DropUnexpectedMsg)))
+		assert.Equal(t, uint64(2), st.Drops[DropMessageMalformed])
+		assert.Equal(t, uint64(1), st.Drops[DropUnexpectedMsg])
 		require.NoError(t, b.err, "b's connection survived its bad messages")
 
 		// Kick player 3 from the game (during a tick, as a game would).

@@ -32,7 +32,7 @@ import (
 // A message that does not decode (unknown type id, a body that does not
 // fit its type) or that is not a game message, and every game message when
 // the Game does not implement MessageHandler, is dropped and counted (the
-// drops_total metric and Stats.MessagesDropped); the connection goes on.
+// Stats.Drops and Stats.MessagesDropped); the connection goes on.
 type MessageHandler interface {
 	HandleMessage(from PlayerID, msg any)
 }
@@ -136,7 +136,6 @@ func (s *Server) sendMsg(ss *session) error {
 		return fmt.Errorf("server: send to player %d: %w", ss.player, err)
 	}
 	s.st.MessagesOut++
-	s.m.messagesOut.Inc()
 	return nil
 }
 
@@ -209,7 +208,7 @@ func (s *Server) Broadcast(msg any) error {
 // control channel, and the connection ends as soon as the client has
 // acknowledged it, or after Config.KickGrace (500 ms) of ticks, whichever
 // comes first — so that the client can show the reason. Kicks are counted
-// (Stats.Kicks, the kicks_total metric) and logged.
+// (Stats.Kicks and Stats.Disconnects) and logged.
 //
 // The error wraps ErrUnknownPlayer when p is not connected, and ErrBusy
 // when called from p's own AddPlayer (return an error from AddPlayer to
@@ -239,8 +238,7 @@ func (s *Server) Kick(p PlayerID, reason string) error {
 	s.game.RemovePlayer(p)
 	s.setClients()
 	s.st.Kicks++
-	s.m.kicks.Inc()
-	s.m.disconnects.Inc()
+	s.st.Disconnects++
 	s.log.Info("player kicked", "client", ss.client, "addr", ss.addr, "player", p, "reason", reason, "tick", s.tick,
 		"clients", len(s.sessions))
 	return nil
@@ -302,24 +300,16 @@ func (s *Server) controlMessage(ss *session, msg []byte) {
 		return
 	}
 	s.st.MessagesIn++
-	s.m.messagesIn.Inc()
 	s.handler.HandleMessage(ss.player, v)
 }
 
 // dropMessage counts a message from ss dropped for reason, and logs it at
 // most every 10 s of ticks.
-func (s *Server) dropMessage(ss *session, reason string, err error) {
+func (s *Server) dropMessage(ss *session, reason DropReason, err error) {
 	s.st.MessagesDropped++
-	switch reason {
-	case DropMessageMalformed:
-		s.m.dropMsgBad.Inc()
-	case DropMessageUnhandled:
-		s.m.dropMsgUnhandled.Inc()
-	default:
-		s.m.dropUnexpected.Inc()
-	}
+	s.drop(reason)
 	if more, ok := s.msgDropLog.allow(s.tick, 10*uint32(s.cfg.TickRate)); ok {
-		s.log.Warn("client message dropped", "client", ss.client, "player", ss.player, "reason", reason, "err", err,
+		s.log.Warn("client message dropped", "client", ss.client, "player", ss.player, "reason", reason.String(), "err", err,
 			"more_since_last_log", more)
 	}
 }

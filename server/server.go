@@ -6,15 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tickwire/tickwire/netcode/state"
 
@@ -34,7 +30,7 @@ const (
 )
 
 // Config configures a Server. The zero value of every field except Codec
-// means its default; Codec.Schema is required.
+// means its default; Codec is required (its Schema, or its Kinds).
 type Config struct {
 	// TickRate, MaxCatchUp and Clock configure the simulation Loop (see
 	// LoopConfig): default 60 Hz, catch up at most 5 ticks, system clock.
@@ -53,7 +49,10 @@ type Config struct {
 	// AlignSnapshots turns the stagger off: every client's snapshots go
 	// out on the same ticks (phase 0).
 	AlignSnapshots bool
-	// Codec is the snapshot schema and entity limit, shared with clients.
+	// Codec is the snapshot codec, shared with clients: the entity fields
+	// (Schema for one kind of entity, or Kinds for several: exactly one of
+	// them) and the entity limit. Game.Snapshot gets a snapshot whose
+	// Stride is Codec.Stride().
 	Codec state.CodecConfig
 	// SnapshotHistory is how many ticks of sent snapshots are kept per
 	// client as possible delta baselines (2..65536; 0 means 64, about a
@@ -83,21 +82,14 @@ type Config struct {
 	// the defaults 0, 1, 2 of endpoint.DefaultConfig; otherwise each must be
 	// 0..255 and InputChannel must differ from the other two.
 	ControlChannel, InputChannel, SnapshotChannel int
-	// AdminAddr, when not empty, is the TCP address Run serves the admin
-	// HTTP handler on (metrics and pprof), e.g. "127.0.0.1:9100".
-	// AdminListener, when not nil, is used instead.
-	AdminAddr     string
-	AdminListener net.Listener
-	// Registry receives the server's metrics; nil means a new registry
-	// with the Go runtime and process collectors (see Server.Registry).
-	// Never the global default registry.
-	Registry *prometheus.Registry
 	// Logger receives structured logs; nil means slog.New(slog.DiscardHandler).
 	Logger *slog.Logger
 	// OnTick, when set, is called after every tick (by Run or Step, on
 	// their goroutine) with the tick and how long it took, once Stats
-	// counts the tick (for load tests and HUDs; keep it fast). It may call
-	// the methods a Game may call.
+	// counts the tick and after the Observer (for load tests and HUDs;
+	// keep it fast). It may call the methods a Game may call. Metrics
+	// take their measurements through an Observer instead (see
+	// Server.SetObserver and package server/admin).
 	OnTick func(ti TickInfo, took time.Duration)
 }
 
@@ -243,11 +235,15 @@ type Server struct {
 	game Game
 	tr   Transport
 	log  *slog.Logger
-	reg  *prometheus.Registry
-	m    *metrics
 	loop *Loop
+	obs  atomic.Pointer[observerBox]
+
+	stride int // cfg.Codec.Stride()
 
 	handler MessageHandler // the game's, or nil
+	// onEventFn is s.onEvent, made once: a method value passed to the
+	// Transport interface would be allocated on every Poll.
+	onEventFn func(Event)
 
 	// sessions is copied on removal (never changed in place), so a loop
 	// over it survives a Kick from a Game callback; it skips gone sessions.
@@ -279,7 +275,6 @@ type Server struct {
 	overrunsLog   uint64 // overruns already logged
 	lastLate      uint64
 	lastSkipped   uint64
-	wg            sync.WaitGroup
 }
 
 // Server modes (Server.mode).
@@ -302,10 +297,10 @@ func busy(call string, m int32) error {
 	return fmt.Errorf("%w: %s called after the server was shut down", ErrClosed, call)
 }
 
-// New returns a Server running game over tr. It registers its metrics on
-// cfg.Registry (or a new registry). The transport's ack handler is set to
-// the server's. A Game that calls the server (Send, Kick, Player…) keeps
-// the returned *Server itself: New does not hand it to the game.
+// New returns a Server running game over tr. The transport's ack handler
+// is set to the server's, and its counters are sampled (Stats.Transport).
+// A Game that calls the server (Send, Kick, Player…) keeps the returned
+// *Server itself: New does not hand it to the game.
 func New(cfg Config, game Game, tr Transport) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -318,19 +313,14 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := cfg.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-		registerProcessCollectors(reg)
-	}
 	s := &Server{
-		cfg: cfg, game: game, tr: tr, log: cfg.Logger, reg: reg, loop: loop,
+		cfg: cfg, game: game, tr: tr, log: cfg.Logger, loop: loop, stride: cfg.Codec.Stride(),
 		byClient: map[ClientID]*session{}, nextPlayer: 1,
 	}
 	s.handler, _ = game.(MessageHandler)
+	s.onEventFn = s.onEvent
 	// Ticks of grace, rounded up: ⌈KickGrace·TickRate / 1 s⌉.
 	s.kickGrace = uint32((int64(cfg.KickGrace)*int64(cfg.TickRate) + int64(time.Second) - 1) / int64(time.Second))
-	s.m = newMetrics(reg)
 	for range cfg.SnapshotWorkers {
 		enc, err := state.NewEncoder(cfg.Codec)
 		if err != nil {
@@ -339,15 +329,10 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 		s.encoders = append(s.encoders, enc)
 	}
 	tr.SetAckHandler(s.onAck)
+	s.sampleTransport()
+	s.publish()
 	return s, nil
 }
-
-// Registry returns the registry holding the server's metrics.
-func (s *Server) Registry() *prometheus.Registry { return s.reg }
-
-// AdminHandler returns the admin HTTP handler (metrics and pprof) of the
-// server's registry; see the package-level AdminHandler.
-func (s *Server) AdminHandler() http.Handler { return AdminHandler(s.reg) }
 
 // Tick returns the tick the server is simulating or last simulated. Safe
 // from any goroutine.
@@ -361,10 +346,9 @@ func (s *Server) Clients() int { return int(s.clients.Load()) }
 // of Step too.
 func (s *Server) LoopStats() LoopStats { return s.loop.Stats() }
 
-// Run serves the admin address (if configured) and runs the tick loop
-// until ctx is done: each tick is what Step does, at the loop's schedule.
-// It then shuts down gracefully: the transport is closed (telling every
-// client), players are removed from the game and the admin server stops.
+// Run runs the tick loop until ctx is done: each tick is what Step does,
+// at the loop's schedule. It then shuts down gracefully: the transport is
+// closed (telling every client) and players are removed from the game.
 // It returns nil after a shutdown through ctx, or the error that stopped
 // it. Run may be called once, not during a Step; Steps may come before it
 // (the tick numbers go on from there), not after.
@@ -373,15 +357,10 @@ func (s *Server) Run(ctx context.Context) error {
 		return busy("Run", s.mode.Load())
 	}
 	defer s.mode.Store(modeClosed)
-	stopAdmin, err := s.startAdmin()
-	if err != nil {
-		s.shutdown()
-		return err
-	}
 	s.log.Info("server starting", "tick_rate", s.cfg.TickRate, "snapshot_rate", s.cfg.SnapshotRate,
 		"snapshot_workers", s.cfg.SnapshotWorkers, "entities_max", s.cfg.Codec.MaxEntities, "tick", s.nextTick)
 	base := s.nextTick // the loop counts from 0
-	err = s.loop.Run(ctx, func(ti TickInfo) error {
+	err := s.loop.Run(ctx, func(ti TickInfo) error {
 		ti.Tick += base
 		s.runTick(ti, false)
 		return nil
@@ -393,7 +372,6 @@ func (s *Server) Run(ctx context.Context) error {
 		err = nil
 	}
 	s.shutdown()
-	stopAdmin()
 	st := s.loop.Stats()
 	s.log.Info("server stopped", "ticks", st.Ticks, "overruns", st.Overruns, "late", st.Late, "skipped", st.Skipped)
 	return err
@@ -439,37 +417,11 @@ func (s *Server) Close() error {
 	return nil
 }
 
-func (s *Server) startAdmin() (stop func(), err error) {
-	ln := s.cfg.AdminListener
-	if ln == nil && s.cfg.AdminAddr != "" {
-		ln, err = net.Listen("tcp", s.cfg.AdminAddr)
-		if err != nil {
-			return nil, fmt.Errorf("server: admin listen on Config.AdminAddr %q: %w", s.cfg.AdminAddr, err)
-		}
-	}
-	if ln == nil {
-		return func() {}, nil
-	}
-	hs := &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
-	s.log.Info("admin listening", "addr", ln.Addr().String())
-	s.wg.Go(func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("admin server", "err", err)
-		}
-	})
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(ctx)
-		s.wg.Wait()
-	}, nil
-}
-
 // shutdown closes the transport (telling every client, the kicked ones
 // too) and removes the players from the game.
 func (s *Server) shutdown() {
 	n := len(s.sessions)
-	s.sampleStats()
+	s.sampleStats(s.observer())
 	if err := s.tr.Close(); err != nil {
 		s.log.Warn("transport close", "err", err)
 	}
@@ -497,7 +449,7 @@ func (s *Server) runTick(ti TickInfo, flushAtStart bool) {
 	s.curTick.Store(s.tick)
 	s.flushed = false
 	now := ti.Start
-	s.tr.Poll(now, s.onEvent)
+	s.tr.Poll(now, s.onEventFn)
 	s.endKicks()
 	s.readMessages()
 	for _, ss := range s.sessions {
@@ -505,7 +457,7 @@ func (s *Server) runTick(ti TickInfo, flushAtStart bool) {
 			continue
 		}
 		in, src := ss.inputs.Take(s.tick)
-		s.m.inputTicks[src].Inc()
+		s.st.InputTicks[src]++
 		if newest, ok := ss.inputs.Newest(); ok {
 			ss.inputLead = int32(int64(newest) - int64(s.tick))
 		}
@@ -525,7 +477,7 @@ func (s *Server) runTick(ti TickInfo, flushAtStart bool) {
 	s.flushed = true
 	if s.tick-s.lastStatsTick >= uint32(s.cfg.TickRate) {
 		s.lastStatsTick = s.tick
-		s.sampleStats()
+		s.sampleStats(s.observer())
 	}
 }
 
@@ -549,26 +501,17 @@ func (s *Server) snapshotPhase(p PlayerID) uint32 {
 // tickDone counts a tick that took took (fromLoop: Run's loop ran it, so
 // its Late and Skipped counts are current) and publishes the stats.
 func (s *Server) tickDone(ti TickInfo, took time.Duration, fromLoop bool) {
-	s.m.tickDuration.Observe(took.Seconds())
-	s.m.ticks.Inc()
 	s.st.Ticks++
 	s.st.LastTickDuration = took
 	s.tickTotal += took
 	s.st.AvgTickDuration = s.tickTotal / time.Duration(s.st.Ticks)
 	if took > s.loop.Interval() {
-		s.m.overruns.Inc()
 		s.st.Overruns++
 	}
 	if fromLoop {
 		st := s.loop.Stats()
-		if d := st.Late - lastOr(&s.lastLate, st.Late); d > 0 {
-			s.m.late.Add(float64(d))
-			s.st.Late += d
-		}
-		if d := st.Skipped - lastOr(&s.lastSkipped, st.Skipped); d > 0 {
-			s.m.skipped.Add(float64(d))
-			s.st.Skipped += d
-		}
+		s.st.Late += st.Late - lastOr(&s.lastLate, st.Late)
+		s.st.Skipped += st.Skipped - lastOr(&s.lastSkipped, st.Skipped)
 	}
 	// Log overruns at most once per second of ticks, as a summary.
 	if s.st.Overruns > s.overrunsLog && ti.Tick%uint64(s.cfg.TickRate) == 0 {
@@ -577,6 +520,9 @@ func (s *Server) tickDone(ti TickInfo, took time.Duration, fromLoop bool) {
 		s.overrunsLog = s.st.Overruns
 	}
 	s.publish()
+	if o := s.observer(); o != nil {
+		o.ObserveTick(ti, took)
+	}
 	if s.cfg.OnTick != nil {
 		s.cfg.OnTick(ti, took)
 	}
@@ -620,11 +566,11 @@ func (s *Server) onEvent(ev Event) {
 			s.removeSession(ss)
 			s.log.Warn("player refused", "client", ev.Client, "addr", ev.Addr, "player", pid, "err", err)
 			s.tr.Disconnect(ev.Client)
-			s.m.disconnects.Inc()
+			s.st.Disconnects++
 			return
 		}
 		s.setClients()
-		s.m.connects.Inc()
+		s.st.Connects++
 		s.log.Info("client connected", "client", ev.Client, "addr", ev.Addr, "player", pid, "tick", s.tick, "clients", len(s.sessions))
 	case ClientDisconnected:
 		ss, ok := s.byClient[ev.Client]
@@ -635,7 +581,7 @@ func (s *Server) onEvent(ev Event) {
 		s.removeSession(ss)
 		s.game.RemovePlayer(ss.player)
 		s.setClients()
-		s.m.disconnects.Inc()
+		s.st.Disconnects++
 		st := ss.inputs.Stats()
 		s.log.Info("client disconnected", "client", ev.Client, "addr", ss.addr, "player", ss.player, "reason", ev.Reason,
 			"inputs_fresh", st.Fresh, "inputs_missing", st.Missing, "clients", len(s.sessions))
@@ -656,7 +602,6 @@ func (s *Server) removeSession(ss *session) {
 // setClients publishes the number of players.
 func (s *Server) setClients() {
 	s.clients.Store(int32(len(s.sessions)))
-	s.m.clients.Set(float64(len(s.sessions)))
 	s.st.Clients = len(s.sessions)
 }
 
@@ -696,7 +641,7 @@ func (s *Server) readMessages() {
 				break
 			}
 			if err := wire.DecodeInputMessage(msg, &s.inMsg); err != nil {
-				s.m.dropInputBad.Inc()
+				s.drop(DropInputMalformed)
 				continue
 			}
 			ss.heardInput = true
@@ -704,7 +649,7 @@ func (s *Server) readMessages() {
 				s.resync(ss)
 			}
 			for i, in := range s.inMsg.Inputs {
-				s.m.verdict(ss.inputs.Offer(s.inMsg.NewestTick-uint32(i), in))
+				s.verdict(ss.inputs.Offer(s.inMsg.NewestTick-uint32(i), in))
 			}
 		}
 		if s.cfg.SnapshotChannel == s.cfg.ControlChannel {
@@ -788,7 +733,7 @@ func (s *Server) sendSnapshots() {
 	}
 	for _, ss := range s.due {
 		if ss.err != nil {
-			s.m.dropSnapInvalid.Inc()
+			s.drop(DropSnapshotInvalid)
 			if more, ok := ss.errLog.allow(s.tick, 10*uint32(s.cfg.TickRate)); ok {
 				s.log.Error("snapshot not encoded", "client", ss.client, "player", ss.player, "tick", s.tick, "err", ss.err,
 					"more_since_last_log", more)
@@ -797,16 +742,17 @@ func (s *Server) sendSnapshots() {
 		}
 		id, err := s.tr.Send(ss.client, s.cfg.SnapshotChannel, ss.out)
 		if err != nil {
-			s.m.dropSnapSend.Inc()
+			s.drop(DropSnapshotSendFail)
 			continue
 		}
 		ss.recordSent(id, s.tick)
-		k := 1
 		if ss.full {
-			k = 0
+			s.st.SnapshotsFull++
+			s.st.SnapshotBytesFull += uint64(len(ss.out))
+		} else {
+			s.st.SnapshotsDelta++
+			s.st.SnapshotBytesDelta += uint64(len(ss.out))
 		}
-		s.m.snapshots[k].Inc()
-		s.m.snapBytes[k].Add(float64(len(ss.out)))
 	}
 }
 
@@ -815,7 +761,7 @@ func (s *Server) sendSnapshots() {
 // sessions can be built concurrently.
 func (s *Server) buildSnapshot(enc *state.Encoder, ss *session) {
 	ss.err = nil
-	ss.snap.Reset(s.tick, s.cfg.Codec.Schema.NumFields())
+	ss.snap.Reset(s.tick, s.stride)
 	s.game.Snapshot(ss.player, s.tick, &ss.snap)
 	ss.snap.Sort()
 	base := ss.baselines.Baseline()
@@ -831,14 +777,16 @@ func (s *Server) buildSnapshot(enc *state.Encoder, ss *session) {
 	ss.baselines.Sent(&ss.snap)
 }
 
-// sampleStats exports the transport's totals and every client's RTT and
-// loss (once per second).
-func (s *Server) sampleStats() {
-	s.m.transport(s.tr.Counters())
+// sampleStats samples the transport's totals, and every client's RTT and
+// loss for o (once per second, and at shutdown).
+func (s *Server) sampleStats(o Observer) {
+	s.sampleTransport()
+	if o == nil {
+		return
+	}
 	for _, ss := range s.sessions {
 		if st, ok := s.tr.Stats(ss.client); ok {
-			s.m.rtt.Observe(st.RTT.Seconds())
-			s.m.loss.Observe(st.PacketLoss)
+			o.ObserveLink(ss.player, st)
 		}
 	}
 }

@@ -2,19 +2,13 @@ package server
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -36,7 +30,7 @@ type testServer struct {
 
 func newTestServer(t testing.TB, cfg Config, g *testGame) *testServer {
 	t.Helper()
-	if cfg.Codec.Schema.Fields == nil {
+	if cfg.Codec.Schema.Fields == nil && cfg.Codec.Kinds == nil {
 		cfg.Codec = testCodec
 	}
 	tr := newFakeTransport()
@@ -106,11 +100,18 @@ func TestServerTickSequence(t *testing.T) {
 		assert.Equal(t, snap.Tick, h.InputAck)
 		assert.Len(t, snap.IDs, 4, "2 NPCs and 2 players")
 	}
-	assert.Equal(t, float64(6), value(ts.m.snapshots[0]), "no acks: every snapshot full")
-	assert.Equal(t, float64(0), value(ts.m.snapshots[1]))
-	assert.Equal(t, float64(2), value(ts.m.inputTicks[InputRepeated]))
-	assert.Equal(t, float64(4), value(ts.m.inputs[InputAccepted]))
-	assert.Equal(t, float64(2), value(ts.m.inputs[InputDuplicate]))
+	st := ts.Stats()
+	assert.Equal(t, uint64(6), st.SnapshotsFull, "no acks: every snapshot full")
+	assert.Equal(t, uint64(0), st.SnapshotsDelta)
+	var bytes uint64
+	for _, m := range snaps {
+		bytes += uint64(len(m.msg))
+	}
+	assert.Equal(t, bytes, st.SnapshotBytesFull)
+	assert.Equal(t, [NumInputSources]uint64{InputFresh: 4, InputRepeated: 2, InputNone: 6}, st.InputTicks,
+		"client 7: 4 fresh then 2 repeated; client 8 sent nothing")
+	assert.Equal(t, [NumInputVerdicts]uint64{InputAccepted: 4, InputDuplicate: 2}, st.Inputs)
+	assert.Equal(t, [NumDropReasons]uint64{}, st.Drops)
 }
 
 func TestServerInputDropsAndMalformed(t *testing.T) {
@@ -125,11 +126,12 @@ func TestServerInputDropsAndMalformed(t *testing.T) {
 	ts.tr.deliver(1, DefaultInputChannel, inputMsg(t, 13, strings.Repeat("o", 65))) // oversized
 	ts.stepTo(t, 12)
 	assert.Equal(t, []appliedInput{{1, 11, "y"}, {1, 12, "x"}}, g.applied)
-	for reason, want := range map[string]float64{
+	st := ts.Stats()
+	assert.Equal(t, [NumDropReasons]uint64{
 		DropInputLate: 1, DropInputFarFuture: 1, DropInputMalformed: 1, DropUnexpectedMsg: 1, DropInputOversized: 1,
-	} {
-		assert.Equal(t, want, value(ts.m.drops.WithLabelValues(reason)), reason)
-	}
+	}, st.Drops)
+	assert.Equal(t, [NumInputVerdicts]uint64{InputAccepted: 2, InputLate: 1, InputFarFuture: 1, InputOversized: 1}, st.Inputs)
+	assert.Equal(t, uint64(1), st.MessagesDropped, "the control message; inputs are not messages")
 }
 
 func TestServerConnectRefuseDisconnect(t *testing.T) {
@@ -148,9 +150,10 @@ func TestServerConnectRefuseDisconnect(t *testing.T) {
 	ts.stepTo(t, 1)
 	assert.Equal(t, []PlayerID{1}, g.removed)
 	assert.Equal(t, 1, ts.Clients())
-	assert.Equal(t, float64(1), value(ts.m.clients))
-	assert.Equal(t, float64(2), value(ts.m.connects))
-	assert.Equal(t, float64(2), value(ts.m.disconnects))
+	st := ts.Stats()
+	assert.Equal(t, 1, st.Clients)
+	assert.Equal(t, uint64(2), st.Connects)
+	assert.Equal(t, uint64(2), st.Disconnects, "player 2 refused, player 1 left")
 	// Only player 3 (client 30) still gets snapshots (odd ticks: phase 1).
 	ts.tr.take(DefaultSnapshotChannel)
 	ts.stepTo(t, 3)
@@ -188,18 +191,6 @@ func TestSnapshotRateSpread(t *testing.T) {
 	}
 	aligned := newTestServer(t, Config{AlignSnapshots: true}, newTestGame(0))
 	assert.Equal(t, uint32(0), aligned.snapshotPhase(7))
-}
-
-// value returns the value of a counter or gauge.
-func value(m prometheus.Metric) float64 {
-	var d dto.Metric
-	if err := m.Write(&d); err != nil {
-		panic(err)
-	}
-	if d.Counter != nil {
-		return d.Counter.GetValue()
-	}
-	return d.Gauge.GetValue()
 }
 
 // ackProfile is how one simulated client's link treats snapshots.
@@ -402,49 +393,6 @@ func TestSnapshotResync(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestServerMetricsScrape(t *testing.T) {
-	g := newTestGame(3)
-	ts := newTestServer(t, Config{}, g)
-	ts.tr.connect(1)
-	ts.tr.stats[1] = LinkStats{RTT: 42 * time.Millisecond, PacketLoss: 0.05}
-	ts.tr.ctr.Drops["malformed"] = 3
-	ts.stepTo(t, 120)
-
-	srv := httptest.NewServer(ts.AdminHandler())
-	defer srv.Close()
-	body := get(t, srv.URL+"/metrics")
-	for _, want := range []string{
-		`tickwire_server_tick_duration_seconds_bucket{le="2.5e-05"}`,
-		"tickwire_server_tick_duration_seconds_count",
-		"tickwire_server_tick_overruns_total 0",
-		"tickwire_server_clients 1",
-		`tickwire_server_packets_total{direction="out"}`,
-		`tickwire_server_bytes_total{direction="in"}`,
-		`tickwire_server_client_rtt_seconds{quantile="0.5"} 0.042`,
-		`tickwire_server_client_packet_loss_ratio{quantile="0.5"} 0.05`,
-		`tickwire_server_drops_total{reason="transport_malformed"} 3`,
-		`tickwire_server_snapshots_total{kind="full"} 60`, // player 1 has phase 1: ticks 1, 3, … 119
-		"go_goroutines",
-	} {
-		assert.Contains(t, body, want)
-	}
-	// tickDone is called by the loop, not by stepTo, so only the loop test
-	// sees tick observations; the histogram is registered either way.
-	assert.Contains(t, get(t, srv.URL+"/debug/pprof/"), "goroutine")
-	assert.Contains(t, get(t, srv.URL+"/debug/pprof/cmdline"), "server.test")
-}
-
-func get(t testing.TB, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, url)
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return string(b)
-}
-
 // TestServerRunRateAndShutdown runs the whole server loop for 10
 // simulated seconds: 600 ticks, 300 snapshots per client, a slow tick
 // counted as an overrun, then a graceful shutdown that closes the
@@ -474,8 +422,10 @@ func TestServerRunRateAndShutdown(t *testing.T) {
 		assert.Equal(t, 40*time.Millisecond, onTick[300])
 		st := s.LoopStats()
 		assert.Equal(t, LoopStats{Ticks: 600, Overruns: 1, Late: 1}, st)
-		assert.Equal(t, float64(1), value(s.m.overruns))
-		assert.Equal(t, float64(600), value(s.m.ticks))
+		sst := s.Stats()
+		assert.Equal(t, uint64(1), sst.Overruns)
+		assert.Equal(t, uint64(1), sst.Late)
+		assert.Equal(t, uint64(600), sst.Ticks)
 		assert.Len(t, tr.take(DefaultSnapshotChannel), 600, "300 snapshots for each of 2 clients")
 		assert.True(t, tr.closed, "transport closed on shutdown (it tells the clients)")
 		assert.ElementsMatch(t, []PlayerID{1, 2}, g.removed)
@@ -486,45 +436,6 @@ func TestServerRunRateAndShutdown(t *testing.T) {
 		err = s.Run(t.Context())
 		assert.ErrorIs(t, err, ErrClosed)
 	})
-}
-
-// TestServerRunAdminListener serves the admin handler on a loopback
-// listener during Run and scrapes the tick histogram from it.
-func TestServerRunAdminListener(t *testing.T) {
-	g := newTestGame(1)
-	tr := newFakeTransport()
-	tr.connect(1)
-	scrape := make(chan struct{})
-	tr.onPoll = func(n int) {
-		if n == 5 {
-			close(scrape)
-		}
-	}
-	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s, err := New(Config{Codec: testCodec, AdminListener: ln}, g, tr)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	select {
-	case <-scrape:
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not tick")
-	}
-	body := get(t, "http://"+ln.Addr().String()+"/metrics")
-	assert.Contains(t, body, "tickwire_server_tick_duration_seconds_bucket")
-	assert.Contains(t, body, "tickwire_server_ticks_total")
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
-	assert.True(t, tr.closed)
-	_, err = http.Get("http://" + ln.Addr().String() + "/metrics")
-	assert.Error(t, err, "admin server stopped")
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -573,7 +484,7 @@ func TestServerInvalidSnapshotCountedAndLogRateLimited(t *testing.T) {
 	tr.connect(1)
 	tr.connect(2)
 	ts.stepTo(t, 60*12) // 12 s: 360 snapshot ticks of player 1 (odd), 361 of player 2 (even)
-	assert.Equal(t, float64(360), value(s.m.drops.WithLabelValues(DropSnapshotInvalid)))
+	assert.Equal(t, uint64(360), s.Stats().Drops[DropSnapshotInvalid])
 	assert.Equal(t, 2, strings.Count(logs.String(), "snapshot not encoded"), "logged at 0 s and 10 s")
 	var toGood int
 	for _, m := range tr.take(DefaultSnapshotChannel) {

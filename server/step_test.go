@@ -67,9 +67,21 @@ func TestStepTickSequence(t *testing.T) {
 		at := time.Unix(100+int64(i), 0)
 		assert.Equal(t, TickInfo{Tick: uint64(i), Scheduled: at, Start: at}, ti)
 	}
+	var snaps, snapBytes uint64
+	for _, m := range a.sent {
+		if m.channel == DefaultSnapshotChannel {
+			snaps++
+			snapBytes += uint64(len(m.msg))
+		}
+	}
+	require.Equal(t, uint64(4), snaps, "two each (phases 1 and 0)")
 	assert.Equal(t, Stats{
 		Tick: 3, Clients: 2, Ticks: 4, LastTickDuration: 4 * time.Millisecond,
-		AvgTickDuration: (1 + 2 + 3 + 4) * time.Millisecond / 4, MessagesIn: 1,
+		AvgTickDuration: (1 + 2 + 3 + 4) * time.Millisecond / 4, Connects: 2, MessagesIn: 1,
+		Inputs:        [NumInputVerdicts]uint64{InputAccepted: 2},
+		InputTicks:    [NumInputSources]uint64{InputFresh: 2, InputRepeated: 2, InputNone: 4},
+		SnapshotsFull: 4, SnapshotBytesFull: snapBytes,
+		Transport: TransportCounters{Drops: map[string]uint64{}}, // sampled at New only: less than a second of ticks
 	}, a.stats)
 	assert.Equal(t, a, b, "the same ticks, bytes and stats")
 }
@@ -194,11 +206,23 @@ func TestStatsWhileRunning(t *testing.T) {
 		}
 		assert.Equal(t, uint64(1), seen[0].Ticks, "5 ms in: tick 0 done")
 		assert.Equal(t, uint64(16), seen[1].Ticks, "255 ms in: ticks 0..15 done")
+		var snapBytes uint64
+		snaps := tr.take(DefaultSnapshotChannel)
+		for _, m := range snaps {
+			snapBytes += uint64(len(m.msg))
+		}
+		require.Len(t, snaps, 300+150, "player 1 on odd ticks, player 2 on even ones until its kick at 300")
 		st := s.Stats()
 		assert.Equal(t, Stats{
 			Tick: 599, Clients: 0, Ticks: 600, Overruns: 1, Late: 1,
 			LastTickDuration: 0, AvgTickDuration: 40 * time.Millisecond / 600,
-			MessagesIn: 1, MessagesOut: 2, MessagesDropped: 1, Kicks: 1,
+			Connects: 2, Disconnects: 1, Kicks: 1,
+			MessagesIn: 1, MessagesOut: 2, MessagesDropped: 1,
+			InputTicks:    [NumInputSources]uint64{InputNone: 600 + 301}, // no inputs; player 2 until tick 300
+			SnapshotsFull: 450, SnapshotBytesFull: snapBytes,             // no acks: all full
+			Drops: [NumDropReasons]uint64{DropUnexpectedMsg: 1},
+			Transport: TransportCounters{PacketsIn: 2, PacketsOut: 2 + 2 + 1 + 450, BytesIn: tr.ctr.BytesIn, BytesOut: tr.ctr.BytesOut,
+				Drops: map[string]uint64{}}, // sampled at shutdown
 		}, st)
 		assert.Equal(t, LoopStats{Ticks: 600, Overruns: 1, Late: 1}, s.LoopStats())
 	})

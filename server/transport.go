@@ -47,14 +47,17 @@ type LinkStats struct {
 }
 
 // TransportCounters are a transport's running totals since it started. The
-// server turns them into Prometheus counters.
+// server samples them into Stats.Transport (package server/admin exports
+// them as metrics).
 type TransportCounters struct {
 	PacketsIn, PacketsOut uint64
 	BytesIn, BytesOut     uint64
 	// Drops counts datagrams and messages the transport dropped, by
-	// reason (e.g. "malformed", "stale", "send_queue_full"). The server
-	// exports each as drops_total{reason=...}; the map may be reused by
-	// the transport between calls.
+	// reason (e.g. "malformed", "stale", "send_queue_full"); package
+	// server/admin exports each as drops_total{reason="transport_<reason>"}.
+	// A transport should report every reason it has, at 0 too, so that
+	// each is exported from the start. The map may be reused by the
+	// transport between calls (the server copies it).
 	Drops map[string]uint64
 }
 

@@ -27,6 +27,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -45,6 +46,7 @@ import (
 	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
+	"github.com/tickwire/tickwire/server/admin"
 	"github.com/tickwire/tickwire/server/wire"
 )
 
@@ -70,7 +72,7 @@ func main() {
 	serverCPUs := flag.String("server-cpus", defServer, "CPUs the server process runs on (e.g. 0 or 0-3; none: no pinning); default: the first half of the CPUs this process may use")
 	clientCPUs := flag.String("client-cpus", defClients, "CPUs the client process runs on (none: no pinning); default: the other half")
 	clientNice := flag.Int("client-nice", 10, "driver: run the client process under nice -n this (0: same priority); the clients stand in for remote machines, so they should not preempt the server")
-	admin := flag.String("admin", "", "server address for metrics and pprof (e.g. 127.0.0.1:9100); empty: none")
+	adminAddr := flag.String("admin", "", "server address for metrics and pprof (e.g. 127.0.0.1:9100); empty: none")
 	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile to this file (with -role=clients: the clients' side)")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -111,7 +113,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	opts := serverOpts{tick: *tickRate, snap: *snapRate, workers: *workers, props: *props, log: log, admin: *admin, ackDelay: *ackDelay, inputEvery: *inputEvery, clientNice: *clientNice,
+	opts := serverOpts{tick: *tickRate, snap: *snapRate, workers: *workers, props: *props, log: log, admin: *adminAddr, ackDelay: *ackDelay, inputEvery: *inputEvery, clientNice: *clientNice,
 		serverCPUs: formatCPUList(sCPUs), clientCPUs: formatCPUList(cCPUs), warmup: *warmup}
 	pin, pinFlag := sCPUs, "-server-cpus"
 	if *role == "clients" {
@@ -198,7 +200,7 @@ func newServer(addr string, maxClients int, o serverOpts, rec *tickRecorder) (*s
 	}
 	cfg := server.Config{
 		TickRate: o.tick, SnapshotRate: o.snap, SnapshotWorkers: o.workers,
-		Codec: state.CodecConfig{Schema: schema}, Logger: o.log, AdminAddr: o.admin,
+		Codec: state.CodecConfig{Schema: schema}, Logger: o.log,
 	}
 	if rec != nil {
 		cfg.OnTick = rec.onTick
@@ -217,7 +219,34 @@ func serveOnly(ctx context.Context, addr string, maxClients int, o serverOpts) e
 		return err
 	}
 	fmt.Printf("listening %s\n", tr.Addr())
-	return srv.Run(ctx)
+	return runServer(ctx, srv, o.admin)
+}
+
+// runServer runs srv until ctx is done, serving its metrics and pprof on
+// adminAddr meanwhile (when not empty; the admin server stops after srv).
+func runServer(ctx context.Context, srv *server.Server, adminAddr string) error {
+	if adminAddr == "" {
+		return srv.Run(ctx)
+	}
+	reg := admin.NewRegistry()
+	if err := admin.Register(reg, srv); err != nil {
+		_ = srv.Close()
+		return err
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", adminAddr)
+	if err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("-admin %q: %w", adminAddr, err)
+	}
+	actx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- admin.Serve(actx, ln, admin.Handler(reg)) }()
+	err = srv.Run(ctx)
+	stop()
+	if aerr := <-served; err == nil {
+		err = aerr
+	}
+	return err
 }
 
 // round is the outcome of one client count.
@@ -283,7 +312,7 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 	sctx, cancelServer := context.WithCancel(ctx)
 	defer cancelServer()
 	serverDone := make(chan error, 1)
-	go func() { serverDone <- srv.Run(sctx) }()
+	go func() { serverDone <- runServer(sctx, srv, o.admin) }()
 	defer func() {
 		cancelServer()
 		<-serverDone
@@ -370,11 +399,7 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 	w0 := runQueueWait()
 	start := time.Now()
 	rec.measuring.Store(true)
-	snaps0 := counter(srv, "tickwire_server_snapshots_total")
-	bytes0 := counter(srv, "tickwire_server_bytes_total", "direction", "out")
-	skipped0 := counter(srv, "tickwire_server_ticks_skipped_total")
-	fresh0 := counter(srv, "tickwire_server_input_ticks_total", "source", "fresh")
-	repeated0 := counter(srv, "tickwire_server_input_ticks_total", "source", "repeated")
+	st0 := srv.Stats()
 	select {
 	case <-time.After(d):
 	case <-ctx.Done():
@@ -384,11 +409,12 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 	u1, s1 := cpuTime()
 	r.runqWait = float64(runQueueWait()-w0) / float64(wall)
 	r.connected = srv.Clients()
-	snaps := counter(srv, "tickwire_server_snapshots_total") - snaps0
-	bytesOut := counter(srv, "tickwire_server_bytes_total", "direction", "out") - bytes0
-	r.skipped = uint64(counter(srv, "tickwire_server_ticks_skipped_total") - skipped0)
-	fresh := counter(srv, "tickwire_server_input_ticks_total", "source", "fresh") - fresh0
-	repeated := counter(srv, "tickwire_server_input_ticks_total", "source", "repeated") - repeated0
+	st1 := srv.Stats()
+	snaps := float64(st1.SnapshotsFull + st1.SnapshotsDelta - st0.SnapshotsFull - st0.SnapshotsDelta)
+	bytesOut := float64(st1.Transport.BytesOut - st0.Transport.BytesOut) // sampled once a second
+	r.skipped = st1.Skipped - st0.Skipped
+	fresh := float64(st1.InputTicks[server.InputFresh] - st0.InputTicks[server.InputFresh])
+	repeated := float64(st1.InputTicks[server.InputRepeated] - st0.InputTicks[server.InputRepeated])
 	if fresh+repeated > 0 {
 		r.inputMissing = repeated / (fresh + repeated)
 	}
@@ -420,37 +446,6 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 		r.kbpsOutPerClient = bytesOut * 8 / 1000 / wall.Seconds() / float64(r.connected)
 	}
 	return r
-}
-
-// counter sums the values of a metric family (optionally one label value)
-// from the server's registry.
-func counter(srv *server.Server, name string, label ...string) float64 {
-	mfs, err := srv.Registry().Gather()
-	if err != nil {
-		return 0
-	}
-	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metric:
-		for _, m := range mf.GetMetric() {
-			if len(label) == 2 {
-				for _, lp := range m.GetLabel() {
-					if lp.GetName() == label[0] && lp.GetValue() != label[1] {
-						continue metric
-					}
-				}
-			}
-			if c := m.GetCounter(); c != nil {
-				sum += c.GetValue()
-			} else if g := m.GetGauge(); g != nil {
-				sum += g.GetValue()
-			}
-		}
-	}
-	return sum
 }
 
 // runClients connects n headless clients to addr, prints "ready" when all

@@ -47,9 +47,10 @@ func TestClientsAgainstServer(t *testing.T) {
 
 	assert.True(t, strings.HasPrefix(out.String(), "ready 20\n"), out.String())
 	assert.Contains(t, out.String(), "done cpu=")
-	assert.Positive(t, counter(srv, "tickwire_server_snapshots_total", "kind", "delta"))
-	assert.Positive(t, counter(srv, "tickwire_server_inputs_total", "verdict", "accepted"))
-	assert.Equal(t, 20.0, counter(srv, "tickwire_server_connects_total"))
+	st := srv.Stats()
+	assert.Positive(t, st.SnapshotsDelta)
+	assert.Positive(t, st.Inputs[server.InputAccepted])
+	assert.Equal(t, uint64(20), st.Connects)
 	rec.mu.Lock()
 	assert.NotEmpty(t, rec.durations)
 	rec.mu.Unlock()
