@@ -1,6 +1,7 @@
 package netcode
 
 import (
+	"context"
 	"encoding/binary"
 	"math/rand/v2"
 	"net"
@@ -231,4 +232,181 @@ flood:
 	assert.NotZero(t, st.DropsMalformed)
 	assert.Zero(t, st.Timeouts)
 	assert.Equal(t, uint64(1), st.Accepted)
+}
+
+// accounted sums the counters one handshake packet (or a datagram from an
+// address with no connection) ends in: a challenge, a refusal, a drop, or
+// a connection.
+func accounted(st ServerStats) uint64 {
+	n := st.ChallengesSent + st.Dropped() + st.Accepted
+	for _, c := range st.Refusals() {
+		n += c
+	}
+	return n
+}
+
+// Every kind of datagram an address with no connection can send, against a
+// plain and a secure server, each kind from its own socket: the server
+// never sends such an address more bytes, or more datagrams, than it
+// received from it.
+func TestAmplificationAtMostOne(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		name := "plain"
+		if secure {
+			name = "secure"
+		}
+		t.Run(name, func(t *testing.T) { testAmplification(t, secure) })
+	}
+}
+
+func testAmplification(t *testing.T, secure bool) {
+	noLeaks(t)
+	udp := listenLoopback(t)
+	require.NoError(t, udp.SetReadBuffer(4<<20))
+	counting := newCountingConn(udp)
+	key := [KeySize]byte{7}
+	cfg := ServerConfig{ProtocolID: 9, SendInline: true}
+	if secure {
+		cfg.TokenKey = &key
+	}
+	l := startServer(t, counting, cfg)
+	rnd := newSeededReader(11)
+	token := func(id ClientID) []byte {
+		tok, err := IssueConnectToken(key, ConnectToken{ProtocolID: 9, ClientID: id, Expires: time.Now().Add(time.Hour),
+			ServerAddrs: []netip.AddrPort{l.addr()}}, rnd)
+		require.NoError(t, err)
+		return tok
+	}
+	ccfg := ClientConfig{ProtocolID: 9}
+	if secure {
+		ccfg.Token = token(1)
+	}
+	rec := &recordConn{PacketConn: listenLoopback(t)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	victim, err := DialConn(ctx, rec, l.addr(), ccfg)
+	require.NoError(t, err)
+	defer victim.Close()
+	victimRequest := rec.first(true, ptRequest)
+
+	// A fresh, valid handshake: what any client sends.
+	fresh := hello{Wire: wireVersion, ProtocolID: 9, ClientNonce: 77}
+	if secure {
+		pt, _, err := decodePublicToken(token(2))
+		require.NoError(t, err)
+		fresh.Secure, fresh.TokenExpires, fresh.TokenNonce, fresh.TokenSealed = true, pt.Expires, pt.Nonce, pt.Sealed
+	}
+	helloWith := func(typ connPacketType, edit func(*hello)) []byte {
+		h := fresh
+		if edit != nil {
+			edit(&h)
+		}
+		return appendHello(nil, typ, &h)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	junk := func() [][]byte {
+		var ds [][]byte
+		for size := 0; size <= maxDatagramSize; size += 97 {
+			b := make([]byte, size)
+			for i := range b {
+				b[i] = byte(rng.UintN(256))
+			}
+			ds = append(ds, b)
+		}
+		return ds
+	}
+	everyType := func(size int) [][]byte {
+		var ds [][]byte
+		for typ := range 256 {
+			b := make([]byte, size)
+			b[0] = byte(typ)
+			ds = append(ds, b)
+		}
+		return ds
+	}
+	repeat := func(b []byte, n int) [][]byte {
+		ds := make([][]byte, n)
+		for i := range ds {
+			ds[i] = b
+		}
+		return ds
+	}
+	connected := func(typ connPacketType, body []byte) []byte {
+		return append(connHeader{Type: typ, ConnID: 1, Seq: 5}.append(nil), body...)
+	}
+	kinds := []struct {
+		name      string
+		datagrams [][]byte
+		echo      bool // then echo the challenge it got, without a key proof
+	}{
+		{"request", [][]byte{helloWith(ptRequest, nil)}, false},
+		{"request, another version", [][]byte{helloWith(ptRequest, func(h *hello) { h.Version = 3 })}, false},
+		{"request, another protocol", [][]byte{helloWith(ptRequest, func(h *hello) { h.ProtocolID = 10 })}, false},
+		{"request, another wire version", [][]byte{helloWith(ptRequest, func(h *hello) { h.Wire = 1 })}, false},
+		{"request, tampered token", [][]byte{helloWith(ptRequest, func(h *hello) { h.Secure = true; h.TokenSealed[5] ^= 1 })}, false},
+		{"request, no token", [][]byte{helloWith(ptRequest, func(h *hello) { h.Secure = false })}, false},
+		{"replayed request of a connected client", repeat(victimRequest, 5), false},
+		{"requests over the rate limit", repeat(helloWith(ptRequest, nil), 3*DefaultHandshakeRate), false},
+		{"response, forged cookie", [][]byte{helloWith(ptResponse, func(h *hello) {
+			h.Cookie = cookie{Timestamp: time.Now().UnixMilli(), MAC: [cookieMACSize]byte{9}}
+		})}, false},
+		{"response, expired cookie", [][]byte{helloWith(ptResponse, func(h *hello) { h.Cookie.Timestamp = 1 })}, false},
+		{"truncated request", [][]byte{helloWith(ptRequest, nil)[:helloSize-1]}, false},
+		{"payload", [][]byte{connected(ptPayload, []byte{1, 2, 3})}, false},
+		{"disconnect", [][]byte{connected(ptDisconnect, appendDisconnectBody(nil, ReasonClosed, 0))}, false},
+		{"accept", [][]byte{connected(ptAccept, appendAcceptBody(nil, 1, 2))}, false},
+		{"challenge", [][]byte{appendChallenge(nil, 1, cookie{}, nil)}, false},
+		{"denied", [][]byte{appendDenied(nil, 1, DenyServerFull, nil)}, false},
+		{"junk of every size", junk(), false},
+		{"every type byte, 1 byte", everyType(1), false},
+		{"every type byte, hello size", everyType(helloSize), false},
+	}
+	if secure {
+		// In plain mode an echoed challenge is a handshake that completes.
+		kinds = append(kinds, struct {
+			name      string
+			datagrams [][]byte
+			echo      bool
+		}{"request, then its challenge echoed", [][]byte{helloWith(ptRequest, func(h *hello) { h.ClientNonce = 78 })}, true})
+	}
+	srv := net.UDPAddrFromAddrPort(l.addr())
+	before := accounted(l.stats())
+	var total uint64
+	socks := make([]*net.UDPConn, len(kinds))
+	received := l.stats().DatagramsReceived
+	for i, k := range kinds {
+		socks[i] = listenLoopback(t)
+		defer socks[i].Close()
+		for _, d := range k.datagrams {
+			_, err := socks[i].WriteTo(d, srv)
+			require.NoError(t, err)
+			total++
+		}
+		// One kind at a time, so that no socket buffer overflows.
+		eventually(t, 10*time.Second, nil, func() bool { return l.stats().DatagramsReceived-received >= total })
+		if k.echo {
+			var ch []byte
+			eventually(t, 10*time.Second, func() { ch = readWithin(socks[i], 10*time.Millisecond) }, func() bool { return ch != nil })
+			_, err := socks[i].WriteTo(echoChallenge(t, k.datagrams[0], ch), srv)
+			require.NoError(t, err)
+			total++
+		}
+	}
+	eventually(t, 10*time.Second, nil, func() bool { return accounted(l.stats())-before >= total },
+		"every datagram handled: %d of %d; %+v", func() uint64 { return accounted(l.stats()) - before }, total, l.stats())
+	worst, worstName := 0.0, ""
+	for i, k := range kinds {
+		in, out, inN, outN := counting.totals([]netip.AddrPort{udpAddrPort(socks[i])})
+		require.NotZero(t, inN, k.name)
+		assert.LessOrEqual(t, out, in, "%s: bytes sent ÷ received ≤ 1", k.name)
+		assert.LessOrEqual(t, outN, inN, "%s: at most one reply per datagram", k.name)
+		if in > 0 {
+			if r := float64(out) / float64(in); r > worst {
+				worst, worstName = r, k.name
+			}
+		}
+	}
+	st := l.stats()
+	assert.Equal(t, uint64(1), st.Accepted, "no connection but the victim's")
+	t.Logf("worst amplification: %.3f (%s); challenges %d, refused %v, drops %d", worst, worstName, st.ChallengesSent, st.Refused, st.Dropped())
 }

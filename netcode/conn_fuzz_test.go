@@ -18,7 +18,7 @@ func FuzzServerHandle(f *testing.F) {
 	f.Add(appendHello(nil, ptRequest, &h), true)
 	f.Add(appendHello(nil, ptResponse, &h), false)
 	f.Add(append(connHeader{Type: ptPayload, ConnID: 1, Seq: 1}.append(nil), 0, 0, 0, 0), true)
-	f.Add(append(connHeader{Type: ptDisconnect, ConnID: 1, Seq: 2}.append(nil), byte(ReasonClosed)), true)
+	f.Add(appendDisconnectBody(connHeader{Type: ptDisconnect, ConnID: 1, Seq: 2}.append(nil), ReasonClosed, 1), true)
 	f.Add([]byte{byte(ptChallenge)}, false)
 
 	pc := listenLoopback(f)
@@ -51,5 +51,47 @@ func FuzzServerHandle(f *testing.F) {
 		require.LessOrEqual(t, len(s.byAddr), 1)
 		s.batch.reset()
 		s.Flush(now)
+	})
+}
+
+// FuzzSecureServerHandle feeds arbitrary datagrams to a secure server's
+// receive path, seeded with a valid request and a response with its key
+// proof. Nothing may panic, every reply to the stranger must be smaller
+// than what it sent, and only a full-size response can make a connection.
+func FuzzSecureServerHandle(f *testing.F) {
+	key := [KeySize]byte{3}
+	now := time.Unix(1_700_000_000, 0)
+	s, err := NewServer(newChanConn(), ServerConfig{ProtocolID: 9, TokenKey: &key, Rand: newSeededReader(5),
+		Clock: func() time.Time { return now }})
+	require.NoError(f, err)
+	f.Cleanup(func() { s.Close() })
+	stranger := netip.MustParseAddrPort("127.0.0.1:10")
+	tokBytes, err := IssueConnectToken(key, ConnectToken{ProtocolID: 9, ClientID: 5, Expires: now.Add(time.Hour),
+		ServerAddrs: []netip.AddrPort{s.public}}, newSeededReader(6))
+	require.NoError(f, err)
+	tok, _, err := decodePublicToken(tokBytes)
+	require.NoError(f, err)
+	c := newFakeClient(1, &tok)
+	f.Add(c.request())
+	s.handle(c.request(), stranger, now)
+	require.Len(f, s.batch.out, 1)
+	f.Add(s.batch.out[0].buf)
+	f.Add(c.response(f, s.batch.out[0].buf, true))
+	f.Add(c.response(f, s.batch.out[0].buf, false))
+	s.batch.reset()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		before := len(s.batch.out)
+		s.handle(b, stranger, now)
+		for _, o := range s.batch.out[before:] {
+			require.Less(t, len(o.buf), len(b), "reply to an unverified address larger than the datagram")
+		}
+		if conn := s.byAddr[stranger]; conn != nil {
+			require.Equal(t, helloSize, len(b), "a connection from a %d-byte datagram", len(b))
+			require.Equal(t, byte(ptResponse), b[0])
+			s.remove(conn, ReasonKicked, false)
+		}
+		s.batch.reset()
+		for _, ok := s.PollEvent(); ok; _, ok = s.PollEvent() {
+		}
 	})
 }

@@ -20,12 +20,18 @@ type secureFixture struct {
 	rand seededReader
 }
 
-func newSecureFixture(t *testing.T, pc net.PacketConn) *secureFixture {
+// newSecureFixture starts a secure-mode server on pc (a new loopback socket
+// when nil); edit, if set, changes its config first.
+func newSecureFixture(t *testing.T, pc net.PacketConn, edit ...func(*ServerConfig)) *secureFixture {
 	f := &secureFixture{rand: newSeededReader(9)}
 	var err error
 	f.key, err = GenerateKey(f.rand)
 	require.NoError(t, err)
-	f.l = startServer(t, pc, ServerConfig{ProtocolID: secureProtocol, TokenKey: &f.key})
+	cfg := ServerConfig{ProtocolID: secureProtocol, TokenKey: &f.key}
+	for _, e := range edit {
+		e(&cfg)
+	}
+	f.l = startServer(t, pc, cfg)
 	return f
 }
 

@@ -56,20 +56,22 @@
 // Without ServerConfig.TokenKey the server runs in plain mode: anyone who
 // knows the ProtocolID and Version may connect, the server numbers clients
 // 1, 2, 3..., and packets travel in the clear. Each connected packet must
-// carry its connection's random 32-bit id and come from its address, a
-// replay window drops copies, and nothing of a connection (replay window,
-// timeout, acks) changes until a packet has been fully decoded, so garbage
-// with a forged address and id moves nothing. A disconnect counts only if
-// it proves its sender sees the connection's traffic: it echoes the newest
-// connection sequence it received (both sides start from a random one)
-// within the last 1024 sent, or before any the handshake's client nonce,
-// and its own sequence is within the receive window; others are dropped
-// (DropsUnproven). So an attacker who cannot see the traffic cannot inject
-// into a connection or end it, even one who saw a datagram of it once. One
-// who sees the traffic (on the same network path) can read it, inject
-// packets and end connections, and a forged denial or challenge can spoil
-// a handshake. Plain mode is for LANs, tests and trusted networks: use
-// secure mode on the internet.
+// carry its connection's random 32-bit id and come from its address, and a
+// replay window drops copies. An attacker who never saw a packet of a
+// connection would have to guess that id for a spoofed address: it cannot
+// inject into the connection or end it. One who saw a packet of it can
+// inject packets, but garbage moves nothing: a connection's replay window,
+// timeout and acks change only once a packet has been fully decoded. Nor can
+// it end the connection without seeing the other direction's current
+// traffic: a disconnect counts only if it echoes the newest connection
+// sequence its sender received from the other side (each side counts from
+// a random start), one of the other side's last 1024, or before any the
+// handshake's client nonce, and its own sequence is within the receive
+// window; others are dropped (DropsUnproven). One who sees the traffic both
+// ways (on the same network path) can read it, inject packets, end
+// connections, and spoil handshakes with forged denials and challenges.
+// Plain mode is for LANs, tests and trusted networks: use secure mode on
+// the internet.
 //
 // With ServerConfig.TokenKey the server runs in secure mode, which keeps
 // the netcode.io standard's guarantees against an attacker who sees and

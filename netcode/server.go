@@ -172,10 +172,10 @@ func (s ServerStats) Refusals() iter.Seq2[RefuseReason, uint64] {
 // RefuseReason says why a server refused a handshake.
 type RefuseReason uint8
 
-// Refusal reasons. The first six are answered with a denial of the
-// DenyReason with the same number; the others are ignored without an
-// answer, as the netcode.io standard has it, so that they tell a replaying
-// attacker nothing.
+// Refusal reasons answered with a denial, numbered like its DenyReason.
+// The others (RefuseAddrInUse...) are ignored without an answer, as the
+// netcode.io standard has it, so that they tell a replaying attacker
+// nothing.
 const (
 	RefuseServerFull       RefuseReason = RefuseReason(DenyServerFull)
 	RefuseVersionMismatch  RefuseReason = RefuseReason(DenyVersionMismatch)
@@ -183,9 +183,13 @@ const (
 	RefuseTokenInvalid     RefuseReason = RefuseReason(DenyTokenInvalid)
 	RefuseTokenExpired     RefuseReason = RefuseReason(DenyTokenExpired)
 	RefuseTokenWrongServer RefuseReason = RefuseReason(DenyTokenWrongServer)
+)
+
+// Refusals ignored without an answer.
+const (
 	// RefuseAddrInUse: a new handshake (another client nonce) from the
 	// address of an established connection.
-	RefuseAddrInUse RefuseReason = iota + RefuseReason(DenyTokenWrongServer) + 1
+	RefuseAddrInUse = RefuseTokenWrongServer + 1 + iota
 	// RefuseClientIDInUse: a token for a client id that is connected from
 	// another address, with another token.
 	RefuseClientIDInUse

@@ -334,10 +334,10 @@ func (r *receiver) run() {
 		}
 		switch {
 		case useScratch:
-			if n > 0 {
-				r.mu.Lock()
-				r.admitScratch(buf[:n])
-				r.mu.Unlock()
+			r.mu.Lock()
+			queued := r.admitScratch(buf[:n])
+			r.mu.Unlock()
+			if queued {
 				r.signal()
 			}
 		case n > 0:
@@ -385,28 +385,50 @@ func (r *receiver) signal() {
 // with mu held.
 func (r *receiver) admit(ds []*datagram) (queued bool) {
 	for _, d := range ds {
-		if r.filter == nil || r.filter.isKnown(d.from) {
-			r.queue = append(r.queue, d) // within cap: pool size
+		if r.admitOne(d) {
 			queued = true
-			continue
+		} else {
+			r.free = append(r.free, d)
 		}
-		if r.filter.admitUnknown(d, len(r.unver)) {
-			r.unver = append(r.unver, d) // within cap: admitUnknown checked
-			queued = true
-			continue
-		}
-		r.free = append(r.free, d)
 	}
 	return queued
 }
 
-// admitScratch handles datagrams read while every pool buffer was taken.
-// One of an established connection takes the buffer of the newest queued
-// datagram of an unknown source, which is dropped in its place: a flood of
-// handshakes never costs a connection a datagram while any of it is
-// queued. The rest are dropped and counted. Called with mu held.
-func (r *receiver) admitScratch(ds []*datagram) {
+// admitOne queues d, a pool buffer, in the queue its source belongs to, or
+// reports false (counted) when it is dropped. Called with mu held.
+func (r *receiver) admitOne(d *datagram) bool {
+	if r.filter == nil || r.filter.isKnown(d.from) {
+		r.queue = append(r.queue, d) // within cap: pool size
+		return true
+	}
+	if r.filter.admitUnknown(d, len(r.unver)) {
+		r.unver = append(r.unver, d) // within cap: admitUnknown checked
+		return true
+	}
+	return false
+}
+
+// admitScratch handles datagrams read into the scratch buffers because
+// every pool buffer was taken when the read began. Each is copied into a
+// buffer given back since, if any. Otherwise one of an established
+// connection takes the buffer of the newest queued datagram of an unknown
+// source, which is dropped in its place: a flood of handshakes never costs
+// a connection a datagram while any of it is queued. The rest are dropped
+// and counted. It reports whether it queued any. Called with mu held.
+func (r *receiver) admitScratch(ds []*datagram) (queued bool) {
 	for _, d := range ds {
+		if n := len(r.free); n > 0 {
+			b := r.free[n-1]
+			r.free[n-1] = nil
+			r.free = r.free[:n-1]
+			copyDatagram(b, d)
+			if r.admitOne(b) {
+				queued = true
+			} else {
+				r.free = append(r.free, b)
+			}
+			continue
+		}
 		if r.filter == nil {
 			r.dropped.Add(1)
 			continue
@@ -425,10 +447,16 @@ func (r *receiver) admitScratch(ds []*datagram) {
 		r.unver[len(r.unver)-1] = nil
 		r.unver = r.unver[:len(r.unver)-1]
 		r.filter.evicted.Add(1)
-		v.n = copy(v.buf[:maxDatagramSize], d.buf[:d.n])
-		v.from, v.at = d.from, d.at
+		copyDatagram(v, d)
 		r.queue = append(r.queue, v)
+		queued = true
 	}
+	return queued
+}
+
+func copyDatagram(dst, src *datagram) {
+	dst.n = copy(dst.buf[:maxDatagramSize], src.buf[:src.n])
+	dst.from, dst.at = src.from, src.at
 }
 
 // stop closes the socket and waits for the reader goroutine to exit.
