@@ -1,6 +1,7 @@
 package clientui
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -110,11 +111,10 @@ func (o *Online) Close() error {
 	if o.link != nil {
 		_ = o.link.SetConfig(netsim.Config{})
 	}
-	err := o.c.Close()
-	if err == client.ErrClosed {
-		return nil
+	if err := o.c.Close(); err != nil && !errors.Is(err, client.ErrClosed) {
+		return err
 	}
-	return err
+	return nil
 }
 
 // Update runs the client's frame at now with the local input. A lost
