@@ -2,6 +2,7 @@ package botswarm_test
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -176,5 +177,53 @@ func TestSwarmOverLossyLinks(t *testing.T) {
 		assert.InDelta(t, 100, float64(st.RTTMedian.Milliseconds()), 30, "RTT ≈ 2 × 50 ms")
 		assert.LessOrEqual(t, steady.Corrections-steady.Snapped, steady.Deaths+1,
 			"after warm-up, corrections only where the server killed a bot (or one input was late)")
+	})
+}
+
+// TestSoakChecksInSimulatedTime is a small soak run (what scripts/soak.sh
+// does for 10 minutes with 200 bots) in simulated time: 12 bots for 20 s
+// against the real server on a hub, sampled once a second in-process (the
+// server's Stats and the Go runtime, where the bots command scrapes the
+// same figures from the admin address). Every soak check passes, with the
+// default bounds: a tick costs no simulated time, so overruns and stalls
+// are the protocol's, not the machine's.
+func TestSoakChecksInSimulatedTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := startMemServer(t)
+		const bots = 12
+		s, err := botswarm.Dial(t.Context(), botswarm.Config{
+			Addr: "memnet", Bots: bots, Seed: 11, Drivers: 2,
+			Dial: func(ctx context.Context, bot int) (*netcode.Client, error) {
+				link := netsim.Config{Latency: 20 * time.Millisecond, Loss: 0.01}
+				return netcode.DialConn(ctx, srv.hub.Dial(link, link, uint64(bot)), netsim.ServerAddr, clientui.NetcodeConfig())
+			},
+		})
+		require.NoError(t, err)
+		sample := func(context.Context) (botswarm.ServerSample, error) {
+			st := srv.srv.Stats()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			return botswarm.ServerSample{
+				HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, Goroutines: runtime.NumGoroutine(),
+				Clients: st.Clients, Ticks: st.Ticks, Overruns: st.Overruns, Skipped: st.Skipped, Disconnects: st.Disconnects,
+			}, nil
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		var out strings.Builder
+		rep := botswarm.Monitor(ctx, s, sample, time.Second, botswarm.SoakLimits{RequireSamples: true}, &out)
+		t.Log("\n" + out.String())
+		require.NoError(t, s.Close())
+		srv.kill(t)
+
+		require.GreaterOrEqual(t, len(rep.Samples), 20)
+		assert.True(t, rep.OK(), "every soak check passes")
+		for _, c := range rep.Checks {
+			assert.True(t, c.OK, "%s: %s", c.Name, c.Detail)
+		}
+		last := rep.Samples[len(rep.Samples)-1]
+		assert.InDelta(t, 20*60, float64(last.Ticks), 5, "the server kept its tick rate")
+		assert.Zero(t, last.Disconnects, "no bot dropped during the run")
+		assert.Equal(t, bots, last.Clients)
 	})
 }
