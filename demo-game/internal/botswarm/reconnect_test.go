@@ -222,7 +222,7 @@ func TestSoakChecksInSimulatedTime(t *testing.T) {
 			assert.True(t, c.OK, "%s: %s", c.Name, c.Detail)
 		}
 		first, last := rep.Samples[0], rep.Samples[len(rep.Samples)-1]
-		assert.InDelta(t, (last.At - first.At).Seconds()*60, float64(last.Ticks-first.Ticks), 2, "the server kept its tick rate")
+		assert.InDelta(t, (last.At-first.At).Seconds()*60, float64(last.Ticks-first.Ticks), 2, "the server kept its tick rate")
 		assert.Zero(t, last.Disconnects, "no bot dropped during the run")
 		assert.Equal(t, bots, last.Clients)
 	})
