@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
-	"net/netip"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -54,27 +53,25 @@ type e2eResult struct {
 	err                              error
 }
 
-// TestEndToEndPredictionMatchesServer runs the server over real loopback
-// UDP with netsim (loss, latency, jitter) on both directions of the
-// server's socket, and a client that predicts its own entity with
-// netcode/state's Predictor and Clock. Once the server applies the client's
-// own inputs (after the first exact match), every snapshot's state of the
-// client's entity equals the prediction for its acked input tick exactly:
-// a correction may only come from an input the server did not get in time,
-// which the server counts.
+// TestEndToEndPredictionMatchesServer runs the server over netcode on an
+// in-memory network with loss, latency and jitter both ways (netsim.Hub, in
+// simulated time, so a loaded machine changes nothing), and a client that
+// predicts its own entity with netcode/state's Predictor and Clock. Once the
+// server applies the client's own inputs (after the first exact match),
+// every snapshot's state of the client's entity equals the prediction for
+// its acked input tick exactly: a correction may only come from an input
+// the server did not get in time, which the server counts.
 func TestEndToEndPredictionMatchesServer(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	run := 3 * time.Second
-	if testing.Short() {
-		run = 2 * time.Second
-	}
+	synctest.Test(t, testEndToEndPrediction)
+}
+
+func testEndToEndPrediction(t *testing.T) {
+	const run = 3 * time.Second
 	link := netsim.Config{Loss: 0.05, Latency: 15 * time.Millisecond, Jitter: 5 * time.Millisecond}
 
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	serverAddr := udp.LocalAddr().(*net.UDPAddr).AddrPort()
-	pc := netsim.WrapDuplex(udp, link, link, 42)
-	tr, err := NewNetcodeTransport(pc, netcode.ServerConfig{ProtocolID: 0x7e57, MaxClients: 4})
+	hub := netsim.NewHub()
+	defer hub.Close()
+	tr, err := NewNetcodeTransport(hub, netcode.ServerConfig{ProtocolID: 0x7e57, MaxClients: 4})
 	require.NoError(t, err)
 	g := newTestGame(10)
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -88,8 +85,7 @@ func TestEndToEndPredictionMatchesServer(t *testing.T) {
 
 	dialCtx, dialCancel := context.WithTimeout(ctx, 5*time.Second)
 	defer dialCancel()
-	client, err := netcode.Dial(dialCtx, netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), serverAddr.Port()).String(),
-		netcode.ClientConfig{ProtocolID: 0x7e57})
+	client, err := netcode.DialConn(dialCtx, hub.Dial(link, link, 42), netsim.ServerAddr, netcode.ClientConfig{ProtocolID: 0x7e57})
 	require.NoError(t, err)
 
 	res := runE2EClient(t, client, run)
