@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -349,7 +350,8 @@ func TestOnlineScreenshotAgainstAServerProcess(t *testing.T) {
 
 // TestClientShowsItsConnectionState: with nothing at the server address
 // the window still opens, and the status line says the client is
-// connecting (and later why it failed and when it tries again).
+// connecting (or, after the handshake's timeout, why it failed and when it
+// tries again).
 func TestClientShowsItsConnectionState(t *testing.T) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -361,7 +363,9 @@ func TestClientShowsItsConnectionState(t *testing.T) {
 	_, shot := loadShot(t, path)
 	assert.False(t, shot.Online)
 	assert.Zero(t, shot.Own)
-	assert.Equal(t, addr+": connecting", shot.Status)
+	// 30 frames take half a second, or more than the 5 s handshake
+	// timeout on a loaded machine: connecting, or retrying after it.
+	assert.Regexp(t, "^"+regexp.QuoteMeta(addr)+`: (connecting|disconnected: netcode: connection timed out.*; reconnecting in .+|reconnecting \(attempt \d+\): netcode: connection timed out.*)$`, shot.Status)
 }
 
 func TestEveryBindingNamesAnEbitenKey(t *testing.T) {
