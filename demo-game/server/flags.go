@@ -13,6 +13,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/game"
+	"github.com/tickwire/tickwire/demo-game/internal/cli"
 	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server"
@@ -24,6 +25,9 @@ type options struct {
 	logLevel slog.Level
 	logJSON  bool
 }
+
+// errVersion is parseFlags' answer to -version.
+var errVersion = errors.New("server: -version")
 
 // flagError is a bad command line (exit status 2).
 type flagError struct{ msg string }
@@ -99,13 +103,12 @@ func (p *parser) address(name string, optional bool) string {
 // parseFlags parses args (without the program name); usage goes to out.
 func parseFlags(args []string, out io.Writer) (options, error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	fs.SetOutput(out)
 	fs.String("addr", "127.0.0.1:7777", "UDP `address` to listen on (host:port; port 0 picks a free one; use 0.0.0.0:7777 for a LAN)")
-	fs.String("tick-rate", strconv.Itoa(game.TickRate), fmt.Sprintf("simulation ticks per `second`, 1..%d (the demo's rules and prediction assume %d)", server.MaxTickRate, game.TickRate))
-	fs.String("snapshot-rate", strconv.Itoa(server.DefaultSnapshotRate), "snapshots per `second` to each client, 1..tick rate")
-	fs.String("max-players", "64", fmt.Sprintf("most connected players, 1..%d", game.MaxPlayersLimit))
+	fs.String("tick-rate", strconv.Itoa(game.TickRate), fmt.Sprintf("simulation `rate` in ticks per second, 1..%d (the demo's rules and prediction assume %d)", server.MaxTickRate, game.TickRate))
+	fs.String("snapshot-rate", strconv.Itoa(server.DefaultSnapshotRate), "snapshot `rate` to each client per second, 1..tick rate")
+	fs.String("max-players", "64", fmt.Sprintf("most connected players (a `count`), 1..%d", game.MaxPlayersLimit))
 	fs.String("admin", "", "TCP `address` of the admin HTTP server: Prometheus /metrics and /debug/pprof/ (e.g. 127.0.0.1:9100); empty: none")
-	fs.String("npcs", strconv.Itoa(game.DefaultConfig().NPCs), fmt.Sprintf("wandering NPCs, 0..%d", game.MaxNPCs))
+	fs.String("npcs", strconv.Itoa(game.DefaultConfig().NPCs), fmt.Sprintf("wandering NPCs (a `count`), 0..%d", game.MaxNPCs))
 	fs.String("seed", "1", "world `seed` (NPC movement) and netsim seed")
 	fs.String("view-radius", "0", fmt.Sprintf("interest management: each client sees entities within this many world `units` of its player, 1..%d; 0 = the whole arena", arena.MaxViewRadius))
 	fs.String("loss", "0%", "netsim on the server socket: loss per direction, a `percentage` like 5% or a fraction like 0.05")
@@ -114,16 +117,21 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.String("dup", "0%", "netsim on the server socket: duplication `percentage` per direction")
 	fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	fs.Bool("log-json", false, "log JSON lines instead of text")
+	fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
+		out := fs.Output()
 		fmt.Fprintf(out, "server: the headless Tickwire demo server (authoritative arena over UDP).\n\n")
-		fmt.Fprintf(out, "Usage: server [-addr 127.0.0.1:7777] [-admin 127.0.0.1:9100] [-loss 5%%] [-latency 50ms] ...\n\n")
+		fmt.Fprintf(out, "Usage: server [-addr 127.0.0.1:7777] [-admin 127.0.0.1:9100] [-loss 5%%] [-latency 50ms] ...\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, out); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return options{}, err
 		}
-		return options{}, &flagError{msg: "server: " + err.Error()}
+		return options{}, &flagError{msg: "server: " + err.Error() + " (see -h)"}
+	}
+	if fs.Lookup("version").Value.String() == "true" {
+		return options{}, errVersion
 	}
 	if fs.NArg() > 0 {
 		return options{}, &flagError{msg: fmt.Sprintf("server: unexpected argument %q: every setting is a flag (see -h)", fs.Arg(0))}

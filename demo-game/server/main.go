@@ -24,20 +24,25 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/tickwire/tickwire/demo-game/internal/cli"
 	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stderr, nil))
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil))
 }
 
 // run is the command; it returns the exit status. ready, when not nil,
 // receives the server once it listens (for tests).
-func run(ctx context.Context, args []string, stderr io.Writer, ready func(*demoserver.Server)) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(*demoserver.Server)) int {
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if errors.Is(err, errVersion) {
+		fmt.Fprintln(stdout, cli.Version("server"))
 		return 0
 	}
 	if err != nil {
@@ -57,7 +62,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*demos
 		return 1
 	}
 	l := o.cfg.Link
-	log.Info("demo server listening", "addr", srv.Addr().String(), "admin", o.cfg.AdminAddr,
+	log.Info("demo server listening", "addr", srv.Addr().String(), "admin", srv.AdminAddr(),
 		"tick_rate", o.cfg.TickRate, "snapshot_rate", o.cfg.SnapshotRate, "max_players", o.cfg.MaxPlayers,
 		"npcs", o.cfg.Arena.Game.NPCs, "view_radius", o.cfg.Arena.ViewRadius,
 		"netsim_loss", l.Loss, "netsim_latency", l.Latency, "netsim_jitter", l.Jitter, "netsim_dup", l.Duplicate)

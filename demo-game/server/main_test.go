@@ -84,11 +84,51 @@ func TestParseFlagsErrors(t *testing.T) {
 	}
 }
 
-func TestRunBadFlagExitsTwo(t *testing.T) {
-	var stderr bytes.Buffer
-	code := run(t.Context(), []string{"-max-players", "0"}, &stderr, nil)
-	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr.String(), `server: -max-players "0"`)
+// TestRunUsageErrors runs the command on each bad command line: one line on
+// stderr naming the flag, the value and what is allowed, the prefix once,
+// exit status 2.
+func TestRunUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-max-players", "0"}, `server: -max-players "0": want 1..4096 players`},
+		{[]string{"-tick-rate", "-5"}, `server: -tick-rate "-5": want a whole number of ticks per second`},
+		{[]string{"-loss", "5"}, `server: -loss "5"`},
+		{[]string{"-latency", "-5ms"}, `server: -latency "-5ms"`},
+		{[]string{"-addr", ":99999"}, `server: -addr ":99999": want host:port`},
+		{[]string{"-nope"}, "server: flag provided but not defined: -nope"},
+		{[]string{"stray"}, `server: unexpected argument "stray"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(t.Context(), tt.args, &stdout, &stderr, nil)
+			assert.Equal(t, 2, code)
+			out := stderr.String()
+			assert.True(t, strings.HasPrefix(out, tt.want), "stderr: %q", out)
+			assert.Equal(t, 1, strings.Count(out, "\n"), "one line: %q", out)
+			assert.Equal(t, 1, strings.Count(out, "server:"), "the prefix once: %q", out)
+			assert.Empty(t, stdout.String())
+		})
+	}
+}
+
+func TestRunHelpAndVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run(t.Context(), []string{"-h"}, &stdout, &stderr, nil))
+	help := stderr.String()
+	assert.Contains(t, help, "Usage: server ")
+	for _, line := range []string{"-max-players count", "-tick-rate rate", "-snapshot-rate rate", "-npcs count", "-loss percentage", "-version"} {
+		assert.Contains(t, help, line)
+	}
+	assert.NotContains(t, help, " string\n")
+
+	stdout.Reset()
+	stderr.Reset()
+	require.Equal(t, 0, run(t.Context(), []string{"-version"}, &stdout, &stderr, nil))
+	assert.Regexp(t, `^server \S+ .*go1\.\d+`, stdout.String())
+	assert.Empty(t, stderr.String())
 }
 
 // TestRunServesAndShutsDownGracefully runs the command on an ephemeral
@@ -103,7 +143,7 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	var logs syncBuffer
 	exit := make(chan int, 1)
 	go func() {
-		exit <- run(ctx, []string{"-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-npcs", "3"}, &logs,
+		exit <- run(ctx, []string{"-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-npcs", "3"}, io.Discard, &logs,
 			func(s *demoserver.Server) { ready <- s })
 	}()
 	var srv *demoserver.Server

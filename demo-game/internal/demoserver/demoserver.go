@@ -167,6 +167,15 @@ func Listen(cfg ServerConfig) (*Server, error) {
 // Addr returns the server's UDP address.
 func (s *Server) Addr() net.Addr { return s.tr.Addr() }
 
+// AdminAddr is the address the admin HTTP server listens on (the port
+// chosen when the configured one was 0), or "" without one.
+func (s *Server) AdminAddr() string {
+	if s.adminLn == nil {
+		return ""
+	}
+	return s.adminLn.Addr().String()
+}
+
 // Arena returns the game the server runs.
 func (s *Server) Arena() *arena.Arena { return s.arena }
 
