@@ -20,7 +20,7 @@ func TestAckBitsAfterReorderAndLoss(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	a, err := NewEndpoint(Config{}, now)
 	require.NoError(t, err)
-	b, err := NewEndpoint(Config{}, now)
+	b, err := NewEndpoint(Config{AckDelay: NoAckDelay}, now)
 	require.NoError(t, err)
 	var packets [][]byte
 	for range 70 {

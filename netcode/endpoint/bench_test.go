@@ -12,7 +12,8 @@ import (
 
 // loopback joins two endpoints directly: whatever one flushes, the other
 // receives at once. It is the cheapest harness, for benchmarks and
-// allocation tests.
+// allocation tests. Acks are not coalesced (NoAckDelay), so that every
+// round trip carries its ack packet back.
 type loopback struct {
 	now      time.Time
 	a, b     *endpoint.Endpoint
@@ -21,7 +22,8 @@ type loopback struct {
 }
 
 func newLoopback(t testing.TB) *loopback {
-	l := &loopback{now: epoch, a: newEndpoint(t, endpoint.Config{}), b: newEndpoint(t, endpoint.Config{})}
+	cfg := endpoint.Config{AckDelay: endpoint.NoAckDelay}
+	l := &loopback{now: epoch, a: newEndpoint(t, cfg), b: newEndpoint(t, cfg)}
 	l.toB = func(p []byte) {
 		if l.b.Receive(l.now, p) != nil {
 			l.errs++

@@ -7,13 +7,21 @@ import "time"
 type sendMessage struct {
 	id       MessageID
 	data     []byte
-	count    int             // fragments; 1 when sent whole
-	fragSize int             // bytes per fragment but the last
-	next     int             // next fragment to send for the first time
-	sentAt   []time.Duration // reliable: last time each fragment was sent
-	acked    []bool          // reliable: fragment acknowledged
-	unacked  int             // fragments not yet acknowledged
-	tracking bool            // the ack handler has yet to hear of this id
+	count    int         // fragments; 1 when sent whole
+	fragSize int         // bytes per fragment but the last
+	next     int         // next fragment to send for the first time
+	frags    []fragState // reliable: one per fragment
+	unacked  int         // fragments not yet acknowledged
+	tracking bool        // the ack handler has yet to hear of this id
+}
+
+// fragState is the send side of one fragment of a reliable message.
+type fragState struct {
+	sentAt time.Duration // when it last left (first send, resend or copy)
+	seq    seqNum        // the newest packet that carried it
+	acked  bool
+	due    bool  // to be resent by the next Flush: its newest packet was declared lost, or a probe
+	copies uint8 // redundant copies sent since it last left as new or resent
 }
 
 // fragment returns the payload of fragment i.
@@ -30,15 +38,17 @@ func (m *sendMessage) fragment(i int) []byte {
 // acknowledged; for unreliable ones, those not yet sent. Ids in
 // [oldest, unsent) have been sent in full at least once.
 type sendChannel struct {
-	kind     ChannelKind
-	msgs     []sendMessage
-	mask     int
-	limit    int // MaxQueuedMessages
-	maxBytes int // MaxQueuedBytes
-	bytes    int // payload bytes held
-	nextID   MessageID
-	oldest   MessageID
-	unsent   MessageID
+	kind       ChannelKind
+	redundancy int // copies per small message; 0 for none
+	copyMax    int // largest message that gets copies
+	msgs       []sendMessage
+	mask       int
+	limit      int // MaxQueuedMessages
+	maxBytes   int // MaxQueuedBytes
+	bytes      int // payload bytes held
+	nextID     MessageID
+	oldest     MessageID
+	unsent     MessageID
 }
 
 // newSendChannel returns a channel whose ring is allocated by its first
@@ -48,7 +58,11 @@ func newSendChannel(cfg ChannelConfig) *sendChannel {
 	for n < cfg.MaxQueuedMessages {
 		n <<= 1
 	}
-	return &sendChannel{kind: cfg.Kind, mask: n - 1, limit: cfg.MaxQueuedMessages, maxBytes: cfg.MaxQueuedBytes}
+	c := &sendChannel{kind: cfg.Kind, mask: n - 1, limit: cfg.MaxQueuedMessages, maxBytes: cfg.MaxQueuedBytes}
+	if cfg.Kind.Reliable() && cfg.Redundancy > 0 {
+		c.redundancy, c.copyMax = cfg.Redundancy, cfg.RedundancyMaxSize
+	}
+	return c
 }
 
 // ensure allocates the ring. Every other use of slot follows a Send.

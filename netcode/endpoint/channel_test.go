@@ -255,26 +255,29 @@ func TestFlushBudget(t *testing.T) {
 func TestResendDelay(t *testing.T) {
 	tests := []struct {
 		name      string
-		rtt       time.Duration // measured before the lost message
-		wantAfter time.Duration // resend delay: max(1.25 × RTT, MinResendDelay)
+		rtt       time.Duration // the path's round trip, measured before the lost message
+		hold      time.Duration // how long the peer held the ack of that measurement
+		wantAfter time.Duration // resend delay: max(1.25 × RTT + hold, MinResendDelay)
 	}{
-		{"1.25 x RTT", 100 * time.Millisecond, 125 * time.Millisecond},
-		{"floor", 8 * time.Millisecond, 20 * time.Millisecond},
+		{"1.25 x RTT", 100 * time.Millisecond, 0, 125 * time.Millisecond},
+		{"plus the peer's hold", 100 * time.Millisecond, 30 * time.Millisecond, 155 * time.Millisecond},
+		{"floor", 8 * time.Millisecond, 0, 20 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, b := newEndpoint(t, endpoint.Config{}), newEndpoint(t, endpoint.Config{})
+			a, b := newEndpoint(t, endpoint.Config{}), newEndpoint(t, endpoint.Config{AckDelay: endpoint.NoAckDelay})
 			now := epoch
 			// One exchange gives a an exact RTT sample.
 			a.Ping()
-			for _, p := range collect(a, now) {
-				require.NoError(t, b.Receive(now, p))
-			}
-			now = now.Add(tt.rtt)
-			for _, p := range collect(b, now) {
+			ping := collect(a, now)
+			require.Len(t, ping, 1)
+			require.NoError(t, b.Receive(now.Add(tt.rtt/2), ping[0]))
+			now = now.Add(tt.rtt + tt.hold)
+			for _, p := range collect(b, now.Add(-tt.rtt/2)) {
 				require.NoError(t, a.Receive(now, p))
 			}
 			require.Equal(t, tt.rtt, a.Stats().RTT)
+			require.Equal(t, tt.hold, a.Stats().PeerAckDelay)
 
 			_, err := a.Send(chReliable, []byte("important"))
 			require.NoError(t, err)

@@ -64,6 +64,21 @@ type ChannelConfig struct {
 	// channels it is the queue of delivered messages not yet read; arrivals
 	// beyond it are dropped and counted. Default 256, at most 16384.
 	MaxReceivedMessages int
+
+	// Redundancy is how many extra copies of a small reliable message ride
+	// in later packets while the peer has not acknowledged it, so that the
+	// loss of one packet costs no round trip. A copy only fills room left
+	// in a packet that leaves anyway, after all new data of every channel:
+	// it never delays other data, never opens a packet and never counts
+	// against Config.MaxFlushBytes. A message sent again after a loss gets
+	// its copies again. 0 means DefaultRedundancy (2) on reliable channels;
+	// NoRedundancy (-1) turns copies off; at most 8. Unreliable channels
+	// ignore it.
+	Redundancy int
+
+	// RedundancyMaxSize is the largest message that rides again (messages
+	// of more than one packet never do). Default 256 bytes.
+	RedundancyMaxSize int
 }
 
 // Config configures an Endpoint. Zero fields take the defaults noted; a
@@ -113,16 +128,20 @@ type Config struct {
 	MaxFlushBytes int
 
 	// AckDelay is how long an owed acknowledgement may wait for a packet
-	// with data to ride on. While it waits, Flush sends no header-only ack
-	// packet; once the oldest unacknowledged arrival is AckDelay old, or
-	// ackDelayPackets packets are owed (half the ack window), the next
-	// Flush sends one. A server that sends each client a snapshot every
-	// few ticks sets it a little above the snapshot interval, so that its
+	// with data to ride on, as QUIC's max_ack_delay. While it waits, Flush
+	// sends no header-only ack packet; once the oldest unacknowledged
+	// arrival is AckDelay old, or ackDelayPackets (4) data packets are owed
+	// (so a loss is reported after 4 more packets at the latest), the next
+	// Flush sends one. So a peer that sends
+	// less often than it receives (a client sending an update every 50 ms
+	// to a server sending every 10 ms) acknowledges several packets in one
+	// datagram, and a server that sends each client a snapshot every few
+	// ticks, with AckDelay a little above the snapshot interval, lets its
 	// acks ride on snapshots instead of costing a datagram each. The
-	// peer's RTT samples do not grow with it as long as the peer sends
-	// steadily: they come from the newest packet an ack covers. Keep it
-	// below the peer's resend delay (MinResendDelay) plus the RTT, or the
-	// peer resends reliable messages that did arrive. 0 (the default)
+	// peer's RTT samples do not grow with it: every packet that acknowledges
+	// something new says how long that acknowledgement was held, and the
+	// peer subtracts it; the peer's resend timers add the holds it has seen.
+	// 0 means DefaultAckDelay (25 ms); NoAckDelay (or any negative value)
 	// sends owed acks at every Flush; at most 1 s.
 	AckDelay time.Duration
 
@@ -142,6 +161,14 @@ const (
 	DefaultMaxQueuedMessages   = 256
 	DefaultMaxQueuedBytes      = 1 << 20
 	DefaultMaxReceivedMessages = 256
+	DefaultAckDelay            = 25 * time.Millisecond
+	DefaultRedundancy          = 2
+	DefaultRedundancyMaxSize   = 256
+
+	// NoRedundancy in ChannelConfig.Redundancy turns redundant copies off.
+	NoRedundancy = -1
+	// NoAckDelay in Config.AckDelay makes every Flush send the acks owed.
+	NoAckDelay time.Duration = -1
 
 	maxChannels          = 127 // channel id 127 marks a ping frame
 	maxMessageSizeLimit  = 16 << 20
@@ -150,10 +177,13 @@ const (
 	maxPacketSizeLimit   = 65507 // largest UDP payload over IPv4
 	defaultChannelsCount = 4
 	maxAckDelay          = time.Second
+	maxRedundancy        = 8
 	// ackDelayPackets owed acks make Flush send a header-only ack even
-	// within AckDelay: the header acknowledges 33 packets, and a peer that
-	// sends faster than that within AckDelay would see the rest as lost.
-	ackDelayPackets = 16
+	// within AckDelay, so that a peer streaming reliable data gets acks
+	// before its send queue fills (256 small messages take about 8 packets)
+	// and its acks never fall out of the 33 a header carries. QUIC acks
+	// every second packet; 4 keeps most of the saving of coalescing.
+	ackDelayPackets = 4
 )
 
 // DefaultConfig returns the recommended configuration with four channels:
@@ -171,6 +201,7 @@ func DefaultConfig() Config {
 		ReassemblyTimeout:  DefaultReassemblyTimeout,
 		MinResendDelay:     DefaultMinResendDelay,
 		InitialRTT:         DefaultInitialRTT,
+		AckDelay:           DefaultAckDelay,
 		Channels: []ChannelConfig{
 			{Kind: ReliableOrdered},
 			{Kind: Unreliable},
@@ -213,13 +244,13 @@ func (c Config) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"ReassemblyTimeout", c.ReassemblyTimeout}, {"MinResendDelay", c.MinResendDelay}, {"InitialRTT", c.InitialRTT}, {"AckDelay", c.AckDelay}} {
+	}{{"ReassemblyTimeout", c.ReassemblyTimeout}, {"MinResendDelay", c.MinResendDelay}, {"InitialRTT", c.InitialRTT}} {
 		if err := checkDur(d.name, d.v); err != nil {
 			return err
 		}
 	}
 	if c.AckDelay > maxAckDelay {
-		return fmt.Errorf("endpoint: Config.AckDelay = %v; allowed 0 (ack at every Flush) to %v", c.AckDelay, maxAckDelay)
+		return fmt.Errorf("endpoint: Config.AckDelay = %v; allowed 0 (default %v), negative (NoAckDelay: ack at every Flush) or up to %v", c.AckDelay, DefaultAckDelay, maxAckDelay)
 	}
 	d := c.withDefaults()
 	if d.MaxReassemblyBytes < d.MaxMessageSize {
@@ -244,6 +275,12 @@ func (c Config) Validate() error {
 		}
 		if ch.MaxQueuedBytes < 0 {
 			return fmt.Errorf("endpoint: Config.Channels[%d].MaxQueuedBytes = %d; must not be negative (0 means default)", i, ch.MaxQueuedBytes)
+		}
+		if ch.Redundancy < NoRedundancy || ch.Redundancy > maxRedundancy {
+			return fmt.Errorf("endpoint: Config.Channels[%d].Redundancy = %d; allowed 0 (default), -1 (off) or 1..%d", i, ch.Redundancy, maxRedundancy)
+		}
+		if ch.RedundancyMaxSize < 0 {
+			return fmt.Errorf("endpoint: Config.Channels[%d].RedundancyMaxSize = %d; must not be negative (0 means default)", i, ch.RedundancyMaxSize)
 		}
 	}
 	return nil
@@ -273,6 +310,9 @@ func (c Config) withDefaults() Config {
 	if c.InitialRTT == 0 {
 		c.InitialRTT = def.InitialRTT
 	}
+	if c.AckDelay == 0 {
+		c.AckDelay = DefaultAckDelay
+	}
 	if len(c.Channels) == 0 {
 		c.Channels = def.Channels
 	}
@@ -286,6 +326,12 @@ func (c Config) withDefaults() Config {
 		}
 		if ch.MaxReceivedMessages == 0 {
 			ch.MaxReceivedMessages = DefaultMaxReceivedMessages
+		}
+		if ch.Redundancy == 0 {
+			ch.Redundancy = DefaultRedundancy
+		}
+		if ch.RedundancyMaxSize == 0 {
+			ch.RedundancyMaxSize = DefaultRedundancyMaxSize
 		}
 		chans[i] = ch
 	}

@@ -29,8 +29,15 @@ func TestConfigValidate(t *testing.T) {
 		{"negative resend delay", func(c *endpoint.Config) { c.MinResendDelay = -time.Second }, "Config.MinResendDelay = -1s"},
 		{"negative timeout", func(c *endpoint.Config) { c.ReassemblyTimeout = -1 }, "Config.ReassemblyTimeout"},
 		{"ack delay", func(c *endpoint.Config) { c.AckDelay = 40 * time.Millisecond }, ""},
-		{"negative ack delay", func(c *endpoint.Config) { c.AckDelay = -time.Millisecond }, "Config.AckDelay = -1ms"},
-		{"ack delay too long", func(c *endpoint.Config) { c.AckDelay = 2 * time.Second }, "Config.AckDelay = 2s; allowed 0 (ack at every Flush) to 1s"},
+		{"no ack delay", func(c *endpoint.Config) { c.AckDelay = endpoint.NoAckDelay }, ""},
+		{"ack delay too long", func(c *endpoint.Config) { c.AckDelay = 2 * time.Second },
+			"endpoint: Config.AckDelay = 2s; allowed 0 (default 25ms), negative (NoAckDelay: ack at every Flush) or up to 1s"},
+		{"redundancy off", func(c *endpoint.Config) { c.Channels[0].Redundancy = endpoint.NoRedundancy }, ""},
+		{"redundancy too high", func(c *endpoint.Config) { c.Channels[0].Redundancy = 9 },
+			"endpoint: Config.Channels[0].Redundancy = 9; allowed 0 (default), -1 (off) or 1..8"},
+		{"redundancy negative", func(c *endpoint.Config) { c.Channels[3].Redundancy = -2 }, "Config.Channels[3].Redundancy = -2"},
+		{"redundancy size negative", func(c *endpoint.Config) { c.Channels[0].RedundancyMaxSize = -1 },
+			"Config.Channels[0].RedundancyMaxSize = -1; must not be negative"},
 		{"too many channels", func(c *endpoint.Config) { c.Channels = make([]endpoint.ChannelConfig, 128) }, "len(Config.Channels) = 128"},
 		{"bad kind", func(c *endpoint.Config) { c.Channels[1].Kind = 9 }, "Config.Channels[1].Kind = 9"},
 		{"queue too long", func(c *endpoint.Config) { c.Channels[0].MaxQueuedMessages = 20000 },
@@ -63,6 +70,9 @@ func TestEndpointConfigDefaults(t *testing.T) {
 	assert.Len(t, cfg.Channels, 4)
 	assert.Equal(t, endpoint.ReliableOrdered, cfg.Channels[0].Kind)
 	assert.Equal(t, endpoint.DefaultMaxQueuedMessages, cfg.Channels[0].MaxQueuedMessages)
+	assert.Equal(t, endpoint.DefaultAckDelay, cfg.AckDelay)
+	assert.Equal(t, endpoint.DefaultRedundancy, cfg.Channels[0].Redundancy)
+	assert.Equal(t, endpoint.DefaultRedundancyMaxSize, cfg.Channels[3].RedundancyMaxSize)
 	assert.Equal(t, "UnreliableSequenced", cfg.Channels[2].Kind.String())
 	assert.Equal(t, "ChannelKind(9)", endpoint.ChannelKind(9).String())
 	assert.True(t, endpoint.ReliableUnordered.Reliable())

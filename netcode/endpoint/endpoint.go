@@ -28,30 +28,43 @@ type Endpoint struct {
 	codec        Codec
 
 	// Send side.
-	nextSeq   seqNum
-	sent      *seqBuffer[sentPacket]
-	lossFrom  seqNum // oldest sent packet whose loss outcome is undecided
-	pkt       []byte
-	pktOpen   bool
-	pktAck    packetHeader // ack fields of packets built by the current Flush
-	refs      []msgRef
-	emit      func([]byte)
-	pingOwed  bool
-	emitted   int // packets emitted by the current Flush
-	budget    int // bytes the current Flush may still open packets for; <0 unlimited
-	eliciting bool
+	nextSeq    seqNum
+	sent       *seqBuffer[sentPacket]
+	lossFrom   seqNum // oldest sent packet whose loss outcome is undecided
+	pkt        []byte
+	pktOpen    bool
+	pktAck     packetHeader // ack fields of packets built by the current Flush
+	refs       []msgRef
+	emit       func([]byte)
+	pingOwed   bool
+	emitted    int    // packets emitted by the current Flush
+	flushFirst seqNum // the first packet of the current Flush
+	budget     int    // bytes the current Flush may still open packets for; <0 unlimited
+	eliciting  bool
+
+	// Loss detection (RFC 9002): the newest packet the peer acknowledged,
+	// the reordering the packet threshold tolerates, and the probe timer.
+	largestAcked    seqNum
+	hasLargestAcked bool
+	pktThreshold    int
+	lastEliciting   time.Duration // when the newest ack-eliciting packet left
+	lastAckAt       time.Duration // when an ack last acknowledged something new
+	ptoCount        int           // probes fired since; each doubles the next timeout
+	peerHold        time.Duration // decaying maximum of the ack delays the peer reported
 
 	// Receive side.
-	received       *seqBuffer[struct{}] // packets seen, to drop duplicates
-	newestAccepted seqNum
-	acceptedBits   uint32 // bit i: newestAccepted-1-i was accepted
-	hasAccepted    bool
-	peerAck        packetHeader  // union of the acks applied so far with the newest Ack
-	acksOwed       int           // packets accepted since the last ack left; >0: an ack is owed
-	ackOwedSince   time.Duration // arrival of the oldest of them
-	partials       []partial
-	nPartials      int
-	reassembly     int // bytes charged against MaxReassemblyBytes
+	received         *seqBuffer[struct{}] // packets seen, to drop duplicates
+	newestAccepted   seqNum
+	newestAcceptedAt time.Duration // its arrival, from which the ack delay is measured
+	acceptedBits     uint32        // bit i: newestAccepted-1-i was accepted
+	hasAccepted      bool
+	ackDelayOwed     bool          // newestAccepted advanced since the last packet left: the next carry the ack delay
+	peerAck          packetHeader  // union of the acks applied so far with the newest Ack
+	acksOwed         int           // packets accepted since the last ack left; >0: an ack is owed
+	ackOwedSince     time.Duration // arrival of the oldest of them
+	partials         []partial
+	nPartials        int
+	reassembly       int // bytes charged against MaxReassemblyBytes
 	// mayRead holds the channels that may have a message to read: a
 	// channel joins with every frame that arrives on it and leaves when
 	// ReadMessage finds it empty. A game that polls every channel of every client each
@@ -73,6 +86,7 @@ type sentPacket struct {
 	ackEliciting bool // carried messages or a ping, so the peer will ack it
 	acked        bool
 	decided      bool   // its loss outcome is recorded
+	lostByCount  bool   // declared lost by the packet threshold
 	lossIndex    uint64 // where, if it was recorded lost
 	refs         []msgRef
 }
@@ -108,6 +122,8 @@ func NewEndpoint(cfg Config, now time.Time) (*Endpoint, error) {
 		received: newSeqBuffer[struct{}](receivedPacketWindow),
 		pkt:      make([]byte, 0, cfg.MaxPacketSize),
 		partials: make([]partial, cfg.MaxPartialMessages),
+
+		pktThreshold: packetThreshold,
 	}
 	for _, ch := range cfg.Channels {
 		e.sendChannels = append(e.sendChannels, newSendChannel(ch))
@@ -169,9 +185,8 @@ func (e *Endpoint) Send(channel int, msg []byte) (MessageID, error) {
 	}
 	m.next, m.unacked, m.tracking = 0, m.count, true
 	if c.kind.Reliable() {
-		m.sentAt = resize(m.sentAt, m.count)
-		m.acked = resize(m.acked, m.count)
-		clear(m.acked)
+		m.frags = resize(m.frags, m.count)
+		clear(m.frags)
 	}
 	c.bytes += len(msg)
 	c.nextID++
@@ -257,6 +272,7 @@ func (e *Endpoint) Stats() Stats {
 	if e.rtt.sampled {
 		s.RTT, s.RTTVar, s.MinRTT = e.rtt.smoothed, e.rtt.variance, e.rtt.min
 	}
+	s.PeerAckDelay = e.peerHold
 	s.PacketLoss = e.loss.rate()
 	s.SentKbps = e.sentRate.kbps(e.now)
 	s.ReceivedKbps = e.recvRate.kbps(e.now)

@@ -47,8 +47,8 @@ func TestOneReplyAcks33Packets(t *testing.T) {
 		require.NoError(t, b.Receive(now, p))
 	}
 	reply := collect(b, now)
-	require.Len(t, reply, 1, "b owes an ack and has nothing else: one header-only packet")
-	assert.Len(t, reply[0], 5, "flags, seq, ack; all ack bits set fit in the flags")
+	require.Len(t, reply, 1, "b owes 33 acks (more than it may hold) and has nothing else: one header-only packet")
+	assert.Len(t, reply[0], 6, "flags, seq, ack and a 1-byte ack delay; all ack bits set fit in the flags")
 
 	require.NoError(t, a.Receive(now, reply[0]))
 	assert.Equal(t, uint64(33), a.Stats().PacketsAcked)
@@ -179,13 +179,18 @@ func TestPingElicitsAck(t *testing.T) {
 	a.Ping()
 	ps := collect(a, epoch)
 	require.Len(t, ps, 1)
-	require.NoError(t, b.Receive(epoch.Add(30*time.Millisecond), ps[0]))
-	reply := collect(b, epoch.Add(30*time.Millisecond))
+	arrived := epoch.Add(30 * time.Millisecond)
+	require.NoError(t, b.Receive(arrived, ps[0]))
+	assert.Empty(t, collect(b, arrived), "the ack waits AckDelay for data to ride on")
+	held := arrived.Add(endpoint.DefaultAckDelay)
+	reply := collect(b, held)
 	require.Len(t, reply, 1)
-	require.NoError(t, a.Receive(epoch.Add(60*time.Millisecond), reply[0]))
-	assert.Equal(t, 60*time.Millisecond, a.Stats().RTT)
-	assert.Equal(t, 30*time.Millisecond, a.Stats().RTTVar)
-	assert.Empty(t, collect(a, epoch.Add(60*time.Millisecond)))
+	require.NoError(t, a.Receive(held.Add(30*time.Millisecond), reply[0]))
+	s := a.Stats()
+	assert.Equal(t, 60*time.Millisecond, s.RTT, "the path's RTT: the hold is not in it")
+	assert.Equal(t, 30*time.Millisecond, s.RTTVar)
+	assert.Equal(t, endpoint.DefaultAckDelay, s.PeerAckDelay)
+	assert.Empty(t, collect(a, held.Add(time.Hour)), "an ack-only packet is not acknowledged in turn")
 }
 
 // headerNoAck returns a packet of body after the 3-byte header of packet
@@ -249,7 +254,7 @@ func TestStalePacket(t *testing.T) {
 
 // TestAckDelay: with Config.AckDelay, an owed ack waits for a data packet
 // to ride on; a header-only ack leaves once the oldest unacknowledged
-// arrival is AckDelay old, or once 16 packets are owed.
+// arrival is AckDelay old, or once 4 packets are owed.
 func TestAckDelay(t *testing.T) {
 	const delay = 40 * time.Millisecond
 	tests := []struct {
@@ -275,8 +280,8 @@ func TestAckDelay(t *testing.T) {
 			require.NoError(t, err)
 			return collect(b, epoch.Add(time.Millisecond))
 		}, 1},
-		{"16 packets owed: a header-only ack at once", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
-			deliver(t, peer, b, epoch, 15)
+		{"4 packets owed: a header-only ack at once", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
+			deliver(t, peer, b, epoch, 3)
 			assert.Empty(t, collect(b, epoch))
 			deliver(t, peer, b, epoch, 1)
 			return collect(b, epoch)

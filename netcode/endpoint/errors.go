@@ -41,6 +41,7 @@ var (
 	errHeaderReserved  = &malformedError{"reserved header flag bits set"}
 	errHeaderFlags     = &malformedError{"contradictory header flags"}
 	errHeaderAckBits   = &malformedError{"non-canonical ack bits"}
+	errHeaderAckDelay  = &malformedError{"bad ack delay"}
 	errFrameShort      = &malformedError{"message frame truncated"}
 	errFrameChannel    = &malformedError{"message frame names an unknown channel"}
 	errFrameLength     = &malformedError{"message length exceeds packet"}

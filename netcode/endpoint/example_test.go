@@ -21,15 +21,22 @@ func Example() {
 	msg, _ := server.ReadMessage(0)
 	fmt.Printf("server got %q\n", msg)
 
-	// The server's next packet acknowledges the client's, 40 ms later.
-	now = now.Add(40 * time.Millisecond)
-	server.Flush(now, func(packet []byte) { _ = client.Receive(now, packet) })
+	// The server's reply, 15 ms later (its next tick), carries the ack of
+	// the client's packet and says it held it 15 ms; it takes 20 ms to
+	// arrive, and the client measures the 20 ms path.
+	now = now.Add(15 * time.Millisecond)
+	_, _ = server.Send(0, []byte("welcome, red"))
+	var reply []byte
+	server.Flush(now, func(packet []byte) { reply = append(reply, packet...) })
+	now = now.Add(20 * time.Millisecond)
+	_ = client.Receive(now, reply)
 
+	msg, _ = client.ReadMessage(0)
 	s := client.Stats()
-	fmt.Printf("client: %d packet acked, RTT %v\n", s.PacketsAcked, s.RTT)
+	fmt.Printf("client got %q: %d packet acked, RTT %v, the server held the ack %v\n", msg, s.PacketsAcked, s.RTT, s.PeerAckDelay)
 	// Output:
 	// server got "join red team"
-	// client: 1 packet acked, RTT 40ms
+	// client got "welcome, red": 1 packet acked, RTT 20ms, the server held the ack 15ms
 }
 
 // A game sends its own structs; the endpoint's Codec encodes them as msgpack.
@@ -64,6 +71,8 @@ func ExampleEndpoint_SetAckHandler() {
 		_, _ = server.Send(2, []byte("snapshot")) // channel 2: unreliable-sequenced
 		server.Flush(now, func(p []byte) { _ = client.Receive(now, p) })
 	}
+	// The client's one ack packet, once its AckDelay has passed, reports all three.
+	now = now.Add(endpoint.DefaultAckDelay)
 	client.Flush(now, func(p []byte) { _ = server.Receive(now, p) })
 	// Output:
 	// client has snapshot 0 (channel 2)

@@ -3,32 +3,44 @@ package endpoint
 import "time"
 
 // resendDelay is how long a reliable fragment waits for an ack before it is
-// sent again: 1.25 × RTT, never less than MinResendDelay.
+// sent again whatever the acks of later packets say: 1.25 × RTT plus the
+// time the peer has been holding its acks, never less than MinResendDelay.
+// Ack-based loss detection usually resends sooner; this is the fallback.
 func (e *Endpoint) resendDelay() time.Duration {
-	rtt := e.cfg.InitialRTT
-	if e.rtt.sampled {
-		rtt = e.rtt.smoothed
-	}
-	return max(rtt+rtt/4, e.cfg.MinResendDelay)
+	rtt, _ := e.rttOrInitial()
+	return max(rtt+rtt/4+e.peerHold, e.cfg.MinResendDelay)
+}
+
+// probeTimeout is RFC 9002's PTO: how long after the newest ack-eliciting
+// packet left, or the newest ack arrived, the endpoint waits before probing
+// with the oldest unacknowledged reliable fragment. It doubles with every
+// probe that no ack answers.
+func (e *Endpoint) probeTimeout() time.Duration {
+	rtt, dev := e.rttOrInitial()
+	return (rtt + max(4*dev, timerGranularity) + e.peerHold) << e.ptoCount
 }
 
 // Flush builds the packets that should leave now and calls emit once for
-// each: reliable messages due for resend, then queued messages of every
-// channel, several to a packet up to MaxPacketSize, and a header-only
-// packet when an ack is owed, nothing else is going out and Config.AckDelay
-// has passed (or too many packets are owed). The slice passed
-// to emit is only valid during the call; emit must copy or send it before
-// returning, and must not call methods of e.
+// each: reliable messages due for resend (their packet was declared lost,
+// or no ack came within the resend delay), then queued messages of every
+// channel, several to a packet up to MaxPacketSize, then copies of
+// unacknowledged small reliable messages in the room left in the last
+// packet. With nothing else to send it emits a header-only packet when an
+// ack is owed and Config.AckDelay has passed (or 4 packets are owed). The slice passed to emit is only valid
+// during the call; emit must copy or send it before returning, and must
+// not call methods of e.
 func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	at := e.clock(now)
-	e.decideLosses(at)
+	e.detectLosses(at)
 	e.emit, e.emitted, e.eliciting = emit, 0, false
+	e.flushFirst = e.nextSeq
 	e.budget = -1
 	if e.cfg.MaxFlushBytes > 0 {
 		e.budget = e.cfg.MaxFlushBytes
 	}
-	e.pktAck = e.ackHeader()
+	e.pktAck = e.ackHeader(at)
 	delay := e.resendDelay()
+	e.probe(at, delay)
 
 	for ch, c := range e.sendChannels {
 		if c.kind.Reliable() {
@@ -44,18 +56,60 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 		e.pkt = append(e.pkt, pingFrame)
 		e.eliciting = true
 	}
-	if e.pktOpen {
-		e.closePacket(at)
-	}
-	if e.emitted == 0 && e.acksOwed > 0 && (at-e.ackOwedSince >= e.cfg.AckDelay || e.acksOwed >= ackDelayPackets) {
+	if !e.pktOpen && e.emitted == 0 && e.acksOwed > 0 &&
+		(at-e.ackOwedSince >= e.cfg.AckDelay || e.acksOwed >= ackDelayPackets) {
 		e.budget = -1 // acks are never held back
 		e.openPacket(0, at)
+	}
+	if e.pktOpen {
+		e.addCopies(at)
 		e.closePacket(at)
 	}
 	if e.emitted > 0 { // every packet carries the acks
 		e.acksOwed = 0
+		e.ackDelayOwed = false
 	}
 	e.pingOwed, e.emit = false, nil
+}
+
+// probe fires the probe timeout: when reliable data is unacknowledged and
+// no ack has come for a probe timeout since the newest ack-eliciting packet
+// left, the oldest unacknowledged fragment is resent now, so that the ack
+// of the probe reveals which of the packets before it were lost (RFC 9002
+// section 6.2, for a tail of packets that nothing later acknowledges).
+func (e *Endpoint) probe(at, delay time.Duration) {
+	if at-max(e.lastEliciting, e.lastAckAt) < e.probeTimeout() {
+		return
+	}
+	var oldest *fragState
+	for _, c := range e.sendChannels {
+		if !c.kind.Reliable() {
+			continue
+		}
+	search:
+		for id := c.oldest; id != c.unsent; id++ {
+			m := c.slot(id)
+			if m.unacked == 0 {
+				continue
+			}
+			for f := range m.frags {
+				if s := &m.frags[f]; !s.acked {
+					if oldest == nil || s.sentAt < oldest.sentAt {
+						oldest = s
+					}
+					break search
+				}
+			}
+		}
+	}
+	if oldest == nil {
+		return
+	}
+	e.ptoCount = min(e.ptoCount+1, maxProbeBackoff)
+	if !oldest.due && at-oldest.sentAt < delay {
+		oldest.due = true
+		e.stats.ProbesSent++
+	}
 }
 
 func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay time.Duration) {
@@ -64,14 +118,16 @@ func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay
 		if m.unacked == 0 {
 			continue
 		}
-		for f := range m.count {
-			if !m.acked[f] && at-m.sentAt[f] >= delay {
-				if !e.writeFragment(at, ch, m, f) {
-					return
-				}
-				m.sentAt[f] = at
-				e.stats.MessagesResent++
+		for f := range m.frags {
+			s := &m.frags[f]
+			if s.acked || !s.due && at-s.sentAt < delay {
+				continue
 			}
+			if !e.writeFragment(at, ch, m, f) {
+				return
+			}
+			*s = fragState{sentAt: at, seq: e.nextSeq}
+			e.stats.MessagesResent++
 		}
 	}
 	for ; c.unsent != c.nextID; c.unsent++ {
@@ -80,9 +136,41 @@ func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay
 			if !e.writeFragment(at, ch, m, m.next) {
 				return // the rest of m goes out with a later Flush
 			}
-			m.sentAt[m.next] = at
+			m.frags[m.next] = fragState{sentAt: at, seq: e.nextSeq}
 		}
 		e.stats.MessagesSent++
+	}
+}
+
+// addCopies fills the room left in the open packet with copies of small
+// reliable messages that are unacknowledged, were not sent by this Flush
+// and have copies left, oldest first: the message an ordered channel is
+// waiting for is the oldest. It never opens a packet.
+func (e *Endpoint) addCopies(at time.Duration) {
+	for ch, c := range e.sendChannels {
+		if c.redundancy == 0 {
+			continue
+		}
+		for id := c.oldest; id != c.unsent; id++ {
+			room := e.cfg.MaxPacketSize - len(e.pkt)
+			if room < wholeFrameLen(0) {
+				return
+			}
+			m := c.slot(id)
+			if m.unacked == 0 || m.count != 1 || len(m.data) > c.copyMax {
+				continue
+			}
+			s := &m.frags[0]
+			if s.due || int(s.copies) >= c.redundancy || s.seq.Diff(e.flushFirst) >= 0 || wholeFrameLen(len(m.data)) > room {
+				continue
+			}
+			e.pkt = appendWholeFrame(e.pkt, ch, m.id, m.data)
+			e.refs = append(e.refs, msgRef{channel: uint8(ch), id: m.id})
+			e.eliciting = true
+			s.sentAt, s.seq = at, e.nextSeq
+			s.copies++
+			e.stats.MessagesRedundant++
+		}
 	}
 }
 
@@ -109,7 +197,8 @@ func (e *Endpoint) flushUnreliable(at time.Duration, ch int, c *sendChannel) {
 
 // writeFragment adds fragment f of m (or all of m when it is whole) to the
 // packet being built, starting a new packet when it does not fit. It
-// reports false when the Flush budget allows no new packet.
+// reports false when the Flush budget allows no new packet. Afterwards
+// e.nextSeq is the sequence number of the packet that holds it.
 func (e *Endpoint) writeFragment(at time.Duration, ch int, m *sendMessage, f int) bool {
 	payload := m.fragment(f)
 	if m.count == 1 {
@@ -153,9 +242,12 @@ func (e *Endpoint) closePacket(at time.Duration) {
 	rec := e.sent.Insert(seq)
 	rec.sentAt, rec.size = at, len(e.pkt)
 	rec.ackEliciting = len(e.refs) > 0 || len(e.pkt) > e.pktAck.Len()
-	rec.acked, rec.decided = false, !rec.ackEliciting
+	rec.acked, rec.decided, rec.lostByCount = false, !rec.ackEliciting, false
 	rec.refs = append(rec.refs[:0], e.refs...)
 	e.refs = e.refs[:0]
+	if rec.ackEliciting {
+		e.lastEliciting = at
+	}
 	e.nextSeq++
 	e.stats.PacketsSent++
 	e.sentRate.add(at, len(e.pkt))

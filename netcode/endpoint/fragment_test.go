@@ -125,7 +125,7 @@ func TestReassemblyMemoryBounded(t *testing.T) {
 }
 
 func TestAckHandlerWaitsForEveryFragment(t *testing.T) {
-	a, b := newEndpoint(t, endpoint.Config{}), newEndpoint(t, endpoint.Config{})
+	a, b := newEndpoint(t, endpoint.Config{}), newEndpoint(t, endpoint.Config{AckDelay: endpoint.NoAckDelay})
 	var acked []endpoint.MessageID
 	a.SetAckHandler(func(ch int, id endpoint.MessageID) { acked = append(acked, id) })
 	id, err := a.Send(chUnreliable, make([]byte, 5000))

@@ -39,8 +39,23 @@ func seedPackets(t testing.TB) [][]byte {
 	a.Flush(fuzzEpoch, keep)
 	a.Ping()
 	a.Flush(fuzzEpoch, keep)
-	b.Flush(fuzzEpoch, func(p []byte) { out = append(out, bytes.Clone(p)) })
+	// b's acks, held 10 ms (the header says so), and a's answer: data
+	// whose header carries an ack delay too.
+	later := fuzzEpoch.Add(10 * time.Millisecond)
+	b.Flush(later, func(p []byte) { out = append(out, bytes.Clone(p)); _ = a.Receive(later, p) })
+	_, _ = a.Send(0, []byte("after the ack"))
+	a.Flush(later.Add(time.Millisecond), keep)
 	return out
+}
+
+// sendSome has e send n small reliable messages, one packet each, so that
+// fuzzed acks have sent packets to acknowledge: RTT samples, ack delays,
+// loss detection, resends and copies all run.
+func sendSome(e *Endpoint, n int) {
+	for i := range n {
+		_, _ = e.Send(0, []byte{byte(i)})
+		e.Flush(fuzzEpoch.Add(time.Duration(i)*time.Millisecond), func([]byte) {})
+	}
 }
 
 // checkBounds fails when e holds more than its Config allows.
@@ -51,6 +66,12 @@ func checkBounds(t *testing.T, e *Endpoint) {
 	}
 	if e.nPartials < 0 || e.nPartials > len(e.partials) {
 		t.Fatalf("%d partials of %d", e.nPartials, len(e.partials))
+	}
+	if e.pktThreshold < packetThreshold || e.pktThreshold > maxPacketThreshold {
+		t.Fatalf("packet threshold %d outside [%d, %d]", e.pktThreshold, packetThreshold, maxPacketThreshold)
+	}
+	if e.peerHold < 0 || e.rtt.smoothed < 0 || e.rtt.variance < 0 || e.rtt.min < 0 || e.ptoCount > maxProbeBackoff {
+		t.Fatalf("peer hold %v, RTT %v ± %v (min %v), %d probes", e.peerHold, e.rtt.smoothed, e.rtt.variance, e.rtt.min, e.ptoCount)
 	}
 	for _, c := range e.recvChannels {
 		if c.pending > len(c.queue) || c.readyLen > len(c.ready) {
@@ -67,8 +88,10 @@ func drain(e *Endpoint) {
 }
 
 // FuzzEndpointReceive feeds arbitrary bytes to Receive, as packets split at
-// 0xfe bytes (so one input can be several packets). Nothing may panic and
-// memory must stay within the Config bounds.
+// 0xfe bytes (so one input can be several packets), to an endpoint that has
+// sent 40 reliable messages (so acks, ack delays and loss detection have
+// packets to work on). Nothing may panic and memory and estimates must stay
+// within their bounds.
 func FuzzEndpointReceive(f *testing.F) {
 	seeds := seedPackets(f)
 	for _, p := range seeds {
@@ -77,7 +100,8 @@ func FuzzEndpointReceive(f *testing.F) {
 	f.Add(bytes.Join(seeds, []byte{0xfe}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, _ := NewEndpoint(fuzzConfig(), fuzzEpoch)
-		now := fuzzEpoch
+		sendSome(e, 40)
+		now := fuzzEpoch.Add(40 * time.Millisecond)
 		for _, p := range bytes.Split(data, []byte{0xfe}) {
 			now = now.Add(300 * time.Millisecond)
 			before := e.Stats()

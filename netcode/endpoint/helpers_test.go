@@ -22,6 +22,10 @@ type pair struct {
 	a, b   *endpoint.Endpoint
 	ab, ba *netsim.Link
 
+	// dropAB, when set, sees every packet a sends before the link does and
+	// drops those it returns true for: a loss the test chooses.
+	dropAB func(packet []byte) bool
+
 	// Reused callbacks, so that stepping does not allocate.
 	sendAB, sendBA func([]byte)
 	recvA, recvB   func([]byte)
@@ -39,7 +43,11 @@ func newPair(t testing.TB, cfg endpoint.Config, ab, ba netsim.Config, seed uint6
 	require.NoError(t, err)
 	p.ba, err = netsim.NewLink(ba, seed+1)
 	require.NoError(t, err)
-	p.sendAB = func(b []byte) { p.ab.Send(p.now, b) }
+	p.sendAB = func(b []byte) {
+		if p.dropAB == nil || !p.dropAB(b) {
+			p.ab.Send(p.now, b)
+		}
+	}
 	p.sendBA = func(b []byte) { p.ba.Send(p.now, b) }
 	p.recvA = func(b []byte) { checkReceive(p.t, p.a.Receive(p.now, b)) }
 	p.recvB = func(b []byte) { checkReceive(p.t, p.b.Receive(p.now, b)) }

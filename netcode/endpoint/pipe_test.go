@@ -125,7 +125,13 @@ func BenchmarkReliableOrderedThroughputPipe(b *testing.B) {
 	ca, cb := netsim.Pipe(netsim.Config{}, netsim.Config{}, 1)
 	defer ca.Close()
 	defer cb.Close()
-	ea, eb := newEndpointAt(b, time.Now()), newEndpointAt(b, time.Now())
+	// Acks at every Flush, as the loopback benchmarks: one exchange per
+	// iteration.
+	cfg := endpoint.Config{AckDelay: endpoint.NoAckDelay}
+	ea, err := endpoint.NewEndpoint(cfg, time.Now())
+	require.NoError(b, err)
+	eb, err := endpoint.NewEndpoint(cfg, time.Now())
+	require.NoError(b, err)
 	buf := make([]byte, 2048)
 	written := 0
 	writeA := func(p []byte) { _, _ = ca.WriteTo(p, nil); written++ }

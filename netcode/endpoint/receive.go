@@ -56,7 +56,7 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 		// unacknowledged so the peer sends that data again.
 		return nil
 	}
-	e.noteAccepted(h.Seq)
+	e.noteAccepted(h.Seq, at)
 	if len(packet) > n {
 		if e.acksOwed == 0 {
 			e.ackOwedSince = at

@@ -6,13 +6,21 @@ import "time"
 // RTT figures are as of the newest time passed to Flush or Receive.
 type Stats struct {
 	// RTT is the smoothed round-trip time and RTTVar its mean deviation, both
-	// per RFC 6298; MinRTT is the smallest sample seen. All are zero until
-	// the first acknowledgement.
+	// per RFC 6298 and RFC 9002; MinRTT is the smallest sample seen. Samples
+	// exclude the time the peer held its acknowledgement (the ack delay its
+	// packets carry), so they measure the path, not the peer's tick. All are
+	// zero until the first acknowledgement.
 	RTT, RTTVar, MinRTT time.Duration
 
+	// PeerAckDelay is how long the peer has recently held its
+	// acknowledgements (a decaying maximum of the delays it reported).
+	// Resend timers wait this much longer than the RTT.
+	PeerAckDelay time.Duration
+
 	// PacketLoss is the share, 0 to 1, of the most recent packets (up to
-	// 1024) that carried messages or pings and were not acknowledged within
-	// the loss delay (about 2 × RTT).
+	// 1024) that carried messages or pings and were declared lost: a packet
+	// sent 3 or more packets before one the peer acknowledged, or sent
+	// 9/8 × RTT before it, or unacknowledged for about 2 × RTT.
 	PacketLoss float64
 
 	// SentKbps, ReceivedKbps and AckedKbps are kilobits per second over the
@@ -24,13 +32,16 @@ type Stats struct {
 	PacketsReceived  uint64 // packets Receive took in: not malformed, stale or duplicate
 	PacketsAcked     uint64 // sent packets the peer acknowledged
 	PacketsLost      uint64 // sent packets declared lost (a late ack takes it back)
+	SpuriousLosses   uint64 // sent packets declared lost that the peer acknowledged later
 	PacketsStale     uint64 // received packets too old to track, dropped
 	PacketsDuplicate uint64 // received packets seen before, dropped
 	PacketsMalformed uint64 // received packets that did not decode, dropped
 
 	MessagesSent       uint64 // messages sent for the first time
 	MessagesSuperseded uint64 // sequenced messages replaced by a newer one before they were sent
-	MessagesResent     uint64 // message fragments sent again after no ack came
+	MessagesResent     uint64 // message fragments sent again: their packet was lost or no ack came in time
+	MessagesRedundant  uint64 // copies of unacknowledged small reliable messages in room left in packets
+	ProbesSent         uint64 // tail-loss probes: the oldest unacknowledged fragment resent when no ack came for a probe timeout
 	MessagesAcked      uint64 // messages whose every fragment was acknowledged
 	MessagesDelivered  uint64 // messages returned by ReadMessage
 	MessagesDuplicate  uint64 // reliable messages received again, dropped
@@ -44,16 +55,27 @@ type Stats struct {
 	DroppedMalformed       uint64 // fragment contradicting earlier fragments of its message
 }
 
-// rttEstimator smooths round-trip samples as RFC 6298 does for TCP's RTO.
+// rttEstimator smooths round-trip samples as RFC 6298 does for TCP's RTO,
+// with RFC 9002's handling of the peer's ack delay.
 type rttEstimator struct {
-	smoothed, variance, min time.Duration
-	sampled                 bool
+	smoothed, variance, min, latest time.Duration
+	sampled                         bool
 }
 
-func (r *rttEstimator) add(sample time.Duration) {
+// add takes the time from sending a packet to its acknowledgement and how
+// long the peer says it held that acknowledgement. The hold is subtracted
+// (never below zero, so a peer cannot make a sample negative); MinRTT is
+// the smallest adjusted sample, so that a peer that always holds its acks
+// the same time still shows the path's RTT. RFC 9002 keeps min_rtt
+// unadjusted to distrust the peer's figure; here the peer is the other half
+// of the same protocol, and a peer that overstates its hold only makes its
+// own messages resend sooner.
+func (r *rttEstimator) add(sample, ackDelay time.Duration) {
+	sample -= min(max(ackDelay, 0), sample)
 	if sample < 0 {
 		sample = 0
 	}
+	r.latest = sample
 	if !r.sampled {
 		r.sampled = true
 		r.smoothed, r.variance, r.min = sample, sample/2, sample
