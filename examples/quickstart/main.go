@@ -171,12 +171,13 @@ func play(ctx context.Context, cfg client.Config[Dot, Move], n int) (report, err
 	for {
 		select {
 		case <-ctx.Done():
-			r.stats = c.Stats()
 			return r, nil
 		case now := <-frame.C:
 			c.Update(now, Move{DX: int8(n%3 - 1), DY: 1}) // each client steers its own way
-			if err := c.Status().Err; err != nil {
-				return r, err
+			if st := c.Status(); st.Err != nil {
+				return r, st.Err
+			} else if st.State == client.Connected {
+				r.stats = c.Stats()
 			}
 			for _, ev := range c.Events() {
 				if ev.Kind == client.Spawned {

@@ -59,6 +59,7 @@ type Client[S, I any] struct {
 	batchTick  uint32 // the newest snapshot tick read in this Update
 	batchNew   bool
 	pred       *state.Predictor[S, I]
+	predicting bool            // the first inputs of this prediction were sent
 	smoother   *state.Smoother // nil without Config.Correction
 	offset     []float64
 	corr       []float64
@@ -242,7 +243,7 @@ func (c *Client[S, I]) resetWorld() {
 	c.welcome, c.welcomed, c.haveNewest, c.batchNew = wire.Welcome{}, false, false, false
 	c.newestHdr = wire.SnapshotHeader{}
 	c.newest.Reset(0, 0)
-	c.clock, c.interp, c.pred, c.smoother = nil, nil, nil, nil
+	c.clock, c.interp, c.pred, c.smoother, c.predicting = nil, nil, nil, nil, false
 	c.lead = leadControl{}
 }
 
@@ -461,6 +462,21 @@ func (c *Client[S, I]) predict(now time.Time, input I) {
 			p, err := state.NewPredictor(c.predCfg, target-uint32(c.maxTicks)+1, c.pred.State())
 			if err == nil {
 				c.pred = p
+			}
+		}
+		if !c.predicting {
+			// The first inputs: the ticks the server runs before any input
+			// of ours can reach it (it is at about ServerTick now, and an
+			// input takes half a round trip) get no input there, whatever
+			// we send. Predict them with the zero input too, so the first
+			// snapshots agree with the prediction instead of correcting it.
+			c.predicting = true
+			arrives := c.clock.ServerTick(now) + float64(c.clock.RTT()/2)/float64(c.tickDt)
+			var none I
+			c.inBuf = c.cfg.AppendInput(c.inBuf[:0], none)
+			for float64(c.pred.Tick()) < arrives && c.pred.Tick() <= target {
+				c.inputs.push(c.pred.Predict(none), c.inBuf)
+				c.stats.InputsSent++
 			}
 		}
 		c.inBuf = c.cfg.AppendInput(c.inBuf[:0], input)

@@ -69,7 +69,11 @@
 // prediction from the server's state of it: only then are inputs predicted
 // and sent. Until the connection measured its round trip, the clock assumes
 // AssumedRTT (150 ms), so that the first inputs run ahead of the server by a
-// safe margin instead of one one-way delay behind.
+// safe margin instead of one one-way delay behind. The ticks the server
+// runs before the first input can reach it are predicted with the zero
+// input I{} (the server has no input of this client for them), so the
+// first snapshots confirm the prediction instead of correcting it: make
+// the zero I mean "no input" in your game.
 //
 // # Prediction, reconciliation, smoothing
 //
