@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/tickwire/tickwire/demo-game/internal/botswarm"
+	"github.com/tickwire/tickwire/demo-game/internal/cli"
 	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
@@ -30,6 +32,36 @@ type options struct {
 	limits      botswarm.SoakLimits
 }
 
+// errVersion is parseFlags' answer to -version.
+var errVersion = errors.New("bots: -version")
+
+// percent parses a percentage ("5%") or a fraction ("0.05") of flag name.
+func percent(name, v string) (float64, error) {
+	p, err := netsim.ParsePercent(v)
+	if err != nil {
+		return 0, bad(name, fmt.Sprintf("%q", v), parseReason(err))
+	}
+	return p, nil
+}
+
+// duration parses a non-negative duration of flag name.
+func duration(name, v string) (time.Duration, error) {
+	d, err := netsim.ParseDuration(v)
+	if err != nil {
+		return 0, bad(name, fmt.Sprintf("%q", v), parseReason(err))
+	}
+	return d, nil
+}
+
+// parseReason is what is allowed, from a netsim parse error.
+func parseReason(err error) string {
+	var pe *netsim.ParseError
+	if errors.As(err, &pe) {
+		return pe.Reason
+	}
+	return strings.TrimPrefix(err.Error(), "netsim: ")
+}
+
 // flagError is a bad command line (exit status 2).
 type flagError struct{ msg string }
 
@@ -43,39 +75,56 @@ func bad(name string, value any, allowed string) error {
 func parseFlags(args []string, out io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bots", flag.ContinueOnError)
-	fs.SetOutput(out)
 	fs.StringVar(&o.swarm.Addr, "addr", "127.0.0.1:7777", "demo server (or netsim proxy) UDP `address`")
-	fs.IntVar(&o.swarm.Bots, "n", 4, fmt.Sprintf("number of bots, 1..%d", botswarm.MaxBots))
+	fs.IntVar(&o.swarm.Bots, "n", 4, fmt.Sprintf("number of bots (a `count`), 1..%d", botswarm.MaxBots))
 	fs.DurationVar(&o.duration, "duration", 30*time.Second, fmt.Sprintf("how long the bots play, 1s..%v", maxDuration))
-	fs.Uint64Var(&o.swarm.Seed, "seed", 1, "seed of the bots' scripted input (bot i plays seed+i)")
+	fs.Uint64Var(&o.swarm.Seed, "seed", 1, "`seed` of the bots' scripted input (bot i plays seed+i)")
 	fs.DurationVar(&o.interval, "interval", 5*time.Second, "print stats every `duration` (at least 100ms)")
-	fs.IntVar(&o.swarm.FrameRate, "fps", botswarm.DefaultFrameRate, "frames (input ticks and drawn views) per second per bot, 1..240")
+	fs.IntVar(&o.swarm.FrameRate, "fps", botswarm.DefaultFrameRate, "frame `rate` per bot: input ticks and drawn views per second, 1..240")
 	fs.BoolVar(&o.soak, "soak", false, "soak mode: sample the server through -admin and check heap, goroutines, overruns, stalls and connections; exit 1 when a check fails")
 	fs.StringVar(&o.admin, "admin", "", "the server's admin `address` (host:port of its -admin flag) to sample its heap, goroutines and overruns; required with -soak")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a non-loopback -addr (the bots are a load tool: point them at your own server only)")
 	fs.BoolVar(&o.verbose, "v", false, "log the bots' connection events")
 	fs.BoolVar(&o.perBot, "per-bot", false, "print a line per bot at exit")
 	fs.BoolVar(&o.swarm.Reconnect.Enabled, "reconnect", true, "reconnect (with backoff) after losing the server")
-	fs.Float64Var(&o.swarm.Link.Loss, "loss", 0, "loss on each bot's own socket, each direction (0..1)")
-	fs.DurationVar(&o.swarm.Link.Latency, "latency", 0, "one-way latency on each bot's own socket")
-	fs.DurationVar(&o.swarm.Link.Jitter, "jitter", 0, "jitter on each bot's own socket")
-	fs.Float64Var(&o.swarm.Link.Duplicate, "dup", 0, "duplication on each bot's own socket (0..1)")
-	fs.Float64Var(&o.limits.StallRatio, "max-stalls", 0.01, "soak bound: interpolation stalls per frame (0..1)")
-	fs.Float64Var(&o.limits.OverrunRatio, "max-overruns", 0.01, "soak bound: server tick overruns per tick after warm-up (0..1)")
-	fs.Float64Var(&o.limits.SkipRatio, "max-skipped", 0.001, "soak bound: server ticks skipped (loop over 5 ticks behind) per tick after warm-up (0..1)")
+	loss := fs.String("loss", "0%", "loss on each bot's own socket, each direction: a `percentage` like 5% or a fraction like 0.05")
+	latency := fs.String("latency", "0ms", "one-way `delay` on each bot's own socket, e.g. 50ms")
+	jitter := fs.String("jitter", "0ms", "each datagram on a bot's socket takes latency ± this `duration`")
+	dup := fs.String("dup", "0%", "duplication on each bot's own socket: a `percentage` like 1% or a fraction")
+	fs.Float64Var(&o.limits.StallRatio, "max-stalls", 0.01, "soak bound: interpolation stalls per frame (a `fraction` 0..1)")
+	fs.Float64Var(&o.limits.OverrunRatio, "max-overruns", 0.01, "soak bound: server tick overruns per tick after warm-up (a `fraction` 0..1)")
+	fs.Float64Var(&o.limits.SkipRatio, "max-skipped", 0.001, "soak bound: server ticks skipped (loop over 5 ticks behind) per tick after warm-up (a `fraction` 0..1)")
+	version := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
+		out := fs.Output()
 		fmt.Fprintf(out, "bots: N headless demo clients in one process, with scripted input; prints their RTT, loss,\nprediction corrections and interpolation stalls every -interval and at exit.\n\n")
-		fmt.Fprintf(out, "Usage: bots -addr 127.0.0.1:7777 -n 20 -duration 1m\n       bots -soak -addr 127.0.0.1:7777 -admin 127.0.0.1:9100 -n 200 -duration 10m\n\n")
+		fmt.Fprintf(out, "Usage: bots -addr 127.0.0.1:7777 -n 20 -duration 1m\n       bots -soak -addr 127.0.0.1:7777 -admin 127.0.0.1:9100 -n 200 -duration 10m\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, out); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
 		}
-		return o, &flagError{msg: "bots: " + err.Error()}
+		return o, &flagError{msg: "bots: " + err.Error() + " (see -h)"}
+	}
+	if *version {
+		return o, errVersion
 	}
 	if fs.NArg() > 0 {
 		return o, &flagError{msg: fmt.Sprintf("bots: unexpected argument %q: every setting is a flag (see -h)", fs.Arg(0))}
+	}
+	var err error
+	if o.swarm.Link.Loss, err = percent("loss", *loss); err != nil {
+		return o, err
+	}
+	if o.swarm.Link.Duplicate, err = percent("dup", *dup); err != nil {
+		return o, err
+	}
+	if o.swarm.Link.Latency, err = duration("latency", *latency); err != nil {
+		return o, err
+	}
+	if o.swarm.Link.Jitter, err = duration("jitter", *jitter); err != nil {
+		return o, err
 	}
 	switch {
 	case o.swarm.Bots < 1 || o.swarm.Bots > botswarm.MaxBots:
@@ -95,19 +144,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	case o.limits.SkipRatio < 0 || o.limits.SkipRatio > 1:
 		return o, bad("max-skipped", o.limits.SkipRatio, "want a fraction 0..1")
 	}
-	if err := o.swarm.Link.Validate(); err != nil {
-		var name string
-		switch {
-		case o.swarm.Link.Loss < 0 || o.swarm.Link.Loss > 1:
-			name = "loss"
-		case o.swarm.Link.Duplicate < 0 || o.swarm.Link.Duplicate > 1:
-			name = "dup"
-		case o.swarm.Link.Latency < 0:
-			name = "latency"
-		default:
-			name = "jitter"
-		}
-		return o, &flagError{msg: fmt.Sprintf("bots: -%s: %v", name, err)}
+	if err := o.swarm.Link.Validate(); err != nil { // a combination the single values did not catch
+		return o, &flagError{msg: fmt.Sprintf("bots: -loss/-latency/-jitter/-dup: %s", strings.TrimPrefix(err.Error(), "netsim: "))}
 	}
 	o.limits.RequireSamples = o.soak
 	if err := o.swarm.Validate(); err != nil {

@@ -52,11 +52,13 @@ func TestParseFlagsErrors(t *testing.T) {
 		{[]string{"-addr", "nowhere"}, `bots: -addr "nowhere": want host:port`},
 		{[]string{"-addr", "10.1.2.3:7777"}, `bots: -addr "10.1.2.3:7777": not a loopback address`},
 		{[]string{"-admin", "10.1.2.3:9100"}, `bots: -admin "10.1.2.3:9100": want a loopback host:port`},
-		{[]string{"-loss", "1.5"}, "bots: -loss: netsim: invalid config: Loss = 1.5"},
-		{[]string{"-latency", "-1s"}, "bots: -latency: netsim: invalid config: Latency = -1s"},
+		{[]string{"-loss", "1.5"}, `bots: -loss "1.5": `},
+		{[]string{"-loss", "150%"}, `bots: -loss "150%": `},
+		{[]string{"-latency", "-1s"}, `bots: -latency "-1s": `},
+		{[]string{"-jitter", "soon"}, `bots: -jitter "soon": `},
 		{[]string{"-max-stalls", "2"}, "bots: -max-stalls 2: want a fraction 0..1"},
 		{[]string{"extra"}, `bots: unexpected argument "extra"`},
-		{[]string{"-nope"}, "bots: flag provided but not defined: -nope"},
+		{[]string{"-nope"}, "bots: flag provided but not defined: -nope (see -h)"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -70,11 +72,59 @@ func TestParseFlagsErrors(t *testing.T) {
 	assert.NoError(t, err, "-allow-remote lifts the loopback rule")
 }
 
-func TestRunExitCodes(t *testing.T) {
+func TestParseFlagsLossForms(t *testing.T) {
+	for _, v := range []string{"5%", "0.05"} {
+		o, err := parseFlags([]string{"-loss", v, "-dup", v}, io.Discard)
+		require.NoError(t, err, v)
+		assert.InDelta(t, 0.05, o.swarm.Link.Loss, 1e-12, v)
+		assert.InDelta(t, 0.05, o.swarm.Link.Duplicate, 1e-12, v)
+	}
+}
+
+// TestRunUsageErrors runs the command on each bad command line: one line on
+// stderr naming the flag, the value and what is allowed, the prefix once,
+// exit status 2, nothing on stdout.
+func TestRunUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", "0"}, "bots: -n 0: want 1..1000 bots"},
+		{[]string{"-loss", "5"}, `bots: -loss "5": `},
+		{[]string{"-latency", "-5ms"}, `bots: -latency "-5ms": `},
+		{[]string{"-fps", "-1"}, "bots: -fps -1: want 1..240"},
+		{[]string{"-duration", "-1s"}, "bots: -duration -1s: want 1s..2h0m0s"},
+		{[]string{"-fps", "many"}, `bots: invalid value "many" for flag -fps: parse error (see -h)`},
+		{[]string{"-nope"}, "bots: flag provided but not defined: -nope (see -h)"},
+		{[]string{"stray"}, `bots: unexpected argument "stray"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			assert.Equal(t, 2, run(tt.args, &stdout, &stderr))
+			out := stderr.String()
+			assert.True(t, strings.HasPrefix(out, tt.want), "stderr: %q", out)
+			assert.Equal(t, 1, strings.Count(out, "\n"), "one line: %q", out)
+			assert.Equal(t, 1, strings.Count(out, "bots:"), "the prefix once: %q", out)
+			assert.Empty(t, stdout.String())
+		})
+	}
+}
+
+func TestRunHelpAndVersion(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	assert.Equal(t, 2, run([]string{"-n", "0"}, &stdout, &stderr))
-	assert.Contains(t, stderr.String(), "bots: -n 0")
+	require.Equal(t, 0, run([]string{"-h"}, &stdout, &stderr))
+	help := stderr.String()
+	assert.Contains(t, help, "Usage: bots")
+	for _, line := range []string{"-n count", "-fps rate", "-loss percentage", "-latency delay", "-max-stalls fraction", "-version"} {
+		assert.Contains(t, help, line)
+	}
+	assert.NotContains(t, help, " float\n")
+	assert.NotContains(t, help, " int\n")
+
+	stdout.Reset()
 	stderr.Reset()
-	assert.Equal(t, 0, run([]string{"-h"}, &stdout, &stderr))
-	assert.Contains(t, stderr.String(), "Usage: bots")
+	require.Equal(t, 0, run([]string{"-version"}, &stdout, &stderr))
+	assert.Regexp(t, `^bots \S+ .*go1\.\d+`, stdout.String())
+	assert.Empty(t, stderr.String())
 }

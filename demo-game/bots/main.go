@@ -28,11 +28,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/tickwire/tickwire/demo-game/internal/botswarm"
+	"github.com/tickwire/tickwire/demo-game/internal/cli"
 )
 
 func main() {
@@ -43,6 +45,10 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if errors.Is(err, errVersion) {
+		fmt.Fprintln(stdout, cli.Version("bots"))
 		return 0
 	}
 	if err != nil {
@@ -79,7 +85,7 @@ func play(ctx context.Context, o options, stdout, stderr io.Writer) (botswarm.So
 	dialStart := time.Now()
 	s, err := botswarm.Dial(ctx, o.swarm)
 	if err != nil {
-		return botswarm.SoakReport{}, fmt.Errorf("bots: %w", err)
+		return botswarm.SoakReport{}, fmt.Errorf("bots: %s", strings.TrimPrefix(err.Error(), "botswarm: "))
 	}
 	defer s.Close()
 	if errs := s.DialErrors(); len(errs) > 0 {

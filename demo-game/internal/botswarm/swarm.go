@@ -286,7 +286,7 @@ func (s *Swarm) connect(ctx context.Context) error {
 		if err == nil {
 			err = errors.New("not connected")
 		}
-		s.failed = append(s.failed, fmt.Errorf("botswarm: bot %d: %w", b.index, err))
+		s.failed = append(s.failed, fmt.Errorf("bot %d: %w", b.index, err))
 	}
 	if connected == 0 {
 		return fmt.Errorf("botswarm: no bot connected to %s: %w", s.cfg.Addr, s.failed[0])
