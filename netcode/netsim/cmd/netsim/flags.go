@@ -20,6 +20,9 @@ type options struct {
 	statsInterval time.Duration
 }
 
+// errVersion is parseArgs' answer to -version.
+var errVersion = errors.New("netsim: -version")
+
 // flagError is a bad command line: the command exits with status 2.
 type flagError struct{ msg string }
 
@@ -33,7 +36,7 @@ func badFlag(name, value, reason string) error {
 // each error names the flag, the value and what is allowed.
 func newFlagSet(out io.Writer) (*flag.FlagSet, map[string]*string) {
 	fs := flag.NewFlagSet("netsim", flag.ContinueOnError)
-	fs.SetOutput(out)
+	fs.SetOutput(io.Discard) // parseArgs prints the one message
 	vals := map[string]*string{}
 	def := func(name, value, usage string) { vals[name] = fs.String(name, value, usage) }
 	def("listen", "", "UDP `address` clients send to, e.g. 127.0.0.1:7001 (required)")
@@ -45,7 +48,7 @@ func newFlagSet(out io.Writer) (*flag.FlagSet, map[string]*string) {
 	def("ge", "", "raw Gilbert–Elliott model `p,r[,lossGood,lossBad]`: p good→bad, r bad→good, loss in each state (default 0%,100%); instead of -burst-loss")
 	def("latency", "0ms", "one-way base `delay` per direction, e.g. 80ms")
 	def("jitter", "0ms", "delay spread: each datagram takes latency ± this `duration`")
-	def("keep-order", "false", "jitter never reorders: a datagram overtaken by jitter waits instead (true or false)")
+	def("keep-order", "false", "jitter never reorders: a datagram overtaken by jitter waits instead (`true|false`)")
 	def("dup", "0%", "duplication probability, a `percentage`")
 	def("reorder", "0%", "`percentage` of datagrams held back by -reorder-delay")
 	def("reorder-delay", "10ms", "extra `delay` of a reordered datagram")
@@ -57,9 +60,11 @@ func newFlagSet(out io.Writer) (*flag.FlagSet, map[string]*string) {
 	def("stats-interval", "5s", "print counters every `duration`; 0 = only at exit")
 	def("max-clients", "256", "most clients served at once (a `count`)")
 	def("idle-timeout", "1m", "forget a client after this `duration` without traffic")
+	fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
+		out := fs.Output()
 		fmt.Fprintf(out, "netsim: a UDP proxy that simulates a bad network between clients and a server.\n\n")
-		fmt.Fprintf(out, "Usage: netsim -listen 127.0.0.1:7001 -target 127.0.0.1:7000 [-loss 10%%] [-latency 80ms] [-jitter 20ms] ...\n\n")
+		fmt.Fprintf(out, "Usage: netsim -listen 127.0.0.1:7001 -target 127.0.0.1:7000 [-loss 10%%] [-latency 80ms] [-jitter 20ms] ...\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	return fs, vals
@@ -71,6 +76,8 @@ func parseArgs(args []string, usage io.Writer) (options, error) {
 	fs, vals := newFlagSet(usage)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(usage)
+			fs.Usage()
 			return options{}, err
 		}
 		return options{}, &flagError{msg: err.Error()}
@@ -80,6 +87,9 @@ func parseArgs(args []string, usage io.Writer) (options, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["version"] {
+		return options{}, errVersion
+	}
 	p := parser{vals: vals}
 
 	var o options
@@ -132,7 +142,7 @@ func parseArgs(args []string, usage io.Writer) (options, error) {
 		return options{}, p.err
 	}
 	if err := o.proxy.Up.Validate(); err != nil { // a combination the single values did not catch
-		return options{}, &flagError{msg: err.Error()}
+		return options{}, &flagError{msg: strings.TrimPrefix(err.Error(), "netsim: ")}
 	}
 	return o, nil
 }

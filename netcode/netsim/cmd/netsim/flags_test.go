@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,43 +83,45 @@ func TestParseArgs(t *testing.T) {
 	}
 }
 
+// badArgs are bad command lines (after base) and the start of the message.
+var badArgs = []struct {
+	args []string
+	want string
+}{
+	{[]string{"-loss", "150%"}, `-loss "150%": must be between 0% and 100%`},
+	{[]string{"-loss", "-1%"}, `-loss "-1%": must be between 0% and 100%`},
+	{[]string{"-loss", "10"}, `-loss "10": a fraction must be between 0 and 1 (write 10% for ten percent)`},
+	{[]string{"-loss", "lots"}, `-loss "lots": not a number`},
+	{[]string{"-dup", "200%"}, `-dup "200%": must be between 0% and 100%`},
+	{[]string{"-reorder", "x%"}, `-reorder "x%": not a number before %`},
+	{[]string{"-latency", "80"}, `-latency "80": not a duration; want a number with a unit, like 80ms or 1.5s`},
+	{[]string{"-latency", "-5ms"}, `-latency "-5ms": must be between 0 and 1h`},
+	{[]string{"-jitter", "2h"}, `-jitter "2h": must be between 0 and 1h`},
+	{[]string{"-bandwidth", "fast"}, `-bandwidth "fast": want a number and a unit`},
+	{[]string{"-bandwidth", "10furlongs"}, `-bandwidth "10furlongs": unknown unit "furlongs"`},
+	{[]string{"-queue", "-3"}, `-queue "-3": must be a whole number between 0 and 2147483647`},
+	{[]string{"-mtu", "70000"}, `-mtu "70000": must be a whole number between 0 and 65507`},
+	{[]string{"-burst-loss", "100%"}, `-burst-loss "100%": must be at most 75% with -burst-len 3`},
+	{[]string{"-burst-loss", "60%", "-burst-len", "1"}, `-burst-loss "60%": must be at most 50% with -burst-len 1`},
+	{[]string{"-burst-len", "0.5"}, `-burst-len "0.5": must be a number between 1 and 1e+06`},
+	{[]string{"-ge", "1%"}, `-ge "1%": want p,r or p,r,lossGood,lossBad`},
+	{[]string{"-ge", "1%,0%"}, `-ge "1%,0%": r (bad→good) must be above 0`},
+	{[]string{"-ge", "1%,300%"}, `-ge "1%,300%": part 2 "300%": must be between 0% and 100%`},
+	{[]string{"-ge", "1%,30%", "-burst-loss", "5%"}, `-ge "1%,30%": cannot be combined with -burst-loss`},
+	{[]string{"-keep-order", "maybe"}, `-keep-order "maybe": must be true or false`},
+	{[]string{"-seed", "-1"}, `-seed "-1": must be a whole number`},
+	{[]string{"-max-clients", "0"}, `-max-clients "0": must be a whole number between 1 and 1048576`},
+	{[]string{"-idle-timeout", "0s"}, `-idle-timeout "0s": must be above 0`},
+	{[]string{"-direction", "sideways"}, `-direction "sideways": must be both, up or down`},
+	{[]string{"-target", "localhost"}, `-target "localhost": want host:port`},
+	{[]string{"-target", ""}, `-target "": is required`},
+	{[]string{"-listen", "127.0.0.1:99999"}, `-listen "127.0.0.1:99999": want host:port with a port from 0 to 65535`},
+	{[]string{"-nope"}, "flag provided but not defined: -nope"},
+	{[]string{"stray"}, `unexpected argument "stray"`},
+}
+
 func TestParseArgsErrors(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-loss", "150%"}, `-loss "150%": must be between 0% and 100%`},
-		{[]string{"-loss", "-1%"}, `-loss "-1%": must be between 0% and 100%`},
-		{[]string{"-loss", "10"}, `-loss "10": a fraction must be between 0 and 1 (write 10% for ten percent)`},
-		{[]string{"-loss", "lots"}, `-loss "lots": not a number`},
-		{[]string{"-dup", "200%"}, `-dup "200%": must be between 0% and 100%`},
-		{[]string{"-reorder", "x%"}, `-reorder "x%": not a number before %`},
-		{[]string{"-latency", "80"}, `-latency "80": not a duration; want a number with a unit, like 80ms or 1.5s`},
-		{[]string{"-latency", "-5ms"}, `-latency "-5ms": must be between 0 and 1h`},
-		{[]string{"-jitter", "2h"}, `-jitter "2h": must be between 0 and 1h`},
-		{[]string{"-bandwidth", "fast"}, `-bandwidth "fast": want a number and a unit`},
-		{[]string{"-bandwidth", "10furlongs"}, `-bandwidth "10furlongs": unknown unit "furlongs"`},
-		{[]string{"-queue", "-3"}, `-queue "-3": must be a whole number between 0 and 2147483647`},
-		{[]string{"-mtu", "70000"}, `-mtu "70000": must be a whole number between 0 and 65507`},
-		{[]string{"-burst-loss", "100%"}, `-burst-loss "100%": must be at most 75% with -burst-len 3`},
-		{[]string{"-burst-loss", "60%", "-burst-len", "1"}, `-burst-loss "60%": must be at most 50% with -burst-len 1`},
-		{[]string{"-burst-len", "0.5"}, `-burst-len "0.5": must be a number between 1 and 1e+06`},
-		{[]string{"-ge", "1%"}, `-ge "1%": want p,r or p,r,lossGood,lossBad`},
-		{[]string{"-ge", "1%,0%"}, `-ge "1%,0%": r (bad→good) must be above 0`},
-		{[]string{"-ge", "1%,300%"}, `-ge "1%,300%": part 2 "300%": must be between 0% and 100%`},
-		{[]string{"-ge", "1%,30%", "-burst-loss", "5%"}, `-ge "1%,30%": cannot be combined with -burst-loss`},
-		{[]string{"-keep-order", "maybe"}, `-keep-order "maybe": must be true or false`},
-		{[]string{"-seed", "-1"}, `-seed "-1": must be a whole number`},
-		{[]string{"-max-clients", "0"}, `-max-clients "0": must be a whole number between 1 and 1048576`},
-		{[]string{"-idle-timeout", "0s"}, `-idle-timeout "0s": must be above 0`},
-		{[]string{"-direction", "sideways"}, `-direction "sideways": must be both, up or down`},
-		{[]string{"-target", "localhost"}, `-target "localhost": want host:port`},
-		{[]string{"-target", ""}, `-target "": is required`},
-		{[]string{"-listen", "127.0.0.1:99999"}, `-listen "127.0.0.1:99999": want host:port with a port from 0 to 65535`},
-		{[]string{"-nope"}, "flag provided but not defined: -nope"},
-		{[]string{"stray"}, `unexpected argument "stray"`},
-	}
-	for _, tt := range tests {
+	for _, tt := range badArgs {
 		t.Run(tt.want, func(t *testing.T) {
 			_, err := parseArgs(append(append([]string{}, base...), tt.args...), io.Discard)
 			require.Error(t, err)
@@ -130,21 +134,58 @@ func TestParseArgsErrors(t *testing.T) {
 	assert.ErrorContains(t, err, `-listen "": is required`)
 }
 
-func TestRunExitCodes(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	assert.Equal(t, 2, run(context.Background(), append(base, "-loss", "150%"), &stdout, &stderr))
-	assert.Equal(t, "netsim: -loss \"150%\": must be between 0% and 100%\nRun netsim -h for the flags.\n", stderr.String())
+// TestRunUsageErrors runs the command on every bad command line: one line
+// on stderr with the prefix once, naming the flag, the value and what is
+// allowed; exit status 2.
+func TestRunUsageErrors(t *testing.T) {
+	for _, tt := range badArgs {
+		t.Run(tt.want, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), append(append([]string{}, base...), tt.args...), &stdout, &stderr)
+			assert.Equal(t, 2, code)
+			out := stderr.String()
+			assert.True(t, strings.HasPrefix(out, "netsim: "+tt.want), "stderr: %q", out)
+			assert.Equal(t, 1, strings.Count(out, "\n"), "one line: %q", out)
+			assert.Equal(t, 1, strings.Count(out, "netsim:"), "the prefix once: %q", out)
+			assert.Empty(t, stdout.String())
+		})
+	}
+}
 
-	stdout.Reset()
+func TestRunExitCodes(t *testing.T) {
+	var stdout bytes.Buffer
 	assert.Equal(t, 0, run(context.Background(), []string{"-h"}, &stdout, io.Discard))
-	assert.Contains(t, stdout.String(), "-latency delay")
+	help := stdout.String()
+	assert.Contains(t, help, "Usage: netsim -listen")
+	for _, line := range []string{"-latency delay", "-keep-order true|false", "-loss percentage", "-version"} {
+		assert.Contains(t, help, line)
+	}
+	assert.NotContains(t, help, " string\n")
 	_, err := parseArgs([]string{"-h"}, io.Discard)
 	assert.True(t, errors.Is(err, flag.ErrHelp))
 
-	stderr.Reset()
+	stdout.Reset()
+	assert.Equal(t, 0, run(context.Background(), []string{"-version"}, &stdout, io.Discard))
+	assert.Regexp(t, `^netsim \S+ .*go1\.[\d.]+\n$`, stdout.String())
+
+	var stderr bytes.Buffer
 	assert.Equal(t, 1, run(context.Background(), []string{"-listen", "192.0.2.1:1", "-target", "127.0.0.1:9"}, io.Discard, &stderr),
 		"a listen address not on this machine fails at start")
-	assert.Contains(t, stderr.String(), "netsim: listen on")
+	assert.True(t, strings.HasPrefix(stderr.String(), "netsim: listen on"), stderr.String())
+	assert.Equal(t, 1, strings.Count(stderr.String(), "netsim:"), "the prefix once: %q", stderr.String())
+}
+
+func TestDescribe(t *testing.T) {
+	assert.Equal(t, "perfect", describe(netsim.Config{}))
+	assert.Equal(t, "loss 10% latency 80ms jitter 20ms dup 1%", describe(netsim.Config{Loss: 0.1, Latency: 80 * time.Millisecond, Jitter: 20 * time.Millisecond, Duplicate: 0.01}))
+	assert.Equal(t, "reorder 5% by 10ms mtu 1200", describe(netsim.Config{Reorder: 0.05, ReorderDelay: 10 * time.Millisecond, MaxDatagramSize: 1200}))
+}
+
+func TestVersion(t *testing.T) {
+	assert.Equal(t, "netsim (devel) rev 0123456789ab+dirty 2026-12-01T04:00:00Z go1.26.0", version(&debug.BuildInfo{GoVersion: "go1.26.0", Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef"}, {Key: "vcs.time", Value: "2026-12-01T04:00:00Z"}, {Key: "vcs.modified", Value: "true"},
+	}}, true))
+	assert.Equal(t, "netsim v1.2.0 go1.26.0", version(&debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.0"}}, true))
 }
 
 // TestRunStopsOnCancel runs the command until its context (SIGINT in main)
@@ -164,4 +205,5 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Fatal("run did not stop after its context ended")
 	}
 	assert.Contains(t, stderr.String(), "final stats")
+	assert.Contains(t, stderr.String(), `up=perfect down=perfect`, "the conditions read like the flags, not a Go struct")
 }

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -43,18 +44,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
+	if errors.Is(err, errVersion) {
+		fmt.Fprintln(stdout, version(debug.ReadBuildInfo()))
+		return 0
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "netsim: %v\nRun netsim -h for the flags.\n", err)
+		fmt.Fprintf(stderr, "netsim: %v (see -h)\n", err)
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	p, err := netsim.ListenProxy(o.proxy)
 	if err != nil {
-		fmt.Fprintf(stderr, "netsim: %v\n", err)
+		// The proxy's errors carry the package prefix already.
+		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	log.Info("netsim proxying", "listen", p.Addr().String(), "target", o.proxy.Target,
-		"up", fmt.Sprintf("%+v", o.proxy.Up), "down", fmt.Sprintf("%+v", o.proxy.Down), "seed", o.proxy.Seed)
+		"up", describe(o.proxy.Up), "down", describe(o.proxy.Down), "seed", o.proxy.Seed,
+		"max_clients", o.proxy.MaxClients, "idle_timeout", o.proxy.IdleTimeout)
 
 	done := make(chan struct{})
 	statsDone := make(chan struct{})
