@@ -150,6 +150,9 @@ func newClient(pc net.PacketConn, server netip.AddrPort, cfg ClientConfig) (*Cli
 		return nil, fmt.Errorf("netcode: client nonce: %w", err)
 	}
 	c.nonce = binary.BigEndian.Uint64(nb[:])
+	if c.firstSeq, err = randomFirstSeq(common.rand); err != nil {
+		return nil, err
+	}
 	if cfg.Token != nil {
 		pt, _, err := decodePublicToken(cfg.Token)
 		if err != nil {
@@ -317,13 +320,8 @@ func (c *Client) handleHandshake(b []byte, from netip.AddrPort, now time.Time, c
 		if c.cfg.OnMessageAcked != nil {
 			ep.SetAckHandler(c.cfg.OnMessageAcked)
 		}
-		first, err := randomFirstSeq(c.common.rand)
-		if err != nil {
-			c.denied = &DeniedError{Reason: DenyProtocolMismatch, Detail: err.Error()}
-			return
-		}
 		c.ep = ep
-		c.firstSeq, c.sendSeq = first, first
+		c.sendSeq = c.firstSeq
 		c.id, c.connID, c.connected = id, h.ConnID, true
 		c.replay.accept(h.Seq)
 		c.lastRecv, c.lastSend, c.lastNow = now, now, now

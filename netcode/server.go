@@ -27,9 +27,10 @@ import (
 // are sorted out by the reader: only handshake packets are queued, within a
 // per-source rate (ServerConfig.HandshakeRate) and in a bounded queue of
 // their own (ServerConfig.UnverifiedQueue), so that a flood of them never
-// costs an established connection a datagram. A writer writes the datagrams that Update
-// and Flush build, in batches with sendmmsg, so that the loop does not wait
-// for the kernel (ServerConfig.SendInline writes from the loop instead).
+// costs an established connection a datagram. A writer writes the
+// datagrams that Update and Flush build, in batches with sendmmsg, so that
+// the loop does not wait for the kernel (ServerConfig.SendInline writes
+// from the loop instead).
 // No goroutine is started per client or per message: all protocol work
 // happens in Update, on the goroutine that calls it — the game's tick loop:
 //
@@ -947,7 +948,8 @@ func (s *Server) Client(id ClientID) (ClientInfo, bool) {
 	}, true
 }
 
-// Stats returns the server's counters.
+// Stats returns the server's counters, those of the reader goroutine
+// (datagrams received, and what it dropped) included.
 func (s *Server) Stats() ServerStats {
 	s.stats.DropsQueueFull = s.rx.dropped.Load()
 	st := s.stats
