@@ -32,6 +32,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -53,102 +54,203 @@ import (
 const protocolID = 0x10AD7E57
 
 func main() {
-	role := flag.String("role", "driver", "driver (server + spawns clients), clients (headless clients only) or server (server only)")
-	clientsFlag := flag.String("clients", "100,500,1000,2000", "driver: comma-separated client counts, one round each")
-	n := flag.Int("n", 100, "clients: how many clients")
-	addr := flag.String("addr", "127.0.0.1:0", "server: listen address; clients: server address")
-	duration := flag.Duration("duration", 10*time.Second, "measured time per round, after every client connected and the warm-up (1s..5m)")
-	warmup := flag.Duration("warmup", 3*time.Second, "driver: time between every client connected and the start of the measurement (0..1m)")
-	tickRate := flag.Int("tick", 60, "server tick rate (Hz)")
-	snapRate := flag.Int("snap", 30, "snapshot rate (Hz)")
-	workers := flag.Int("workers", 1, "server snapshot workers")
-	props := flag.Int("props", 2, "resting props per player")
-	decode := flag.Bool("decode", false, "clients: decode every snapshot (costs client CPU)")
-	verbose := flag.Bool("v", false, "log server info")
-	ackDelay := flag.Duration("ack-delay", server.DefaultAckDelay, "server: how long acks of client packets may wait for a snapshot to ride on (1ns: ack every tick; at most 1s)")
-	inputEvery := flag.Int("input-every", 1, "clients: send an input message every this many frames (60 Hz frames; inputs stay per tick, repeated 4×)")
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// options is what the command line sets.
+type options struct {
+	role                       string
+	counts                     []int // driver: one round each
+	n                          int
+	addr                       string
+	duration, warmup, ackDelay time.Duration
+	tick, snap, workers, props int
+	inputEvery, clientNice     int
+	decode, verbose            bool
+	serverCPUs, clientCPUs     []int // nil: no pinning
+	admin, cpuProfile          string
+}
+
+// usageError is a bad command line (exit status 2); its message names the
+// flag, the value and what is allowed.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func bad(format string, args ...any) error {
+	return &usageError{msg: "loadtest: " + fmt.Sprintf(format, args...)}
+}
+
+// errVersion is parseFlags' answer to -version.
+var errVersion = errors.New("loadtest: -version")
+
+// parseFlags parses args (without the program name); -h writes the usage to
+// out.
+func parseFlags(args []string, out io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // one message of our own for a bad command line
+	fs.StringVar(&o.role, "role", "driver", "`role` of this process: driver (server + spawns clients), clients (headless clients only) or server (server only)")
+	clients := fs.String("clients", "100,500,1000,2000", "driver: comma-separated client `counts`, one round each, each 1..10000")
+	fs.IntVar(&o.n, "n", 100, "clients/server roles: how many clients (a `count`, 1..10000)")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "server: listen `address`; clients: server address (loopback only)")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured `time` per round, after every client connected and the warm-up (1s..5m)")
+	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "driver: `time` between every client connected and the start of the measurement (0..1m)")
+	fs.IntVar(&o.tick, "tick", 60, "server tick `rate` in Hz, 1..1000")
+	fs.IntVar(&o.snap, "snap", 30, "snapshot `rate` in Hz, 1..tick rate")
+	fs.IntVar(&o.workers, "workers", 1, "server snapshot workers (a `count`, 1..256)")
+	fs.IntVar(&o.props, "props", 2, "resting props per player (a `count`, 0..64)")
+	fs.BoolVar(&o.decode, "decode", false, "clients: decode every snapshot (costs client CPU)")
+	fs.BoolVar(&o.verbose, "v", false, "log server info")
+	fs.DurationVar(&o.ackDelay, "ack-delay", server.DefaultAckDelay, "server: how long acks of client packets may wait for a snapshot to ride on (a `duration`, 1ns: ack every tick; at most 1s)")
+	fs.IntVar(&o.inputEvery, "input-every", 1, "clients: send an input message every this many 60 Hz `frames`, 1..60 (inputs stay per tick, repeated 4×)")
 	ncpu := machineCPUs()
 	defServer, defClients := splitCPUs(allowedCPUs())
-	serverCPUs := flag.String("server-cpus", defServer, "CPUs the server process runs on (e.g. 0 or 0-3; none: no pinning); default: the first half of the CPUs this process may use")
-	clientCPUs := flag.String("client-cpus", defClients, "CPUs the client process runs on (none: no pinning); default: the other half")
-	clientNice := flag.Int("client-nice", 10, "driver: run the client process under nice -n this (0: same priority); the clients stand in for remote machines, so they should not preempt the server")
-	adminAddr := flag.String("admin", "", "server address for metrics and pprof (e.g. 127.0.0.1:9100); empty: none")
-	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile to this file (with -role=clients: the clients' side)")
-	flag.Parse()
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	serverCPUs := fs.String("server-cpus", defServer, "`CPUs` the server process runs on (e.g. 0 or 0-3; none: no pinning); default: the first half of the CPUs this process may use")
+	clientCPUs := fs.String("client-cpus", defClients, "`CPUs` the client process runs on (none: no pinning); default: the other half")
+	fs.IntVar(&o.clientNice, "client-nice", 10, "driver: run the client process under nice -n this `niceness`, 0..19 (0: same priority); the clients stand in for remote machines, so they should not preempt the server")
+	fs.StringVar(&o.admin, "admin", "", "server `address` for metrics and pprof (e.g. 127.0.0.1:9100); empty: none")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this process's CPU profile to this `file` (with -role=clients: the clients' side)")
+	version := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "loadtest: how many clients one Tickwire server carries (server and clients on 127.0.0.1, separate CPUs).\n\n")
+		fmt.Fprintf(w, "Usage: loadtest [-clients 100,500,1000] [-duration 10s] [-warmup 3s] [-server-cpus 0 -client-cpus 1] ...\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fs.Usage()
+			return o, err
+		}
+		return o, bad("%v (see -h)", err)
+	}
+	if *version {
+		return o, errVersion
+	}
+	if fs.NArg() > 0 {
+		return o, bad("unexpected argument %q: every setting is a flag (see -h)", fs.Arg(0))
+	}
+	var err error
+	switch {
+	case o.role != "driver" && o.role != "clients" && o.role != "server":
+		return o, bad("-role %q: want driver, clients or server", o.role)
+	case o.n < 1 || o.n > 10000:
+		return o, bad("-n %d: want 1..10000 clients", o.n)
+	case o.duration < time.Second || o.duration > 5*time.Minute && o.role != "clients":
+		return o, bad("-duration %v: want 1s..5m", o.duration)
+	case o.duration > 10*time.Minute: // the clients role's cap: the driver's warm-up + duration + a minute
+		return o, bad("-duration %v: want 1s..10m with -role clients", o.duration)
+	case o.warmup < 0 || o.warmup > time.Minute:
+		return o, bad("-warmup %v: want 0..1m", o.warmup)
+	case o.ackDelay <= 0 || o.ackDelay > time.Second:
+		return o, bad("-ack-delay %v: want 1ns..1s", o.ackDelay)
+	case o.tick < 1 || o.tick > server.MaxTickRate:
+		return o, bad("-tick %d: want 1..%d Hz", o.tick, server.MaxTickRate)
+	case o.snap < 1 || o.snap > o.tick:
+		return o, bad("-snap %d: want 1..%d Hz (at most -tick)", o.snap, o.tick)
+	case o.workers < 1 || o.workers > 256:
+		return o, bad("-workers %d: want 1..256", o.workers)
+	case o.props < 0 || o.props > 64:
+		return o, bad("-props %d: want 0..64", o.props)
+	case o.inputEvery < 1 || o.inputEvery > 60:
+		return o, bad("-input-every %d: want 1..60 frames", o.inputEvery)
+	case o.clientNice < 0 || o.clientNice > 19:
+		return o, bad("-client-nice %d: want 0..19", o.clientNice)
+	}
+	if host, _, herr := net.SplitHostPort(o.addr); herr != nil || !isLoopback(host) {
+		return o, bad("-addr %q: want a loopback host:port like 127.0.0.1:0 (the load test sends to this machine only)", o.addr)
+	}
+	if o.serverCPUs, err = parseCPUList(*serverCPUs, ncpu); err != nil {
+		return o, bad("-server-cpus %v; want a CPU list like 0,2-3, or none", err)
+	}
+	if o.clientCPUs, err = parseCPUList(*clientCPUs, ncpu); err != nil {
+		return o, bad("-client-cpus %v; want a CPU list like 0,2-3, or none", err)
+	}
+	if o.role == "driver" {
+		for _, f := range strings.Split(*clients, ",") {
+			c, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || c < 1 || c > 10000 {
+				return o, bad("-clients %q: want a comma-separated list of counts in 1..10000, like 100,500", *clients)
+			}
+			o.counts = append(o.counts, c)
+		}
+	}
+	return o, nil
+}
+
+// isLoopback reports whether host is localhost or a loopback IP.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// run is the command; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errVersion):
+		fmt.Fprintln(stdout, version(debug.ReadBuildInfo()))
+		return 0
+	case err != nil:
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
 		if err != nil {
-			fatalf("-cpuprofile %q: %v", *cpuProfile, err)
+			fmt.Fprintf(stderr, "loadtest: -cpuprofile %q: %v\n", o.cpuProfile, err)
+			return 2
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
-			fatalf("-cpuprofile %q: %v", *cpuProfile, err)
+			fmt.Fprintf(stderr, "loadtest: -cpuprofile %q: %v\n", o.cpuProfile, err)
+			return 2
 		}
 		defer func() {
 			pprof.StopCPUProfile()
 			_ = f.Close()
 		}()
 	}
-	if *duration < time.Second || *duration > 5*time.Minute {
-		fatalf("-duration %v: want 1s..5m", *duration)
-	}
-	sCPUs, err := parseCPUList(*serverCPUs, ncpu)
-	if err != nil {
-		fatalf("-server-cpus %v; want a CPU list like 0,2-3, or none", err)
-	}
-	cCPUs, err := parseCPUList(*clientCPUs, ncpu)
-	if err != nil {
-		fatalf("-client-cpus %v; want a CPU list like 0,2-3, or none", err)
-	}
-	if *warmup < 0 || *warmup > time.Minute {
-		fatalf("-warmup %v: want 0..1m", *warmup)
-	}
-	if *ackDelay <= 0 || *ackDelay > time.Second {
-		fatalf("-ack-delay %v: want 1ns..1s", *ackDelay)
-	}
 	level := slog.LevelWarn
-	if *verbose {
+	if o.verbose {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	opts := serverOpts{tick: *tickRate, snap: *snapRate, workers: *workers, props: *props, log: log, admin: *adminAddr, ackDelay: *ackDelay, inputEvery: *inputEvery, clientNice: *clientNice,
-		serverCPUs: formatCPUList(sCPUs), clientCPUs: formatCPUList(cCPUs), warmup: *warmup}
-	pin, pinFlag := sCPUs, "-server-cpus"
-	if *role == "clients" {
-		pin, pinFlag = cCPUs, "-client-cpus"
+	opts := serverOpts{tick: o.tick, snap: o.snap, workers: o.workers, props: o.props, log: log, admin: o.admin, ackDelay: o.ackDelay, inputEvery: o.inputEvery, clientNice: o.clientNice,
+		serverCPUs: formatCPUList(o.serverCPUs), clientCPUs: formatCPUList(o.clientCPUs), warmup: o.warmup}
+	pin, pinFlag := o.serverCPUs, "-server-cpus"
+	if o.role == "clients" {
+		pin, pinFlag = o.clientCPUs, "-client-cpus"
 	}
 	if err := pinProcess(pin); err != nil {
-		fatalf("%s %s: %v; pick CPUs this process may use, or none", pinFlag, formatCPUList(pin), err)
+		fmt.Fprintf(stderr, "loadtest: %s %s: %v; pick CPUs this process may use, or none\n", pinFlag, formatCPUList(pin), err)
+		return 2
 	}
-	switch *role {
+	co := clientOpts{decode: o.decode, inputEvery: o.inputEvery}
+	switch o.role {
 	case "driver":
-		var counts []int
-		for _, f := range strings.Split(*clientsFlag, ",") {
-			c, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || c < 1 || c > 10000 {
-				fatalf("-clients %q: want a list of counts in 1..10000", *clientsFlag)
-			}
-			counts = append(counts, c)
-		}
-		drive(ctx, counts, *duration, clientOpts{decode: *decode, inputEvery: *inputEvery}, opts)
+		drive(ctx, o.counts, o.duration, co, opts)
 	case "clients":
-		if err := runClients(ctx, *addr, *n, *duration, clientOpts{decode: *decode, inputEvery: *inputEvery}, os.Stdin, os.Stdout); err != nil {
-			fatalf("clients: %v", err)
+		if err := runClients(ctx, o.addr, o.n, o.duration, co, os.Stdin, stdout); err != nil {
+			fmt.Fprintf(stderr, "loadtest: clients: %v\n", err)
+			return 1
 		}
 	case "server":
-		if err := serveOnly(ctx, *addr, *n, opts); err != nil {
-			fatalf("server: %v", err)
+		if err := serveOnly(ctx, o.addr, o.n, opts); err != nil {
+			fmt.Fprintf(stderr, "loadtest: server: %v\n", err)
+			return 1
 		}
-	default:
-		fatalf("-role %q: want driver, clients or server", *role)
 	}
-}
-
-func fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "loadtest: "+format+"\n", args...)
-	os.Exit(2)
+	return 0
 }
 
 type serverOpts struct {
