@@ -49,6 +49,7 @@ type sendChannel struct {
 	nextID     MessageID
 	oldest     MessageID
 	unsent     MessageID
+	copyEnd    MessageID // reliable: unsent when the current Flush began; later ids are new in it
 }
 
 // newSendChannel returns a channel whose ring is allocated by its first

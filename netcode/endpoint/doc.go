@@ -26,30 +26,53 @@
 //
 // # Packets, acknowledgements and statistics
 //
-// Every packet starts with a header of 3 to 9 bytes: its 16-bit sequence
+// Every packet starts with a header of 3 to 12 bytes: its 16-bit sequence
 // number (wrapping from 65535 to 0), the newest sequence received from the
-// peer, and 32 ack bits for the packets before that one, so one packet
+// peer, 32 ack bits for the packets before that one, so one packet
 // acknowledges up to 33 and an acknowledgement survives the loss of the
-// packets that carried it before. Acknowledgements drive the round-trip
-// time (smoothed as RFC 6298 does), packet loss, the sent, received and
-// acknowledged bit rates, and reliable delivery; [Endpoint.Stats] reports
-// them with counters of everything sent, received and dropped.
+// packets that carried it before, and, when it acknowledges something new,
+// how long that acknowledgement was held (1 to 3 bytes, in 8 µs units).
+// Acknowledgements drive the round-trip time (smoothed as RFC 6298 and RFC
+// 9002 do, the peer's hold subtracted, so it measures the path and not the
+// peer's tick), loss detection, the sent, received and acknowledged bit
+// rates, and reliable delivery; [Endpoint.Stats] reports them with counters
+// of everything sent, received and dropped.
 //
 // Every packet carries the acknowledgements owed, so a Flush with anything
 // to send acknowledges what arrived. With nothing to send, Flush sends a
-// header-only ack at once, or, with Config.AckDelay, only once the oldest
-// arrival it would acknowledge is AckDelay old: a server that sends each
-// client a snapshot every few ticks lets the acks of the client's inputs
-// ride on the snapshots.
+// header-only ack once the oldest arrival it would acknowledge is
+// Config.AckDelay old (25 ms by default, as QUIC's max_ack_delay) or 4 data
+// packets are owed: a peer that receives more often than it sends, or a
+// server that sends each client a snapshot every few ticks, acknowledges
+// many packets in one datagram or on the data it sends anyway.
+//
+// # Loss detection
+//
+// As RFC 9002 does, a packet is declared lost once the peer acknowledges a
+// packet sent 3 or more after it (a threshold that grows when reordering
+// proves it too low), or one sent after it while it has been out for 9/8 of
+// the RTT. Reliable messages of a lost packet are resent by the next Flush,
+// unless the peer has acknowledged them since or a newer packet carries
+// them. When the last packets of a burst go unacknowledged (nothing later
+// is acknowledged to reveal the loss), a probe timeout of RTT + 4 × RTTVar
+// + the peer's ack delay resends the oldest unacknowledged reliable
+// message. A resend timer of max(1.25 × RTT + the peer's ack delay,
+// Config.MinResendDelay) stays as the fallback. A packet declared lost that
+// the peer acknowledges later counts in Stats.SpuriousLosses.
 //
 // # Channels and messages
 //
 // Messages travel on channels, configured in [Config].Channels, each of one
 // [ChannelKind]: [Unreliable], [UnreliableSequenced] (stale messages
 // dropped, a queued message superseded by a newer one), [ReliableOrdered]
-// and [ReliableUnordered]. A reliable message is resent in a later packet
-// when the packet that carried it is not acknowledged within
-// max(1.25 × RTT, Config.MinResendDelay). Send returns the message's
+// and [ReliableUnordered]. A reliable message is resent until the peer
+// acknowledges it (see Loss detection). A small one (up to
+// ChannelConfig.RedundancyMaxSize, 256 bytes by default) also rides again,
+// up to ChannelConfig.Redundancy times (2 by default), in the room left in
+// the next packets that leave while the peer has not acknowledged it, so
+// that the loss of one packet costs no round trip; copies never delay other
+// data or make a packet of their own, and the receiver drops duplicates by
+// message id. Send returns the message's
 // [MessageID]; [Endpoint.SetAckHandler] reports when the peer has it.
 // Messages larger than a packet are fragmented and reassembled, up to
 // Config.MaxMessageSize. [Endpoint.SendValue] and [Endpoint.ReadValue] send

@@ -113,6 +113,7 @@ func (e *Endpoint) probe(at, delay time.Duration) {
 }
 
 func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay time.Duration) {
+	c.copyEnd = c.unsent
 	for id := c.oldest; id != c.unsent; id++ {
 		m := c.slot(id)
 		if m.unacked == 0 {
@@ -151,7 +152,7 @@ func (e *Endpoint) addCopies(at time.Duration) {
 		if c.redundancy == 0 {
 			continue
 		}
-		for id := c.oldest; id != c.unsent; id++ {
+		for id := c.oldest; id != c.copyEnd; id++ { // messages new in this Flush get no copy
 			room := e.cfg.MaxPacketSize - len(e.pkt)
 			if room < wholeFrameLen(0) {
 				return
