@@ -1,386 +1,137 @@
-//go:build display
-
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"flag"
-	"image"
-	"image/png"
-	"math"
-	"net"
+	"bytes"
+	"errors"
+	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/tickwire/tickwire/demo-game/game"
-	"github.com/tickwire/tickwire/demo-game/internal/clientui"
 )
 
-// The client tests need a display (run them under xvfb-run): ebiten has no
-// headless mode, and RunGame must own the main goroutine. So a test does not
-// run the game in its own process; it starts this test binary again with
-// runClientEnv set, and TestMain then runs the client's real main code with
-// the arguments in that variable (a JSON array) instead of the tests.
-const runClientEnv = "TICKWIRE_CLIENT_ARGS"
+// These tests run without a display: this package does not link ebiten (its
+// init would panic here before any test ran), TestNoEbiten checks it.
 
-func TestMain(m *testing.M) {
-	if args, ok := os.LookupEnv(runClientEnv); ok {
-		var list []string
-		if err := json.Unmarshal([]byte(args), &list); err != nil {
-			os.Stderr.WriteString("client test: bad " + runClientEnv + ": " + err.Error() + "\n")
-			os.Exit(2)
-		}
-		if err := run(list, os.Stderr); err != nil {
-			os.Stderr.WriteString("client: " + err.Error() + "\n")
-			os.Exit(1)
-		}
-		os.Exit(0)
+func TestNoEbiten(t *testing.T) {
+	bi, ok := debug.ReadBuildInfo()
+	require.True(t, ok)
+	for _, m := range bi.Deps {
+		assert.NotContains(t, m.Path, "ebiten", "the launcher must run without a display")
 	}
-	if limit, ok := os.LookupEnv(runServerEnv); ok {
-		d, err := time.ParseDuration(limit)
-		if err == nil {
-			err = runTestServer(d)
-		}
-		if err != nil {
-			os.Stderr.WriteString(err.Error() + "\n")
-			os.Exit(1)
-		}
-		os.Exit(0)
+}
+
+// noLaunch fails the test if the window would start.
+func noLaunch(t *testing.T) launcher {
+	return func(cmd []string, _ io.Writer) int {
+		t.Errorf("the window started: %q", cmd)
+		return 1
 	}
-	flag.Parse()
-	os.Exit(m.Run())
 }
 
-// runClient runs the client with args in a child process, bounded by
-// timeout, and returns its combined output.
-func runClient(t *testing.T, timeout time.Duration, args ...string) string {
-	t.Helper()
-	out, err := clientProcess(t, timeout, args...)
-	require.NoError(t, err, "client %v failed:\n%s", args, out)
-	return out
-}
-
-// clientProcess runs the client with args in a child process, bounded by
-// timeout, and returns its combined output and exit error.
-func clientProcess(t *testing.T, timeout time.Duration, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	enc, err := json.Marshal(args)
-	require.NoError(t, err)
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), runClientEnv+"="+string(enc))
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// artifactDir is where screenshots are kept after the test: $TICKWIRE_ARTIFACTS
-// or artifacts/ at the repository root (gitignored).
-func artifactDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("TICKWIRE_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "artifacts")
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	return dir
-}
-
-func loadShot(t *testing.T, path string) (*image.RGBA, Shot) {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
-	rgba, ok := img.(*image.RGBA)
-	if !ok {
-		b := img.Bounds()
-		rgba = image.NewRGBA(b)
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				rgba.Set(x, y, img.At(x, y))
-			}
-		}
-	}
-	meta, err := os.ReadFile(path + ".json")
-	require.NoError(t, err)
-	var shot Shot
-	require.NoError(t, json.Unmarshal(meta, &shot))
-	return rgba, shot
-}
-
-func pixel(img *image.RGBA, p clientui.Point) [4]uint8 {
-	c := img.RGBAAt(int(p.X), int(p.Y))
-	return [4]uint8{c.R, c.G, c.B, c.A}
-}
-
-// near reports whether two colours differ by at most tol in every channel.
-func near(a, b [4]uint8, tol int) bool {
-	for i := range a {
-		d := int(a[i]) - int(b[i])
-		if d < -tol || d > tol {
-			return false
-		}
-	}
-	return true
-}
-
-// covered reports whether shape i's centre may be drawn over by another shape.
-func covered(shapes []clientui.Shape, i int) bool {
-	c := shapes[i].Center
-	// Any overlapping shape counts, drawn before or after: the batches draw
-	// layer by layer, so list order is not paint order for every pair.
-	for j, s := range shapes {
-		if j == i {
-			continue
-		}
-		dx, dy := s.Center.X-c.X, s.Center.Y-c.Y
-		d := math.Hypot(dx, dy)
-		switch s.Kind {
-		case clientui.ShapeDisc:
-			if d <= s.Radius+3 {
-				return true
-			}
-		case clientui.ShapeRing: // only its outline is drawn
-			if d >= s.Radius-3 && d <= s.Radius+3 {
-				return true
-			}
-		case clientui.ShapeBar: // a health bar over a neighbour
-			if s.Rect.X-3 <= c.X && c.X <= s.Rect.X+s.Rect.W+3 &&
-				s.Rect.Y-3 <= c.Y && c.Y <= s.Rect.Y+s.Rect.H+3 {
-				return true
-			}
-		case clientui.ShapeAimLine:
-			if min(s.Center.X, s.End.X)-3 <= c.X && c.X <= max(s.Center.X, s.End.X)+3 &&
-				min(s.Center.Y, s.End.Y)-3 <= c.Y && c.Y <= max(s.Center.Y, s.End.Y)+3 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// checkEntityPixels asserts that the centre of every entity disc nothing else
-// overlaps has the entity's colour on screen, and returns the IDs checked.
-func checkEntityPixels(t *testing.T, img *image.RGBA, shapes []clientui.Shape) map[uint32]bool {
-	t.Helper()
-	checked := map[uint32]bool{}
-	for i, s := range shapes {
-		if s.Kind != clientui.ShapeDisc || covered(shapes, i) {
-			continue
-		}
-		got := pixel(img, s.Center)
-		assert.True(t, near(got, s.Color, 8), "entity %d at (%.0f, %.0f): pixel %v, want %v", s.ID, s.Center.X, s.Center.Y, got, s.Color)
-		checked[s.ID] = true
-	}
-	return checked
-}
-
-// countColor counts the pixels of r that are within tol of c.
-func countColor(img *image.RGBA, r clientui.Rect, c [4]uint8, tol int) int {
-	n := 0
-	for y := int(r.Y); y < int(r.Y+r.H); y++ {
-		for x := int(r.X); x < int(r.X+r.W); x++ {
-			if near(pixel(img, clientui.Point{X: float64(x), Y: float64(y)}), c, tol) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-func TestOfflineScreenshotShowsTheState(t *testing.T) {
+// TestRunUsageErrors gives the command each bad command line from the issue
+// and more: one line on stderr naming the flag, the value and what is
+// allowed, the prefix once, exit status 2, and no window.
+func TestRunUsageErrors(t *testing.T) {
 	tests := []struct {
-		name string
-		hud  bool
+		args []string
+		want string
 	}{
-		{"hud", true},
-		{"no hud", false},
+		{[]string{"-latency", "-5ms"}, `client: -latency "-5ms": must be between 0 and 1h`},
+		{[]string{"-loopback", "-offline"}, "client: -offline and -loopback: choose one"},
+		{[]string{"-bots", "9", "-loopback"}, "client: -bots 9: must be 0..7"},
+		{[]string{"-bots", "3"}, "client: -bots 3: only with -loopback"},
+		{[]string{"-fps", "-1"}, "client: -fps -1: must be 0 (uncapped) to 1000"},
+		{[]string{"-frames", "-5", "-offline"}, "client: -frames -5: must be 0 or positive"},
+		{[]string{"-timeout", "-1s"}, "client: -timeout -1s: must not be negative"},
+		{[]string{"-loss", "5"}, `client: -loss "5": a fraction must be between 0 and 1`},
+		{[]string{"-loss", "150%"}, `client: -loss "150%": must be between 0% and 100%`},
+		{[]string{"-offline", "-npcs", "999"}, "client: -npcs 999: must be 0..256"},
+		{[]string{"-fps", "x"}, `client: invalid value "x" for flag -fps: parse error (see -h)`},
+		{[]string{"-nope"}, "client: flag provided but not defined: -nope (see -h)"},
+		{[]string{"stray"}, `client: unexpected argument "stray"`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(artifactDir(t), "client-offline-"+strings.ReplaceAll(tt.name, " ", "-")+".png")
-			_ = os.Remove(path)
-			args := []string{"-offline", "-screenshot", path, "-frames", "45", "-timeout", "60s", "-fps", "0"}
-			if !tt.hud {
-				args = append(args, "-hud=false")
-			}
-			runClient(t, 90*time.Second, args...)
-			img, shot := loadShot(t, path)
-			t.Logf("screenshot %s: %d frames, tick %d", path, shot.Frames, shot.Tick)
-
-			require.Equal(t, clientui.ScreenWidth, img.Bounds().Dx())
-			require.Equal(t, clientui.ScreenHeight, img.Bounds().Dy())
-			assert.Equal(t, 45, shot.Frames)
-			assert.Equal(t, tt.hud, shot.HUD)
-			assert.Equal(t, uint32(clientui.OfflinePlayerID), shot.Own)
-			require.Positive(t, shot.Tick)
-
-			// Replay the same rules and script to the shown tick.
-			o, err := clientui.NewOffline(game.DefaultConfig().Seed, game.DefaultConfig().NPCs)
-			require.NoError(t, err)
-			for o.Tick() < shot.Tick {
-				o.Step(clientui.Script(o.Tick()))
-			}
-			l := clientui.NewLayout(clientui.ScreenWidth, clientui.ScreenHeight, tt.hud)
-			var sc clientui.Scene
-			sc.Build(l, o.Static(), o.Entities(), clientui.OfflinePlayerID, nil)
-
-			kinds := map[game.Kind]int{}
-			byID := map[uint32]game.Entity{}
-			for _, e := range o.Entities() {
-				byID[e.ID] = e
-			}
-			for i, s := range sc.Shapes {
-				if s.Kind != clientui.ShapeDisc || covered(sc.Shapes, i) {
-					continue
-				}
-				e := byID[s.ID]
-				got := pixel(img, s.Center)
-				assert.True(t, near(got, s.Color, 8), "%s %d at (%.0f, %.0f): pixel %v, want %v",
-					e.Kind, e.ID, s.Center.X, s.Center.Y, got, s.Color)
-				kinds[e.Kind]++
-			}
-			assert.Equal(t, 1, kinds[game.KindPlayer], "the own player was checked")
-			assert.GreaterOrEqual(t, kinds[game.KindNPC], game.DefaultConfig().NPCs-2, "most NPCs were checked")
-			// The script fires all the time, but shots into a nearby wall
-			// vanish at once: some ticks have no projectile in flight.
-			t.Logf("checked %d players, %d NPCs, %d projectiles", kinds[game.KindPlayer], kinds[game.KindNPC], kinds[game.KindProjectile])
-
-			// Walls in their colour, floor in the background colour.
-			for _, s := range sc.Shapes {
-				if s.Kind == clientui.ShapeRect {
-					c := clientui.Point{X: s.Rect.X + s.Rect.W/2, Y: s.Rect.Y + s.Rect.H/2}
-					assert.Equal(t, game.WallColor(), pixel(img, c), "wall at %v", s.Rect)
-				}
-			}
-			assert.Greater(t, countColor(img, l.Arena, game.BackgroundColor(), 0), int(l.Arena.W*l.Arena.H/2))
-
-			if tt.hud {
-				// Seven graph plots, captions and panel text.
-				for i := range int(clientui.NumMetrics) {
-					_, plot := l.GraphRect(i, int(clientui.NumMetrics), 14)
-					assert.Greater(t, countColor(img, plot.Inset(2), graphBackground, 0), int(plot.W*plot.H/2), "graph %d drawn", i)
-				}
-				assert.Greater(t, countColor(img, l.HUD, textBright, 60), 200, "HUD captions drawn")
-				assert.Greater(t, countColor(img, l.Panel, textBright, 60), 500, "network panel text drawn")
-			} else {
-				assert.Equal(t, 0, countColor(img, clientui.Rect{X: 1100, Y: 100, W: 100, H: 400}, graphBackground, 0), "no graphs")
-			}
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			assert.Equal(t, 2, run(tt.args, &stdout, &stderr, noLaunch(t)))
+			out := stderr.String()
+			assert.True(t, strings.HasPrefix(out, tt.want), "stderr: %q", out)
+			assert.Equal(t, 1, strings.Count(out, "\n"), "one line: %q", out)
+			assert.Equal(t, 1, strings.Count(out, "client:"), "the prefix once: %q", out)
+			assert.NotContains(t, out, "clientui")
+			assert.Empty(t, stdout.String())
 		})
 	}
 }
 
-func TestLoopbackScreenshotShowsLiveGraphs(t *testing.T) {
-	path := filepath.Join(artifactDir(t), "client-loopback.png")
-	_ = os.Remove(path)
-	runClient(t, 90*time.Second, "-loopback", "-loss", "0.05", "-latency", "40ms", "-jitter", "5ms",
-		"-screenshot", path, "-frames", "150", "-timeout", "80s")
-	img, shot := loadShot(t, path)
-	t.Logf("screenshot %s: %d frames, tick %d", path, shot.Frames, shot.Tick)
-	assert.True(t, shot.Online, "the HUD was fed by the link")
-	assert.True(t, shot.HUD)
-	require.Positive(t, shot.Tick)
+func TestRunHelpAndVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"-h"}, &stdout, &stderr, noLaunch(t)))
+	help := stderr.String()
+	assert.Contains(t, help, "Usage: client ")
+	assert.NotContains(t, help, "Usage of")
+	for _, line := range []string{"-addr address", "-fps rate", "-frames count", "-loss percentage", "-latency delay", "-bots count", "-version"} {
+		assert.Contains(t, help, line)
+	}
+	assert.NotContains(t, help, " int\n")
+	assert.NotContains(t, help, " string\n")
 
-	assert.True(t, shot.FixedStep)
-	assert.Equal(t, "loopback: connected as player 1", shot.Status, "the in-process server welcomed the client")
-	assert.Regexp(t, `^corrections \d+ \(\d+ snapped\) \| stalls \d+/\d+ frames \| input lead -?\d+, \+\d+ ticks$`, shot.Detail)
-	l := clientui.NewLayout(clientui.ScreenWidth, clientui.ScreenHeight, true)
-	// Every entity the client's state put on screen is there, in its colour.
-	checked := checkEntityPixels(t, img, shot.Shapes)
-	assert.True(t, checked[shot.Own], "own player checked")
-	npcs := 0
-	for id := range checked {
-		if id >= game.NPCIDBase && id < game.ProjectileIDBase {
-			npcs++
-		}
-	}
-	assert.GreaterOrEqual(t, npcs, 4, "NPCs checked")
-	assert.True(t, checked[101] || checked[102], "a scripted bot of the in-process server checked: %v", checked)
-	assert.Greater(t, countColor(img, l.Arena, game.PlayerColor(1), 0), 150, "own player drawn")
-	assert.Greater(t, countColor(img, l.Arena, game.NPCColor(), 0), 4*150, "NPCs drawn")
-	for _, m := range []clientui.Metric{clientui.MetricRTT, clientui.MetricInKbps, clientui.MetricOutKbps,
-		clientui.MetricSnapshotRate, clientui.MetricInterpDelay} {
-		_, plot := l.GraphRect(int(m), int(clientui.NumMetrics), 14)
-		assert.Greater(t, countColor(img, plot, graphColor[m], 0), 20, "%s graph has a line", m.Name())
-	}
+	stdout.Reset()
+	stderr.Reset()
+	require.Equal(t, 0, run([]string{"-version"}, &stdout, &stderr, noLaunch(t)))
+	assert.Regexp(t, `^client \S+ .*go1\.[\d.]+\n$`, stdout.String())
+	assert.Empty(t, stderr.String())
 }
 
-func TestOnlineScreenshotAgainstAServerProcess(t *testing.T) {
-	addr := startServer(t)
-	path := filepath.Join(artifactDir(t), "client-online.png")
-	_ = os.Remove(path)
-	runClient(t, 90*time.Second, "-addr", addr, "-latency", "30ms", "-jitter", "3ms", "-loss", "0.02",
-		"-screenshot", path, "-frames", "240", "-timeout", "80s")
-	img, shot := loadShot(t, path)
-	t.Logf("screenshot %s: %d frames, tick %d", path, shot.Frames, shot.Tick)
-	assert.True(t, shot.Online, "the HUD was fed by the connection")
-	require.Positive(t, shot.Tick)
-	assert.Regexp(t, "^"+addr+`: connected as player \d+$`, shot.Status)
-
-	l := clientui.NewLayout(clientui.ScreenWidth, clientui.ScreenHeight, true)
-	checked := checkEntityPixels(t, img, shot.Shapes)
-	players, npcs := 0, 0
-	for id := range checked {
-		switch {
-		case id < game.NPCIDBase:
-			players++
-		case id < game.ProjectileIDBase:
-			npcs++
-		}
-	}
-	assert.GreaterOrEqual(t, players, 2, "own player and bots")
-	assert.GreaterOrEqual(t, npcs, 4, "NPCs")
-	for _, m := range []clientui.Metric{clientui.MetricRTT, clientui.MetricInKbps, clientui.MetricOutKbps, clientui.MetricSnapshotRate} {
-		_, plot := l.GraphRect(int(m), int(clientui.NumMetrics), 14)
-		assert.Greater(t, countColor(img, plot, graphColor[m], 0), 20, "%s graph has a line", m.Name())
-	}
+func TestRunHandsTheArgumentsToTheWindow(t *testing.T) {
+	t.Setenv("TICKWIRE_CLIENT_WINDOW", "/opt/w")
+	var got []string
+	launch := func(cmd []string, _ io.Writer) int { got = cmd; return 7 }
+	args := []string{"-loopback", "-loss", "5%", "-screenshot", "x.png"}
+	assert.Equal(t, 7, run(args, io.Discard, io.Discard, launch), "the window's exit status")
+	assert.Equal(t, append([]string{"/opt/w"}, args...), got)
 }
 
-// TestClientShowsItsConnectionState: with nothing at the server address
-// the window still opens, and the status line says the client is
-// connecting (or, after the handshake's timeout, why it failed and when it
-// tries again).
-func TestClientShowsItsConnectionState(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := pc.LocalAddr().String()
-	require.NoError(t, pc.Close()) // a free port: nobody answers there
-	path := filepath.Join(artifactDir(t), "client-connecting.png")
-	_ = os.Remove(path)
-	runClient(t, 90*time.Second, "-addr", addr, "-screenshot", path, "-frames", "30", "-timeout", "60s")
-	_, shot := loadShot(t, path)
-	assert.False(t, shot.Online)
-	assert.Zero(t, shot.Own)
-	// 30 frames take half a second, or more than the 5 s handshake
-	// timeout on a loaded machine: connecting, or retrying after it.
-	assert.Regexp(t, "^"+regexp.QuoteMeta(addr)+`: (connecting|disconnected: netcode: connection timed out.*; reconnecting in .+|reconnecting \(attempt \d+\): netcode: connection timed out.*)$`, shot.Status)
+func TestWindowCommand(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "demo-client")
+	notFound := func(string) (string, error) { return "", errors.New("not found") }
+	onPath := func(name string) (string, error) { return "/usr/local/bin/" + name, nil }
+
+	assert.Equal(t, []string{"/x/w"}, windowCommand("/x/w", exe, onPath), "the override first")
+	assert.Equal(t, []string{"/usr/local/bin/demo-client-window"}, windowCommand("", exe, onPath))
+	assert.Equal(t, []string{"go", "run", windowPackage}, windowCommand("", exe, notFound), "go run ./demo-game/client")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, WindowName), []byte("#!/bin/sh\n"), 0o755))
+	assert.Equal(t, []string{filepath.Join(dir, WindowName)}, windowCommand("", exe, onPath), "beside the launcher before $PATH")
 }
 
-func TestEveryBindingNamesAnEbitenKey(t *testing.T) {
-	keys := keyNames()
-	for _, b := range clientui.Bindings() {
-		assert.Contains(t, keys, b.Key, "action %d", b.Action)
-	}
-	for _, b := range clientui.MoveBindings() {
-		assert.Contains(t, keys, b.Key)
-	}
-	assert.Equal(t, ebiten.KeyBracketLeft, keys["BracketLeft"])
+func TestHasDisplay(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	assert.False(t, hasDisplay("linux", env(nil)))
+	assert.True(t, hasDisplay("linux", env(map[string]string{"DISPLAY": ":99"})))
+	assert.True(t, hasDisplay("freebsd", env(map[string]string{"WAYLAND_DISPLAY": "wayland-0"})))
+	assert.True(t, hasDisplay("darwin", env(nil)))
 }
 
-func TestBadFlagsFailBeforeOpeningAWindow(t *testing.T) {
-	out, err := clientProcess(t, 30*time.Second, "-offline", "-fps", "-3")
-	require.Error(t, err)
-	assert.Contains(t, out, "-fps = -3: must be 0 (uncapped) to 1000")
+func TestNoDisplayIsOneMessage(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	var stderr bytes.Buffer
+	assert.Equal(t, 1, execWindow([]string{"/nonexistent/window"}, &stderr))
+	assert.Equal(t, 1, strings.Count(stderr.String(), "\n"), stderr.String())
+	assert.Contains(t, stderr.String(), "client: no display")
+}
+
+func TestRunChildExitStatus(t *testing.T) {
+	assert.Equal(t, 0, runChild([]string{"true"}, io.Discard))
+	assert.Equal(t, 3, runChild([]string{"sh", "-c", "exit 3"}, io.Discard))
+	var stderr bytes.Buffer
+	assert.Equal(t, 1, runChild([]string{"/nonexistent/window"}, &stderr))
+	assert.Contains(t, stderr.String(), "client: starting the window /nonexistent/window")
 }

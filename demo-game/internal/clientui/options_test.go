@@ -3,6 +3,7 @@ package clientui
 import (
 	"bytes"
 	"flag"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,29 +57,40 @@ func TestParseOptionsErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-fps", "-1"}, "-fps = -1: must be 0 (uncapped) to 1000"},
-		{[]string{"-frames", "-2"}, "-frames = -2: must be 0 or positive"},
-		{[]string{"-screenshot", "a.png", "-frames", "0"}, "-frames = 0: must be at least 1 with -screenshot"},
-		{[]string{"-timeout", "-1s"}, "-timeout = -1s: must not be negative"},
-		{[]string{"-offline", "-npcs", "1000"}, "NPCs = 1000"},
-		{[]string{"-addr", ""}, "-addr is empty"},
-		{[]string{"-offline", "-loopback"}, "-offline and -loopback: choose one"},
-		{[]string{"-fixedstep"}, "-fixedstep needs -offline or -loopback"},
-		{[]string{"-loopback", "-npcs", "-1"}, "NPCs = -1"},
-		{[]string{"-loss", "1.5"}, "a fraction must be between 0 and 1"},
-		{[]string{"-dup", "150%"}, "must be between 0% and 100%"},
-		{[]string{"stray"}, `unexpected argument "stray"`},
-		{[]string{"-loopback", "-bots", "9"}, "-bots = 9: must be 0..7"},
-		{[]string{"-nope"}, "flag provided but not defined: -nope"},
+		{[]string{"-fps", "-1"}, "clientui: -fps -1: must be 0 (uncapped) to 1000"},
+		{[]string{"-frames", "-2"}, "clientui: -frames -2: must be 0 or positive"},
+		{[]string{"-screenshot", "a.png", "-frames", "0"}, "clientui: -frames 0: must be at least 1 with -screenshot"},
+		{[]string{"-timeout", "-1s"}, "clientui: -timeout -1s: must not be negative"},
+		{[]string{"-offline", "-npcs", "1000"}, "clientui: -npcs 1000: must be 0..256"},
+		{[]string{"-addr", ""}, `clientui: -addr "": give the server's host:port`},
+		{[]string{"-latency", "-5ms"}, `clientui: -latency "-5ms": must be between 0 and`},
+		{[]string{"-jitter", "x"}, `clientui: -jitter "x": not a duration`},
+		{[]string{"-bots", "3"}, "clientui: -bots 3: only with -loopback"},
+		{[]string{"-offline", "-loopback"}, "clientui: -offline and -loopback: choose one"},
+		{[]string{"-fixedstep"}, "clientui: -fixedstep needs -offline or -loopback"},
+		{[]string{"-loopback", "-npcs", "-1"}, "clientui: -npcs -1: must be 0..256"},
+		{[]string{"-loss", "1.5"}, `clientui: -loss "1.5": a fraction must be between 0 and 1`},
+		{[]string{"-dup", "150%"}, `clientui: -dup "150%": must be between 0% and 100%`},
+		{[]string{"stray"}, `clientui: unexpected argument "stray"`},
+		{[]string{"-loopback", "-bots", "9"}, "clientui: -bots 9: must be 0..7"},
+		{[]string{"-nope"}, "clientui: flag provided but not defined: -nope (see -h)"},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
 		_, err := ParseOptions(tt.args, &out)
 		require.Error(t, err, "%v", tt.args)
-		assert.Contains(t, err.Error(), tt.want, "%v", tt.args)
+		assert.True(t, strings.HasPrefix(err.Error(), tt.want), "%v: %q", tt.args, err)
+		assert.NotContains(t, err.Error(), "\n", "one line")
+		assert.Empty(t, out.String(), "nothing printed but -h")
 	}
-	_, err := ParseOptions([]string{"-h"}, &bytes.Buffer{})
+	var help bytes.Buffer
+	_, err := ParseOptions([]string{"-h"}, &help)
 	assert.ErrorIs(t, err, flag.ErrHelp)
+	assert.Contains(t, help.String(), "Usage: client ")
+	assert.Contains(t, help.String(), "-latency delay")
+	o, err := ParseOptions([]string{"-version", "-fps", "-9"}, &help)
+	require.NoError(t, err, "-version checks nothing else")
+	assert.True(t, o.Version)
 }
 
 func TestScriptIsValidAndCoversEveryDirection(t *testing.T) {
