@@ -90,7 +90,7 @@ func artifactDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("TICKWIRE_ARTIFACTS")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "artifacts")
+		dir = filepath.Join("..", "..", "..", "artifacts")
 	}
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	return dir
