@@ -1,6 +1,7 @@
 package botswarm
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +216,23 @@ func TestSummarize(t *testing.T) {
 	assert.Equal(t, 120*time.Millisecond, s.RTTMedian)
 	assert.Equal(t, 300*time.Millisecond, s.RTTMax)
 	assert.InDelta(t, 0.1, s.LossMean, 1e-9)
+}
+
+func TestWriteEvents(t *testing.T) {
+	var out bytes.Buffer
+	base := Stats{Bots: 3, Connected: 3}
+	got := writeEvents(&out, base, base, time.Second)
+	assert.Equal(t, base, got)
+	assert.Empty(t, out.String(), "no event, no line")
+
+	lost := base
+	lost.Lost, lost.Ended, lost.EndReason = 3, 3, "disconnected: netcode: connection timed out; reconnecting in 400ms"
+	writeEvents(&out, base, lost, 5200*time.Millisecond)
+	assert.Equal(t, "t=5.2s  3 connection(s) lost: disconnected: netcode: connection timed out; reconnecting in 400ms\n", out.String())
+
+	out.Reset()
+	back := lost
+	back.Reconnects, back.Ended, back.EndReason = 2, 1, "connecting"
+	writeEvents(&out, lost, back, 7*time.Second)
+	assert.Equal(t, "t=7s    2 bot(s) reconnected; 2 of 3 connected now\n", out.String())
 }

@@ -175,10 +175,32 @@ func (r SoakReport) OK() bool {
 // Sampler reads the server's state; ScrapeMetrics is one.
 type Sampler func(ctx context.Context) (ServerSample, error)
 
+// eventPoll is how often Monitor looks for connection events.
+const eventPoll = 100 * time.Millisecond
+
+// writeEvents prints a line for each kind of connection event between two
+// Stats of a swarm: connections lost (with the first bot's reason) and
+// connections remade. It returns cur, the new baseline.
+func writeEvents(out io.Writer, prev, cur Stats, at time.Duration) Stats {
+	stamp := fmt.Sprintf("t=%-5v", at.Round(100*time.Millisecond))
+	if n := cur.Lost - prev.Lost; n > 0 {
+		reason := cur.EndReason
+		if reason == "" {
+			reason = "reconnected since"
+		}
+		fmt.Fprintf(out, "%s %d connection(s) lost: %s\n", stamp, n, reason)
+	}
+	if n := cur.Reconnects - prev.Reconnects; n > 0 {
+		fmt.Fprintf(out, "%s %d bot(s) reconnected; %d of %d connected now\n", stamp, n, cur.Bots-cur.DialFailed-cur.Ended, cur.Bots)
+	}
+	return cur
+}
+
 // Monitor runs the swarm until ctx ends, printing a line of bot stats (and,
 // with a sampler, server stats) to out every interval, and a summary at the
-// end; it returns the report with the checks of limits. The swarm stays
-// connected: Close it afterwards.
+// end; it returns the report with the checks of limits. Connection events
+// (connections lost, with the reason, and remade) print as they happen. The
+// swarm stays connected: Close it afterwards.
 func Monitor(ctx context.Context, s *Swarm, sample Sampler, interval time.Duration, limits SoakLimits, out io.Writer) SoakReport {
 	limits = limits.withDefaults()
 	start := time.Now()
@@ -212,14 +234,23 @@ func Monitor(ctx context.Context, s *Swarm, sample Sampler, interval time.Durati
 	warmSet := false
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// Connection events print as they happen (within eventPoll), not at the
+	// next interval: a server that died or came back is news.
+	ev := time.NewTicker(eventPoll)
+	defer ev.Stop()
+	seen := prev
 loop:
 	for {
 		select {
 		case <-ctx.Done():
 			break loop
+		case <-ev.C:
+			seen = writeEvents(out, seen, s.Stats(), time.Since(start))
+			continue
 		case <-t.C:
 		}
 		cur := s.Stats()
+		seen = writeEvents(out, seen, cur, time.Since(start))
 		if !warmSet && time.Since(start) >= warmEnd {
 			warm, warmSet = cur, true
 		}
