@@ -131,6 +131,11 @@ func (a *app) Update() error {
 		a.err = fmt.Errorf("client: timed out after %v (%d frames, %d ticks)", a.opts.Timeout, a.frames, a.ticks)
 		return ebiten.Termination
 	}
+	for _, name := range clientui.QuitKeys() {
+		if k, ok := a.keys[name]; ok && inpututil.IsKeyJustPressed(k) {
+			return ebiten.Termination
+		}
+	}
 	if !a.opts.Script {
 		a.handleKeys()
 	}

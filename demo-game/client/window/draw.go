@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"strings"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -14,13 +15,14 @@ import (
 
 // Colours of the HUD and panel (the arena's come from the game package).
 var (
-	hudBackground   = [4]uint8{10, 11, 14, 255}
-	graphBackground = [4]uint8{20, 22, 28, 255}
-	graphGrid       = [4]uint8{45, 48, 58, 255}
-	textBright      = [4]uint8{230, 232, 238, 255}
-	textDim         = [4]uint8{140, 145, 160, 255}
-	textWarn        = [4]uint8{255, 120, 90, 255}
-	colorWhite      = color.White
+	hudBackground    = [4]uint8{10, 11, 14, 255}
+	graphBackground  = [4]uint8{20, 22, 28, 255}
+	graphGrid        = [4]uint8{45, 48, 58, 255}
+	textBright       = [4]uint8{230, 232, 238, 255}
+	textDim          = [4]uint8{140, 145, 160, 255}
+	textWarn         = [4]uint8{255, 120, 90, 255}
+	bannerBackground = [4]uint8{10, 11, 14, 255}
+	colorWhite       = color.White
 )
 
 // graphColor is the line colour of each metric's graph.
@@ -46,7 +48,11 @@ func (a *app) drawArena(screen *ebiten.Image, l clientui.Layout) {
 		case clientui.ShapeDisc:
 			b.disc(f32(s.Center.X), f32(s.Center.Y), f32(s.Radius), s.Color)
 		case clientui.ShapeRing:
-			b.ring(f32(s.Center.X), f32(s.Center.Y), f32(s.Radius), 1.5, s.Color)
+			width := float32(1.5)
+			if s.Own {
+				width = 2.5
+			}
+			b.ring(f32(s.Center.X), f32(s.Center.Y), f32(s.Radius), width, s.Color)
 		case clientui.ShapeAimLine:
 			b.line(f32(s.Center.X), f32(s.Center.Y), f32(s.End.X), f32(s.End.Y), 2, s.Color)
 		}
@@ -58,8 +64,46 @@ func (a *app) drawArena(screen *ebiten.Image, l clientui.Layout) {
 			if y < l.Arena.Y {
 				y = s.Center.Y + s.Radius + 6 // at the top edge: below the entity
 			}
-			a.text(screen, fmt.Sprint(s.ID), s.Center.X-3, y, textBright)
+			label, c := fmt.Sprint(s.ID), textBright
+			if s.Own {
+				label, c = fmt.Sprintf("you (%d)", s.ID), clientui.OwnMarkColor()
+			}
+			x := s.Center.X - float64(7*len(label))/2
+			x = max(l.Arena.X+2, min(x, l.Arena.X+l.Arena.W-float64(7*len(label))-2)) // inside the arena
+			a.text(screen, label, x, y, c)
 		}
+	}
+	if a.view.Warn && a.view.Status != "" {
+		a.drawBanner(screen, l)
+	}
+}
+
+// drawBanner writes the connection's state across the middle of the arena
+// while it is down (connecting, lost, reconnecting): what is drawn below is
+// the last snapshot, frozen, or nothing yet.
+func (a *app) drawBanner(screen *ebiten.Image, l clientui.Layout) {
+	status := a.view.Status
+	if strings.HasSuffix(status, "connecting") {
+		status += "..." // the HUD font has no ellipsis
+	}
+	lines := []string{status}
+	if len(a.view.Entities) > 0 {
+		lines = append(lines, "the arena below is the last snapshot received")
+	}
+	w := 0
+	for _, s := range lines {
+		w = max(w, 7*len(s))
+	}
+	bw, bh := float64(w)+40, a.line*float64(len(lines))+24
+	x, y := l.Arena.X+(l.Arena.W-bw)/2, l.Arena.Y+(l.Arena.H-bh)/2
+	a.batch.rect(f32(x), f32(y), f32(bw), f32(bh), bannerBackground)
+	a.batch.flush(screen, false)
+	for i, s := range lines {
+		c := textWarn
+		if i > 0 {
+			c = textDim
+		}
+		a.text(screen, s, x+20, y+12+float64(i)*a.line, c)
 	}
 }
 
@@ -117,7 +161,7 @@ func (a *app) drawPanel(screen *ebiten.Image, l clientui.Layout) {
 		a.view.Status,
 		a.view.Detail,
 		fmt.Sprintf("tick %d   fps %.0f   tps %.0f", a.view.Tick, ebiten.ActualFPS(), ebiten.ActualTPS()),
-		"move WASD/arrows  aim mouse  fire space/click  dash shift",
+		"move WASD/arrows  aim mouse  fire space/click  dash shift  quit Esc/Q",
 		"graphs: last 10 s, caption now  min/avg/max",
 	}
 	if a.opts.Script {

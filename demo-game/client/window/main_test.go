@@ -377,6 +377,8 @@ func TestEveryBindingNamesAnEbitenKey(t *testing.T) {
 		assert.Contains(t, keys, b.Key)
 	}
 	assert.Equal(t, ebiten.KeyBracketLeft, keys["BracketLeft"])
+	assert.Equal(t, ebiten.KeyEscape, keys[clientui.QuitKeys()[0]])
+	assert.Equal(t, ebiten.KeyQ, keys[clientui.QuitKeys()[1]])
 }
 
 func TestBadFlagsFailBeforeOpeningAWindow(t *testing.T) {

@@ -29,6 +29,10 @@ const (
 	numActions
 )
 
+// QuitKeys are the keys that end the game (by the names ebiten's Key.String
+// gives them), scripted input or not: Esc and Q.
+func QuitKeys() []string { return []string{"Escape", "Q"} }
+
 // Binding ties a key, by the name ebiten's Key.String gives it, to an action
 // triggered when the key is pressed (not while it is held).
 type Binding struct {

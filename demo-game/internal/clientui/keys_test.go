@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/demo-game/game"
 )
@@ -68,4 +69,18 @@ func TestTogglesApply(t *testing.T) {
 	assert.True(t, tg.Apply(ActionToggleHUD))
 	assert.True(t, tg.Apply(ActionToggleInterpolation))
 	assert.Equal(t, Toggles{}, tg)
+}
+
+func TestQuitKeysAreFree(t *testing.T) {
+	used := map[string]bool{}
+	for _, b := range Bindings() {
+		used[b.Key] = true
+	}
+	for _, b := range MoveBindings() {
+		used[b.Key] = true
+	}
+	require.Len(t, QuitKeys(), 2)
+	for _, k := range QuitKeys() {
+		assert.False(t, used[k], "quit key %s has another use", k)
+	}
 }

@@ -201,8 +201,11 @@ func (o *Online) status(s client.Status, st client.Stats) string {
 	}
 	w, _ := o.c.Welcome()
 	line := fmt.Sprintf("%s: connected as player %d", o.label, w.Player)
-	if st.Connects > 1 {
-		line += fmt.Sprintf(" (reconnected %d×)", st.Connects-1)
+	switch n := st.Connects - 1; {
+	case n == 1:
+		line += " (reconnected once)"
+	case n > 1:
+		line += fmt.Sprintf(" (reconnected %d times)", n)
 	}
 	return line
 }

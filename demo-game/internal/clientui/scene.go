@@ -32,7 +32,12 @@ type Shape struct {
 	Color  [4]uint8 // RGBA, from the game's colour table
 	ID     uint32   // entity ID, 0 for walls
 	Label  bool     // draw the ID next to the shape
+	Own    bool     // the own player's shapes (its label reads "you")
 }
+
+// OwnMarkColor is the colour of the ring around the own player: yellow,
+// no entity's colour, so "which one am I" is answered at a glance.
+func OwnMarkColor() [4]uint8 { return [4]uint8{255, 230, 80, 255} }
 
 // Scene is what one frame of the arena shows, in draw order: walls, then
 // NPCs, projectiles and players (the own player last, on top), then the
@@ -62,7 +67,7 @@ func (sc *Scene) Build(l Layout, s *game.Static, ents []game.Entity, own uint32,
 	} {
 		for _, e := range ents {
 			if pass(e) && e.Alive() {
-				sc.addEntity(l, e)
+				sc.addEntity(l, e, e.Kind == game.KindPlayer && e.ID == own)
 			}
 		}
 	}
@@ -74,12 +79,17 @@ func (sc *Scene) Build(l Layout, s *game.Static, ents []game.Entity, own uint32,
 	}
 }
 
-func (sc *Scene) addEntity(l Layout, e game.Entity) {
+func (sc *Scene) addEntity(l Layout, e game.Entity, own bool) {
 	c := l.WorldToScreen(e.X, e.Y)
 	r := float64(e.Radius()) * l.Scale
+	if own {
+		sc.Shapes = append(sc.Shapes, Shape{
+			Kind: ShapeRing, Center: c, Radius: r + 4, Color: OwnMarkColor(), ID: e.ID, Own: true,
+		})
+	}
 	sc.Shapes = append(sc.Shapes, Shape{
 		Kind: ShapeDisc, Center: c, Radius: r, Color: game.EntityColor(e),
-		ID: e.ID, Label: e.Kind == game.KindPlayer,
+		ID: e.ID, Label: e.Kind == game.KindPlayer, Own: own,
 	})
 	if full := maxHealth(e.Kind); full > 0 {
 		w := 2 * r

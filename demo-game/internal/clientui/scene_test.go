@@ -32,8 +32,9 @@ func TestSceneBuildOrderAndGeometry(t *testing.T) {
 		}
 		order = append(order, kindName(sh.Kind)+":"+idName(sh.ID))
 	}
-	// Own player (1) after the other player, its aim line after it, ghost last.
-	assert.Equal(t, []string{"disc:npc0", "disc:proj0", "disc:p2", "disc:p1", "aim:p1", "ring:p1"}, order)
+	// Own player (1) after the other player, marked by a ring under it, its
+	// aim line after it, ghost last.
+	assert.Equal(t, []string{"disc:npc0", "disc:proj0", "disc:p2", "ring:p1", "disc:p1", "aim:p1", "ring:p1"}, order)
 
 	walls := 0
 	for _, sh := range sc.Shapes {
@@ -52,7 +53,16 @@ func TestSceneBuildOrderAndGeometry(t *testing.T) {
 	aim := find(t, sc, ShapeAimLine, 1)
 	assert.Greater(t, aim.Center.X, own.Center.X+own.Radius, "aim line starts outside the disc")
 	assert.InDelta(t, own.Center.Y, aim.End.Y, 1e-9, "aiming right")
-	ring := find(t, sc, ShapeRing, 1)
+	mark := find(t, sc, ShapeRing, 1)
+	assert.True(t, mark.Own)
+	assert.Equal(t, own.Center, mark.Center)
+	assert.InDelta(t, own.Radius+4, mark.Radius, 1e-9, "around the disc")
+	assert.Equal(t, OwnMarkColor(), mark.Color)
+	assert.True(t, own.Own)
+	assert.False(t, find(t, sc, ShapeDisc, 2).Own, "only the own player is marked")
+	ring := sc.Shapes[len(sc.Shapes)-1]
+	require.Equal(t, ShapeRing, ring.Kind)
+	assert.False(t, ring.Own)
 	assert.Equal(t, Point{88, 80}, ring.Center)
 	assert.Equal(t, GhostColor(), ring.Color)
 	var bars []Shape
