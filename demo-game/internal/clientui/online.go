@@ -80,6 +80,7 @@ type Online struct {
 	view     []game.Entity
 	ghost    game.Entity
 	fieldBuf []int32
+	loss     SnapshotLoss // the HUD's loss: snapshots lost over the last second
 }
 
 // NewOnline returns a source over c, which plays in the arena s. link (may
@@ -144,8 +145,18 @@ func (o *Online) View(now time.Time, t Toggles) View {
 	// Until the first acknowledgement the link has no RTT; keep such
 	// readings out of the graphs.
 	v.Online = status.State == client.Connected && st.RTT > 0
+	// The loss graph shows the snapshots lost over the last second, which
+	// follows a change of the link at once; the endpoint's figure averages
+	// its last 1024 packets (15 s and more at the demo's rates), the
+	// fallback until a second of snapshots has arrived.
+	loss := st.Loss
+	if w.TickRate > 0 && w.SnapshotRate > 0 {
+		if l, ok := o.loss.Add(st.Connects, snap.Tick, st.Snapshots, float64(w.TickRate)/float64(w.SnapshotRate), uint32(w.TickRate)); ok {
+			loss = l
+		}
+	}
 	v.Sample = Sample{
-		RTT: st.RTT, Jitter: st.Jitter, Loss: st.Loss, InKbps: st.ReceivedKbps, OutKbps: st.SentKbps,
+		RTT: st.RTT, Jitter: st.Jitter, Loss: loss, InKbps: st.ReceivedKbps, OutKbps: st.SentKbps,
 		SnapshotRate: st.SnapshotRate, InterpDelay: st.InterpDelay,
 	}
 	o.view = o.view[:0]

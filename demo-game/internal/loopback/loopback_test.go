@@ -185,3 +185,25 @@ func TestConfigValidate(t *testing.T) {
 		assert.ErrorContains(t, err, tt.want)
 	}
 }
+
+// TestLossGraphFollowsARestoredLink plays 8 s at 30% loss each way, then
+// restores a perfect link: 2 s later the HUD's loss (what the graph draws)
+// reads under 5%, while the endpoint's 1024-packet average still remembers
+// the lossy seconds.
+func TestLossGraphFollowsARestoredLink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, err := New(time.Now(), Config{Seed: 1, NPCs: 6, Bots: 2, Link: netsim.Config{Loss: 0.3}})
+		require.NoError(t, err)
+		defer func() { require.NoError(t, l.Close()) }()
+		toggles := clientui.DefaultToggles()
+		lossy := play(t, l, 8*60, toggles)
+		require.True(t, lossy.Online)
+		assert.Greater(t, lossy.Sample.Loss, 0.15, "the graph shows the loss")
+
+		require.NoError(t, l.SetLink(netsim.Config{}))
+		v := play(t, l, 2*60, toggles)
+		require.True(t, v.Online)
+		assert.Less(t, v.Sample.Loss, 0.05, "2 s after the link was restored")
+		assert.Greater(t, l.Client().Stats().Loss, 0.05, "the endpoint's average lags: why the HUD does not use it")
+	})
+}
