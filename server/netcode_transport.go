@@ -15,9 +15,10 @@ import (
 // must be used from one goroutine (the one running the Server's ticks);
 // Addr is safe from any goroutine.
 type NetcodeTransport struct {
-	srv   *netcode.Server
-	ack   func(ClientID, int, uint16)
-	drops map[string]uint64
+	srv     *netcode.Server
+	ack     func(ClientID, int, uint16)
+	drops   map[string]uint64
+	refused map[string]uint64
 }
 
 // DefaultAckDelay is the endpoint.Config.AckDelay that NewNetcodeTransport
@@ -134,20 +135,20 @@ func (t *NetcodeTransport) Stats(client ClientID) (LinkStats, bool) {
 func (t *NetcodeTransport) Counters() TransportCounters {
 	st := t.srv.Stats()
 	d := t.drops
-	d["queue_full"] = st.DropsQueueFull
-	d["malformed"] = st.DropsMalformed
-	d["unknown_addr"] = st.DropsUnknownAddr
-	d["wrong_conn"] = st.DropsWrongConn
-	d["replayed"] = st.DropsReplayed
-	d["auth"] = st.DropsAuth
-	d["bad_cookie"] = st.DropsBadCookie
-	d["expired_cookie"] = st.DropsExpiredCookie
-	d["endpoint"] = st.DropsEndpoint
+	for name, n := range st.Drops() {
+		d[name] = n
+	}
 	d["send_error"] = st.SendErrors
+	if t.refused == nil {
+		t.refused = map[string]uint64{}
+	}
+	for reason, n := range st.Refusals() {
+		t.refused[reason.String()] = n
+	}
 	return TransportCounters{
 		PacketsIn: st.DatagramsReceived, PacketsOut: st.DatagramsSent,
 		BytesIn: st.BytesReceived, BytesOut: st.BytesSent,
-		Drops: d,
+		Drops: d, Refused: t.refused,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
 // TestNetcodeTransport drives the adapter directly over loopback UDP: a
@@ -123,4 +125,56 @@ func TestNetcodeTransport(t *testing.T) {
 	tr.Disconnect(client)
 	pollUntil(func() bool { return c.Update(time.Now()) != nil })
 	assert.ErrorIs(t, c.Update(time.Now()), netcode.ErrDisconnected)
+}
+
+// TestNetcodeTransportCountersComplete: the adapter reports every drop
+// reason and every refusal reason of the connection layer from the start,
+// at 0, so that each is exported before it first happens; a refused
+// connection (a full server) is counted under its reason.
+func TestNetcodeTransportCountersComplete(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hub := netsim.NewHub()
+		defer hub.Close()
+		tr, err := NewNetcodeTransport(hub, netcode.ServerConfig{ProtocolID: 9, MaxClients: 1})
+		require.NoError(t, err)
+		defer tr.Close()
+
+		c := tr.Counters()
+		st := tr.NetcodeServer().Stats()
+		for name := range st.Drops() {
+			assert.Contains(t, c.Drops, name)
+			assert.Zero(t, c.Drops[name], name)
+		}
+		assert.Contains(t, c.Drops, "send_error")
+		for reason := range st.Refusals() {
+			assert.Contains(t, c.Refused, reason.String())
+			assert.Zero(t, c.Refused[reason.String()], reason.String())
+		}
+
+		// One client fills the server; a second is refused.
+		stop := make(chan struct{})
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(10 * time.Millisecond):
+					tr.Poll(time.Now(), func(Event) {})
+					tr.Flush(time.Now())
+				}
+			}
+		}()
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		first, err := netcode.DialConn(ctx, hub.Dial(netsim.Config{}, netsim.Config{}, 1), netsim.ServerAddr, netcode.ClientConfig{ProtocolID: 9})
+		require.NoError(t, err)
+		defer first.Close()
+		_, err = netcode.DialConn(ctx, hub.Dial(netsim.Config{}, netsim.Config{}, 2), netsim.ServerAddr, netcode.ClientConfig{ProtocolID: 9})
+		require.ErrorIs(t, err, netcode.ErrServerFull)
+		close(stop)
+		<-served
+		assert.EqualValues(t, 1, tr.Counters().Refused["server_full"])
+	})
 }

@@ -273,6 +273,7 @@ type Server struct {
 
 	lastStatsTick uint32
 	overrunsLog   uint64 // overruns already logged
+	skippedLog    uint64 // skipped ticks already logged
 	lastLate      uint64
 	lastSkipped   uint64
 }
@@ -513,11 +514,13 @@ func (s *Server) tickDone(ti TickInfo, took time.Duration, fromLoop bool) {
 		s.st.Late += st.Late - lastOr(&s.lastLate, st.Late)
 		s.st.Skipped += st.Skipped - lastOr(&s.lastSkipped, st.Skipped)
 	}
-	// Log overruns at most once per second of ticks, as a summary.
-	if s.st.Overruns > s.overrunsLog && ti.Tick%uint64(s.cfg.TickRate) == 0 {
-		s.log.Warn("tick overruns", "new", s.st.Overruns-s.overrunsLog, "total", s.st.Overruns, "skipped", s.st.Skipped,
+	// Log overruns and skipped ticks at most once per second of ticks, as
+	// a summary.
+	if (s.st.Overruns > s.overrunsLog || s.st.Skipped > s.skippedLog) && ti.Tick%uint64(s.cfg.TickRate) == 0 {
+		s.log.Warn("tick overruns", "new", s.st.Overruns-s.overrunsLog, "total", s.st.Overruns,
+			"skipped_new", s.st.Skipped-s.skippedLog, "skipped", s.st.Skipped,
 			"last_duration", took, "interval", s.loop.Interval())
-		s.overrunsLog = s.st.Overruns
+		s.overrunsLog, s.skippedLog = s.st.Overruns, s.st.Skipped
 	}
 	s.publish()
 	if o := s.observer(); o != nil {
@@ -567,6 +570,7 @@ func (s *Server) onEvent(ev Event) {
 			s.log.Warn("player refused", "client", ev.Client, "addr", ev.Addr, "player", pid, "err", err)
 			s.tr.Disconnect(ev.Client)
 			s.st.Disconnects++
+			s.st.Refused++
 			return
 		}
 		s.setClients()

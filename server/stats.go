@@ -80,9 +80,11 @@ type Stats struct {
 	LastTickDuration, AvgTickDuration time.Duration
 	// Connects counts the players added to the game. Disconnects counts
 	// the clients that left or timed out, that the Game's AddPlayer
-	// refused, or that were kicked; Kicks counts the players Kick removed.
-	// (The players removed at shutdown are in neither.)
-	Connects, Disconnects, Kicks uint64
+	// refused, or that were kicked; Kicks counts the players Kick removed;
+	// Refused the players the Game's AddPlayer refused (the transport's
+	// own refusals are in Transport.Refused). (The players removed at
+	// shutdown are in none of them.)
+	Connects, Disconnects, Kicks, Refused uint64
 	// MessagesIn counts the game messages players sent that reached the
 	// Game's HandleMessage; MessagesOut the game messages queued to
 	// players (one per player a SendTo or Broadcast reached).
@@ -106,8 +108,8 @@ type Stats struct {
 	Drops [NumDropReasons]uint64
 	// Transport is the transport's Counters as of the server's last sample
 	// of them: at New, once per second of ticks and at shutdown. Its Drops
-	// map is the server's copy, shared by every Stats until the counts
-	// change: read it, never write it.
+	// and Refused maps are the server's copies, shared by every Stats until
+	// the counts change: read them, never write them.
 	Transport TransportCounters
 }
 
@@ -143,24 +145,29 @@ func (s *Server) verdict(v InputVerdict) {
 // published map never changes and an idle second allocates nothing.
 func (s *Server) sampleTransport() {
 	c := s.tr.Counters()
-	old := s.st.Transport.Drops
-	same := len(old) == len(c.Drops) && (old == nil) == (c.Drops == nil)
-	for reason, n := range c.Drops {
+	c.Drops = copyIfChanged(s.st.Transport.Drops, c.Drops)
+	c.Refused = copyIfChanged(s.st.Transport.Refused, c.Refused)
+	s.st.Transport = c
+}
+
+// copyIfChanged returns old when cur has the same counts, else a copy of
+// cur: a map once published is never written again.
+func copyIfChanged(old, cur map[string]uint64) map[string]uint64 {
+	same := len(old) == len(cur) && (old == nil) == (cur == nil)
+	for reason, n := range cur {
 		if v, ok := old[reason]; !ok || v != n {
 			same = false
 			break
 		}
 	}
 	if same {
-		c.Drops = old
-	} else {
-		drops := make(map[string]uint64, len(c.Drops))
-		for reason, n := range c.Drops {
-			drops[reason] = n
-		}
-		c.Drops = drops
+		return old
 	}
-	s.st.Transport = c
+	m := make(map[string]uint64, len(cur))
+	for reason, n := range cur {
+		m[reason] = n
+	}
+	return m
 }
 
 // Observer receives what a Server measures beyond its Stats, as it

@@ -59,6 +59,11 @@ type TransportCounters struct {
 	// each is exported from the start. The map may be reused by the
 	// transport between calls (the server copies it).
 	Drops map[string]uint64
+	// Refused counts the connection attempts the transport refused, by
+	// reason (e.g. "server_full", "token_invalid", "token_in_use"), every
+	// reason at 0 too; the server exports each as refused_total{reason}.
+	// Like Drops, the map may be reused between calls.
+	Refused map[string]uint64
 }
 
 // Transport is what a Server needs from the connection layer. The netcode

@@ -79,7 +79,10 @@ var codec = state.CodecConfig{Schema: state.Schema{Fields: []state.Field{{Name: 
 // registered on a new registry.
 func newServer(t *testing.T) (*server.Server, *fakeTransport, *prometheus.Registry) {
 	t.Helper()
-	tr := &fakeTransport{ctr: server.TransportCounters{Drops: map[string]uint64{"malformed": 0, "replayed": 0}}}
+	tr := &fakeTransport{ctr: server.TransportCounters{
+		Drops:   map[string]uint64{"malformed": 0, "replayed": 0},
+		Refused: map[string]uint64{"server_full": 0, "token_invalid": 0},
+	}}
 	srv, err := server.New(server.Config{Codec: codec}, oneEntity{}, tr)
 	require.NoError(t, err)
 	reg := NewRegistry()
@@ -123,6 +126,9 @@ func TestMetricsBeforeAnyTick(t *testing.T) {
 	want = append(want,
 		`tickwire_server_drops_total{reason="transport_malformed"} 0`,
 		`tickwire_server_drops_total{reason="transport_replayed"} 0`,
+		`tickwire_server_refused_total{reason="game"} 0`,
+		`tickwire_server_refused_total{reason="server_full"} 0`,
+		`tickwire_server_refused_total{reason="token_invalid"} 0`,
 		`tickwire_server_snapshots_total{kind="full"} 0`, `tickwire_server_snapshots_total{kind="delta"} 0`,
 		`tickwire_server_snapshot_bytes_total{kind="full"} 0`, `tickwire_server_snapshot_bytes_total{kind="delta"} 0`,
 		`tickwire_server_packets_total{direction="in"} 0`, `tickwire_server_bytes_total{direction="out"} 0`,
@@ -133,7 +139,7 @@ func TestMetricsBeforeAnyTick(t *testing.T) {
 	for _, w := range want {
 		assertLine(t, body, w+"\n")
 	}
-	assert.Len(t, want, int(server.NumDropReasons)+int(server.NumInputVerdicts)+int(server.NumInputSources)+15)
+	assert.Len(t, want, int(server.NumDropReasons)+int(server.NumInputVerdicts)+int(server.NumInputSources)+18)
 }
 
 // TestMetricsScrape runs 121 ticks with one client and checks the values,

@@ -82,6 +82,13 @@ func newMetrics(srv *server.Server) *metrics {
 						emit(n, "transport_"+reason)
 					}
 				}),
+			vec("refused_total", "Connection attempts refused, by reason: the transport's (server_full, token_invalid, token_in_use, ...) and the game's (game: AddPlayer returned an error).", "reason",
+				func(st *server.Stats, emit func(uint64, ...string)) {
+					emit(st.Refused, "game")
+					for reason, n := range st.Transport.Refused {
+						emit(n, reason)
+					}
+				}),
 			vec("inputs_total", "Inputs received, by verdict (accepted, duplicate, late, far_future, oversized).", "verdict",
 				func(st *server.Stats, emit func(uint64, ...string)) {
 					for v := range server.NumInputVerdicts {
