@@ -20,6 +20,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+case "${1:-}" in
+  -h|-help|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  "") ;;
+  *) echo "soak: unexpected argument \"$1\": settings are environment variables (scripts/soak.sh -h)" >&2; exit 2 ;;
+esac
+
 BOTS=${SOAK_BOTS:-200}
 DURATION=${SOAK_DURATION:-10m}
 INTERVAL=${SOAK_INTERVAL:-30s}
@@ -29,6 +35,17 @@ VIEW=${SOAK_VIEW:-0}
 NICE=${SOAK_NICE:-10}
 BIN=bin
 GO=${GO:-go}
+
+case "${DURATION%[hms]}" in
+  ''|*[!0-9]*) echo "soak: SOAK_DURATION=$DURATION: want a whole number with s, m or h, like 600s or 10m" >&2; exit 2 ;;
+esac
+# A hard bound on top of -duration: the run plus two minutes.
+case "$DURATION" in
+  *h) secs=$(( ${DURATION%h} * 3600 )) ;;
+  *m) secs=$(( ${DURATION%m} * 60 )) ;;
+  *s) secs=${DURATION%s} ;;
+  *) echo "soak: SOAK_DURATION=$DURATION: want a whole number with s, m or h, like 600s or 10m" >&2; exit 2 ;;
+esac
 
 mkdir -p "$BIN"
 "$GO" build -o "$BIN/demo-server" ./demo-game/server
@@ -51,24 +68,20 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # shellcheck disable=SC2086
-"$BIN/demo-server" -addr "$ADDR" -admin "$ADMIN" -max-players $((BOTS + 16)) -view-radius "$VIEW" -log-level warn ${SERVER_ARGS:-} 2>"$LOG" &
+"$BIN/demo-server" -addr "$ADDR" -admin "$ADMIN" -max-players $((BOTS + 16)) -view-radius "$VIEW" ${SERVER_ARGS:-} 2>"$LOG" &
 server=$!
+# Wait for the server's own word: a port that answers may be another
+# program's (node_exporter listens on 9100).
 for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/${ADMIN%:*}/${ADMIN##*:}") 2>/dev/null && break
-  kill -0 "$server" 2>/dev/null || { echo "soak: the server did not start:" >&2; cat "$LOG" >&2; exit 1; }
+  grep -q "demo server listening" "$LOG" 2>/dev/null && break
+  kill -0 "$server" 2>/dev/null || { echo "soak: the server did not start (is $ADDR or $ADMIN in use? set SOAK_ADDR or SOAK_ADMIN):" >&2; cat "$LOG" >&2; exit 1; }
   sleep 0.1
 done
+grep -q "demo server listening" "$LOG" || { echo "soak: the server did not start within 10 s:" >&2; cat "$LOG" >&2; exit 1; }
 
 echo "soak: $BOTS bots for $DURATION against $ADDR (view radius $VIEW), samples every $INTERVAL"
 nice_cmd=()
 if [ "$NICE" != 0 ] && command -v nice >/dev/null; then nice_cmd=(nice -n "$NICE"); fi
-# A hard bound on top of -duration: the run plus two minutes.
-case "$DURATION" in
-  *h) secs=$(( ${DURATION%h} * 3600 )) ;;
-  *m) secs=$(( ${DURATION%m} * 60 )) ;;
-  *s) secs=${DURATION%s} ;;
-  *) echo "soak: SOAK_DURATION=$DURATION: want a whole number with s, m or h, like 600s or 10m" >&2; exit 2 ;;
-esac
 status=0
 # shellcheck disable=SC2086
 "${nice_cmd[@]}" timeout --signal=INT --kill-after=30s "$((secs + 120))" \
