@@ -52,6 +52,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"-loss", "150%"}, `client: -loss "150%": must be between 0% and 100%`},
 		{[]string{"-offline", "-npcs", "999"}, "client: -npcs 999: must be 0..256"},
 		{[]string{"-fps", "x"}, `client: invalid value "x" for flag -fps: parse error (see -h)`},
+		{[]string{"-addr", "nowhere"}, `client: -addr "nowhere": want host:port with a port from 1 to 65535`},
 		{[]string{"-nope"}, "client: flag provided but not defined: -nope (see -h)"},
 		{[]string{"stray"}, `client: unexpected argument "stray"`},
 	}

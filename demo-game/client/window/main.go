@@ -35,7 +35,10 @@ import (
 
 func main() {
 	if err := run(os.Args[1:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "client: "+strings.TrimPrefix(err.Error(), "clientui: "))
+		// The prefix once: the options' errors carry clientui's, the
+		// window's its own.
+		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "clientui: "), "client: ")
+		fmt.Fprintln(os.Stderr, "client: "+msg)
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}

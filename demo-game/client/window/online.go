@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
@@ -23,7 +24,7 @@ func dial(opts clientui.Options, log *slog.Logger) (clientui.Source, error) {
 		Addr: opts.Addr, Link: opts.Link, Seed: opts.Seed, Live: true, Netcode: ncfg,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("client: -addr: %w", err)
+		return nil, fmt.Errorf("client: -addr %q: %s", opts.Addr, strings.TrimPrefix(err.Error(), "clientui: "))
 	}
 	static := game.NewStatic()
 	cfg := clientui.ClientConfig(static)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -146,6 +148,17 @@ func parseReason(err error) string {
 	return strings.TrimPrefix(err.Error(), "netsim: ")
 }
 
+// validHostPort reports whether s is host:port with a non-empty host and a
+// port 1..65535 (whether the host resolves is the dialer's to find out).
+func validHostPort(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535
+}
+
 // Validate reports the first bad option, naming the flag, its value and what
 // is allowed.
 func (o Options) Validate() error {
@@ -164,6 +177,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("clientui: -npcs %d: must be 0..%d", o.NPCs, game.MaxNPCs)
 	case !o.Offline && !o.Loopback && o.Addr == "":
 		return errors.New("clientui: -addr \"\": give the server's host:port, or -offline or -loopback")
+	case !o.Offline && !o.Loopback && !validHostPort(o.Addr):
+		return fmt.Errorf("clientui: -addr %q: want host:port with a port from 1 to 65535, like 127.0.0.1:7777", o.Addr)
 	case o.FixedStep && !o.Offline && !o.Loopback:
 		return errors.New("clientui: -fixedstep needs -offline or -loopback: a server keeps real time")
 	case o.Bots < 0 || o.Bots > MaxLoopbackBots:
