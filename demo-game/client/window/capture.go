@@ -28,8 +28,11 @@ type Shot struct {
 	Status    string `json:"status"` // the status lines shown (the connection's state, the runtime's counters)
 	Detail    string `json:"detail"`
 	FixedStep bool   `json:"fixed_step"`
-	Width     int    `json:"width"`
-	Height    int    `json:"height"`
+	// Loss is what the loss graph plotted last (0..1): snapshots lost over
+	// the last second.
+	Loss   float64 `json:"loss"`
+	Width  int     `json:"width"`
+	Height int     `json:"height"`
 	// Shapes is the arena as drawn, in draw order (walls, entities, aim
 	// lines, the ghost), in screen pixels.
 	Shapes []clientui.Shape `json:"shapes"`
@@ -52,7 +55,7 @@ func (c *capture) take(screen *ebiten.Image, v clientui.View, sc *clientui.Scene
 	}
 	shot := Shot{
 		Frames: frames, Tick: v.Tick, Own: v.Own, HUD: hud, Online: v.Online, FixedStep: fixed,
-		Status: v.Status, Detail: v.Detail,
+		Status: v.Status, Detail: v.Detail, Loss: v.Sample.Loss,
 		Width: b.Dx(), Height: b.Dy(),
 	}
 	shot.Shapes = append(shot.Shapes, sc.Shapes...)

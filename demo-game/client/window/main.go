@@ -58,7 +58,11 @@ func (e usageError) Is(target error) bool { return target == errUsage }
 // run parses args, opens the window and runs the game until it is closed,
 // the screenshot is written or the timeout passes. It must run on the main
 // goroutine (ebiten's rule).
-func run(args []string, stderr io.Writer) error {
+func run(args []string, stderr io.Writer) error { return runGame(args, stderr, nil) }
+
+// runGame is run with the game wrapped by wrap when it is not nil (a test
+// drives the app through a scenario that way).
+func runGame(args []string, stderr io.Writer, wrap func(*app) ebiten.Game) error {
 	opts, err := clientui.ParseOptions(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -90,7 +94,11 @@ func run(args []string, stderr io.Writer) error {
 	// Under Xvfb there is no vsync; the frame cap in Draw keeps the CPU use
 	// sane there and costs nothing on a real display.
 	ebiten.SetRunnableOnUnfocused(true)
-	if err := ebiten.RunGame(a); err != nil {
+	var g ebiten.Game = a
+	if wrap != nil {
+		g = wrap(a)
+	}
+	if err := ebiten.RunGame(g); err != nil {
 		return err
 	}
 	return a.err

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,29 @@ import (
 // the arguments in that variable (a JSON array) instead of the tests.
 const runClientEnv = "TICKWIRE_CLIENT_ARGS"
 
+// restoreLinkEnv, set with runClientEnv, makes the client restore a perfect
+// link at that tick (as backspace does) and take its screenshot 2 s later.
+const restoreLinkEnv = "TICKWIRE_CLIENT_RESTORE_LINK_AT"
+
+// restoreLink is the app with a scripted backspace.
+type restoreLink struct {
+	*app
+	at, after int
+}
+
+func (g *restoreLink) Update() error {
+	switch g.app.ticks {
+	case g.at:
+		cfg, _ := g.app.panel.Apply(clientui.ActionLinkReset)
+		if err := g.app.src.SetLink(cfg); err != nil {
+			return err
+		}
+	case g.at + g.after:
+		g.app.opts.Frames = g.app.frames + 1 // the screenshot, next frame
+	}
+	return g.app.Update()
+}
+
 func TestMain(m *testing.M) {
 	if args, ok := os.LookupEnv(runClientEnv); ok {
 		var list []string
@@ -40,7 +64,16 @@ func TestMain(m *testing.M) {
 			os.Stderr.WriteString("client test: bad " + runClientEnv + ": " + err.Error() + "\n")
 			os.Exit(2)
 		}
-		if err := run(list, os.Stderr); err != nil {
+		var wrap func(*app) ebiten.Game
+		if at, ok := os.LookupEnv(restoreLinkEnv); ok {
+			tick, err := strconv.Atoi(at)
+			if err != nil {
+				os.Stderr.WriteString("client test: bad " + restoreLinkEnv + ": " + err.Error() + "\n")
+				os.Exit(2)
+			}
+			wrap = func(a *app) ebiten.Game { return &restoreLink{app: a, at: tick, after: 2 * game.TickRate} }
+		}
+		if err := runGame(list, os.Stderr, wrap); err != nil {
 			os.Stderr.WriteString("client: " + err.Error() + "\n")
 			os.Exit(1)
 		}
@@ -315,6 +348,27 @@ func TestLoopbackScreenshotShowsLiveGraphs(t *testing.T) {
 		_, plot := l.GraphRect(int(m), int(clientui.NumMetrics), 14)
 		assert.Greater(t, countColor(img, plot, graphColor[m], 0), 20, "%s graph has a line", m.Name())
 	}
+}
+
+// TestLossGraphAfterARestoredLink plays -loopback at 30% loss each way for
+// 8 s (of fixed-step time), restores a perfect link as backspace does, and
+// takes the screenshot 2 s later: the loss graph reads under 5%.
+func TestLossGraphAfterARestoredLink(t *testing.T) {
+	path := filepath.Join(artifactDir(t), "client-loss-restored.png")
+	_ = os.Remove(path)
+	enc, err := json.Marshal([]string{"-loopback", "-loss", "30%", "-latency", "40ms", "-jitter", "5ms",
+		"-screenshot", path, "-frames", "1000000", "-timeout", "100s"})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), runClientEnv+"="+string(enc), restoreLinkEnv+"="+strconv.Itoa(8*game.TickRate))
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	_, shot := loadShot(t, path)
+	t.Logf("screenshot %s: tick %d, loss %.1f%%", path, shot.Tick, 100*shot.Loss)
+	require.True(t, shot.Online)
+	assert.Less(t, shot.Loss, 0.05, "2 s after the link was restored")
 }
 
 func TestOnlineScreenshotAgainstAServerProcess(t *testing.T) {
