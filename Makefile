@@ -25,7 +25,7 @@ fmt: ## format the tree
 	gofmt -w .
 
 bench: ## run every benchmark once with allocation counts (the ebiten client's need a display: skipped)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $$($(GO) list ./... | grep -v /demo-game/client)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $$($(GO) list ./... | grep -v /demo-game/client/window)
 
 fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
 	@FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
@@ -36,6 +36,7 @@ build: ## build the commands into ./bin
 	$(GO) build -o $(BIN)/demo-server ./demo-game/server
 	$(GO) build -o $(BIN)/demo-bots ./demo-game/bots
 	$(GO) build -o $(BIN)/demo-client ./demo-game/client
+	$(GO) build -o $(BIN)/demo-client-window ./demo-game/client/window
 
 proxy: ## run the netsim UDP proxy: make proxy ARGS="-listen 127.0.0.1:7001 -target 127.0.0.1:7000 -loss 10%"
 	$(GO) run ./netcode/netsim/cmd/netsim $(ARGS)
@@ -51,6 +52,10 @@ soak: ## 200 bots for 10 minutes on loopback; checks heap, goroutines, losses, o
 
 loadtest: ## server capacity: N headless clients in another process, tick p50/p99 and overruns
 	$(GO) run ./server/cmd/loadtest $(ARGS)
+
+.PHONY: bench-peers
+bench-peers: ## Tickwire against UDP and kcp-go on loopback and through a lossy proxy (module bench/, a few minutes): prints the table, writes bench/results/
+	cd bench && $(GO) run . -out results
 
 clean: ## remove build outputs and test artifacts
 	rm -rf $(BIN) artifacts

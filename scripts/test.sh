@@ -7,7 +7,7 @@
 set -euo pipefail
 echo "== go vet"
 go vet ./...
-go vet -tags display ./demo-game/client
+go vet -tags display ./demo-game/client/...
 echo "== gofmt"
 unformatted="$(gofmt -l .)"
 if [ -n "$unformatted" ]; then
