@@ -34,7 +34,7 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/demo-game/internal/botswarm"
-	"github.com/tickwire/tickwire/demo-game/internal/cli"
+	"github.com/tickwire/tickwire/internal/buildinfo"
 )
 
 func main() {
@@ -48,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if errors.Is(err, errVersion) {
-		fmt.Fprintln(stdout, cli.Version("bots"))
+		fmt.Fprintln(stdout, buildinfo.Version("bots"))
 		return 0
 	}
 	if err != nil {

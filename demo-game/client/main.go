@@ -29,8 +29,8 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/tickwire/tickwire/demo-game/internal/cli"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+	"github.com/tickwire/tickwire/internal/buildinfo"
 )
 
 // WindowName is the file name of the window program beside this one.
@@ -57,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer, launch launcher) int {
 		fmt.Fprintln(stderr, "client: "+strings.TrimPrefix(err.Error(), "clientui: "))
 		return 2
 	case o.Version:
-		fmt.Fprintln(stdout, cli.Version("client"))
+		fmt.Fprintln(stdout, buildinfo.Version("client"))
 		return 0
 	}
 	exe, _ := os.Executable()

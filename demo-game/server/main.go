@@ -24,8 +24,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/tickwire/tickwire/demo-game/internal/cli"
 	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
+	"github.com/tickwire/tickwire/internal/buildinfo"
 )
 
 func main() {
@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return 0
 	}
 	if errors.Is(err, errVersion) {
-		fmt.Fprintln(stdout, cli.Version("server"))
+		fmt.Fprintln(stdout, buildinfo.Version("server"))
 		return 0
 	}
 	if err != nil {

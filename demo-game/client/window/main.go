@@ -29,8 +29,8 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"github.com/tickwire/tickwire/demo-game/game"
-	"github.com/tickwire/tickwire/demo-game/internal/cli"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+	"github.com/tickwire/tickwire/internal/buildinfo"
 )
 
 func main() {
@@ -71,7 +71,7 @@ func runGame(args []string, stderr io.Writer, wrap func(*app) ebiten.Game) error
 		return usageError{err}
 	}
 	if opts.Version {
-		fmt.Fprintln(os.Stdout, cli.Version("client"))
+		fmt.Fprintln(os.Stdout, buildinfo.Version("client"))
 		return nil
 	}
 	// Connection events (connect, welcome, loss, reconnects) on stderr.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tickwire/tickwire/internal/buildinfo"
 )
 
 func TestParseFlagsDefaults(t *testing.T) {
@@ -82,6 +84,6 @@ func TestRunHelpAndVersion(t *testing.T) {
 	stdout.Reset()
 	require.Equal(t, 0, run([]string{"-version"}, &stdout, &stderr))
 	assert.Regexp(t, `^loadtest \S+ .*go1\.[\d.]+\n$`, stdout.String())
-	assert.Equal(t, "loadtest v0.4.0 rev 0123456789ab 2026-12-01T04:00:00Z go1.26.0", version(&debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.4.0"},
-		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef"}, {Key: "vcs.time", Value: "2026-12-01T04:00:00Z"}}}, true))
+	assert.Equal(t, "loadtest v0.4.0 rev 0123456789ab 2026-12-01T04:00:00Z go1.26.0", buildinfo.Format("loadtest", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.4.0"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef"}, {Key: "vcs.time", Value: "2026-12-01T04:00:00Z"}}}))
 }

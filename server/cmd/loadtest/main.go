@@ -32,7 +32,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -43,6 +42,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tickwire/tickwire/internal/buildinfo"
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/state"
@@ -196,7 +196,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errVersion):
-		fmt.Fprintln(stdout, version(debug.ReadBuildInfo()))
+		fmt.Fprintln(stdout, buildinfo.Version("loadtest"))
 		return 0
 	case err != nil:
 		fmt.Fprintln(stderr, err)

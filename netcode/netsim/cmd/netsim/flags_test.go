@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tickwire/tickwire/internal/buildinfo"
 	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
@@ -182,10 +183,10 @@ func TestDescribe(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	assert.Equal(t, "netsim (devel) rev 0123456789ab+dirty 2026-12-01T04:00:00Z go1.26.0", version(&debug.BuildInfo{GoVersion: "go1.26.0", Settings: []debug.BuildSetting{
+	assert.Equal(t, "netsim (devel) rev 0123456789ab+dirty 2026-12-01T04:00:00Z go1.26.0", buildinfo.Format("netsim", &debug.BuildInfo{GoVersion: "go1.26.0", Settings: []debug.BuildSetting{
 		{Key: "vcs.revision", Value: "0123456789abcdef"}, {Key: "vcs.time", Value: "2026-12-01T04:00:00Z"}, {Key: "vcs.modified", Value: "true"},
-	}}, true))
-	assert.Equal(t, "netsim v1.2.0 go1.26.0", version(&debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.0"}}, true))
+	}}))
+	assert.Equal(t, "netsim v1.2.0 go1.26.0", buildinfo.Format("netsim", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.0"}}))
 }
 
 // TestRunStopsOnCancel runs the command until its context (SIGINT in main)

@@ -24,10 +24,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
+	"github.com/tickwire/tickwire/internal/buildinfo"
 	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if errors.Is(err, errVersion) {
-		fmt.Fprintln(stdout, version(debug.ReadBuildInfo()))
+		fmt.Fprintln(stdout, buildinfo.Version("netsim"))
 		return 0
 	}
 	if err != nil {
