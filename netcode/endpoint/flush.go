@@ -26,9 +26,9 @@ func (e *Endpoint) probeTimeout() time.Duration {
 // channel, several to a packet up to MaxPacketSize, then copies of
 // unacknowledged small reliable messages in the room left in the last
 // packet. With nothing else to send it emits a header-only packet when an
-// ack is owed and Config.AckDelay has passed (or 4 packets are owed). The slice passed to emit is only valid
-// during the call; emit must copy or send it before returning, and must
-// not call methods of e.
+// ack is owed and Config.AckDelay has passed (or 4 packets are owed). The
+// slice passed to emit is only valid during the call; emit must copy or
+// send it before returning, and must not call methods of e.
 func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	at := e.clock(now)
 	e.detectLosses(at)
