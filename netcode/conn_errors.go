@@ -150,6 +150,9 @@ type DisconnectError struct {
 }
 
 func (e *DisconnectError) Error() string {
+	if e.Reason == ReasonTimeout {
+		return ErrTimeout.Error() // "connection timed out: timed out" said it twice
+	}
 	return e.Unwrap().Error() + ": " + e.Reason.String()
 }
 

@@ -74,6 +74,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return 1
 	}
 	st := srv.Arena().Stats()
-	log.Info("demo server exited", "players_joined", st.Joined, "players_refused", st.Refused, "bad_inputs", st.BadInputs)
+	refused := st.Refused // the arena's (full, bad id) and the connection layer's (server full, bad token, version…)
+	for _, n := range srv.Stats().Transport.Refused {
+		refused += n
+	}
+	log.Info("demo server exited", "players_joined", st.Joined, "players_refused", refused, "bad_inputs", st.BadInputs)
 	return 0
 }
