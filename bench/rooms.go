@@ -1,0 +1,415 @@
+package main
+
+// The rooms workload: N clients in rooms of 20, each sending a 32-byte
+// update every 50 ms that the server forwards to the 19 others of its room.
+// The server and the clients run in two child processes of this program,
+// pinned to one core each (taskset), so that the server's CPU time is its
+// own. The parent starts the server, then the clients; once every client is
+// connected it tells both to start, lets the clients run for the window,
+// and reads the server's CPU time over the window and the clients' counts.
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	kcp "github.com/xtaci/kcp-go/v5"
+
+	"github.com/tickwire/tickwire/netcode"
+)
+
+const (
+	roomSize       = 20
+	updateInterval = 50 * time.Millisecond
+	serverTick     = 10 * time.Millisecond
+)
+
+// roomsResult is what one rooms run measured.
+type roomsResult struct {
+	CPU       float64 // server CPU time over the window / the window (1 = one core)
+	Delivered float64 // share of the forwards due that arrived
+	P50, P99  float64 // delivery latency, ms, sender's Send to receiver's read
+}
+
+// clientsReport is what the clients process prints at the end.
+type clientsReport struct {
+	Expected, Received int
+	Lat                []float64 // ms
+}
+
+// runRooms runs one rooms measurement of n clients of sys ("tickwire" or
+// "kcp") for window.
+func runRooms(sys string, n int, window, ackDelay time.Duration) (roomsResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return roomsResult{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), window+2*time.Minute)
+	defer cancel()
+	start := func(core string, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Scanner, error) {
+		name, all := exe, args
+		if _, err := exec.LookPath("taskset"); err == nil {
+			name, all = "taskset", append([]string{"-c", core, exe}, args...)
+		}
+		cmd := exec.CommandContext(ctx, name, all...)
+		cmd.Stderr = os.Stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, nil, nil, err
+		}
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		return cmd, in, sc, nil
+	}
+	srv, srvIn, srvOut, err := start("0", "-role", "rooms-server", "-sys", sys, "-ackdelay", ackDelay.String())
+	if err != nil {
+		return roomsResult{}, err
+	}
+	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+	if !srvOut.Scan() {
+		return roomsResult{}, fmt.Errorf("rooms server: no address")
+	}
+	addr := strings.TrimPrefix(srvOut.Text(), "addr ")
+	cli, cliIn, cliOut, err := start("1", "-role", "rooms-clients", "-sys", sys, "-addr", addr, "-n", fmt.Sprint(n), "-window", window.String(), "-ackdelay", ackDelay.String())
+	if err != nil {
+		return roomsResult{}, err
+	}
+	defer func() { _ = cli.Process.Kill(); _ = cli.Wait() }()
+	if !cliOut.Scan() || cliOut.Text() != "ready" {
+		return roomsResult{}, fmt.Errorf("rooms clients: not ready: %q", cliOut.Text())
+	}
+	fmt.Fprintln(srvIn, "start")
+	fmt.Fprintln(cliIn, "go")
+	if !cliOut.Scan() {
+		return roomsResult{}, fmt.Errorf("rooms clients: no report")
+	}
+	fmt.Fprintln(srvIn, "stop")
+	var rep clientsReport
+	if err := json.Unmarshal(cliOut.Bytes(), &rep); err != nil {
+		return roomsResult{}, fmt.Errorf("rooms clients: %w", err)
+	}
+	if !srvOut.Scan() {
+		return roomsResult{}, fmt.Errorf("rooms server: no CPU figure")
+	}
+	var cpu float64
+	if _, err := fmt.Sscanf(srvOut.Text(), "cpu %g", &cpu); err != nil {
+		return roomsResult{}, fmt.Errorf("rooms server: %q: %w", srvOut.Text(), err)
+	}
+	s := sample{}
+	for _, v := range rep.Lat {
+		s.lat = append(s.lat, time.Duration(v*float64(time.Millisecond)))
+	}
+	res := roomsResult{CPU: cpu, P50: ms(s.quantile(0.5)), P99: ms(s.quantile(0.99))}
+	if rep.Expected > 0 {
+		res.Delivered = float64(rep.Received) / float64(rep.Expected)
+	}
+	return res, nil
+}
+
+// cpuTime returns the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// roomsServer is the server process: it prints its address, then measures
+// its CPU time between "start" and "stop" on stdin and prints it.
+func roomsServer(sys string, ackDelay time.Duration) error {
+	var addr string
+	var stop func()
+	switch sys {
+	case "tickwire":
+		srv, err := netcode.Listen("127.0.0.1:0", netcode.ServerConfig{ProtocolID: twProtocol, Endpoint: twConfigAck(ackDelay), Logger: quiet,
+			MaxClients: 8192, ReceiveQueue: 16384, UnverifiedQueue: 4096, HandshakeRate: 1000})
+		if err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() { twRoomsLoop(srv, done) })
+		addr, stop = srv.Addr().String(), func() { close(done); wg.Wait(); _ = srv.Close() }
+	case "kcp":
+		srv, err := kcpRoomsServer()
+		if err != nil {
+			return err
+		}
+		addr, stop = srv.addr(), srv.close
+	default:
+		return fmt.Errorf("unknown -sys %q: want tickwire or kcp", sys)
+	}
+	defer stop()
+	fmt.Println("addr", addr)
+	in := bufio.NewScanner(os.Stdin)
+	var t0 time.Time
+	var c0 time.Duration
+	for in.Scan() {
+		switch in.Text() {
+		case "start":
+			t0, c0 = time.Now(), cpuTime()
+		case "stop":
+			fmt.Printf("cpu %g\n", float64(cpuTime()-c0)/float64(time.Since(t0)))
+			return nil
+		}
+	}
+	return errors.New("rooms server: stdin closed before stop")
+}
+
+// twRoomsLoop is the Tickwire server's game loop: every 10 ms it takes in
+// what arrived, forwards each update to the sender's room, and flushes.
+func twRoomsLoop(srv *netcode.Server, done chan struct{}) {
+	tick := time.NewTicker(serverTick)
+	defer tick.Stop()
+	var clients []netcode.ClientID
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		srv.Receive(now)
+		for _, ok := srv.PollEvent(); ok; _, ok = srv.PollEvent() {
+		}
+		clients = srv.AppendClients(clients[:0])
+		for _, id := range clients {
+			room := int(id-1) / roomSize // plain mode numbers clients 1, 2, 3...
+			for msg, ok := srv.ReadMessage(id, chUnreliable); ok; msg, ok = srv.ReadMessage(id, chUnreliable) {
+				for m := room*roomSize + 1; m <= room*roomSize+roomSize; m++ {
+					if netcode.ClientID(m) != id {
+						_, _ = srv.Send(netcode.ClientID(m), chUnreliable, msg) // absent members: an error, ignored
+					}
+				}
+			}
+		}
+		srv.Flush(now)
+	}
+}
+
+// kcpRooms forwards every message a session reads to the other sessions of
+// its room, in accept order, at once.
+type kcpRooms struct {
+	*kcpServer
+	mu    sync.Mutex
+	rooms [][]*kcp.UDPSession
+	index map[*kcp.UDPSession]int
+}
+
+func kcpRoomsServer() (*kcpRooms, error) {
+	r := &kcpRooms{index: make(map[*kcp.UDPSession]int)}
+	srv, err := startKCPServer(func(s *kcp.UDPSession, msg []byte) {
+		hello := len(msg) < 16
+		r.mu.Lock()
+		i, ok := r.index[s]
+		if !ok {
+			i = len(r.index)
+			r.index[s] = i
+			if i%roomSize == 0 {
+				r.rooms = append(r.rooms, nil)
+			}
+			r.rooms[i/roomSize] = append(r.rooms[i/roomSize], s)
+		}
+		members := r.rooms[i/roomSize]
+		r.mu.Unlock()
+		if hello {
+			return
+		}
+		for _, m := range members {
+			if m != s {
+				_, _ = m.Write(msg)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.kcpServer = srv
+	return r, nil
+}
+
+// roomsClients is the clients process: it connects n clients, prints
+// "ready", waits for "go", sends updates for window, drains, and prints a
+// clientsReport as JSON.
+func roomsClients(sys, addr string, n int, window, ackDelay time.Duration) error {
+	epoch := time.Now()
+	var mu sync.Mutex
+	var rep clientsReport
+	var measuring bool
+	var t0 time.Time
+	// onUpdate records an update read by any client.
+	onUpdate := func(msg []byte) {
+		if len(msg) < 16 {
+			return
+		}
+		sent := epoch.Add(time.Duration(binary.LittleEndian.Uint64(msg[8:])))
+		mu.Lock()
+		if measuring && !sent.Before(t0) {
+			rep.Received++
+			rep.Lat = append(rep.Lat, ms(time.Since(sent)))
+		}
+		mu.Unlock()
+	}
+	update := func(i int, msg []byte) []byte {
+		binary.LittleEndian.PutUint64(msg, uint64(i))
+		binary.LittleEndian.PutUint64(msg[8:], uint64(time.Since(epoch)))
+		return msg
+	}
+	if n%roomSize != 0 {
+		return fmt.Errorf("-n %d: want a multiple of %d (whole rooms)", n, roomSize)
+	}
+	switch sys {
+	case "tickwire":
+		cs := make([]*netcode.Client, n)
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		sem := make(chan struct{}, 64) // handshakes in flight
+		for i := range n {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				c, err := dialTWConfig(addr, twConfigAck(ackDelay))
+				if err != nil {
+					errs <- fmt.Errorf("client %d: %w", i, err)
+					return
+				}
+				cs[i] = c
+			})
+		}
+		wg.Wait()
+		defer func() {
+			for _, c := range cs {
+				if c != nil {
+					_ = c.Close()
+				}
+			}
+		}()
+		select {
+		case err := <-errs:
+			return err
+		default:
+		}
+		msg := make([]byte, 32)
+		ticks := 0
+		loop := func(until time.Time, send bool) {
+			t := time.NewTicker(serverTick)
+			defer t.Stop()
+			for time.Now().Before(until) {
+				<-t.C
+				ticks++
+				now := time.Now()
+				for i, c := range cs {
+					if err := c.Update(now); err != nil {
+						continue
+					}
+					for got, ok := c.ReadMessage(chUnreliable); ok; got, ok = c.ReadMessage(chUnreliable) {
+						onUpdate(got)
+					}
+					if send && ticks%5 == i%5 { // every 50 ms, phases spread over the ticks
+						if _, err := c.Send(chUnreliable, update(i, msg)); err == nil {
+							mu.Lock()
+							rep.Expected += roomSize - 1
+							mu.Unlock()
+						}
+					}
+				}
+			}
+		}
+		fmt.Println("ready")
+		waitGo()
+		mu.Lock()
+		measuring, t0 = true, time.Now()
+		mu.Unlock()
+		loop(time.Now().Add(window), true)
+		loop(time.Now().Add(300*time.Millisecond), false) // drain
+	case "kcp":
+		ss := make([]*kcp.UDPSession, n)
+		for i := range n {
+			s, err := dialKCP(addr)
+			if err != nil {
+				return fmt.Errorf("client %d: %w", i, err)
+			}
+			ss[i] = s
+			// The server learns a session, and puts it in a room, with
+			// its first message.
+			if _, err := s.Write([]byte("hello")); err != nil {
+				return err
+			}
+		}
+		defer func() {
+			for _, s := range ss {
+				_ = s.Close()
+			}
+		}()
+		var readers sync.WaitGroup
+		for _, s := range ss {
+			readers.Go(func() {
+				buf := make([]byte, 2048)
+				for {
+					k, err := s.Read(buf)
+					if err != nil {
+						return
+					}
+					onUpdate(buf[:k])
+				}
+			})
+		}
+		time.Sleep(500 * time.Millisecond) // the hellos settle
+		fmt.Println("ready")
+		waitGo()
+		mu.Lock()
+		measuring, t0 = true, time.Now()
+		mu.Unlock()
+		msg := make([]byte, 32)
+		t := time.NewTicker(serverTick)
+		end := time.Now().Add(window)
+		for ticks := 0; time.Now().Before(end); ticks++ {
+			<-t.C
+			for i, s := range ss {
+				if ticks%5 == i%5 {
+					if _, err := s.Write(update(i, msg)); err == nil {
+						mu.Lock()
+						rep.Expected += roomSize - 1
+						mu.Unlock()
+					}
+				}
+			}
+		}
+		t.Stop()
+		time.Sleep(300 * time.Millisecond) // drain
+	default:
+		return fmt.Errorf("unknown -sys %q", sys)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(rep.Lat)
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(b))
+	return nil
+}
+
+// waitGo blocks until the parent writes a line to stdin.
+func waitGo() {
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Scan()
+}
