@@ -34,13 +34,14 @@ func main() {
 	sys := flag.String("sys", "tickwire", "internal: tickwire or kcp")
 	addr := flag.String("addr", "", "internal: the rooms server's address")
 	n := flag.Int("n", 0, "internal: rooms clients")
+	profile := flag.String("serverprofile", "", "rooms: write the server's CPU profile over the window to this file (the last run's)")
 	ackDelay := flag.Duration("ackdelay", 0, "rooms: the endpoints' AckDelay (0: the default; negative: ack at every Flush)")
 	flag.Parse()
 	log.SetFlags(0)
 	switch *role {
 	case "":
 	case "rooms-server":
-		if err := roomsServer(*sys, *ackDelay); err != nil {
+		if err := roomsServer(*sys, *ackDelay, *profile); err != nil {
 			log.Fatalf("bench: rooms server: %v", err)
 		}
 		return
@@ -174,7 +175,7 @@ func main() {
 				}
 				var cpu, done, p50, p99 []float64
 				for r := range *runs {
-					x, err := runRooms(sys, clients, *window, *ackDelay)
+					x, err := runRooms(sys, clients, *window, *ackDelay, *profile)
 					if err != nil {
 						log.Fatalf("bench: rooms, %s, N=%d: %v", sys, clients, err)
 					}

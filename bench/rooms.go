@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ type clientsReport struct {
 
 // runRooms runs one rooms measurement of n clients of sys ("tickwire" or
 // "kcp") for window.
-func runRooms(sys string, n int, window, ackDelay time.Duration) (roomsResult, error) {
+func runRooms(sys string, n int, window, ackDelay time.Duration, profile string) (roomsResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return roomsResult{}, err
@@ -79,7 +80,7 @@ func runRooms(sys string, n int, window, ackDelay time.Duration) (roomsResult, e
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
 		return cmd, in, sc, nil
 	}
-	srv, srvIn, srvOut, err := start("0", "-role", "rooms-server", "-sys", sys, "-ackdelay", ackDelay.String())
+	srv, srvIn, srvOut, err := start("0", "-role", "rooms-server", "-sys", sys, "-ackdelay", ackDelay.String(), "-serverprofile", profileFor(profile, sys))
 	if err != nil {
 		return roomsResult{}, err
 	}
@@ -133,7 +134,7 @@ func cpuTime() time.Duration {
 
 // roomsServer is the server process: it prints its address, then measures
 // its CPU time between "start" and "stop" on stdin and prints it.
-func roomsServer(sys string, ackDelay time.Duration) error {
+func roomsServer(sys string, ackDelay time.Duration, profile string) error {
 	var addr string
 	var stop func()
 	switch sys {
@@ -165,7 +166,20 @@ func roomsServer(sys string, ackDelay time.Duration) error {
 		switch in.Text() {
 		case "start":
 			t0, c0 = time.Now(), cpuTime()
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+			}
 		case "stop":
+			if profile != "" {
+				pprof.StopCPUProfile()
+			}
 			fmt.Printf("cpu %g\n", float64(cpuTime()-c0)/float64(time.Since(t0)))
 			return nil
 		}
@@ -412,4 +426,13 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration) error
 func waitGo() {
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Scan()
+}
+
+// profileFor names the CPU profile of sys's server: path with ".sys"
+// added, or "" when no profile was asked for.
+func profileFor(path, sys string) string {
+	if path == "" {
+		return ""
+	}
+	return path + "." + sys
 }
