@@ -1,0 +1,47 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestQuantile(t *testing.T) {
+	s := sample{expected: 10}
+	for i := 10; i >= 1; i-- {
+		s.lat = append(s.lat, time.Duration(i)*time.Millisecond)
+	}
+	for _, tt := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 5 * time.Millisecond}, {0.99, 10 * time.Millisecond}, {1, 10 * time.Millisecond}, {0.1, time.Millisecond}} {
+		if got := s.quantile(tt.q); got != tt.want {
+			t.Errorf("quantile(%v) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+	if got := s.complete(); got != 1 {
+		t.Errorf("complete() = %v, want 1", got)
+	}
+	s.expected = 20
+	if got := s.complete(); got != 0.5 {
+		t.Errorf("complete() = %v, want 0.5 (10 of 20 arrived)", got)
+	}
+	if got := (&sample{}).quantile(0.5); got != 0 {
+		t.Errorf("empty quantile = %v, want 0", got)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	for _, tt := range []struct {
+		in   []float64
+		want figure
+	}{
+		{[]float64{3, 1, 2}, figure{median: 2, lo: 1, hi: 3}},
+		{[]float64{4, 1, 3, 2}, figure{median: 2.5, lo: 1, hi: 4}},
+		{[]float64{7}, figure{median: 7, lo: 7, hi: 7}},
+		{nil, figure{}},
+	} {
+		if got := summarize(tt.in); got != tt.want {
+			t.Errorf("summarize(%v) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
