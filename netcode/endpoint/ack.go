@@ -66,9 +66,6 @@ func (e *Endpoint) noteAccepted(seq seqNum, at time.Duration) {
 // earlier header already reported are skipped: on a steady stream each
 // header adds one or two acks to the 33 it repeats.
 func (e *Endpoint) applyAcks(at time.Duration, h packetHeader) {
-	if e.sent.Find(h.Ack) != nil && (!e.hasLargestAcked || h.Ack.Newer(e.largestAcked)) {
-		e.largestAcked, e.hasLargestAcked = h.Ack, true
-	}
 	newBits := h.AckBits
 	d := 33
 	if e.peerAck.HasAck {
@@ -97,7 +94,13 @@ func (e *Endpoint) applyAcks(at time.Duration, h packetHeader) {
 // RTT sample, if the header says how long the ack was held.
 func (e *Endpoint) ackPacket(at time.Duration, seq seqNum, newest *packetHeader) {
 	rec := e.sent.Find(seq)
-	if rec == nil || rec.acked {
+	if rec == nil {
+		return // never sent, or too old to matter
+	}
+	if newest != nil && (!e.hasLargestAcked || seq.Newer(e.largestAcked)) {
+		e.largestAcked, e.hasLargestAcked = seq, true
+	}
+	if rec.acked {
 		return
 	}
 	rec.acked = true

@@ -41,6 +41,7 @@ type Endpoint struct {
 	flushFirst seqNum // the first packet of the current Flush
 	budget     int    // bytes the current Flush may still open packets for; <0 unlimited
 	eliciting  bool
+	mayCopy    bool // a channel with redundancy had messages in flight when this Flush began
 
 	// Loss detection (RFC 9002): the newest packet the peer acknowledged,
 	// the reordering the packet threshold tolerates, and the probe timer.

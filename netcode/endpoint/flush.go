@@ -32,7 +32,7 @@ func (e *Endpoint) probeTimeout() time.Duration {
 func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	at := e.clock(now)
 	e.detectLosses(at)
-	e.emit, e.emitted, e.eliciting = emit, 0, false
+	e.emit, e.emitted, e.eliciting, e.mayCopy = emit, 0, false, false
 	e.flushFirst = e.nextSeq
 	e.budget = -1
 	if e.cfg.MaxFlushBytes > 0 {
@@ -62,7 +62,9 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 		e.openPacket(0, at)
 	}
 	if e.pktOpen {
-		e.addCopies(at)
+		if e.mayCopy {
+			e.addCopies(at)
+		}
 		e.closePacket(at)
 	}
 	if e.emitted > 0 { // every packet carries the acks
@@ -114,6 +116,9 @@ func (e *Endpoint) probe(at, delay time.Duration) {
 
 func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay time.Duration) {
 	c.copyEnd = c.unsent
+	if c.redundancy > 0 && c.oldest != c.copyEnd {
+		e.mayCopy = true
+	}
 	for id := c.oldest; id != c.unsent; id++ {
 		m := c.slot(id)
 		if m.unacked == 0 {
