@@ -101,3 +101,26 @@ func ExampleConfig_Validate() {
 	// Output:
 	// endpoint: Config.MaxPacketSize = 40; allowed 0 (default) or 64..65507
 }
+
+// A small reliable message rides again in the room left in the next packets
+// that leave while it is unacknowledged (ChannelConfig.Redundancy, 2 copies
+// by default), so losing the packet that first carried it costs no round
+// trip: the next packet, a tick later, delivers it.
+func ExampleChannelConfig_redundancy() {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	client, _ := endpoint.NewEndpoint(endpoint.DefaultConfig(), now)
+	server, _ := endpoint.NewEndpoint(endpoint.DefaultConfig(), now)
+
+	_, _ = client.Send(0, []byte("fire")) // channel 0: reliable-ordered
+	client.Flush(now, func([]byte) {})    // this packet is lost
+
+	now = now.Add(16 * time.Millisecond) // the next tick sends the state
+	_, _ = client.Send(2, []byte("state"))
+	client.Flush(now, func(p []byte) { _ = server.Receive(now, p) })
+
+	msg, _ := server.ReadMessage(0)
+	s := client.Stats()
+	fmt.Printf("server got %q; copies sent %d, resends %d\n", msg, s.MessagesRedundant, s.MessagesResent)
+	// Output:
+	// server got "fire"; copies sent 1, resends 0
+}
