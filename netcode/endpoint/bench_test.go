@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/netcode/endpoint"
+	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
 // loopback joins two endpoints directly: whatever one flushes, the other
@@ -130,4 +131,33 @@ func BenchmarkReliableOrderedThroughput(b *testing.B) {
 		l.b.Flush(l.now, l.toA)
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// TestLossyStreamNoAllocs: in steady state over a lossy, reordering link,
+// sending, flushing (with resends, copies and loss detection), receiving
+// and reading allocate nothing.
+func TestLossyStreamNoAllocs(t *testing.T) {
+	link := netsim.Config{Loss: 0.2, Latency: 50 * time.Millisecond, Jitter: 10 * time.Millisecond}
+	p := newPair(t, streamConfig(), link, link, 3)
+	msg := make([]byte, 32)
+	read := 0
+	tick := func() {
+		p.deliver(time.Millisecond)
+		for _, ok := p.b.ReadMessage(chReliable); ok; _, ok = p.b.ReadMessage(chReliable) {
+			read++
+		}
+		if _, err := p.a.Send(chReliable, msg); err != nil {
+			panic(err)
+		}
+		p.flush()
+	}
+	for range 20_000 { // every ring slot, buffer and record list reaches its size
+		tick()
+	}
+	allocs := testing.AllocsPerRun(2000, tick)
+	assert.Zero(t, allocs)
+	s := p.a.Stats()
+	assert.Positive(t, s.MessagesResent)
+	assert.Positive(t, s.MessagesRedundant)
+	assert.Greater(t, read, 20_000)
 }

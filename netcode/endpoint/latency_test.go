@@ -91,32 +91,3 @@ func TestStreamLatencyUnderLoss(t *testing.T) {
 		assert.Less(t, p99, tt.beforeP99/2, "loss %v: p99", tt.loss)
 	}
 }
-
-// TestLossyStreamNoAllocs: in steady state over a lossy, reordering link,
-// sending, flushing (with resends, copies and loss detection), receiving
-// and reading allocate nothing.
-func TestLossyStreamNoAllocs(t *testing.T) {
-	link := netsim.Config{Loss: 0.2, Latency: 50 * time.Millisecond, Jitter: 10 * time.Millisecond}
-	p := newPair(t, streamConfig(), link, link, 3)
-	msg := make([]byte, 32)
-	read := 0
-	tick := func() {
-		p.deliver(time.Millisecond)
-		for _, ok := p.b.ReadMessage(chReliable); ok; _, ok = p.b.ReadMessage(chReliable) {
-			read++
-		}
-		if _, err := p.a.Send(chReliable, msg); err != nil {
-			panic(err)
-		}
-		p.flush()
-	}
-	for range 20_000 { // every ring slot, buffer and record list reaches its size
-		tick()
-	}
-	allocs := testing.AllocsPerRun(2000, tick)
-	assert.Zero(t, allocs)
-	s := p.a.Stats()
-	assert.Positive(t, s.MessagesResent)
-	assert.Positive(t, s.MessagesRedundant)
-	assert.Greater(t, read, 20_000)
-}
