@@ -115,8 +115,11 @@ func TestDialTimeout(t *testing.T) {
 
 func TestTimeoutsBothSides(t *testing.T) {
 	noLeaks(t)
-	const timeout = 400 * time.Millisecond
-	const slack = 300 * time.Millisecond // one tick, scheduling, and -race on a loaded 2-core machine
+	// Wall-clock bounds here are only those load cannot break: a timeout
+	// never fires before its time (load only delays it), and keepalives
+	// every timeout/4 keep an idle connection up even when the loop is
+	// starved for a good part of the timeout.
+	const timeout = time.Second
 	l := startServer(t, nil, ServerConfig{Timeout: timeout})
 	cli, err := dialTest(t, l.addr(), ClientConfig{Timeout: timeout})
 	require.NoError(t, err)
@@ -131,14 +134,13 @@ func TestTimeoutsBothSides(t *testing.T) {
 	// (plus one tick of the server loop and scheduling slack).
 	stopped := time.Now()
 	var ev Event
-	eventually(t, 3*timeout, nil, func() bool {
+	eventually(t, 10*timeout, nil, func() bool {
 		ok := false
 		l.do(func(s *Server) { ev, ok = s.PollEvent() })
 		return ok && ev.Kind == EventDisconnect
 	})
 	assert.Equal(t, ReasonTimeout, ev.Reason)
 	elapsed := time.Since(stopped)
-	assert.Less(t, elapsed, timeout+slack)
 	// The client's last keepalive left at most timeout/4 before it stopped.
 	assert.GreaterOrEqual(t, elapsed, timeout-timeout/4)
 
@@ -167,11 +169,10 @@ func TestTimeoutsBothSides(t *testing.T) {
 	<-frozen
 	start := time.Now()
 	var uerr error
-	eventually(t, 3*timeout, func() { uerr = again.Update(time.Now()) }, func() bool { return uerr != nil })
+	eventually(t, 10*timeout, func() { uerr = again.Update(time.Now()) }, func() bool { return uerr != nil })
 	close(release)
 	assert.ErrorIs(t, uerr, ErrTimeout)
 	elapsed = time.Since(start)
-	assert.Less(t, elapsed, timeout+slack)
 	assert.GreaterOrEqual(t, elapsed, timeout-timeout/4)
 }
 
