@@ -343,7 +343,12 @@ func benchSnapshots(n, moving int) (base, cur *Snapshot) {
 
 func BenchmarkEncode(b *testing.B) {
 	base, cur := benchSnapshots(1000, 100)
-	enc, err := NewEncoder(CodecConfig{Schema: testSchema})
+	benchEncode(b, CodecConfig{Schema: testSchema}, base, cur)
+}
+
+// benchEncode measures encoding cur in full and as a delta against base.
+func benchEncode(b *testing.B, cfg CodecConfig, base, cur *Snapshot) {
+	enc, err := NewEncoder(cfg)
 	require.NoError(b, err)
 	for _, bc := range []struct {
 		name string
@@ -367,7 +372,13 @@ func BenchmarkEncode(b *testing.B) {
 
 func BenchmarkDecode(b *testing.B) {
 	base, cur := benchSnapshots(1000, 100)
-	enc, dec := newCodec(b, CodecConfig{Schema: testSchema})
+	benchDecode(b, CodecConfig{Schema: testSchema}, base, cur)
+}
+
+// benchDecode measures decoding cur's full and delta (against base)
+// payloads into a reused snapshot.
+func benchDecode(b *testing.B, cfg CodecConfig, base, cur *Snapshot) {
+	enc, dec := newCodec(b, cfg)
 	for _, bc := range []struct {
 		name string
 		base *Snapshot

@@ -561,47 +561,12 @@ func benchKindsSnapshots(n, moving int) (base, cur *Snapshot) {
 
 func BenchmarkEncodeKinds(b *testing.B) {
 	base, cur := benchKindsSnapshots(1000, 100)
-	enc, err := NewEncoder(kindsCfg)
-	require.NoError(b, err)
-	for _, bc := range []struct {
-		name string
-		base *Snapshot
-	}{{"full", nil}, {"delta", base}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			buf := make([]byte, 0, 64<<10)
-			var n int
-			for b.Loop() {
-				out, err := enc.Encode(buf[:0], cur, bc.base)
-				if err != nil {
-					b.Fatal(err)
-				}
-				n = len(out)
-			}
-			b.ReportMetric(float64(n), "bytes/snapshot")
-		})
-	}
+	benchEncode(b, kindsCfg, base, cur)
 }
 
 func BenchmarkDecodeKinds(b *testing.B) {
 	base, cur := benchKindsSnapshots(1000, 100)
-	enc, dec := newCodec(b, kindsCfg)
-	for _, bc := range []struct {
-		name string
-		base *Snapshot
-	}{{"full", nil}, {"delta", base}} {
-		b.Run(bc.name, func(b *testing.B) {
-			payload, err := enc.Encode(nil, cur, bc.base)
-			require.NoError(b, err)
-			dst := &Snapshot{}
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := dec.Decode(dst, payload, base); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	benchDecode(b, kindsCfg, base, cur)
 }
 
 // TestKindsHotPathsDoNotAllocate locks in zero allocations after warm-up
