@@ -16,6 +16,7 @@ import (
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
 	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
+	"github.com/tickwire/tickwire/internal/clitest"
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server/client"
@@ -104,12 +105,7 @@ func TestRunUsageErrors(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(t.Context(), tt.args, &stdout, &stderr, nil)
-			assert.Equal(t, 2, code)
-			out := stderr.String()
-			assert.True(t, strings.HasPrefix(out, tt.want), "stderr: %q", out)
-			assert.Equal(t, 1, strings.Count(out, "\n"), "one line: %q", out)
-			assert.Equal(t, 1, strings.Count(out, "server:"), "the prefix once: %q", out)
-			assert.Empty(t, stdout.String())
+			clitest.UsageError(t, "server:", tt.want, code, stdout.String(), stderr.String())
 		})
 	}
 }

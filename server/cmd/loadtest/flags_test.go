@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/internal/buildinfo"
+	"github.com/tickwire/tickwire/internal/clitest"
 )
 
 func TestParseFlagsDefaults(t *testing.T) {
@@ -60,12 +61,8 @@ func TestRunUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			assert.Equal(t, 2, run(tt.args, &stdout, &stderr))
-			out := stderr.String()
-			assert.True(t, strings.HasPrefix(out, tt.want), "stderr: %q", out)
-			assert.Equal(t, 1, strings.Count(out, "\n"), "one line: %q", out)
-			assert.Equal(t, 1, strings.Count(out, "loadtest:"), "the prefix once: %q", out)
-			assert.Empty(t, stdout.String())
+			code := run(tt.args, &stdout, &stderr)
+			clitest.UsageError(t, "loadtest:", tt.want, code, stdout.String(), stderr.String())
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/internal/buildinfo"
+	"github.com/tickwire/tickwire/internal/clitest"
 	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
@@ -143,12 +144,7 @@ func TestRunUsageErrors(t *testing.T) {
 		t.Run(tt.want, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), append(append([]string{}, base...), tt.args...), &stdout, &stderr)
-			assert.Equal(t, 2, code)
-			out := stderr.String()
-			assert.True(t, strings.HasPrefix(out, "netsim: "+tt.want), "stderr: %q", out)
-			assert.Equal(t, 1, strings.Count(out, "\n"), "one line: %q", out)
-			assert.Equal(t, 1, strings.Count(out, "netsim:"), "the prefix once: %q", out)
-			assert.Empty(t, stdout.String())
+			clitest.UsageError(t, "netsim:", "netsim: "+tt.want, code, stdout.String(), stderr.String())
 		})
 	}
 }
