@@ -14,13 +14,13 @@ import (
 	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/protocol"
+	"github.com/tickwire/tickwire/internal/inputlog"
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 	"github.com/tickwire/tickwire/server/client"
-	"github.com/tickwire/tickwire/server/wire"
 )
 
 // demoClient returns a client of the demo built from the public client
@@ -78,53 +78,6 @@ func (d *dialer) id() server.ClientID {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return server.ClientID(d.conn.ID())
-}
-
-// arrivalLog wraps the server's transport and records, for every client,
-// the input of each tick as the client sent it and the server tick at which
-// it first arrived.
-type arrivalLog struct {
-	*server.NetcodeTransport
-	srv     *server.Server
-	mu      sync.Mutex
-	arrived map[server.ClientID]map[uint32]arrival
-	msg     wire.InputMessage
-}
-
-type arrival struct {
-	at uint32 // server tick when it was read
-	in game.Input
-}
-
-func (l *arrivalLog) ReadMessage(c server.ClientID, ch int) ([]byte, bool) {
-	b, ok := l.NetcodeTransport.ReadMessage(c, ch)
-	if !ok || ch != server.DefaultInputChannel || wire.DecodeInputMessage(b, &l.msg) != nil {
-		return b, ok
-	}
-	now := l.srv.Tick()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	m := l.arrived[c]
-	if m == nil {
-		m = map[uint32]arrival{}
-		l.arrived[c] = m
-	}
-	for i, in := range l.msg.Inputs {
-		tick := l.msg.NewestTick - uint32(i)
-		if _, seen := m[tick]; !seen {
-			v, _, err := game.DecodeInput(in)
-			if err == nil {
-				m[tick] = arrival{at: now, in: v}
-			}
-		}
-	}
-	return b, ok
-}
-
-func (l *arrivalLog) of(c server.ClientID) map[uint32]arrival {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.arrived[c]
 }
 
 // recorder is the arena with a record of every input it applied, by player
@@ -208,10 +161,13 @@ func TestFiveClientsPlayTheArenaOverALossyLink(t *testing.T) {
 		a, err := arena.New(arena.Config{})
 		require.NoError(t, err)
 		rec := &recorder{Arena: a, applied: map[server.PlayerID]map[uint32]game.Input{}}
-		log := &arrivalLog{NetcodeTransport: tr, arrived: map[server.ClientID]map[uint32]arrival{}}
+		log := inputlog.New(tr, func(b []byte) (game.Input, bool) {
+			in, _, err := game.DecodeInput(b)
+			return in, err == nil
+		})
 		srv, err := server.New(server.Config{Codec: protocol.Codec()}, rec, log)
 		require.NoError(t, err)
-		log.srv = srv
+		log.SetServer(srv)
 		ctx, stop := context.WithCancel(context.Background())
 		served := make(chan error, 1)
 		go func() { served <- srv.Run(ctx) }()
@@ -321,7 +277,7 @@ func TestFiveClientsPlayTheArenaOverALossyLink(t *testing.T) {
 
 			// Inputs: what the client sent for each tick, when it arrived,
 			// and what the server applied.
-			arr := log.of(p.d.id())
+			arr := log.Arrivals(p.d.id())
 			applied := rec.of(w.Player)
 			lost, late, mismatched, hitchTicks, hitchReal := 0, 0, 0, 0, 0
 			for tick := warmTick; tick < endTick-20; tick++ {
@@ -332,10 +288,10 @@ func TestFiveClientsPlayTheArenaOverALossyLink(t *testing.T) {
 					continue
 				}
 				in, ok := applied[tick]
-				real := ok && in == a.in
+				real := ok && in == a.In
 				if !real {
 					mismatched++
-					t.Logf("client %d: tick %d: the server applied %+v (%v), the client sent %+v", k, tick, in, ok, a.in)
+					t.Logf("client %d: tick %d: the server applied %+v (%v), the client sent %+v", k, tick, in, ok, a.In)
 				}
 				inHitch := k == 0 && tick >= hitchStart && tick <= hitchEnd+8
 				if inHitch {
@@ -344,7 +300,7 @@ func TestFiveClientsPlayTheArenaOverALossyLink(t *testing.T) {
 						hitchReal++
 					}
 				}
-				if a.at > tick && !inHitch {
+				if a.At > tick && !inHitch {
 					late++
 				}
 			}

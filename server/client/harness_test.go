@@ -9,12 +9,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tickwire/tickwire/internal/inputlog"
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server"
 	"github.com/tickwire/tickwire/server/client"
-	"github.com/tickwire/tickwire/server/wire"
 )
 
 // The test game: dots on a plane. Each player steers its dot with an
@@ -164,63 +164,13 @@ func (g *dotsGame) Snapshot(_ server.PlayerID, tick uint32, dst *state.Snapshot)
 // address of a pipe's second end).
 var pipeServerAddr = netsim.ServerAddr
 
-// inputLog wraps the server's transport and records, for every client,
-// the input of each tick and the server tick at which it first arrived
-// (read by the server at the start of that server tick).
-type inputLog struct {
-	*server.NetcodeTransport
-	srv     *server.Server
-	mu      sync.Mutex
-	arrived map[server.ClientID]map[uint32]arrival
-	msg     wire.InputMessage
-}
-
-type arrival struct {
-	at uint32 // server tick
-	in move
-}
-
-func (l *inputLog) ReadMessage(c server.ClientID, ch int) ([]byte, bool) {
-	b, ok := l.NetcodeTransport.ReadMessage(c, ch)
-	if !ok || ch != server.DefaultInputChannel || wire.DecodeInputMessage(b, &l.msg) != nil {
-		return b, ok
-	}
-	now := l.srv.Tick()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	m := l.arrived[c]
-	if m == nil {
-		m = map[uint32]arrival{}
-		l.arrived[c] = m
-	}
-	for i, b := range l.msg.Inputs {
-		t := l.msg.NewestTick - uint32(i)
-		if _, seen := m[t]; !seen {
-			in, _ := decodeMove(b)
-			m[t] = arrival{at: now, in: in}
-		}
-	}
-	return b, ok
-}
-
-// arrivals returns a copy of client c's arrival record.
-func (l *inputLog) arrivals(c server.ClientID) map[uint32]arrival {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := map[uint32]arrival{}
-	for k, v := range l.arrived[c] {
-		out[k] = v
-	}
-	return out
-}
-
 // testServer is a real server.Server running the dots game over a hub,
 // on its own goroutine (inside a synctest bubble its clock is fake).
 type testServer struct {
 	hub    *netsim.Hub
 	game   *dotsGame
 	srv    *server.Server
-	log    *inputLog
+	log    *inputlog.Log[move]
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -238,13 +188,13 @@ func startServerWith(t *testing.T, cfg server.Config, game server.Game, g *dotsG
 	h := netsim.NewHub()
 	tr, err := server.NewNetcodeTransport(h, netcode.ServerConfig{ProtocolID: testProtocol, MaxClients: 16})
 	require.NoError(t, err)
-	l := &inputLog{NetcodeTransport: tr, arrived: map[server.ClientID]map[uint32]arrival{}}
+	l := inputlog.New(tr, decodeMove)
 	srv, err := server.New(cfg, game, l)
 	require.NoError(t, err)
 	if setup != nil {
 		setup(srv)
 	}
-	l.srv = srv
+	l.SetServer(srv)
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{hub: h, game: g, srv: srv, log: l, cancel: cancel, done: make(chan error, 1)}
 	go func() { ts.done <- srv.Run(ctx) }()

@@ -137,21 +137,21 @@ func TestPlayOverLossyLink(t *testing.T) {
 			assert.NotEqual(t, dot{X: int32(w.Player) * 50, Y: -int32(w.Player) * 30}, s)
 
 			// Inputs as the server got them and applied them.
-			arr := ts.log.arrivals(server.ClientID(p.d.last().ID()))
+			arr := ts.log.Arrivals(server.ClientID(p.d.last().ID()))
 			applied := ts.game.appliedTo(w.Player)
 			late, lost, mismatched := 0, 0, 0
 			for tick := warmTick - 20; tick < endTick-20; tick++ {
 				a, ok := arr[tick]
-				if !ok || applied[tick] != a.in {
+				if !ok || applied[tick] != a.In {
 					mismatched++
-					t.Logf("client %d: tick %d: the server applied %v, the client predicted with %v", k, tick, applied[tick], a.in)
+					t.Logf("client %d: tick %d: the server applied %v, the client predicted with %v", k, tick, applied[tick], a.In)
 				}
 				switch {
 				case tick < warmTick:
 				case !ok:
 					lost++
 					t.Logf("client %d: input of tick %d never arrived", k, tick)
-				case a.at > tick:
+				case a.At > tick:
 					if k == 0 && tick >= hitchStart && tick <= hitchEnd+oneWayTicks {
 						// The hitch, and the inputs sent when it ended
 						// for ticks the server reached before they
@@ -159,7 +159,7 @@ func TestPlayOverLossyLink(t *testing.T) {
 						continue
 					}
 					late++
-					t.Logf("client %d: input of tick %d arrived at tick %d", k, tick, a.at)
+					t.Logf("client %d: input of tick %d arrived at tick %d", k, tick, a.At)
 				}
 			}
 			assert.Zero(t, lost, "client %d: inputs that never reached the server", k)
