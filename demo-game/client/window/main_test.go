@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -182,7 +183,7 @@ func covered(shapes []clientui.Shape, i int) bool {
 		d := math.Hypot(dx, dy)
 		switch s.Kind {
 		case clientui.ShapeDisc:
-			if d <= s.Radius+3 {
+			if d <= s.Radius+3 || underLabel(s, c) {
 				return true
 			}
 		case clientui.ShapeRing: // only its outline is drawn
@@ -202,6 +203,26 @@ func covered(shapes []clientui.Shape, i int) bool {
 		}
 	}
 	return false
+}
+
+// underLabel reports whether c lies under the text label drawn with disc s
+// (its id, or "you (N)" for the own player: about 7 px a character and 16
+// px high, above the disc or, at the arena's top edge, below it).
+func underLabel(s clientui.Shape, c clientui.Point) bool {
+	if !s.Label {
+		return false
+	}
+	label := fmt.Sprint(s.ID)
+	if s.Own {
+		label = fmt.Sprintf("you (%d)", s.ID)
+	}
+	half := float64(7*len(label)) + 3 // twice the half-width: the label is kept inside the arena, so it shifts at the edges
+	if c.X < s.Center.X-half || c.X > s.Center.X+half {
+		return false
+	}
+	above := c.Y >= s.Center.Y-s.Radius-25 && c.Y <= s.Center.Y-s.Radius
+	below := c.Y >= s.Center.Y+s.Radius && c.Y <= s.Center.Y+s.Radius+25
+	return above || below
 }
 
 // checkEntityPixels asserts that the centre of every entity disc nothing else
