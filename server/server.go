@@ -263,6 +263,7 @@ type Server struct {
 	mode     atomic.Int32
 	curTick  atomic.Uint32
 	clients  atomic.Int32
+	draining atomic.Bool // Drain was called
 
 	st         Stats // the tick goroutine's counters, published each tick
 	tickTotal  time.Duration
@@ -542,6 +543,12 @@ func (s *Server) onEvent(ev Event) {
 	switch ev.Kind {
 	case ClientConnected:
 		if _, dup := s.byClient[ev.Client]; dup {
+			return
+		}
+		if s.draining.Load() {
+			s.tr.Disconnect(ev.Client)
+			s.st.Refused++
+			s.log.Info("player refused: the server is draining", "client", ev.Client, "addr", ev.Addr)
 			return
 		}
 		pid := s.nextPlayer
