@@ -57,8 +57,13 @@ func Register(reg prometheus.Registerer, srv *server.Server) error {
 // (Prometheus text format, or what the scraper negotiates), the runtime
 // profiles at /debug/pprof/ (registered on this handler's own mux, never on
 // http.DefaultServeMux), and a short index at /. Safe for concurrent use,
-// as any http.Handler.
-func Handler(g prometheus.Gatherer) http.Handler {
+// as any http.Handler. It is NewHandler(g, nil).
+func Handler(g prometheus.Gatherer) http.Handler { return NewHandler(g, nil) }
+
+// NewHandler is Handler with, when p is not nil, p's probes: /healthz
+// (200 while the tick loop ticks) and /readyz (200 while it also takes new
+// players), each 503 with the reason otherwise.
+func NewHandler(g prometheus.Gatherer, p *Probes) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -66,13 +71,19 @@ func Handler(g prometheus.Gatherer) http.Handler {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	index := "tickwire server admin\n/metrics\n/debug/pprof/\n"
+	if p != nil {
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { serveProbe(w, p.Healthy()) })
+		mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) { serveProbe(w, p.Ready()) })
+		index += "/healthz\n/readyz\n"
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("tickwire server admin\n/metrics\n/debug/pprof/\n"))
+		_, _ = w.Write([]byte(index))
 	})
 	return mux
 }

@@ -69,7 +69,7 @@ func (oneEntity) AddPlayer(server.PlayerID) error            { return nil }
 func (oneEntity) RemovePlayer(server.PlayerID)               {}
 func (oneEntity) ApplyInput(server.PlayerID, uint32, []byte) {}
 func (oneEntity) Step(uint32)                                {}
-func (oneEntity) Snapshot(_ server.PlayerID, _ uint32, dst *state.Snapshot) {
+func (oneEntity) Snapshot(_ uint32, dst *state.Snapshot) {
 	dst.Add(1)[0] = 1
 }
 

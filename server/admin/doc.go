@@ -14,6 +14,13 @@
 //	go admin.Serve(ctx, ln, admin.Handler(reg)) // until ctx is done
 //	err = srv.Run(ctx)
 //
+// # Probes
+//
+// Probes answers an orchestrator: NewHandler(reg, probes) adds /healthz
+// (the tick loop ticks: a Kubernetes liveness probe) and /readyz (it also
+// takes new players: not draining, under capacity; a readiness probe),
+// each 200 "ok" or 503 with the reason.
+//
 // # Metrics
 //
 // Every name starts with tickwire_server_. The counters and the clients
