@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -83,7 +84,7 @@ func BenchmarkServerTick(b *testing.B) {
 				}
 				ents := 0
 				for _, ss := range tb.ts.sessions {
-					ents += ss.snap.Len()
+					ents += ss.view.Len()
 				}
 				b.ReportMetric(float64(ents)/float64(n), "entities/client")
 			})
@@ -105,4 +106,49 @@ func TestServerTickAllocs(t *testing.T) {
 	st := tb.ts.Stats()
 	assert.Greater(t, st.SnapshotsDelta, 50*uint64(4*DefaultSnapshotHistory-2), "deltas: the acks were used")
 	assert.Equal(t, [NumDropReasons]uint64{}, st.Drops)
+}
+
+// BenchmarkSnapshotBuild measures what snapshots cost per client per tick:
+// the server's snapshot phase alone (the game's view of the world, delta
+// encoding against each client's acked baseline, the hand-over to the
+// transport) for n clients that ack every snapshot, with every client
+// due every tick. ns/client is ns/op divided by the clients.
+func BenchmarkSnapshotBuild(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
+			heap0 := heapInUse()
+			g := newTestGame(n)
+			g.Radius = 2500
+			tb := newTickBench(b, n, 1, g)
+			tb.warmUp(b)
+			ts := tb.ts
+			perClient := float64(heapInUse()-heap0) / float64(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				ts.tr.acks = append(ts.tr.acks[:0], ts.tr.sent...)
+				ts.tr.sent = ts.tr.sent[:0]
+				ts.tr.Poll(ts.start, ts.onEventFn) // hands the acks over
+				ts.tick++
+				g.Step(ts.tick)
+				b.StartTimer()
+				ts.sendSnapshots()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/client")
+			ents := 0
+			for _, ss := range ts.sessions {
+				ents += ss.view.Len()
+			}
+			b.ReportMetric(float64(ents)/float64(n), "entities/client")
+			b.ReportMetric(perClient, "heap-B/client")
+		})
+	}
+}
+
+// heapInUse returns the bytes of live heap after a collection.
+func heapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

@@ -23,7 +23,7 @@ func (g *counterGame) ApplyInput(id server.PlayerID, _ uint32, in []byte) {
 	}
 }
 func (g *counterGame) Step(uint32) {}
-func (g *counterGame) Snapshot(_ server.PlayerID, _ uint32, dst *state.Snapshot) {
+func (g *counterGame) Snapshot(_ uint32, dst *state.Snapshot) {
 	for id, x := range g.x {
 		dst.Add(uint32(id))[0] = x
 	}

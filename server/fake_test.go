@@ -295,24 +295,33 @@ func (g *testGame) Step(tick uint32) {
 	}
 }
 
-func (g *testGame) Snapshot(viewer PlayerID, tick uint32, dst *state.Snapshot) {
+// World adds every NPC and player, NPCs first and out of id order on
+// purpose: the server sorts.
+func (g *testGame) Snapshot(tick uint32, dst *state.Snapshot) {
 	add := func(e *testEntity) {
 		f := dst.Add(e.id)
 		f[0], f[1], f[2], f[3] = e.x, e.y, e.vx, e.vy
 	}
-	// NPCs first, out of id order on purpose: the server sorts.
-	me := g.player(viewer)
-	visible := func(e *testEntity) bool {
-		return g.Radius == 0 || me == nil || e == me || abs(e.x-me.x)+abs(e.y-me.y) <= g.Radius
-	}
 	for i := len(g.npcs) - 1; i >= 0; i-- {
-		if e := &g.npcs[i]; visible(e) {
-			add(e)
-		}
+		add(&g.npcs[i])
 	}
 	for i := range g.players {
-		if e := &g.players[i]; visible(e) {
-			add(e)
+		add(&g.players[i])
+	}
+}
+
+// View (Interest) shows the viewer what is within Radius (Manhattan) of
+// its player, and itself; everything with Radius 0 or no player.
+func (g *testGame) View(viewer PlayerID, world *state.Snapshot, v *state.View) {
+	me, ok := world.Find(uint32(viewer))
+	for i := range world.Len() {
+		if g.Radius == 0 || !ok || i == me {
+			v.Add(i)
+			continue
+		}
+		f, m := world.Fields(i), world.Fields(me)
+		if abs(f[0]-m[0])+abs(f[1]-m[1]) <= g.Radius {
+			v.Add(i)
 		}
 	}
 }
@@ -325,10 +334,20 @@ func abs(v int32) int32 {
 }
 
 // expectedSnapshot is the snapshot viewer should decode at the game's
-// current state, built independently of the server.
+// current state, built from the game's entities without the server.
 func (g *testGame) expectedSnapshot(viewer PlayerID, tick uint32) *state.Snapshot {
 	s := state.NewSnapshot(tick, testSchema.NumFields(), 0)
-	g.Snapshot(viewer, tick, s)
+	me := g.player(viewer)
+	for _, list := range [][]testEntity{g.npcs, g.players} {
+		for i := range list {
+			e := &list[i]
+			if g.Radius != 0 && me != nil && e != me && abs(e.x-me.x)+abs(e.y-me.y) > g.Radius {
+				continue
+			}
+			f := s.Add(e.id)
+			f[0], f[1], f[2], f[3] = e.x, e.y, e.vx, e.vy
+		}
+	}
 	s.Sort()
 	return s
 }

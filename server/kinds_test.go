@@ -26,11 +26,11 @@ type kindsGame struct {
 	strides []int // the Stride of every snapshot the server handed over
 }
 
-func (g *kindsGame) Snapshot(viewer PlayerID, tick uint32, dst *state.Snapshot) {
+func (g *kindsGame) Snapshot(tick uint32, dst *state.Snapshot) {
 	g.strides = append(g.strides, dst.Stride)
 	for _, p := range g.players {
 		f := dst.AddKind(p.id, 0)
-		f[0], f[1], f[2] = int32(tick), int32(viewer), 100-int32(p.id)
+		f[0], f[1], f[2] = int32(tick), 2*int32(p.id), 100-int32(p.id)
 	}
 	if tick >= 2 && tick <= 7 {
 		dst.AddKind(101, 1)[0] = int32(tick * 10)
@@ -40,8 +40,8 @@ func (g *kindsGame) Snapshot(viewer PlayerID, tick uint32, dst *state.Snapshot) 
 	}
 }
 
-// wantKindsSnapshot is what kindsGame shows viewer at tick with players.
-func wantKindsSnapshot(viewer PlayerID, tick uint32, players []uint32) *state.Snapshot {
+// wantKindsSnapshot is what kindsGame shows at tick with players.
+func wantKindsSnapshot(tick uint32, players []uint32) *state.Snapshot {
 	s := state.NewSnapshot(tick, 3, 0)
 	if tick%3 == 0 {
 		copy(s.AddKind(100, 1), []int32{1000 + int32(tick)})
@@ -50,7 +50,7 @@ func wantKindsSnapshot(viewer PlayerID, tick uint32, players []uint32) *state.Sn
 		copy(s.AddKind(101, 1), []int32{int32(tick * 10)})
 	}
 	for _, id := range players {
-		copy(s.AddKind(id, 0), []int32{int32(tick), int32(viewer), 100 - int32(id)})
+		copy(s.AddKind(id, 0), []int32{int32(tick), 2 * int32(id), 100 - int32(id)})
 	}
 	s.Sort()
 	return s
@@ -81,7 +81,7 @@ func TestServerTwoKindCodec(t *testing.T) {
 		for _, m := range sent {
 			snap, _, err := readers[m.client].Read(m.msg)
 			require.NoError(t, err, "client %d tick %d", m.client, tick)
-			want := wantKindsSnapshot(PlayerID(m.client), tick, []uint32{1, 2})
+			want := wantKindsSnapshot(tick, []uint32{1, 2})
 			require.True(t, want.Equal(snap), "client %d tick %d: got %+v, want %+v", m.client, tick, snap, want)
 			if payloadHeaderWith(t, twoKindCodec, m.msg).Delta {
 				deltas++

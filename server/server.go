@@ -54,12 +54,15 @@ type Config struct {
 	// them) and the entity limit. Game.Snapshot gets a snapshot whose
 	// Stride is Codec.Stride().
 	Codec state.CodecConfig
-	// SnapshotHistory is how many ticks of sent snapshots are kept per
-	// client as possible delta baselines (2..65536; 0 means 64, about a
-	// second at 60 Hz). Clients must keep at least as many ticks.
+	// SnapshotHistory is how many ticks of the world are kept as possible
+	// delta baselines (2..65536; 0 means 64, about a second at 60 Hz): one
+	// history shared by every client, plus per client a record of which
+	// entities each snapshot carried. A client whose newest acked snapshot
+	// is older gets a full snapshot. Clients must keep at least as many
+	// ticks.
 	SnapshotHistory int
-	// SnapshotWorkers is how many goroutines build and encode snapshots
-	// (1..MaxSnapshotWorkers; 0 means 1). Above 1, Game.Snapshot is called
+	// SnapshotWorkers is how many goroutines select and encode snapshots
+	// (1..MaxSnapshotWorkers; 0 means 1). Above 1, Interest.View is called
 	// concurrently for different viewers and must be safe for that (it
 	// only reads the world).
 	SnapshotWorkers int
@@ -181,7 +184,7 @@ type session struct {
 	inputLead  int32
 	phase      uint32 // snapshot stagger phase
 
-	baselines *state.BaselineTracker
+	views *state.ViewTracker // what each sent snapshot carried
 	// ignoreAcksUpTo: after a resync request, acks of snapshots up to this
 	// tick are ignored (they may be deltas the client could not decode).
 	ignoreAcksUpTo uint32
@@ -193,8 +196,8 @@ type session struct {
 
 	errLog rateLog // encode errors are logged at most every 10 s per client
 
-	snap state.Snapshot // scratch for building
-	out  []byte         // encoded snapshot message of this tick
+	view state.View // what this tick's snapshot carries
+	out  []byte     // encoded snapshot message of this tick
 	full bool
 	err  error
 }
@@ -254,7 +257,11 @@ type Server struct {
 	kicking    []kicked // kicked clients whose connection is still open
 	kickGrace  uint32   // Config.KickGrace in ticks
 
-	encoders []*state.Encoder
+	workers  []*snapWorker
+	interest Interest       // the game's, or nil: every player sees the world
+	worlds   *state.History // the world of every recent snapshot tick, shared
+	worldBuf state.Snapshot // the world being taken
+	viewRing int            // the size of each client's ViewTracker
 	inMsg    wire.InputMessage
 	welcome  []byte
 	msgBuf   []byte // the game message being sent
@@ -265,12 +272,13 @@ type Server struct {
 	clients  atomic.Int32
 	draining atomic.Bool // Drain was called
 
-	st         Stats // the tick goroutine's counters, published each tick
-	tickTotal  time.Duration
-	pubMu      sync.Mutex
-	pub        Stats // what Stats returns
-	msgDropLog rateLog
-	flushed    bool // the current tick has flushed the transport
+	st          Stats // the tick goroutine's counters, published each tick
+	tickTotal   time.Duration
+	pubMu       sync.Mutex
+	pub         Stats // what Stats returns
+	msgDropLog  rateLog
+	worldErrLog rateLog // duplicate world ids are logged at most every 10 s
+	flushed     bool    // the current tick has flushed the transport
 
 	lastStatsTick uint32
 	overrunsLog   uint64 // overruns already logged
@@ -320,6 +328,7 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 		byClient: map[ClientID]*session{}, nextPlayer: 1,
 	}
 	s.handler, _ = game.(MessageHandler)
+	s.interest, _ = game.(Interest)
 	s.onEventFn = s.onEvent
 	// Ticks of grace, rounded up: ⌈KickGrace·TickRate / 1 s⌉.
 	s.kickGrace = uint32((int64(cfg.KickGrace)*int64(cfg.TickRate) + int64(time.Second) - 1) / int64(time.Second))
@@ -328,8 +337,16 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.encoders = append(s.encoders, enc)
+		s.workers = append(s.workers, &snapWorker{enc: enc})
 	}
+	if s.worlds, err = state.NewHistory(cfg.SnapshotHistory); err != nil {
+		return nil, err
+	}
+	// A client gets a snapshot every ⌈TickRate/SnapshotRate⌉ ticks at
+	// least once per ⌊TickRate/SnapshotRate⌋: its tracker needs that many
+	// entries to cover the history's ticks, and one more for the snapshot
+	// being sent.
+	s.viewRing = cfg.SnapshotHistory*cfg.SnapshotRate/cfg.TickRate + 2
 	tr.SetAckHandler(s.onAck)
 	s.sampleTransport()
 	s.publish()
@@ -623,12 +640,12 @@ func (s *Server) newSession(ev Event, pid PlayerID) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	bt, err := state.NewBaselineTracker(s.cfg.SnapshotHistory)
+	vt, err := state.NewViewTracker(s.viewRing)
 	if err != nil {
 		return nil, err
 	}
 	return &session{client: ev.Client, player: pid, addr: ev.Addr, userData: bytes.Clone(ev.UserData), joined: s.tick,
-		inputs: q, baselines: bt, phase: s.snapshotPhase(pid)}, nil
+		inputs: q, views: vt, phase: s.snapshotPhase(pid)}, nil
 }
 
 // readMessages drains every client's channels: game messages (control
@@ -679,10 +696,10 @@ func (s *Server) readMessages() {
 // (unless the next one is full anyway), and ignores late acks of the
 // snapshots sent so far: they may be deltas the client could not decode.
 func (s *Server) resync(ss *session) {
-	if ss.baselines.Baseline() == nil {
+	if _, acked := ss.views.AckedTick(); !acked {
 		return
 	}
-	ss.baselines.Reset()
+	ss.views.Reset()
 	ss.ignoreAcksUpTo, ss.ignoreAcks = ss.lastSentTick, ss.hasSent
 	s.log.Debug("client asked for a full snapshot", "client", ss.client, "player", ss.player, "tick", s.tick)
 }
@@ -705,7 +722,7 @@ func (s *Server) onAck(client ClientID, channel int, id uint16) {
 	if !ok || (ss.ignoreAcks && tick <= ss.ignoreAcksUpTo) {
 		return
 	}
-	ss.baselines.Ack(tick)
+	ss.views.Ack(tick)
 }
 
 // sendSnapshots builds, encodes and sends every client's snapshot.
@@ -720,10 +737,14 @@ func (s *Server) sendSnapshots() {
 	if n == 0 {
 		return
 	}
+	world, ok := s.takeWorld()
+	if !ok {
+		return
+	}
 	workers := min(s.cfg.SnapshotWorkers, n)
 	if workers == 1 {
 		for _, ss := range s.due {
-			s.buildSnapshot(s.encoders[0], ss)
+			s.buildSnapshot(s.workers[0], ss, world)
 		}
 	} else {
 		var wg sync.WaitGroup
@@ -733,10 +754,10 @@ func (s *Server) sendSnapshots() {
 			if lo >= hi {
 				break
 			}
-			enc := s.encoders[w]
+			sw := s.workers[w]
 			wg.Go(func() {
 				for _, ss := range s.due[lo:hi] {
-					s.buildSnapshot(enc, ss)
+					s.buildSnapshot(sw, ss, world)
 				}
 			})
 		}
@@ -767,25 +788,63 @@ func (s *Server) sendSnapshots() {
 	}
 }
 
+// snapWorker is what one snapshot worker reuses from tick to tick.
+type snapWorker struct {
+	enc       *state.Encoder
+	cur, base state.Snapshot // a client's snapshot and baseline, selected from the worlds
+}
+
+// takeWorld asks the Game for this tick's world, sorts it and stores it in
+// the shared history. A world whose ids repeat is counted and logged, and
+// nobody gets a snapshot this tick (false).
+func (s *Server) takeWorld() (*state.Snapshot, bool) {
+	w := &s.worldBuf
+	w.Reset(s.tick, s.stride)
+	s.game.Snapshot(s.tick, w)
+	w.Sort()
+	for i := 1; i < len(w.IDs); i++ {
+		if w.IDs[i] == w.IDs[i-1] {
+			s.drop(DropSnapshotInvalid)
+			if more, ok := s.worldErrLog.allow(s.tick, 10*uint32(s.cfg.TickRate)); ok {
+				s.log.Error("world not sent: an entity id appears twice", "tick", s.tick, "id", w.IDs[i], "more_since_last_log", more)
+			}
+			return nil, false
+		}
+	}
+	s.worlds.Put(w)
+	world, _ := s.worlds.Get(s.tick)
+	return world, true
+}
+
 // buildSnapshot fills ss.out with the client's snapshot message of this
-// tick, or ss.err. It touches only ss, the game (read-only) and enc, so
-// sessions can be built concurrently.
-func (s *Server) buildSnapshot(enc *state.Encoder, ss *session) {
+// tick, or ss.err: the entities of world the client sees, delta-encoded
+// against its newest acked snapshot, rebuilt from the shared worlds. It
+// touches only ss, sw and the game and worlds (read-only), so sessions can
+// be built concurrently.
+func (s *Server) buildSnapshot(sw *snapWorker, ss *session, world *state.Snapshot) {
 	ss.err = nil
-	ss.snap.Reset(s.tick, s.stride)
-	s.game.Snapshot(ss.player, s.tick, &ss.snap)
-	ss.snap.Sort()
-	base := ss.baselines.Baseline()
+	if s.interest != nil {
+		ss.view.Reset(world.Len())
+		s.interest.View(ss.player, world, &ss.view)
+	} else {
+		ss.view.SetAll(world.Len())
+	}
+	cur, err := ss.view.Select(world, &sw.cur)
+	if err != nil {
+		ss.err = err
+		return
+	}
+	base := ss.views.Baseline(s.worlds, &sw.base)
 	ss.full = base == nil
 	h := wire.SnapshotHeader{HasInputAck: ss.heardInput, InputAck: ss.inputAck, InputLead: ss.inputLead}
 	ss.out = wire.AppendSnapshotHeader(ss.out[:0], h)
-	out, err := enc.Encode(ss.out, &ss.snap, base)
+	out, err := sw.enc.Encode(ss.out, cur, base)
 	if err != nil {
 		ss.err = err
 		return
 	}
 	ss.out = out
-	ss.baselines.Sent(&ss.snap)
+	ss.views.Sent(s.tick, &ss.view)
 }
 
 // sampleStats samples the transport's totals, and every client's RTT and

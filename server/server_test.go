@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -203,7 +204,8 @@ type ackProfile struct {
 
 // TestSnapshotBaselineSelection runs clients with random loss and ack
 // patterns (including a blackout long enough to lose every baseline)
-// against the fake transport. Every sent snapshot must use exactly the
+// against the fake transport, on the shared world history, with NPCs
+// entering and leaving each view, spawning and despawning. Every sent snapshot must use exactly the
 // baseline an independent model predicts (the newest acked tick still in
 // the server's history, else full), and every delivered snapshot must
 // decode to what the game showed that client at that tick.
@@ -242,6 +244,8 @@ func TestSnapshotBaselineSelection(t *testing.T) {
 			decoded int
 		}
 		clients := map[ClientID]*client{}
+		var worlds []uint32 // the ticks whose world the server took
+		var spawned uint32
 		for i, p := range profiles {
 			id := ClientID(i + 1)
 			r, err := wire.NewSnapshotReader(testCodec, history)
@@ -270,16 +274,30 @@ func TestSnapshotBaselineSelection(t *testing.T) {
 					ts.tr.deliver(id, DefaultInputChannel, c.writer.AppendMessage(nil))
 				}
 			}
+			// Spawns and despawns: NPCs come and go while clients hold
+			// baselines that include them.
+			if len(g.npcs) > 0 && rng.Float64() < 0.05 {
+				i := rng.IntN(len(g.npcs))
+				g.npcs = slices.Delete(g.npcs, i, i+1)
+			}
+			if rng.Float64() < 0.05 {
+				spawned++
+				g.npcs = append(g.npcs, testEntity{id: 1<<21 + spawned, x: int32(rng.IntN(40000)) - 20000, y: int32(rng.IntN(40000)) - 20000, pathDX: 1})
+			}
 			ts.stepTo(t, uint64(tick))
-			for _, m := range ts.tr.take(DefaultSnapshotChannel) {
+			snaps := ts.tr.take(DefaultSnapshotChannel)
+			if len(snaps) > 0 {
+				worlds = append(worlds, tick) // the server took this tick's world
+			}
+			for _, m := range snaps {
 				c := clients[m.client]
 				hdr := payloadHeader(t, m.msg)
 				require.Equal(t, tick, hdr.Tick)
-				// The model: newest acked tick, unless a later sent tick
-				// has reused its history slot.
+				// The model: newest acked tick, unless the world of a
+				// later tick has reused its slot of the shared history.
 				want, ok := newestAcked(c.acked)
 				if ok {
-					for _, s := range c.sent {
+					for _, s := range worlds {
 						if s > want && int(s)%history == int(want)%history {
 							ok = false
 						}
@@ -465,13 +483,22 @@ func TestConfigValidate(t *testing.T) {
 	assert.NoError(t, (Config{Codec: testCodec}).Validate())
 }
 
-// badGame produces a value outside its schema field for one viewer.
+// badGame has an entity whose value is outside its schema field, which
+// only player 1 sees.
 type badGame struct{ *testGame }
 
-func (g badGame) Snapshot(viewer PlayerID, tick uint32, dst *state.Snapshot) {
-	g.testGame.Snapshot(viewer, tick, dst)
-	if viewer == 1 {
-		dst.Add(1 << 30)[0] = 1 << 25 // x has 20 bits
+const badEntity = 1 << 30
+
+func (g badGame) Snapshot(tick uint32, dst *state.Snapshot) {
+	g.testGame.Snapshot(tick, dst)
+	dst.Add(badEntity)[0] = 1 << 25 // x has 20 bits
+}
+
+func (g badGame) View(viewer PlayerID, world *state.Snapshot, v *state.View) {
+	for i, id := range world.IDs {
+		if id != badEntity || viewer == 1 {
+			v.Add(i)
+		}
 	}
 }
 

@@ -89,7 +89,7 @@ type Arena struct {
 	cfg   Config
 	world *game.World
 
-	// Prepared by Step (and by AddPlayer/RemovePlayer) for Snapshot, which
+	// Prepared by Step (and by AddPlayer/RemovePlayer) for Snapshot and View, which
 	// only reads them: every entity, and the index of each player's.
 	ents []game.Entity
 	byID map[uint32]int
@@ -190,15 +190,33 @@ func (a *Arena) prepare() {
 	a.entities.Store(int64(len(a.ents)))
 }
 
-// Snapshot adds to dst the entities viewer sees (see the package
-// documentation). It only reads the arena, so it may run concurrently for
-// different viewers.
-func (a *Arena) Snapshot(viewer server.PlayerID, _ uint32, dst *state.Snapshot) {
-	vi, haveViewer := a.byID[uint32(viewer)]
+// Snapshot adds every entity of the arena to dst (server.Game): the
+// world, which the server shares between every viewer's snapshot.
+func (a *Arena) Snapshot(_ uint32, dst *state.Snapshot) {
+	for i := range a.ents {
+		add(dst, &a.ents[i])
+	}
+}
+
+// View marks the entities of world that viewer sees (server.Interest; see
+// the package documentation): its own player first, then the others
+// within the view radius, up to the entity cap. It only reads the arena,
+// so it may run concurrently for different viewers.
+func (a *Arena) View(viewer server.PlayerID, world *state.Snapshot, v *state.View) {
 	limit := a.cfg.MaxViewEntities
+	if a.cfg.ViewRadius == 0 && world.Len() <= limit {
+		v.SetAll(world.Len()) // the whole arena: nothing to store per snapshot
+		return
+	}
+	mark := func(e *game.Entity) {
+		if i, ok := world.Find(e.ID); ok {
+			v.Add(i)
+			limit--
+		}
+	}
+	vi, haveViewer := a.byID[uint32(viewer)]
 	if haveViewer {
-		add(dst, &a.ents[vi])
-		limit--
+		mark(&a.ents[vi])
 	}
 	r := int64(a.cfg.ViewRadius) << game.FixedShift
 	var vx, vy int64
@@ -222,8 +240,7 @@ func (a *Arena) Snapshot(viewer server.PlayerID, _ uint32, dst *state.Snapshot) 
 				continue
 			}
 		}
-		add(dst, e)
-		limit--
+		mark(e)
 	}
 }
 

@@ -157,14 +157,12 @@ func scriptInput(tick, id uint32) game.Input {
 	return in
 }
 
-// snapshotOf runs Snapshot for viewer the way the server does and returns
-// the entities, decoded through the demo codec.
+// snapshotOf builds viewer's snapshot the way the server does (Snapshot, then
+// View) and returns the entities, decoded through the demo codec.
 func snapshotOf(t *testing.T, a *Arena, viewer server.PlayerID) []game.Entity {
 	t.Helper()
 	cfg := Codec()
-	snap := state.NewSnapshot(1, cfg.Schema.NumFields(), 0)
-	a.Snapshot(viewer, 1, snap)
-	snap.Sort()
+	snap := server.ViewSnapshot(a, viewer, 1, cfg.Schema.NumFields())
 	enc, err := state.NewEncoder(cfg)
 	require.NoError(t, err)
 	payload, err := enc.Encode(nil, snap, nil)
@@ -293,11 +291,15 @@ func BenchmarkSnapshot(b *testing.B) {
 				}
 				a.Step(tick)
 			}
-			snap := state.NewSnapshot(0, game.NumEntityFields, 1024)
+			world := state.NewSnapshot(0, game.NumEntityFields, 1024)
+			var v state.View
 			b.ReportAllocs()
 			for b.Loop() {
-				snap.Reset(1, game.NumEntityFields)
-				a.Snapshot(7, 1, snap)
+				world.Reset(1, game.NumEntityFields)
+				a.Snapshot(1, world)
+				world.Sort()
+				v.Reset(world.Len())
+				a.View(7, world, &v)
 			}
 		})
 	}

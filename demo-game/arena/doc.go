@@ -14,12 +14,13 @@
 // it the player's input from this tick on; anything else (short, long, or
 // with undefined button bits: inputs come from the network) is counted in
 // Stats.BadInputs and ignored, so the player keeps its previous input. Step
-// advances the world one tick. Snapshot fills the server's snapshot with
+// advances the world one tick. Snapshot fills the server's shared world with
 // every entity in the snapshot schema of Codec, which is the client's
 // (protocol.Codec): one field per game.EntityFields entry, so an entity of
 // the snapshot is exactly a game.Entity.
 //
-// Interest management: with Config.ViewRadius set, a viewer sees itself,
+// Interest management (View, a server.Interest): with Config.ViewRadius
+// set, a viewer sees itself,
 // and every entity whose centre lies within ViewRadius world units of its
 // own centre (a dead viewer sees around where it died); with ViewRadius 0 it
 // sees the whole arena, as the demo client expects. Either way at most
@@ -31,8 +32,8 @@
 // The zero Arena is not usable: create one with New. The server calls
 // AddPlayer, RemovePlayer, ApplyInput and Step from the goroutine that runs
 // its ticks (Run's, or the caller of Step);
-// Snapshot only reads what Step prepared, so a server with several snapshot
-// workers may call it concurrently for different viewers. Stats is safe from
+// Snapshot and View only read what Step prepared, so a server with several
+// snapshot workers may call View concurrently for different viewers. Stats is safe from
 // any goroutine. The zero Config is valid and means the defaults
 // (game.DefaultConfig, the whole arena in view).
 package arena

@@ -5,7 +5,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/game"
-	"github.com/tickwire/tickwire/netcode/state"
+	"github.com/tickwire/tickwire/server"
 )
 
 // An Arena is what the server drives each tick: joins, inputs, a step, and
@@ -24,8 +24,7 @@ func ExampleArena() {
 		a.ApplyInput(1, tick, []byte("garbage")) // ignored: the player keeps walking
 		a.Step(tick)
 	}
-	snap := state.NewSnapshot(60, game.NumEntityFields, 8)
-	a.Snapshot(1, 60, snap)
+	snap := server.ViewSnapshot(a, 1, 60, game.NumEntityFields)
 	st := a.Stats()
 	fmt.Printf("ticks %d, inputs %d, bad %d, entities in view %d\n", st.Ticks, st.Inputs, st.BadInputs, snap.Len())
 	// Output: ticks 60, inputs 60, bad 60, entities in view 3

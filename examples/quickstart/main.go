@@ -102,7 +102,7 @@ func (g *game) Step(tick uint32) {
 	}
 }
 
-func (g *game) Snapshot(_ server.PlayerID, tick uint32, dst *state.Snapshot) {
+func (g *game) Snapshot(tick uint32, dst *state.Snapshot) {
 	for id, d := range g.dots {
 		f := dst.AddKind(uint32(id), kindDot)
 		f[0], f[1] = d.X, d.Y

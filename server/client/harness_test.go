@@ -147,7 +147,7 @@ func npcPos(k int, tick uint32) (int32, int32) {
 	return x - 240, int32(k) * 100
 }
 
-func (g *dotsGame) Snapshot(_ server.PlayerID, tick uint32, dst *state.Snapshot) {
+func (g *dotsGame) Snapshot(tick uint32, dst *state.Snapshot) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for id, d := range g.players {

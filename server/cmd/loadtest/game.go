@@ -29,8 +29,9 @@ type entity struct {
 	x, y, vx, vy int32
 }
 
-// loadGame is a server.Game whose Snapshot is safe for concurrent calls
-// (it only reads the world and the grid, which Step rebuilds).
+// loadGame is a server.Game and server.Interest whose View is safe for
+// concurrent calls (it only reads the world and the grid, which Step
+// rebuilds).
 type loadGame struct {
 	players map[server.PlayerID]*entity
 	order   []*entity // players and props
@@ -94,7 +95,17 @@ func (g *loadGame) rebuild() {
 	}
 }
 
-func (g *loadGame) Snapshot(viewer server.PlayerID, _ uint32, dst *state.Snapshot) {
+// World adds every player and prop.
+func (g *loadGame) Snapshot(_ uint32, dst *state.Snapshot) {
+	for _, e := range g.order {
+		f := dst.Add(e.id)
+		f[0], f[1], f[2], f[3] = e.x, e.y, e.vx, e.vy
+	}
+}
+
+// View (server.Interest) shows the viewer the entities in the 3×3 cells
+// around its player.
+func (g *loadGame) View(viewer server.PlayerID, world *state.Snapshot, v *state.View) {
 	me := g.players[viewer]
 	if me == nil {
 		return
@@ -103,8 +114,9 @@ func (g *loadGame) Snapshot(viewer server.PlayerID, _ uint32, dst *state.Snapsho
 	for y := max(0, cy-1); y <= min(gridCells-1, cy+1); y++ {
 		for x := max(0, cx-1); x <= min(gridCells-1, cx+1); x++ {
 			for _, e := range g.grid[y*gridCells+x] {
-				f := dst.Add(e.id)
-				f[0], f[1], f[2], f[3] = e.x, e.y, e.vx, e.vy
+				if i, ok := world.Find(e.id); ok {
+					v.Add(i)
+				}
 			}
 		}
 	}

@@ -63,9 +63,7 @@ func TestLoadGameInterest(t *testing.T) {
 	}
 	g.ApplyInput(1, 0, []byte{3, 0xFD})
 	g.Step(0)
-	s := state.NewSnapshot(0, schema.NumFields(), 0)
-	g.Snapshot(1, 0, s)
-	s.Sort()
+	s := server.ViewSnapshot(g, 1, 0, schema.NumFields())
 	i, ok := s.Find(1)
 	require.True(t, ok, "a player sees itself")
 	f := s.Fields(i)
@@ -76,7 +74,6 @@ func TestLoadGameInterest(t *testing.T) {
 	_, err = enc.Encode(nil, s, nil)
 	require.NoError(t, err, "values fit the schema")
 	g.RemovePlayer(1)
-	s.Reset(1, schema.NumFields())
-	g.Snapshot(1, 1, s)
-	assert.Zero(t, s.Len())
+	s = server.ViewSnapshot(g, 1, 1, schema.NumFields())
+	assert.Zero(t, s.Len(), "a viewer with no player sees nothing")
 }

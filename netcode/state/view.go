@@ -1,0 +1,235 @@
+package state
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// View is the set of entities of a world snapshot that one viewer sees, by
+// index into the world (entity i is world.IDs[i]): the server's interest
+// management. A server that keeps one shared world per tick (History) and,
+// per client, only the View it sent (ViewTracker) holds each entity's state
+// once per tick however many clients see it, instead of a copy per client.
+//
+// A View is a bitset over the world's entities, or "all of them" (SetAll),
+// which costs nothing to store. Build it with Reset(world.Len()) and Add,
+// or SetAll; Select turns it into the viewer's snapshot.
+//
+// The zero View is empty over an empty world. A View is not safe for
+// concurrent mutation.
+type View struct {
+	words []uint64
+	n     int  // entities in the world
+	all   bool // every entity, whatever words holds
+}
+
+// Reset empties v for a world of n entities, keeping its memory.
+func (v *View) Reset(n int) {
+	v.n, v.all = max(n, 0), false
+	w := (v.n + 63) / 64
+	if cap(v.words) < w {
+		v.words = make([]uint64, w, w+w/4)
+	} else {
+		v.words = v.words[:w]
+		clear(v.words)
+	}
+}
+
+// SetAll makes v every entity of a world of n entities (an Interest's View
+// that shows a viewer everything calls v.SetAll(world.Len())).
+func (v *View) SetAll(n int) {
+	v.n, v.all = max(n, 0), true
+	v.words = v.words[:0]
+}
+
+// All reports whether v is every entity of its world (SetAll).
+func (v *View) All() bool { return v.all }
+
+// WorldLen returns the number of entities of the world v is over.
+func (v *View) WorldLen() int { return v.n }
+
+// Add adds world entity i (0 ≤ i < WorldLen; others are ignored).
+func (v *View) Add(i int) {
+	if v.all || i < 0 || i >= v.n {
+		return
+	}
+	v.words[i>>6] |= 1 << (uint(i) & 63)
+}
+
+// Has reports whether world entity i is in v.
+func (v *View) Has(i int) bool {
+	if i < 0 || i >= v.n {
+		return false
+	}
+	return v.all || v.words[i>>6]&(1<<(uint(i)&63)) != 0
+}
+
+// Len returns the number of entities in v.
+func (v *View) Len() int {
+	if v.all {
+		return v.n
+	}
+	c := 0
+	for _, w := range v.words {
+		c += bits.OnesCount64(w)
+	}
+	return c
+}
+
+// CopyFrom makes v a copy of src, reusing v's memory.
+func (v *View) CopyFrom(src *View) {
+	v.n, v.all = src.n, src.all
+	v.words = append(v.words[:0], src.words...)
+}
+
+// Select returns the viewer's snapshot: world itself when v is all of it,
+// otherwise dst filled (reusing its memory) with the entities of world in
+// v, in world's order. v must be over world (WorldLen == world.Len()).
+// Select does not allocate once dst has grown.
+func (v *View) Select(world, dst *Snapshot) (*Snapshot, error) {
+	if v.n != world.Len() {
+		return nil, fmt.Errorf("%w: View over %d entities, world of tick %d has %d", ErrInvalidSnapshot, v.n, world.Tick, world.Len())
+	}
+	if v.all {
+		return world, nil
+	}
+	dst.Reset(world.Tick, world.Stride)
+	n := v.Len()
+	dst.IDs = growLen(dst.IDs, n)
+	dst.Values = growLen(dst.Values, n*world.Stride)
+	kinds := len(world.Kinds) == len(world.IDs) && len(world.IDs) > 0
+	if kinds {
+		dst.Kinds = growLen(dst.Kinds, n)
+	}
+	st, j := world.Stride, 0
+	for wi, w := range v.words {
+		for w != 0 {
+			i := wi<<6 | bits.TrailingZeros64(w)
+			w &= w - 1
+			dst.IDs[j] = world.IDs[i]
+			copy(dst.Values[j*st:(j+1)*st], world.Values[i*st:(i+1)*st])
+			if kinds {
+				dst.Kinds[j] = world.Kinds[i]
+			}
+			j++
+		}
+	}
+	return dst, nil
+}
+
+// growLen returns s with length n, reusing its memory when it can.
+func growLen[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n, n+n/4)
+	}
+	return s[:n]
+}
+
+// ViewTracker is the server's per-client record of the snapshots it sent as
+// Views of a shared world History: call Sent with each snapshot's tick and
+// View, Ack when the client received one, and encode the next snapshot
+// against Baseline, which rebuilds the acked snapshot from the world
+// history (nil: send a full snapshot). It holds one View per sent snapshot
+// (a bitset, or nothing for SetAll), not a copy of the entities: memory is
+// size × world entities / 8 bytes per client at most.
+//
+// The zero ViewTracker is not usable (NewViewTracker); it is not safe for
+// concurrent use.
+type ViewTracker struct {
+	ring   []sentView
+	next   int // the ring slot the next Sent uses
+	acked  uint32
+	hasAck bool
+}
+
+type sentView struct {
+	tick uint32
+	used bool
+	view View
+}
+
+// NewViewTracker returns a tracker remembering the last size snapshots
+// sent (1..65536): at least the world history's ticks divided by the ticks
+// between two snapshots of this client, so that every baseline the world
+// history still holds is found.
+func NewViewTracker(size int) (*ViewTracker, error) {
+	if size < 1 || size > 1<<16 {
+		return nil, fmt.Errorf("%w: ViewTracker size is %d, want 1..65536", ErrInvalidConfig, size)
+	}
+	return &ViewTracker{ring: make([]sentView, size)}, nil
+}
+
+// Sent records that the snapshot of tick, v of that tick's world, was sent.
+// Ticks must increase from one call to the next (a tick sent again
+// replaces nothing: it is recorded anew).
+func (t *ViewTracker) Sent(tick uint32, v *View) {
+	s := &t.ring[t.next]
+	s.tick, s.used = tick, true
+	s.view.CopyFrom(v)
+	t.next++
+	if t.next == len(t.ring) {
+		t.next = 0
+	}
+}
+
+// Ack records that the client received the snapshot of tick. Acks older
+// than the newest one so far are ignored.
+func (t *ViewTracker) Ack(tick uint32) {
+	if !t.hasAck || tick > t.acked {
+		t.acked, t.hasAck = tick, true
+	}
+}
+
+// AckedTick returns the newest acked tick.
+func (t *ViewTracker) AckedTick() (uint32, bool) { return t.acked, t.hasAck }
+
+// view returns the View sent with tick.
+func (t *ViewTracker) view(tick uint32) (*View, bool) {
+	// Newest first: the acked snapshot is usually a recent one.
+	for k := 1; k <= len(t.ring); k++ {
+		s := &t.ring[(t.next-k+len(t.ring))%len(t.ring)]
+		if !s.used {
+			break
+		}
+		if s.tick == tick {
+			return &s.view, true
+		}
+		if s.tick < tick {
+			break
+		}
+	}
+	return nil, false
+}
+
+// Baseline returns the newest acked snapshot, rebuilt from world (the
+// shared history) into scratch or, when it was sent as all of its world,
+// the world's own snapshot (do not modify it). It returns nil when there is
+// none: no ack yet, or the acked tick is no longer in world or in t.
+func (t *ViewTracker) Baseline(world *History, scratch *Snapshot) *Snapshot {
+	if !t.hasAck {
+		return nil
+	}
+	v, ok := t.view(t.acked)
+	if !ok {
+		return nil
+	}
+	w, ok := world.Get(t.acked)
+	if !ok {
+		return nil
+	}
+	s, err := v.Select(w, scratch)
+	if err != nil {
+		return nil // a world replaced after the view was taken: send a full snapshot
+	}
+	return s
+}
+
+// Reset forgets everything (for example after the client reconnects or
+// asks for a full snapshot), keeping the memory.
+func (t *ViewTracker) Reset() {
+	for i := range t.ring {
+		t.ring[i].used = false
+	}
+	t.next = 0
+	t.acked, t.hasAck = 0, false
+}
