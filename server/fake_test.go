@@ -314,14 +314,15 @@ func (g *testGame) Snapshot(tick uint32, dst *state.Snapshot) {
 // its player, and itself; everything with Radius 0 or no player.
 func (g *testGame) View(viewer PlayerID, world *state.Snapshot, v *state.View) {
 	me, ok := world.Find(uint32(viewer))
+	if g.Radius == 0 || !ok {
+		v.SetAll(world.Len())
+		return
+	}
+	st, vals := world.Stride, world.Values
+	mx, my := vals[me*st], vals[me*st+1]
 	for i := range world.Len() {
-		if g.Radius == 0 || !ok || i == me {
-			v.Add(i)
-			continue
-		}
-		f, m := world.Fields(i), world.Fields(me)
-		if abs(f[0]-m[0])+abs(f[1]-m[1]) <= g.Radius {
-			v.Add(i)
+		if abs(vals[i*st]-mx)+abs(vals[i*st+1]-my) <= g.Radius {
+			v.Add(i) // the viewer too (distance 0)
 		}
 	}
 }
