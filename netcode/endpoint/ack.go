@@ -106,7 +106,7 @@ func (e *Endpoint) ackPacket(at time.Duration, seq seqNum, newest *packetHeader)
 	rec.acked = true
 	e.lastAckAt, e.ptoCount = at, 0
 	e.stats.PacketsAcked++
-	e.ackRate.add(at, rec.size)
+	e.ackRate.add(at, int(rec.size))
 	if rec.ackEliciting {
 		if newest != nil && newest.HasAckDelay {
 			sample := at - rec.sentAt
@@ -132,7 +132,8 @@ func (e *Endpoint) ackPacket(at time.Duration, seq seqNum, newest *packetHeader)
 			e.loss.record(false)
 		}
 	}
-	for _, r := range rec.refs {
+	for i := range uint32(rec.refCount) {
+		r := e.sentRefs.at(rec.refStart + i)
 		e.ackFragment(int(r.channel), r.id, int(r.fragment))
 	}
 }
@@ -236,7 +237,8 @@ func (e *Endpoint) markLost(seq seqNum, rec *sentPacket, byCount bool) {
 	rec.decided, rec.lostByCount = true, byCount
 	rec.lossIndex = e.loss.record(true)
 	e.stats.PacketsLost++
-	for _, r := range rec.refs {
+	for i := range uint32(rec.refCount) {
+		r := e.sentRefs.at(rec.refStart + i)
 		c := e.sendChannels[r.channel]
 		if !c.kind.Reliable() {
 			continue

@@ -29,8 +29,10 @@ type Endpoint struct {
 
 	// Send side.
 	nextSeq    seqNum
-	sent       *seqBuffer[sentPacket]
-	lossFrom   seqNum // oldest sent packet whose loss outcome is undecided
+	sent       *seqBuffer[sentPacket] // grows from initialSentRecords to sentPacketWindow; see makeRecordRoom
+	sentRefs   refLog                 // the message references of the records in sent
+	keepFor    time.Duration          // how long an unacknowledged sent record is worth a larger ring; see makeRecordRoom
+	lossFrom   seqNum                 // oldest sent packet whose loss outcome is undecided
 	pkt        []byte
 	pktOpen    bool
 	pktAck     packetHeader // ack fields of packets built by the current Flush
@@ -54,7 +56,7 @@ type Endpoint struct {
 	peerHold        time.Duration // decaying maximum of the ack delays the peer reported
 
 	// Receive side.
-	received         *seqBuffer[struct{}] // packets seen, to drop duplicates
+	received         seqWindow // packets seen, to drop duplicates
 	newestAccepted   seqNum
 	newestAcceptedAt time.Duration // its arrival, from which the ack delay is measured
 	acceptedBits     uint32        // bit i: newestAccepted-1-i was accepted
@@ -80,16 +82,18 @@ type Endpoint struct {
 	stats    Stats
 }
 
-// sentPacket records a packet this endpoint sent.
+// sentPacket records a packet this endpoint sent. It is kept small (24
+// bytes): a busy connection holds a thousand of them.
 type sentPacket struct {
 	sentAt       time.Duration
-	size         int
-	ackEliciting bool // carried messages or a ping, so the peer will ack it
+	lossIndex    uint32 // where, if it was recorded lost (see lossWindow.unlose)
+	refStart     uint32 // its message references: sentRefs from refStart, refCount of them
+	refCount     uint16
+	size         uint16 // MaxPacketSize is at most 65507
+	ackEliciting bool   // carried messages or a ping, so the peer will ack it
 	acked        bool
-	decided      bool   // its loss outcome is recorded
-	lostByCount  bool   // declared lost by the packet threshold
-	lossIndex    uint64 // where, if it was recorded lost
-	refs         []msgRef
+	decided      bool // its loss outcome is recorded
+	lostByCount  bool // declared lost by the packet threshold
 }
 
 // msgRef names a message fragment carried by a sent packet.
@@ -100,8 +104,11 @@ type msgRef struct {
 }
 
 const (
-	sentPacketWindow     = 1024
-	receivedPacketWindow = 256
+	// sentPacketWindow is the most sent packets an endpoint keeps records
+	// of; the ring of records starts at initialSentRecords and doubles as
+	// traffic needs (see makeRoom).
+	sentPacketWindow   = 1024
+	initialSentRecords = 64
 )
 
 // NewEndpoint returns an Endpoint for cfg, whose zero fields take their
@@ -119,23 +126,13 @@ func NewEndpoint(cfg Config, now time.Time) (*Endpoint, error) {
 		fragMax:  fragmentPayload(cfg.MaxPacketSize),
 		sendBufs: newBufPool(2 * cfg.MaxPacketSize),
 		recvBufs: newBufPool(2 * cfg.MaxPacketSize),
-		sent:     newSeqBuffer[sentPacket](sentPacketWindow),
-		received: newSeqBuffer[struct{}](receivedPacketWindow),
-		pkt:      make([]byte, 0, cfg.MaxPacketSize),
-		partials: make([]partial, cfg.MaxPartialMessages),
+		sent:     newSeqBuffer[sentPacket](initialSentRecords),
 
 		pktThreshold: packetThreshold,
 	}
 	for _, ch := range cfg.Channels {
 		e.sendChannels = append(e.sendChannels, newSendChannel(ch))
 		e.recvChannels = append(e.recvChannels, newRecvChannel(ch))
-	}
-	// Room for one message reference in every sent-packet record, in one
-	// allocation: a game's packets mostly carry one message, so the first
-	// lap of the ring does not allocate either.
-	refs := make([]msgRef, len(e.sent.entries))
-	for i := range e.sent.entries {
-		e.sent.entries[i].refs = refs[i : i : i+1]
 	}
 	return e, nil
 }
@@ -174,19 +171,19 @@ func (e *Endpoint) Send(channel int, msg []byte) (MessageID, error) {
 	if c.queued() >= c.limit || (c.bytes > 0 && c.bytes+len(msg) > c.maxBytes) {
 		return 0, ErrSendQueueFull
 	}
-	c.ensure()
+	e.makeRoom(c)
 	id := c.nextID
 	m := c.slot(id)
 	m.id = id
 	m.data = append(e.sendBufs.take(m.data), msg...)
-	m.count, m.fragSize = 1, len(msg)
+	m.count, m.fragSize = 1, int32(len(msg))
 	if len(msg) > e.wholeMax {
-		m.count = fragmentCount(len(msg), e.fragMax)
-		m.fragSize = fragmentSize(len(msg), m.count)
+		n := fragmentCount(len(msg), e.fragMax)
+		m.count, m.fragSize = int32(n), int32(fragmentSize(len(msg), n))
 	}
 	m.next, m.unacked, m.tracking = 0, m.count, true
 	if c.kind.Reliable() {
-		m.frags = resize(m.frags, m.count)
+		m.frags = resize(m.frags, int(m.count))
 		clear(m.frags)
 	}
 	c.bytes += len(msg)
@@ -260,7 +257,7 @@ func (e *Endpoint) readMessage(c *recvChannel) (msg []byte, ok bool) {
 }
 
 func (e *Endpoint) releaseSlot(s *recvSlot) []byte {
-	e.reassembly -= s.reserved
+	e.reassembly -= int(s.reserved)
 	s.reserved = 0
 	b := s.data
 	s.data = e.recvBufs.give(b) // see the unreliable case of ReadMessage

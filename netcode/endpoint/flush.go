@@ -39,6 +39,7 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 		e.budget = e.cfg.MaxFlushBytes
 	}
 	e.pktAck = e.ackHeader(at)
+	e.keepFor = 2 * e.lossDelay()
 	delay := e.resendDelay()
 	e.probe(at, delay)
 
@@ -139,7 +140,7 @@ func (e *Endpoint) flushReliable(at time.Duration, ch int, c *sendChannel, delay
 	for ; c.unsent != c.nextID; c.unsent++ {
 		m := c.slot(c.unsent)
 		for ; m.next < m.count; m.next++ {
-			if !e.writeFragment(at, ch, m, m.next) {
+			if !e.writeFragment(at, ch, m, int(m.next)) {
 				return // the rest of m goes out with a later Flush
 			}
 			m.frags[m.next] = fragState{sentAt: at, seq: e.nextSeq}
@@ -190,11 +191,12 @@ func (e *Endpoint) flushUnreliable(at time.Duration, ch int, c *sendChannel) {
 			continue
 		}
 		for ; m.next < m.count; m.next++ {
-			if !e.writeFragment(at, ch, m, m.next) {
+			if !e.writeFragment(at, ch, m, int(m.next)) {
 				c.unsent = c.oldest
 				return
 			}
 		}
+		m.sentAt, m.seq = at, e.nextSeq
 		c.release(m, &e.sendBufs)
 		e.stats.MessagesSent++
 	}
@@ -213,10 +215,10 @@ func (e *Endpoint) writeFragment(at time.Duration, ch int, m *sendMessage, f int
 		}
 		e.pkt = appendWholeFrame(e.pkt, ch, m.id, payload)
 	} else {
-		if !e.openPacket(fragmentFrameLen(f, m.count, len(m.data), len(payload)), at) {
+		if !e.openPacket(fragmentFrameLen(f, int(m.count), len(m.data), len(payload)), at) {
 			return false
 		}
-		e.pkt = appendFragmentFrame(e.pkt, ch, m.id, f, m.count, len(m.data), payload)
+		e.pkt = appendFragmentFrame(e.pkt, ch, m.id, f, int(m.count), len(m.data), payload)
 	}
 	e.refs = append(e.refs, msgRef{channel: uint8(ch), id: m.id, fragment: uint16(f)})
 	e.eliciting = true
@@ -243,13 +245,11 @@ func (e *Endpoint) openPacket(need int, at time.Duration) bool {
 
 // closePacket records the open packet and hands it to emit.
 func (e *Endpoint) closePacket(at time.Duration) {
-	seq := e.nextSeq
-	e.decideEvicted(seq)
-	rec := e.sent.Insert(seq)
-	rec.sentAt, rec.size = at, len(e.pkt)
+	rec := e.recordSent(e.nextSeq, at)
+	rec.sentAt, rec.size = at, uint16(len(e.pkt))
 	rec.ackEliciting = len(e.refs) > 0 || len(e.pkt) > e.pktAck.Len()
 	rec.acked, rec.decided, rec.lostByCount = false, !rec.ackEliciting, false
-	rec.refs = append(rec.refs[:0], e.refs...)
+	rec.refStart, rec.refCount = e.sentRefs.push(e.refs), uint16(len(e.refs))
 	e.refs = e.refs[:0]
 	if rec.ackEliciting {
 		e.lastEliciting = at

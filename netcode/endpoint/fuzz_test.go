@@ -77,6 +77,17 @@ func checkBounds(t *testing.T, e *Endpoint) {
 		if c.pending > len(c.queue) || c.readyLen > len(c.ready) {
 			t.Fatalf("receive queue over its bound")
 		}
+		if len(c.slots) > pow2AtLeast(c.window) || len(c.queue) > c.window || len(c.ready) > c.window {
+			t.Fatalf("receive rings of %d slots, %d queued, %d ready; window %d", len(c.slots), len(c.queue), len(c.ready), c.window)
+		}
+	}
+	for _, c := range e.sendChannels {
+		if len(c.msgs) > c.ringMax {
+			t.Fatalf("send ring of %d; bound %d", len(c.msgs), c.ringMax)
+		}
+	}
+	if len(e.partials) > e.cfg.MaxPartialMessages || e.sent.Len() > sentPacketWindow {
+		t.Fatalf("%d partials (bound %d), %d sent records (bound %d)", len(e.partials), e.cfg.MaxPartialMessages, e.sent.Len(), sentPacketWindow)
 	}
 }
 

@@ -32,7 +32,7 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 		e.stats.PacketsDuplicate++
 		return ErrDuplicatePacket
 	}
-	if e.received.Insert(h.Seq) == nil {
+	if !e.received.Insert(h.Seq) {
 		e.stats.PacketsStale++
 		return ErrStalePacket
 	}
@@ -104,13 +104,14 @@ func (e *Endpoint) receiveReliable(at time.Duration, c *recvChannel, f *frame) b
 		e.stats.DroppedOutsideWindow++
 		return false
 	}
+	c.cover(ahead)
 	s := c.slot(f.id)
 	if s.state != slotEmpty {
 		if s.state != slotPartial || !f.fragmented {
 			e.stats.MessagesDuplicate++
 			return true
 		}
-		if !s.frag.matches(f) {
+		if !s.frag.matches(f) { // a partial slot has its frag
 			e.stats.DroppedMalformed++
 			return true
 		}
@@ -133,7 +134,10 @@ func (e *Endpoint) receiveReliable(at time.Duration, c *recvChannel, f *frame) b
 		return false
 	}
 	e.reassembly += f.total
-	s.reserved = f.total
+	s.reserved = int32(f.total)
+	if s.frag == nil {
+		s.frag = new(reassembly)
+	}
 	s.frag.start(f, at)
 	s.frag.add(f)
 	s.state = slotPartial
@@ -199,7 +203,7 @@ func (e *Endpoint) receiveUnreliable(at time.Duration, c *recvChannel, f *frame)
 // enqueue claims the next slot of an unreliable channel's delivery queue for
 // message id, or counts a drop when the queue is full.
 func (e *Endpoint) enqueue(c *recvChannel, id MessageID) (*queuedMessage, bool) {
-	if c.pending == len(c.queue) {
+	if c.pending == c.window {
 		e.stats.DroppedQueueFull++
 		return nil, false
 	}
@@ -209,6 +213,10 @@ func (e *Endpoint) enqueue(c *recvChannel, id MessageID) (*queuedMessage, bool) 
 			return nil, false
 		}
 		c.newest, c.hasNewest = id, true
+	}
+	if c.pending == len(c.queue) {
+		c.queue = growQueue(c.queue, c.head, c.pending, c.window)
+		c.head = 0
 	}
 	q := &c.queue[(c.head+c.pending)%len(c.queue)]
 	c.pending++
@@ -228,8 +236,12 @@ func (e *Endpoint) findPartial(ch int, id MessageID) *partial {
 	return nil
 }
 
-// newPartial claims a free partial, evicting the oldest when all are busy.
+// newPartial claims a free partial, adding one while fewer than
+// MaxPartialMessages exist and evicting the oldest when all are busy.
 func (e *Endpoint) newPartial(ch int, id MessageID) *partial {
+	if e.nPartials == len(e.partials) && len(e.partials) < e.cfg.MaxPartialMessages {
+		e.partials = append(e.partials, partial{})
+	}
 	var victim *partial
 	for i := range e.partials {
 		p := &e.partials[i]

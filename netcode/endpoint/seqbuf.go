@@ -1,9 +1,9 @@
 package endpoint
 
-// seqBuffer is a fixed-size ring of T indexed by sequence number. It holds
-// entries for the newest Len sequence numbers inserted; older ones fall out
-// as newer ones arrive. The endpoint uses it for its records of sent and
-// received packets.
+// seqBuffer is a ring of T indexed by sequence number. It holds entries for
+// the newest Len sequence numbers inserted; older ones fall out as newer
+// ones arrive, unless the owner Grows the ring first (see Occupant). The
+// endpoint uses it for its records of sent packets.
 //
 // The zero value is not usable; create one with newSeqBuffer. A seqBuffer is
 // not safe for concurrent use.
@@ -31,6 +31,37 @@ func newSeqBuffer[T any](size int) *seqBuffer[T] {
 	b := &seqBuffer[T]{entries: make([]T, n), seqs: make([]uint32, n), mask: n - 1}
 	b.Reset()
 	return b
+}
+
+// Grow doubles the buffer, keeping every entry it holds; Len must be below
+// 32768. It allocates; the endpoint calls it only while its traffic grows,
+// up to a bound of its own.
+func (b *seqBuffer[T]) Grow() {
+	n := 2 * len(b.entries)
+	if n > 1<<15 {
+		panic("endpoint: seqBuffer cannot grow beyond 32768")
+	}
+	entries, seqs := make([]T, n), make([]uint32, n)
+	for i := range seqs {
+		seqs[i] = emptySlot
+	}
+	for i, s := range b.seqs {
+		if s != emptySlot {
+			j := int(s) & (n - 1)
+			entries[j], seqs[j] = b.entries[i], s
+		}
+	}
+	b.entries, b.seqs, b.mask = entries, seqs, n-1
+}
+
+// Occupant returns the entry that inserting seq would overwrite: the one
+// in seq's slot under another sequence number, or nil.
+func (b *seqBuffer[T]) Occupant(seq seqNum) *T {
+	i := int(seq) & b.mask
+	if b.seqs[i] == emptySlot || b.seqs[i] == uint32(seq) {
+		return nil
+	}
+	return &b.entries[i]
 }
 
 // Len returns how many sequence numbers the buffer tracks.
@@ -97,4 +128,55 @@ func (b *seqBuffer[T]) Remove(seq seqNum) {
 	if b.seqs[i] == uint32(seq) {
 		b.seqs[i] = emptySlot
 	}
+}
+
+// seqWindowSize is how many sequence numbers a seqWindow tracks.
+const seqWindowSize = 256
+
+// seqWindow remembers which of the newest seqWindowSize sequence numbers
+// were seen: the endpoint's record of received packets, to drop duplicates.
+// It is a bitmap of fixed size (32 bytes) whatever the peer sends: a
+// sequence number far ahead only moves the window.
+//
+// The zero value is an empty window. A seqWindow is not safe for concurrent
+// use.
+type seqWindow struct {
+	bits    [seqWindowSize / 64]uint64 // bit s%seqWindowSize: s was seen
+	newest  seqNum
+	started bool
+}
+
+// Exists reports whether seq was seen and is still in the window.
+func (w *seqWindow) Exists(seq seqNum) bool {
+	if !w.started || seq.Newer(w.newest) || int(uint16(w.newest-seq)) >= seqWindowSize {
+		return false
+	}
+	i := int(seq) % seqWindowSize
+	return w.bits[i/64]&(1<<(i%64)) != 0
+}
+
+// Insert records seq as seen and reports true, or reports false when seq
+// is too old to be tracked (seqWindowSize or more before the newest).
+// Inserting a newer seq forgets the ones it pushes out of the window.
+func (w *seqWindow) Insert(seq seqNum) bool {
+	switch {
+	case !w.started:
+		w.started, w.newest = true, seq
+		w.bits = [seqWindowSize / 64]uint64{}
+	case seq.Newer(w.newest):
+		if gap := int(uint16(seq - w.newest)); gap >= seqWindowSize {
+			w.bits = [seqWindowSize / 64]uint64{}
+		} else {
+			for s := w.newest + 1; s != seq; s++ {
+				i := int(s) % seqWindowSize
+				w.bits[i/64] &^= 1 << (i % 64)
+			}
+		}
+		w.newest = seq
+	case int(uint16(w.newest-seq)) >= seqWindowSize:
+		return false
+	}
+	i := int(seq) % seqWindowSize
+	w.bits[i/64] |= 1 << (i % 64)
+	return true
 }

@@ -100,8 +100,9 @@ type lossWindow struct {
 	nLost   int    // lost outcomes in the window
 }
 
-// record adds an outcome and returns its index, for undo.
-func (w *lossWindow) record(lost bool) uint64 {
+// record adds an outcome and returns its index, for undo. Indexes wrap at
+// 2^32, which lossWindowSize divides.
+func (w *lossWindow) record(lost bool) uint32 {
 	i := w.decided
 	w.decided++
 	slot, bit := (i%lossWindowSize)/64, uint64(1)<<(i%64)
@@ -113,12 +114,12 @@ func (w *lossWindow) record(lost bool) uint64 {
 		w.nLost++
 		w.lost[slot] |= bit
 	}
-	return i
+	return uint32(i)
 }
 
 // unlose flips outcome i from lost to received if it is still in the window.
-func (w *lossWindow) unlose(i uint64) {
-	if w.decided-i > lossWindowSize {
+func (w *lossWindow) unlose(i uint32) {
+	if uint32(w.decided)-i > lossWindowSize {
 		return
 	}
 	slot, bit := (i%lossWindowSize)/64, uint64(1)<<(i%64)
