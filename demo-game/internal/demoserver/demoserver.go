@@ -8,6 +8,26 @@
 //
 // The zero ServerConfig is valid. A Server is run once (Run); Addr, the
 // arena's Stats and the server's Stats are safe from any goroutine.
+//
+// # Shutting down
+//
+// Cancelling Run's context stops the server at once (every client is told).
+// Shutdown instead drains it, the way an orchestrator wants on SIGTERM:
+// no new players from the next tick on (the admin /readyz turns 503), the
+// players in play go on until they all left or ServerConfig.DrainTimeout
+// passed, then the rest are kicked with the reason "server shutting down"
+// (from the tick's goroutine, in the server's OnTick), and once their kick
+// had server.DefaultKickGrace to arrive, Run returns nil.
+//
+// # Agones
+//
+// With ServerConfig.Agones, Run also drives the GameServer's lifecycle
+// through the SDK sidecar (package server/agones): Ready once it runs,
+// a health ping every HealthInterval while the tick loop ticks (the admin
+// probes' Healthy), the "players" label kept at the player count, the
+// GameServer watched (an allocation is logged and Allocated turns true),
+// and Shutdown once the server has stopped, after the drain. Sidecar errors
+// are retried and logged, never fatal to the game.
 package demoserver
 
 import (
@@ -16,6 +36,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +49,15 @@ import (
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server"
 	"github.com/tickwire/tickwire/server/admin"
+	"github.com/tickwire/tickwire/server/agones"
+)
+
+// Defaults of ServerConfig.
+const (
+	DefaultHealthInterval = 2 * time.Second
+	// ShutdownReason is the kick reason of the players still in play when
+	// a drain times out.
+	ShutdownReason = "server shutting down"
 )
 
 // ErrInvalidConfig is wrapped by the errors of a bad ServerConfig (with
@@ -71,6 +102,26 @@ type ServerConfig struct {
 	OnTick func(ti server.TickInfo, took time.Duration)
 	// SnapshotWorkers: see server.Config.
 	SnapshotWorkers int
+	// Wrap, when not nil, wraps the UDP socket before Link and the
+	// transport see it (netcode/browser's Conn, which merges browser
+	// sessions into it); the server owns what it returns.
+	Wrap func(udp net.PacketConn) net.PacketConn
+	// PacketConn, when not nil, is the socket to serve on instead of
+	// listening on Addr (a netsim.Pipe end in tests); the Server owns it.
+	// Wrap and Link apply to it as to the UDP socket.
+	PacketConn net.PacketConn
+	// Clock is the tick loop's clock, which also times the drain, the
+	// admin probes and the Agones calls; nil means server.SystemClock.
+	Clock server.Clock
+	// DrainTimeout is how long the players may go on after Shutdown before
+	// the rest are kicked; 0 kicks them at the first tick.
+	DrainTimeout time.Duration
+	// Agones, when not nil, drives the GameServer's lifecycle (see the
+	// package documentation); nil: no Agones.
+	Agones *agones.Client
+	// HealthInterval is the time between Agones health pings and label
+	// updates; 0 means DefaultHealthInterval (2 s).
+	HealthInterval time.Duration
 }
 
 // Server is a demo server: the server.Server running an arena.Arena over a
@@ -84,6 +135,22 @@ type Server struct {
 	adminLn net.Listener // nil without an admin address
 	reg     *prometheus.Registry
 	logger  *slog.Logger // nil: none
+	probes  *admin.Probes
+	clock   server.Clock
+
+	sdk            *agones.Client // nil: no Agones
+	healthInterval time.Duration
+	allocated      atomic.Bool
+
+	// The drain: shutdown is set by Shutdown; the rest belongs to the
+	// tick's goroutine (onTick).
+	shutdown     atomic.Bool
+	drainTimeout time.Duration
+	userOnTick   func(server.TickInfo, time.Duration)
+	stop         context.CancelFunc // ends Run's server loop
+	drainStart   time.Time
+	kickedAt     time.Time
+	stopped      bool
 }
 
 // Listen opens the socket and builds the server; Run starts it.
@@ -109,27 +176,47 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, err // names the bad field, wrapping arena.ErrInvalidConfig
 	}
+	if cfg.DrainTimeout < 0 {
+		return nil, fmt.Errorf("%w: ServerConfig.DrainTimeout = %v, want ≥ 0", ErrInvalidConfig, cfg.DrainTimeout)
+	}
+	if cfg.HealthInterval < 0 {
+		return nil, fmt.Errorf("%w: ServerConfig.HealthInterval = %v, want ≥ 0 (0: default %v)", ErrInvalidConfig, cfg.HealthInterval, DefaultHealthInterval)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = server.SystemClock{}
+	}
+	if cfg.HealthInterval == 0 {
+		cfg.HealthInterval = DefaultHealthInterval
+	}
+	s := &Server{
+		arena: a, adminLn: cfg.AdminListener, reg: cfg.Registry, logger: cfg.Logger, clock: cfg.Clock,
+		sdk: cfg.Agones, healthInterval: cfg.HealthInterval, drainTimeout: cfg.DrainTimeout, userOnTick: cfg.OnTick,
+	}
 	scfg := server.Config{
-		TickRate: cfg.TickRate, SnapshotRate: cfg.SnapshotRate, Codec: protocol.Codec(),
-		SnapshotWorkers: cfg.SnapshotWorkers, Logger: cfg.Logger, OnTick: cfg.OnTick,
+		TickRate: cfg.TickRate, SnapshotRate: cfg.SnapshotRate, Codec: protocol.Codec(), Clock: cfg.Clock,
+		SnapshotWorkers: cfg.SnapshotWorkers, Logger: cfg.Logger, OnTick: s.onTick,
 	}
 	if err := scfg.Validate(); err != nil {
 		return nil, err
 	}
-	ua, err := net.ResolveUDPAddr("udp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("demoserver: listen %q: %w", cfg.Addr, err)
+	pc := cfg.PacketConn
+	if pc == nil {
+		ua, err := net.ResolveUDPAddr("udp", cfg.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("demoserver: listen %q: %w", cfg.Addr, err)
+		}
+		if pc, err = net.ListenUDP("udp", ua); err != nil {
+			return nil, fmt.Errorf("demoserver: listen %q: %w", cfg.Addr, err)
+		}
 	}
-	udp, err := net.ListenUDP("udp", ua)
-	if err != nil {
-		return nil, fmt.Errorf("demoserver: listen %q: %w", cfg.Addr, err)
+	if cfg.Wrap != nil {
+		pc = cfg.Wrap(pc)
 	}
-	var pc net.PacketConn = udp
 	var link *netsim.Conn
 	if cfg.Link != (netsim.Config{}) {
 		// Closing it lets what the link still delays (the disconnects of
 		// a graceful shutdown) reach the clients.
-		link = netsim.WrapDuplex(udp, cfg.Link, cfg.Link, cfg.LinkSeed)
+		link = netsim.WrapDuplex(pc, cfg.Link, cfg.Link, cfg.LinkSeed)
 		pc = link
 	}
 	tr, err := server.NewNetcodeTransport(pc, netcode.ServerConfig{
@@ -145,7 +232,11 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		_ = tr.Close()
 		return nil, err
 	}
-	s := &Server{Server: srv, arena: a, tr: tr, link: link, adminLn: cfg.AdminListener, reg: cfg.Registry, logger: cfg.Logger}
+	s.Server, s.tr, s.link = srv, tr, link
+	if s.probes, err = admin.NewProbes(srv, admin.ProbeConfig{Capacity: cfg.MaxPlayers, Now: cfg.Clock.Now}); err != nil {
+		_ = tr.Close()
+		return nil, err
+	}
 	if s.adminLn == nil && cfg.AdminAddr != "" {
 		if s.adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
 			_ = tr.Close()
@@ -184,26 +275,156 @@ func (s *Server) Arena() *arena.Arena { return s.arena }
 // direction live and SetReceiveConfig the receive direction.
 func (s *Server) Link() *netsim.Conn { return s.link }
 
-// Run runs the server until ctx is done, then shuts down gracefully: every
-// client is told (the transport sends its disconnect packets) and the admin
-// server stops. See server.Server.Run.
+// Probes returns the server's liveness and readiness (served at /healthz
+// and /readyz on the admin address).
+func (s *Server) Probes() *admin.Probes { return s.probes }
+
+// Allocated reports whether Agones allocated this server (always false
+// without ServerConfig.Agones). Safe from any goroutine.
+func (s *Server) Allocated() bool { return s.allocated.Load() }
+
+// Run runs the server until ctx is done or a Shutdown has drained it, then
+// shuts down gracefully: every client still connected is told (the
+// transport sends its disconnect packets), the admin server stops and,
+// with Agones, the sidecar is told Shutdown. See server.Server.Run and the
+// package documentation.
 func (s *Server) Run(ctx context.Context) error {
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	s.stop = stop
 	if s.adminLn != nil {
-		actx, stop := context.WithCancel(context.Background())
+		actx, stopAdmin := context.WithCancel(context.Background())
 		served := make(chan error, 1)
-		go func() { served <- admin.Serve(actx, s.adminLn, admin.Handler(s.reg)) }()
+		go func() { served <- admin.Serve(actx, s.adminLn, admin.NewHandler(s.reg, s.probes)) }()
 		defer func() {
-			stop()
+			stopAdmin()
 			if err := <-served; err != nil && s.logger != nil {
 				s.logger.Error("admin server", "err", err)
 			}
 		}()
 	}
-	err := s.Server.Run(ctx)
+	var bg sync.WaitGroup
+	bgctx, stopBG := context.WithCancel(context.Background())
+	if s.sdk != nil {
+		s.startAgones(bgctx, &bg)
+	}
+	err := s.Server.Run(sctx)
+	stopBG()
+	bg.Wait()
+	if s.sdk != nil {
+		// After the drain (or the immediate stop): the players are gone.
+		actx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if aerr := s.sdk.Shutdown(actx); aerr != nil {
+			s.log().Error("agones: shutdown not acknowledged", "err", aerr)
+		} else {
+			s.log().Info("agones: shutdown requested")
+		}
+		cancel()
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
+}
+
+// Shutdown drains the server: no new players from the next tick on, and
+// Run returns once the players left, or DrainTimeout after this call (the
+// first tick after it) and the kick of the rest. Safe from any goroutine;
+// a second call does nothing. To stop at once, cancel Run's context.
+func (s *Server) Shutdown() {
+	s.Server.Drain()
+	s.shutdown.Store(true)
+}
+
+// onTick is the server's Config.OnTick: the game's, then the drain.
+func (s *Server) onTick(ti server.TickInfo, took time.Duration) {
+	if s.userOnTick != nil {
+		s.userOnTick(ti, took)
+	}
+	if !s.shutdown.Load() || s.stopped {
+		return
+	}
+	now := ti.Start
+	if s.drainStart.IsZero() {
+		s.drainStart = now
+		s.log().Info("draining: waiting for the players to leave", "players", s.Server.Clients(), "timeout", s.drainTimeout)
+	}
+	switch {
+	case !s.kickedAt.IsZero():
+		if now.Sub(s.kickedAt) >= server.DefaultKickGrace {
+			s.stopped = true
+			s.stop()
+		}
+	case s.Server.Clients() == 0:
+		s.log().Info("drained: every player left", "after", now.Sub(s.drainStart))
+		s.stopped = true
+		s.stop()
+	case now.Sub(s.drainStart) >= s.drainTimeout:
+		players := s.Server.Players()
+		s.log().Info("drain timed out: kicking the players left", "players", len(players), "reason", ShutdownReason)
+		for _, p := range players {
+			_ = s.Server.Kick(p, ShutdownReason) // a player that left meanwhile is no error worth more
+		}
+		s.kickedAt = now
+	}
+}
+
+// startAgones starts the Agones goroutines: Ready, health pings, labels
+// and the watch, until ctx is done.
+func (s *Server) startAgones(ctx context.Context, wg *sync.WaitGroup) {
+	log := s.log()
+	wg.Go(func() {
+		for {
+			err := s.sdk.Ready(ctx)
+			if err == nil {
+				log.Info("agones: ready")
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			log.Error("agones: ready not acknowledged; trying again", "err", err)
+			if s.clock.Sleep(ctx, agones.MaxBackoff) != nil {
+				return
+			}
+		}
+	})
+	wg.Go(func() { _ = s.sdk.KeepHealthy(ctx, s.healthInterval, s.probes.Healthy) })
+	wg.Go(func() {
+		last := -1
+		for {
+			if n := s.Server.Clients(); n != last {
+				if err := s.sdk.SetLabel(ctx, "players", fmt.Sprint(n)); err == nil {
+					last = n
+				} else if ctx.Err() == nil {
+					log.Warn("agones: players label not set", "err", err)
+				}
+			}
+			if s.clock.Sleep(ctx, s.healthInterval) != nil {
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		state := ""
+		_ = s.sdk.Watch(ctx, func(gs agones.GameServer) {
+			if gs.Status.State == state {
+				return
+			}
+			state = gs.Status.State
+			log.Info("agones: game server state", "state", state, "name", gs.ObjectMeta.Name)
+			if state == agones.StateAllocated && !s.allocated.Swap(true) {
+				log.Info("agones: allocated", "name", gs.ObjectMeta.Name, "players", s.Server.Clients())
+			}
+		})
+	})
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.logger
 }
 
 // Close releases the socket (and the admin listener) of a server whose
