@@ -473,6 +473,9 @@ func (s *Server) receive(now time.Time) {
 
 func (s *Server) handle(b []byte, from netip.AddrPort, now time.Time) {
 	if len(b) == 0 {
+		if s.endSession(from) { // browser_hook.go
+			return
+		}
 		s.stats.DropsMalformed++
 		return
 	}

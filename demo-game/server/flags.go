@@ -24,6 +24,10 @@ type options struct {
 	cfg      demoserver.ServerConfig
 	logLevel slog.Level
 	logJSON  bool
+	// agones turns the Agones integration on; agonesURL is the sidecar's
+	// address ("": from AGONES_SDK_HTTP_PORT).
+	agones    bool
+	agonesURL string
 }
 
 // errVersion is parseFlags' answer to -version.
@@ -115,6 +119,10 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.String("latency", "0ms", "netsim on the server socket: one-way `delay` per direction, e.g. 50ms")
 	fs.String("jitter", "0ms", "netsim on the server socket: each datagram takes latency ± this `duration`")
 	fs.String("dup", "0%", "netsim on the server socket: duplication `percentage` per direction")
+	fs.String("drain-timeout", "30s", "on SIGTERM, how long players may finish before the rest are kicked (a `duration`, 0s..1h; 0s: kick at once); a second SIGTERM or SIGINT stops at once")
+	fs.Bool("agones", false, "run under Agones: Ready once listening, health pings, a players label, Shutdown after the drain (through the SDK sidecar's REST gateway)")
+	fs.String("agones-url", "", "the Agones SDK sidecar's `URL`; empty: http://localhost:$AGONES_SDK_HTTP_PORT (default port 9358)")
+	fs.String("agones-health", "2s", "with -agones, the `interval` between health pings, 100ms..1m (below the GameServer's health periodSeconds)")
 	fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	fs.Bool("log-json", false, "log JSON lines instead of text")
 	fs.Bool("version", false, "print the version and exit")
@@ -160,6 +168,15 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	c.Link.Latency = p.duration("latency", 10*time.Second)
 	c.Link.Jitter = p.duration("jitter", 10*time.Second)
 	c.Link.Duplicate = p.percent("dup")
+	c.DrainTimeout = p.duration("drain-timeout", time.Hour)
+	o.agones = p.value("agones") == "true"
+	o.agonesURL = strings.TrimSpace(p.value("agones-url"))
+	if o.agonesURL != "" && !strings.HasPrefix(o.agonesURL, "http://") && !strings.HasPrefix(o.agonesURL, "https://") {
+		p.fail("agones-url", o.agonesURL, "want http://host:port, like http://localhost:9358")
+	}
+	if c.HealthInterval = p.duration("agones-health", time.Minute); p.err == nil && c.HealthInterval < 100*time.Millisecond {
+		p.fail("agones-health", p.value("agones-health"), "must be at least 100ms")
+	}
 	switch lv := strings.ToLower(p.value("log-level")); lv {
 	case "debug":
 		o.logLevel = slog.LevelDebug

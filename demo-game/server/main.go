@@ -9,8 +9,17 @@
 // interest management (-view-radius), the admin HTTP address (Prometheus
 // /metrics and /debug/pprof/), and netsim conditions on the server's own
 // socket (each direction). Logs are structured (log/slog) on stderr.
-// SIGINT or SIGTERM shut it down gracefully: every client is told (the
-// connection layer's disconnect packets) before the socket closes.
+// SIGTERM drains it, as an orchestrator expects: no new players (the admin
+// /readyz answers 503), the players in play go on until they leave or
+// -drain-timeout passes, then the rest are kicked with the reason "server
+// shutting down" and it exits 0. SIGINT, or a second SIGTERM, shuts it down
+// at once, still gracefully: every client is told (the connection layer's
+// disconnect packets) before the socket closes. The admin address also
+// serves /healthz (the tick loop ticks) and /readyz.
+//
+// -agones runs it under Agones (package server/agones): Ready once it
+// listens, a health ping every -agones-health while it ticks, a "players"
+// label, and Shutdown after the drain.
 package main
 
 import (
@@ -26,17 +35,22 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 	"github.com/tickwire/tickwire/internal/buildinfo"
+	"github.com/tickwire/tickwire/server/agones"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil))
+	term := make(chan os.Signal, 2)
+	signal.Notify(term, syscall.SIGTERM)
+	os.Exit(run(ctx, term, os.Args[1:], os.Stdout, os.Stderr, nil))
 }
 
-// run is the command; it returns the exit status. ready, when not nil,
-// receives the server once it listens (for tests).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(*demoserver.Server)) int {
+// run is the command; it returns the exit status. ctx ending stops the
+// server at once; the first value on term drains it, the second stops it
+// at once. ready, when not nil, receives the server once it listens (for
+// tests).
+func run(ctx context.Context, term <-chan os.Signal, args []string, stdout, stderr io.Writer, ready func(*demoserver.Server)) int {
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -56,6 +70,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	log := slog.New(h)
 	o.cfg.Logger = log
+	if o.agones {
+		url := o.agonesURL
+		if url == "" {
+			url = agones.URL(os.Getenv)
+		}
+		if o.cfg.Agones, err = agones.New(agones.Config{URL: url, Logger: log}); err != nil {
+			log.Error("server did not start", "err", err)
+			return 1
+		}
+		log.Info("agones: on", "sidecar", url, "health_interval", o.cfg.HealthInterval)
+	}
 	srv, err := demoserver.Listen(o.cfg)
 	if err != nil {
 		log.Error("server did not start", "err", err)
@@ -69,7 +94,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if ready != nil {
 		ready(srv)
 	}
-	if err := srv.Run(ctx); err != nil {
+	rctx, stopNow := context.WithCancel(ctx)
+	defer stopNow()
+	go func() {
+		for n := 0; ; n++ {
+			select {
+			case <-rctx.Done():
+				return
+			case sig := <-term:
+				if n == 0 {
+					log.Info("draining", "signal", sig.String(), "drain_timeout", o.cfg.DrainTimeout, "players", srv.Clients())
+					srv.Shutdown()
+					continue
+				}
+				log.Info("stopping now", "signal", sig.String(), "players", srv.Clients())
+				stopNow()
+				return
+			}
+		}
+	}()
+	if err := srv.Run(rctx); err != nil {
 		log.Error("server stopped", "err", err)
 		return 1
 	}

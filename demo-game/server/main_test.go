@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +39,17 @@ func TestParseFlagsDefaults(t *testing.T) {
 	assert.Equal(t, 6, c.Arena.Game.NPCs)
 	assert.Equal(t, 0, c.Arena.ViewRadius)
 	assert.Equal(t, netsim.Config{}, c.Link, "a perfect link: the socket is not wrapped")
+	assert.Equal(t, 30*time.Second, c.DrainTimeout)
+	assert.False(t, o.agones)
+	assert.Equal(t, "", o.agonesURL)
+	assert.Equal(t, 2*time.Second, c.HealthInterval)
+
+	o, err = parseFlags([]string{"-drain-timeout", "0s", "-agones", "-agones-url", "http://localhost:59358", "-agones-health", "500ms"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(0), o.cfg.DrainTimeout)
+	assert.True(t, o.agones)
+	assert.Equal(t, "http://localhost:59358", o.agonesURL)
+	assert.Equal(t, 500*time.Millisecond, o.cfg.HealthInterval)
 }
 
 func TestParseFlags(t *testing.T) {
@@ -100,11 +116,15 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"-addr", ":99999"}, `server: -addr ":99999": want host:port`},
 		{[]string{"-nope"}, "server: flag provided but not defined: -nope"},
 		{[]string{"stray"}, `server: unexpected argument "stray"`},
+		{[]string{"-drain-timeout", "2h"}, `server: -drain-timeout "2h": must be between 0 and 1h`},
+		{[]string{"-drain-timeout", "-1s"}, `server: -drain-timeout "-1s"`},
+		{[]string{"-agones-url", "localhost:9358"}, `server: -agones-url "localhost:9358": want http://host:port`},
+		{[]string{"-agones-health", "10ms"}, `server: -agones-health "10ms": must be at least 100ms`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(t.Context(), tt.args, &stdout, &stderr, nil)
+			code := run(t.Context(), nil, tt.args, &stdout, &stderr, nil)
 			clitest.UsageError(t, "server:", tt.want, code, stdout.String(), stderr.String())
 		})
 	}
@@ -112,7 +132,7 @@ func TestRunUsageErrors(t *testing.T) {
 
 func TestRunHelpAndVersion(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	require.Equal(t, 0, run(t.Context(), []string{"-h"}, &stdout, &stderr, nil))
+	require.Equal(t, 0, run(t.Context(), nil, []string{"-h"}, &stdout, &stderr, nil))
 	help := stderr.String()
 	assert.Contains(t, help, "Usage: server ")
 	for _, line := range []string{"-max-players count", "-tick-rate rate", "-snapshot-rate rate", "-npcs count", "-loss percentage", "-version"} {
@@ -122,7 +142,7 @@ func TestRunHelpAndVersion(t *testing.T) {
 
 	stdout.Reset()
 	stderr.Reset()
-	require.Equal(t, 0, run(t.Context(), []string{"-version"}, &stdout, &stderr, nil))
+	require.Equal(t, 0, run(t.Context(), nil, []string{"-version"}, &stdout, &stderr, nil))
 	assert.Regexp(t, `^server \S+ .*go1\.\d+`, stdout.String())
 	assert.Empty(t, stderr.String())
 }
@@ -139,7 +159,7 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	var logs syncBuffer
 	exit := make(chan int, 1)
 	go func() {
-		exit <- run(ctx, []string{"-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-npcs", "3"}, io.Discard, &logs,
+		exit <- run(ctx, nil, []string{"-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-npcs", "3"}, io.Discard, &logs,
 			func(s *demoserver.Server) { ready <- s })
 	}()
 	var srv *demoserver.Server
@@ -186,6 +206,93 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	require.ErrorIs(t, c.Status().Err, netcode.ErrDisconnected, "the server told the client (not a timeout)")
 	assert.Contains(t, logs.String(), "server shut down")
 	assert.Contains(t, logs.String(), "clients_told=1")
+}
+
+// TestRunDrainsOnSIGTERM runs the command under a fake Agones sidecar with
+// one client playing, then sends SIGTERM: the server stops taking players
+// (/readyz 503), kicks the client with "server shutting down" once
+// -drain-timeout (0s here) has passed, tells the sidecar Shutdown after
+// that, and exits 0.
+func TestRunDrainsOnSIGTERM(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	var mu sync.Mutex
+	var calls []string
+	sidecar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path == "/watch/gameserver" {
+			_, _ = io.WriteString(w, `{"result":{"object_meta":{"name":"tw-1"},"status":{"state":"Ready"}}}`+"\n")
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		}
+		_, _ = io.WriteString(w, "{}")
+	}))
+	defer sidecar.Close()
+	got := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), calls...)
+	}
+
+	term := make(chan os.Signal, 1)
+	ready := make(chan *demoserver.Server, 1)
+	var logs syncBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(t.Context(), term, []string{"-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-npcs", "0", "-drain-timeout", "0s",
+			"-agones", "-agones-url", sidecar.URL, "-agones-health", "100ms"}, io.Discard, &logs, func(s *demoserver.Server) { ready <- s })
+	}()
+	var srv *demoserver.Server
+	select {
+	case srv = <-ready:
+	case code := <-exit:
+		t.Fatalf("exited %d: %s", code, logs.String())
+	}
+	static := game.NewStatic()
+	cfg := clientui.ClientConfig(static)
+	cfg.Addr = srv.Addr().String()
+	c, err := client.New(cfg)
+	require.NoError(t, err)
+	defer c.Close()
+	frame := time.NewTicker(time.Second / 60)
+	defer frame.Stop()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && (c.Stats().Snapshots < 10 || !slices.Contains(got(), "POST /health")); {
+		<-frame.C
+		c.Update(time.Now(), game.Input{})
+	}
+	require.GreaterOrEqual(t, c.Stats().Snapshots, uint64(10))
+	require.Contains(t, got(), "POST /ready")
+	require.Contains(t, got(), "POST /health")
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := hc.Get("http://" + srv.AdminAddr() + "/readyz")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	term <- syscall.SIGTERM
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && c.Status().State == client.Connected; {
+		<-frame.C
+		c.Update(time.Now(), game.Input{})
+	}
+	var kicked *client.KickedError
+	require.ErrorAs(t, c.Status().Err, &kicked)
+	assert.Equal(t, demoserver.ShutdownReason, kicked.Reason)
+	select {
+	case code := <-exit:
+		require.Equal(t, 0, code, logs.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not exit")
+	}
+	final := got()
+	require.NotEmpty(t, final)
+	assert.Equal(t, "POST /shutdown", final[len(final)-1], "Shutdown last, after the drain")
+	assert.Equal(t, len(final)-1, slices.Index(final, "POST /shutdown"), "once")
+	l := logs.String()
+	assert.Contains(t, l, "draining signal=terminated")
+	assert.Contains(t, l, "drain timed out: kicking the players left")
+	assert.Less(t, strings.Index(l, "drain timed out"), strings.Index(l, "agones: shutdown requested"))
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutine and the

@@ -44,7 +44,12 @@ type app struct {
 
 	originX, originY int32 // where the own player first appeared, for the script
 	haveOrigin       bool
+
+	rep reporter // publishes readings to the page in a browser; nothing elsewhere
 }
+
+// reporter is told of every frame drawn.
+type reporter interface{ report(a *app, now time.Time) }
 
 func newApp(opts clientui.Options, log *slog.Logger) (*app, error) {
 	start := time.Now()
@@ -90,6 +95,7 @@ func newApp(opts clientui.Options, log *slog.Logger) (*app, error) {
 		line:    14,
 		pts:     make([]clientui.Point, 0, 128),
 		start:   start,
+		rep:     newReporter(),
 	}
 	a.toggles.HUD = opts.HUD
 	if opts.Screenshot != "" {
@@ -221,6 +227,7 @@ func (a *app) Draw(screen *ebiten.Image) {
 		a.text(screen, "H: show HUD", l.Arena.X+24, l.Arena.Y+20, textDim)
 	}
 	a.frames++
+	a.rep.report(a, now)
 
 	if a.capture != nil && a.frames >= a.opts.Frames && !a.done {
 		a.err = a.capture.take(screen, a.view, &a.scene, a.frames, a.toggles.HUD, a.opts.FixedStep)
