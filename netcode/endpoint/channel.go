@@ -91,6 +91,9 @@ func newSendChannel(cfg ChannelConfig) *sendChannel {
 // of, because the record of the packet that carried it (its last fragment)
 // is still kept and unacknowledged. Every other use of slot follows a Send.
 func (e *Endpoint) makeRoom(c *sendChannel) {
+	if c.queued() < len(c.msgs) && (c.kind.Reliable() || !c.slot(c.nextID).tracking) {
+		return // the common case: the next slot is free
+	}
 	if c.msgs == nil {
 		n := min(initialSendRing, c.ringMax)
 		c.msgs, c.mask = make([]sendMessage, n), n-1

@@ -29,9 +29,9 @@ type Endpoint struct {
 
 	// Send side.
 	nextSeq    seqNum
-	sent       *seqBuffer[sentPacket] // grows from initialSentRecords to sentPacketWindow; see makeRecordRoom
+	sent       *seqBuffer[sentPacket] // grows from initialSentRecords to sentPacketWindow; see growRecords
 	sentRefs   refLog                 // the message references of the records in sent
-	keepFor    time.Duration          // how long an unacknowledged sent record is worth a larger ring; see makeRecordRoom
+	keepFor    time.Duration          // how long an unacknowledged sent record is worth a larger ring; see growRecords
 	lossFrom   seqNum                 // oldest sent packet whose loss outcome is undecided
 	pkt        []byte
 	pktOpen    bool

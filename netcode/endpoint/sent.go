@@ -16,28 +16,39 @@ import "time"
 // recordSent returns the record for packet seq, about to leave at at,
 // making room for it first.
 func (e *Endpoint) recordSent(seq seqNum, at time.Duration) *sentPacket {
-	e.makeRecordRoom(seq, at)
-	e.decideEvicted(seq)
-	if old := e.sent.Occupant(seq); old != nil {
+	old := e.sent.Occupant(seq)
+	if old != nil && e.sent.Len() < sentPacketWindow && e.keepRecord(old, at) {
+		e.growRecords(seq, at)
+		old = e.sent.Occupant(seq)
+	}
+	if seq.Diff(e.lossFrom) >= e.sent.Len() {
+		e.decideEvicted(seq)
+	}
+	if old != nil {
 		e.sentRefs.release(old.refStart + uint32(old.refCount))
 	}
 	return e.sent.Insert(seq)
 }
 
-// makeRecordRoom grows the ring of sent records, up to sentPacketWindow,
+// keepRecord reports whether rec may still be acknowledged: its loss
+// outcome is undecided, or it is unacknowledged and younger than keepFor.
+func (e *Endpoint) keepRecord(rec *sentPacket, at time.Duration) bool {
+	return !rec.decided || !rec.acked && at-rec.sentAt < e.keepFor
+}
+
+// growRecords grows the ring of sent records, up to sentPacketWindow,
 // while the record that packet seq would overwrite may still be
-// acknowledged: its loss outcome is undecided, or it is unacknowledged and
-// younger than keepFor (twice the loss delay), so that a late ack still
-// finds it. The ring starts at initialSentRecords (64), so the records of
-// the last 63 packets are always kept whatever their age: a peer's ack
-// header covers 33 packets. An older record is overwritten: a peer that
-// acknowledges it now gains nothing (what it carried was declared lost and
-// sent again), and keeping it would let a peer that never acknowledges
-// anything hold a full ring.
-func (e *Endpoint) makeRecordRoom(seq seqNum, at time.Duration) {
+// acknowledged (keepRecord): its loss outcome is undecided, or it is
+// unacknowledged and younger than keepFor (twice the loss delay), so that
+// a late ack still finds it. The ring starts at initialSentRecords (64),
+// so the records of the last 63 packets are always kept whatever their
+// age: a peer's ack header covers 33 packets. An older record is
+// overwritten: a peer that acknowledges it now gains nothing (what it
+// carried was declared lost and sent again), and keeping it would let a
+// peer that never acknowledges anything hold a full ring.
+func (e *Endpoint) growRecords(seq seqNum, at time.Duration) {
 	for e.sent.Len() < sentPacketWindow {
-		old := e.sent.Occupant(seq)
-		if old == nil || old.decided && (old.acked || at-old.sentAt >= e.keepFor) {
+		if old := e.sent.Occupant(seq); old == nil || !e.keepRecord(old, at) {
 			return
 		}
 		e.sent.Grow()

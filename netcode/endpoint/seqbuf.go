@@ -151,9 +151,12 @@ func (w *seqWindow) Exists(seq seqNum) bool {
 	if !w.started || seq.Newer(w.newest) || int(uint16(w.newest-seq)) >= seqWindowSize {
 		return false
 	}
-	i := int(seq) % seqWindowSize
-	return w.bits[i/64]&(1<<(i%64)) != 0
+	return w.bits[windowWord(seq)]&windowBit(seq) != 0
 }
+
+// windowWord and windowBit locate seq's bit in a seqWindow.
+func windowWord(seq seqNum) uint  { return uint(seq) % seqWindowSize / 64 }
+func windowBit(seq seqNum) uint64 { return 1 << (uint(seq) % 64) }
 
 // Insert records seq as seen and reports true, or reports false when seq
 // is too old to be tracked (seqWindowSize or more before the newest).
@@ -168,15 +171,13 @@ func (w *seqWindow) Insert(seq seqNum) bool {
 			w.bits = [seqWindowSize / 64]uint64{}
 		} else {
 			for s := w.newest + 1; s != seq; s++ {
-				i := int(s) % seqWindowSize
-				w.bits[i/64] &^= 1 << (i % 64)
+				w.bits[windowWord(s)] &^= windowBit(s)
 			}
 		}
 		w.newest = seq
 	case int(uint16(w.newest-seq)) >= seqWindowSize:
 		return false
 	}
-	i := int(seq) % seqWindowSize
-	w.bits[i/64] |= 1 << (i % 64)
+	w.bits[windowWord(seq)] |= windowBit(seq)
 	return true
 }
