@@ -100,11 +100,22 @@
 //
 // # Allocation
 //
+// An Endpoint is sized to its use: a new one holds under 5 KB, and its
+// rings (records of sent packets, each channel's messages on both sides,
+// receive queues) are allocated by first use, small, and double when they
+// fill, up to their bounds (1024 records of sent packets; the Config's
+// MaxQueuedMessages, MaxReceivedMessages and MaxPartialMessages). A
+// connection that exchanges a few messages a tick stays under about 10 KB;
+// one that fills its windows reaches them and keeps them. Only this side's
+// own traffic and what the Config allows the peer make them grow: acks of
+// packets never sent, sequence numbers, unknown channels and message ids
+// outside the window grow nothing.
+//
 // In steady state, sending, flushing, receiving and reading small messages
-// allocates nothing: buffers are preallocated per channel and reused. Slices
-// returned by [Endpoint.ReadMessage] and passed to Flush's emit function are
-// only valid until the next call. Fragmented messages allocate one buffer per
-// message on the receiving side.
+// allocates nothing: once the rings have grown to the traffic, buffers are
+// reused. Slices returned by [Endpoint.ReadMessage] and passed to Flush's
+// emit function are only valid until the next call. Fragmented messages
+// allocate one buffer per message on the receiving side.
 //
 // Errors of this package start with "endpoint: ".
 package endpoint

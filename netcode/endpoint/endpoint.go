@@ -143,8 +143,10 @@ func (e *Endpoint) Config() Config { return e.cfg }
 // SetAckHandler registers fn to be called during Receive when the peer has
 // received every fragment of message id on channel. It is called for every
 // channel kind; on unreliable channels only for messages whose packets were
-// acknowledged while the channel still tracked them (its last
-// MaxQueuedMessages ids or so). fn must not call methods of e.
+// acknowledged while e still kept their records: always for the last 63
+// packets sent, and for any packet sent within twice the loss delay (about
+// 2 × RTT plus the peer's ack delay), up to 1024 packets back. fn must not
+// call methods of e.
 func (e *Endpoint) SetAckHandler(fn func(channel int, id MessageID)) { e.onAck = fn }
 
 // clock converts now to the endpoint's time line, which never goes back.

@@ -17,11 +17,16 @@ const reportInterval = 250 * time.Millisecond
 // pageReport publishes the game's readings to the page as
 // globalThis.tickwireStats, for people (the console) and for the
 // end-to-end test that drives headless Chromium: connected, player, own
-// position, RTT and loss, ticks and frames per second over the last
-// interval, stalls, and the players seen (id, x, y in world units).
+// position, RTT and loss, rates over the last interval, stalls, and the
+// players seen (id, x, y in world units). The rates: tps is the game's
+// ticks per second (the client runtime predicts and sends every tick up
+// to its clock's target at each update, so it holds 60 while the page
+// draws fewer frames), updates the ebiten updates and fps the frames
+// drawn per second.
 type pageReport struct {
 	last          time.Time
 	ticks, frames int
+	inputs        uint64 // the client runtime's InputsSent at last
 }
 
 func newReporter() reporter { return &pageReport{} }
@@ -36,12 +41,12 @@ func (r *pageReport) report(a *app, now time.Time) {
 		return
 	}
 	st := map[string]any{
-		"tps":    float64(a.ticks-r.ticks) / el.Seconds(),
-		"fps":    float64(a.frames-r.frames) / el.Seconds(),
-		"ticks":  a.ticks,
-		"frames": a.frames,
-		"own":    a.view.Own,
-		"status": a.view.Status,
+		"updates": float64(a.ticks-r.ticks) / el.Seconds(),
+		"fps":     float64(a.frames-r.frames) / el.Seconds(),
+		"ticks":   a.ticks,
+		"frames":  a.frames,
+		"own":     a.view.Own,
+		"status":  a.view.Status,
 	}
 	r.last, r.ticks, r.frames = now, a.ticks, a.frames
 	var players []any
@@ -65,6 +70,9 @@ func (r *pageReport) report(a *app, now time.Time) {
 		st["stalls"] = s.Stalls
 		st["snapshots"] = s.Snapshots
 		st["corrections"] = s.Corrections
+		st["inputJumps"] = s.InputJumps
+		st["tps"] = float64(s.InputsSent-r.inputs) / el.Seconds()
+		r.inputs = s.InputsSent
 	}
 	js.Global().Set("tickwireStats", js.ValueOf(st))
 }
