@@ -3,7 +3,8 @@
 // spawns a second process of this binary (-role=clients) running that many
 // headless clients, waits -warmup once all are connected, lets them play
 // for -duration, and reports the server's CPU use (getrusage), tick
-// duration p50/p99/max, overruns and skipped ticks, and traffic.
+// duration p50/p99/max, overruns and skipped ticks, traffic, and its memory
+// with every client connected (resident, and Go heap in use).
 //
 //	go run ./server/cmd/loadtest -clients 100,500,1000,2000 -duration 10s
 //
@@ -32,6 +33,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -363,6 +365,7 @@ type round struct {
 	snapshotsPerClientS float64
 	kbpsOutPerClient    float64
 	inputMissing        float64 // share of player ticks without the client's input in time
+	rss, heap           uint64  // the server process's resident memory and Go heap in use, at the end
 	err                 error
 }
 
@@ -385,20 +388,29 @@ func drive(ctx context.Context, counts []int, d time.Duration, co clientOpts, o 
 			fmt.Fprintf(os.Stderr, "round %d clients: %v\n", c, r.err)
 		}
 		rounds = append(rounds, r)
-		fmt.Printf("round %d clients: %d connected, server CPU %.0f%%, tick p50 %v p99 %v, %d overruns, %d skipped\n",
-			c, r.connected, 100*r.serverCPU, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.overruns, r.skipped)
+		fmt.Printf("round %d clients: %d connected, server CPU %.0f%%, tick p50 %v p99 %v, %d overruns, %d skipped, server RSS %s, heap in use %s\n",
+			c, r.connected, 100*r.serverCPU, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.overruns, r.skipped, mb(r.rss), mb(r.heap))
+		debug.FreeOSMemory() // the next round's RSS is its own
 	}
 	fmt.Println()
 	printRounds(rounds)
 }
 
+// mb formats a byte count in MB (10^6 bytes), or "-" for none.
+func mb(b uint64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f MB", float64(b)/1e6)
+}
+
 func printRounds(rs []round) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "clients\tconnected\tserver CPU\tserver runq wait\tclient-proc CPU\ttick p50\ttick p99\ttick max\tticks\toverruns\tskipped\tsnap/s/client\tkbit/s out/client\tinput missing\t")
+	fmt.Fprintln(w, "clients\tconnected\tserver CPU\tserver runq wait\tclient-proc CPU\ttick p50\ttick p99\ttick max\tticks\toverruns\tskipped\tsnap/s/client\tkbit/s out/client\tinput missing\tserver RSS\theap in use\t")
 	for _, r := range rs {
-		fmt.Fprintf(w, "%d\t%d\t%.0f%%\t%.0f%%\t%.0f%%\t%v\t%v\t%v\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f%%\t\n",
+		fmt.Fprintf(w, "%d\t%d\t%.0f%%\t%.0f%%\t%.0f%%\t%v\t%v\t%v\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f%%\t%s\t%s\t\n",
 			r.clients, r.connected, 100*r.serverCPU, 100*r.runqWait, 100*r.clientCPU, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
-			r.max.Round(time.Microsecond), r.ticks, r.overruns, r.skipped, r.snapshotsPerClientS, r.kbpsOutPerClient, 100*r.inputMissing)
+			r.max.Round(time.Microsecond), r.ticks, r.overruns, r.skipped, r.snapshotsPerClientS, r.kbpsOutPerClient, 100*r.inputMissing, mb(r.rss), mb(r.heap))
 	}
 	_ = w.Flush()
 }
@@ -521,6 +533,12 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 		r.inputMissing = repeated / (fresh + repeated)
 	}
 	r.serverCPU = float64((u1-u0)+(s1-s0)) / float64(wall)
+	// Memory with every client connected: this process is the server
+	// (the clients run in their own). The previous round's memory was
+	// handed back to the OS before this one started.
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.rss, r.heap = residentBytes(), ms.HeapInuse
 
 	// Ask the clients for their CPU figure and let them go.
 	_ = stdin.Close()
