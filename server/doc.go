@@ -8,14 +8,18 @@
 //   - Loop runs a step function at a fixed rate without drift, counting
 //     overruns and applying a documented catch-up/skip policy.
 //   - Game is what the user implements: players join and leave, inputs are
-//     applied per tick, the world steps, and Snapshot builds the view of one
-//     client (the interest-management hook). A Game that also implements
+//     applied per tick, the world steps, and Snapshot lists the world's
+//     entities once per snapshot tick. A Game that also implements Interest
+//     picks what each player sees (View); one that implements
 //     MessageHandler receives its players' game messages.
 //   - InputQueue buffers each client's inputs by tick; clients repeat their
 //     last few inputs in every packet (wire.InputWriter), so one lost packet
 //     loses no input.
 //   - Snapshots are encoded with netcode/state against the newest snapshot the
-//     client acknowledged, learned from the transport's message acks.
+//     client acknowledged, learned from the transport's message acks. The
+//     world of each snapshot tick is kept once for all clients (a
+//     state.History), and per client only which entities it was sent
+//     (state.ViewTracker), so a baseline is rebuilt from the shared world.
 //   - Server ties it together over a Transport (the netcode connection
 //     layer, through NetcodeTransport), logs with log/slog and counts what
 //     it does in live Stats; an Observer receives its per-tick and per-link
