@@ -11,11 +11,10 @@ import (
 // within 15 units of itself.
 type lineGame struct{ players []server.PlayerID }
 
-func (g *lineGame) AddPlayer(id server.PlayerID) error { g.players = append(g.players, id); return nil }
-func (g *lineGame) RemovePlayer(server.PlayerID)       {}
-func (g *lineGame) ApplyInput(server.PlayerID, uint32, []byte) {
-}
-func (g *lineGame) Step(uint32) {}
+func (g *lineGame) AddPlayer(id server.PlayerID) error         { g.players = append(g.players, id); return nil }
+func (g *lineGame) RemovePlayer(server.PlayerID)               {}
+func (g *lineGame) ApplyInput(server.PlayerID, uint32, []byte) {}
+func (g *lineGame) Step(uint32)                                {}
 
 // Snapshot lists the whole world, once per tick for every player.
 func (g *lineGame) Snapshot(_ uint32, dst *state.Snapshot) {
