@@ -35,7 +35,7 @@ type fixture struct {
 // newFixture returns a handler with a shared secret, rooms "arena-1" and
 // "arena-2", the servers given (the pipe's server end by default), a
 // stepped clock and a seeded rand.
-func newFixture(t *testing.T, mod func(*Config)) *fixture {
+func newFixture(t testing.TB, mod func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{now: time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)}
 	rnd := rand.NewChaCha8([32]byte{1})
