@@ -34,8 +34,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/tickwire/tickwire/server"
 )
 
 // Defaults of Config.
@@ -49,6 +47,31 @@ const (
 	// a longer one ends the stream, which is then reopened.
 	MaxWatchLine = 1 << 20
 )
+
+// Clock is the time source of the waits between tries and of the health
+// pings: Now returns the current time; Sleep blocks until d has passed or
+// ctx is done, then returns ctx.Err() in the second case. A server.Clock
+// (server.SystemClock, or a test's) is one.
+type Clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// systemClock is the Clock of the time package.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // ErrSidecar is wrapped by the errors of calls the sidecar answered with
 // an error status or never answered, after every attempt.
@@ -80,8 +103,8 @@ type Config struct {
 	Attempts int
 	Backoff  time.Duration
 	// Clock times the waits between tries and the health pings; nil means
-	// server.SystemClock.
-	Clock server.Clock
+	// the time package's.
+	Clock Clock
 	// Logger receives a line per failed try; nil means none.
 	Logger *slog.Logger
 }
@@ -92,7 +115,7 @@ type Client struct {
 	hc       *http.Client
 	attempts int
 	backoff  time.Duration
-	clock    server.Clock
+	clock    Clock
 	log      *slog.Logger
 }
 
@@ -118,7 +141,7 @@ func New(cfg Config) (*Client, error) {
 		c.backoff = DefaultBackoff
 	}
 	if c.clock == nil {
-		c.clock = server.SystemClock{}
+		c.clock = systemClock{}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -169,15 +192,12 @@ func (c *Client) SetAnnotation(ctx context.Context, key, value string) error {
 }
 
 // GameServer is what the sidecar says of this server's GameServer
-// resource: the fields a game server uses.
+// resource: the fields a game server uses. It decodes the gateway's
+// documented snake_case ("object_meta") and the camelCase spelling
+// ("objectMeta") alike.
 type GameServer struct {
-	ObjectMeta struct {
-		Name        string            `json:"name"`
-		Namespace   string            `json:"namespace"`
-		Labels      map[string]string `json:"labels"`
-		Annotations map[string]string `json:"annotations"`
-	} `json:"object_meta"`
-	Status struct {
+	ObjectMeta ObjectMeta `json:"object_meta"`
+	Status     struct {
 		// State is Scheduled, RequestReady, Ready, Reserved, Allocated,
 		// Shutdown, Unhealthy…
 		State   string `json:"state"`
@@ -187,6 +207,33 @@ type GameServer struct {
 			Port int    `json:"port"`
 		} `json:"ports"`
 	} `json:"status"`
+}
+
+// ObjectMeta is the GameServer's Kubernetes metadata: its name, and the
+// labels and annotations (those set through the SDK carry the
+// "agones.dev/sdk-" prefix).
+type ObjectMeta struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// UnmarshalJSON decodes a GameServer from either spelling of its metadata.
+func (gs *GameServer) UnmarshalJSON(b []byte) error {
+	type plain GameServer // without this method
+	var v struct {
+		plain
+		Camel *ObjectMeta `json:"objectMeta"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*gs = GameServer(v.plain)
+	if v.Camel != nil && gs.ObjectMeta.Name == "" {
+		gs.ObjectMeta = *v.Camel
+	}
+	return nil
 }
 
 // State values of GameServer.Status.State that a game server acts on.

@@ -3,6 +3,7 @@ package agones
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -255,4 +257,34 @@ func TestURLAndNew(t *testing.T) {
 	c, err := New(Config{})
 	require.NoError(t, err)
 	assert.Equal(t, "http://localhost:9358", c.url)
+}
+
+// TestGameServerBothSpellings: the metadata decodes from object_meta (the
+// documented gateway output) and from objectMeta.
+func TestGameServerBothSpellings(t *testing.T) {
+	for _, js := range []string{
+		`{"object_meta":{"name":"tw-1","labels":{"a":"b"}},"status":{"state":"Allocated"}}`,
+		`{"objectMeta":{"name":"tw-1","labels":{"a":"b"}},"status":{"state":"Allocated"}}`,
+	} {
+		var gs GameServer
+		require.NoError(t, json.Unmarshal([]byte(js), &gs), js)
+		assert.Equal(t, "tw-1", gs.ObjectMeta.Name, js)
+		assert.Equal(t, "b", gs.ObjectMeta.Labels["a"], js)
+		assert.Equal(t, StateAllocated, gs.Status.State, js)
+	}
+}
+
+// TestSystemClock: Sleep waits d, or returns ctx's error when it ends
+// first (in a synctest bubble: simulated time).
+func TestSystemClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c systemClock
+		start := c.Now()
+		require.NoError(t, c.Sleep(t.Context(), 3*time.Second))
+		assert.Equal(t, 3*time.Second, time.Since(start))
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		assert.ErrorIs(t, c.Sleep(ctx, time.Hour), context.DeadlineExceeded)
+		assert.Equal(t, 4*time.Second, time.Since(start))
+	})
 }
