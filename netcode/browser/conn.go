@@ -128,6 +128,15 @@ type session struct {
 	ap     netip.AddrPort
 	queued atomic.Int32
 	cancel context.CancelFunc
+	once   sync.Once
+}
+
+// close closes the session once.
+func (ss *session) close() {
+	ss.once.Do(func() {
+		ss.cancel()
+		_ = ss.s.Close()
+	})
 }
 
 // sessionPrefix is the discard-only prefix 100::/64 (RFC 6666): no real
@@ -283,8 +292,7 @@ func (c *Conn) readSession(ctx context.Context, ss *session) {
 			c.dropFull.Add(1)
 		}
 	}
-	_ = ss.s.Close()
-	ss.cancel()
+	ss.close()
 	c.mu.Lock()
 	delete(c.sessions, ss.ap)
 	if !c.closed {
@@ -409,8 +417,7 @@ func (c *Conn) Close() error {
 		c.mu.Unlock()
 		close(c.done)
 		for _, s := range ss {
-			s.cancel()
-			_ = s.s.Close()
+			s.close()
 		}
 		err = c.udp.Close()
 		c.wg.Wait()

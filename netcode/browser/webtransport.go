@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -51,14 +52,15 @@ type WebTransportConfig struct {
 // Create it with ListenWebTransport; its methods are safe from any
 // goroutine.
 type WebTransport struct {
-	conn *Conn
-	wt   *webtransport.Server
-	udp  *net.UDPConn
-	path string
-	log  *slog.Logger
-	done chan struct{}
-	err  error
-	once sync.Once
+	conn    *Conn
+	wt      *webtransport.Server
+	udp     *net.UDPConn
+	path    string
+	log     *slog.Logger
+	done    chan struct{}
+	err     error // what stopped the server before Close
+	once    sync.Once
+	closing atomic.Bool
 }
 
 // ListenWebTransport listens for WebTransport sessions on cfg.Addr and
@@ -107,8 +109,8 @@ func ListenWebTransport(c *Conn, cfg WebTransportConfig) (*WebTransport, error) 
 	mux.HandleFunc(cfg.Path, w.serveSession)
 	go func() {
 		defer close(w.done)
-		if err := w.wt.Serve(udp); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			w.err = err
+		if err := w.wt.Serve(udp); err != nil && !w.closing.Load() {
+			w.err = fmt.Errorf("browser: WebTransport server: %w", err)
 		}
 	}()
 	return w, nil
@@ -155,6 +157,7 @@ func (w *WebTransport) URL(host string) string {
 // Close, or at once here) and the QUIC socket, and waits for the server.
 func (w *WebTransport) Close() error {
 	w.once.Do(func() {
+		w.closing.Store(true)
 		_ = w.wt.Close()
 		_ = w.udp.Close()
 		<-w.done

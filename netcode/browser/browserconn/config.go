@@ -40,7 +40,7 @@ type Config struct {
 func ParseCertHash(s string) ([]byte, error) {
 	t := strings.ReplaceAll(strings.TrimSpace(s), ":", "")
 	if len(t) != 64 {
-		return nil, fmt.Errorf("browserconn: certificate hash %q has %d hex digits, want 64 (SHA-256)", clip(s), len(t))
+		return nil, fmt.Errorf("browserconn: certificate hash %q has %d characters without colons, want 64 hex digits (SHA-256)", clip(s), len(t))
 	}
 	b, err := hex.DecodeString(t)
 	if err != nil {
@@ -51,8 +51,8 @@ func ParseCertHash(s string) ([]byte, error) {
 
 // clip shortens s for an error message.
 func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
+	if len(s) > 40 {
+		return s[:40] + "…"
 	}
 	return s
 }
