@@ -59,3 +59,7 @@ bench-peers: ## Tickwire against UDP and kcp-go on loopback and through a lossy 
 
 clean: ## remove build outputs and test artifacts
 	rm -rf $(BIN) artifacts
+
+.PHONY: web
+web: ## build the demo client to WebAssembly (bin/web) and serve it with the demo server: prints the URL to open in a browser (ARGS: flags of demo-game/web)
+	@bash scripts/web.sh $(ARGS)

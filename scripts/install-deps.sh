@@ -7,6 +7,8 @@ set -euo pipefail
 
 PACKAGES=(gcc libc6-dev libgl1-mesa-dev libxcursor-dev libxi-dev libxinerama-dev
   libxrandr-dev libxxf86vm-dev libx11-dev libxext-dev xvfb xauth imagemagick)
+# Headless Chromium for the browser end-to-end test (demo-game/web).
+PACKAGES+=(chromium chromium-headless-shell fonts-liberation)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

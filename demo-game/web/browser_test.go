@@ -180,8 +180,8 @@ func TestBrowserPlaysWithNativeBot(t *testing.T) {
 	assert.Equal(t, 2, st.Clients, "clients connected to the server")
 	cs := s.conn.Stats()
 	assert.Equal(t, 1, cs.Open, "WebTransport sessions open")
-	assert.Greater(t, cs.DatagramsIn, uint64(100), "datagrams from the browser in 10 s")
-	assert.Greater(t, cs.DatagramsOut, uint64(100), "datagrams to the browser in 10 s")
+	assert.Greater(t, cs.DatagramsIn, uint64(30), "datagrams from the browser in 10 s")
+	assert.Greater(t, cs.DatagramsOut, uint64(150), "datagrams to the browser in 10 s (snapshots at 30 Hz)")
 	assert.Zero(t, cs.DropsQueueFull+cs.DropsSessionQueue+cs.DropsMalformed, "browser datagrams dropped")
 
 	// Each side sees the other move.
