@@ -341,7 +341,7 @@ func (s *Server) onTick(ti server.TickInfo, took time.Duration) {
 	if s.userOnTick != nil {
 		s.userOnTick(ti, took)
 	}
-	if !s.shutdown.Load() || s.stopped {
+	if !s.shutdown.Load() || s.stopped || s.stop == nil { // no drain without Run
 		return
 	}
 	now := ti.Start
