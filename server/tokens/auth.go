@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/tickwire/tickwire/netcode"
 )
 
 // Caller is who a request comes from, as an Authenticator says.
@@ -105,6 +108,24 @@ func BearerTokens(tokens map[string]string) Authenticator {
 		}
 		return Caller{ID: id}, nil
 	})
+}
+
+// ParseKey decodes a token key file's text: 2·netcode.KeySize hex digits
+// (surrounding space ignored), not all zero. The backend and the game
+// servers read the same file (netcode.ServerConfig.TokenKey).
+func ParseKey(text []byte) ([netcode.KeySize]byte, error) {
+	var key [netcode.KeySize]byte
+	s := strings.TrimSpace(string(text))
+	if len(s) != 2*netcode.KeySize { // checked first: hex.Decode must not overrun key
+		return key, fmt.Errorf("tokens: a key of %d characters, want %d hex digits (tokend -gen-key makes one)", len(s), 2*netcode.KeySize)
+	}
+	if _, err := hex.Decode(key[:], []byte(s)); err != nil {
+		return key, fmt.Errorf("tokens: a key of %d characters, want %d hex digits (tokend -gen-key makes one)", len(s), 2*netcode.KeySize)
+	}
+	if key == [netcode.KeySize]byte{} {
+		return key, errors.New("tokens: the key is all zero, want a random one (tokend -gen-key)")
+	}
+	return key, nil
 }
 
 // ParseTokenFile reads a bearer-token file for BearerTokens: one

@@ -337,3 +337,18 @@ func TestNewValidates(t *testing.T) {
 		assert.Contains(t, err.Error(), tt.want)
 	}
 }
+
+func TestParseKey(t *testing.T) {
+	k, err := ParseKey([]byte(" " + strings.Repeat("0f", netcode.KeySize) + "\n"))
+	require.NoError(t, err)
+	assert.Equal(t, byte(0x0f), k[31])
+	for _, tt := range []struct{ in, want string }{
+		{"abcd", "tokens: a key of 4 characters, want 64 hex digits"},
+		{strings.Repeat("zz", 32), "a key of 64 characters, want 64 hex digits"},
+		{strings.Repeat("00", 33), "a key of 66 characters"},
+		{strings.Repeat("00", 32), "tokens: the key is all zero"},
+	} {
+		_, err := ParseKey([]byte(tt.in))
+		assert.ErrorContains(t, err, tt.want, tt.in)
+	}
+}

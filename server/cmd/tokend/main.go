@@ -197,20 +197,15 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	return o, nil
 }
 
-// readKey reads a token key file: 64 hex digits (surrounding space ignored).
+// readKey reads a token key file (tokens.ParseKey).
 func readKey(path string) ([netcode.KeySize]byte, error) {
-	var key [netcode.KeySize]byte
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return key, err
+		return [netcode.KeySize]byte{}, err
 	}
-	s := strings.TrimSpace(string(b))
-	n, err := hex.Decode(key[:], []byte(s))
-	if err != nil || n != netcode.KeySize || len(s) != 2*netcode.KeySize {
-		return key, fmt.Errorf("want %d hex digits (tokend -gen-key makes a key), got %d characters", 2*netcode.KeySize, len(s))
-	}
-	if key == [netcode.KeySize]byte{} {
-		return key, errors.New("the key is all zero, want a random one (tokend -gen-key)")
+	key, err := tokens.ParseKey(b)
+	if err != nil {
+		return key, errors.New(strings.TrimPrefix(err.Error(), "tokens: "))
 	}
 	return key, nil
 }

@@ -77,7 +77,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{with("-servers", "10.0.0.1:7777,10.0.0.1:7777"), `tokend: -servers "10.0.0.1:7777,10.0.0.1:7777": server 10.0.0.1:7777 listed twice`},
 		{with("-protocol-id", "0"), `tokend: -protocol-id "0": want the game's protocol id`},
 		{with("-key-file", ""), `tokend: -key-file "": required`},
-		{with("-key-file", shortKey), `tokend: -key-file "` + shortKey + `": want 64 hex digits`},
+		{with("-key-file", shortKey), `tokend: -key-file "` + shortKey + `": a key of 4 characters, want 64 hex digits`},
 		{with("-key-file", zeroKey), `tokend: -key-file "` + zeroKey + `": the key is all zero`},
 		{with("-key-file", filepath.Join(dir, "missing")), `tokend: -key-file "` + filepath.Join(dir, "missing") + `": open`},
 		{with("-tokens-file", toks), `tokend: -secret-file "` + secret + `", -tokens-file "` + toks + `": want exactly one of them`},
