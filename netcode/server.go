@@ -333,6 +333,9 @@ func NewServer(pc net.PacketConn, cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One goroutine drives every connection's endpoint: they build their
+	// packets in one buffer instead of one each.
+	common.endpoint.Scratch = new(endpoint.Scratch)
 	if cfg.MaxClients == 0 {
 		cfg.MaxClients = DefaultMaxClients
 	}

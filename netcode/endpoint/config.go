@@ -147,6 +147,26 @@ type Config struct {
 
 	// Channels lists the channels; a channel's id is its index. At most 127.
 	Channels []ChannelConfig
+
+	// Scratch, when set, is where Flush builds packets, shared by every
+	// endpoint given the same Scratch, instead of a buffer of up to
+	// MaxPacketSize bytes kept by each: a server with thousands of
+	// connections saves that per connection. Endpoints sharing a Scratch
+	// must be driven by one goroutine; a Flush that starts while another
+	// endpoint's Flush holds the Scratch (from within its emit function)
+	// uses a buffer of its own. nil (the default): each endpoint keeps its
+	// own.
+	Scratch *Scratch
+}
+
+// Scratch is working memory for building packets that endpoints driven by
+// one goroutine share (see Config.Scratch). The zero value is ready to use;
+// it grows to the largest packet built in it. It is not safe for
+// concurrent use.
+type Scratch struct {
+	pkt  []byte
+	refs []msgRef
+	busy bool // a Flush is building in it
 }
 
 // Defaults used for zero Config fields.

@@ -32,6 +32,11 @@ func (e *Endpoint) probeTimeout() time.Duration {
 func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	at := e.clock(now)
 	e.detectLosses(at)
+	if s := e.cfg.Scratch; s != nil && !s.busy {
+		s.busy = true
+		e.pkt, e.refs = s.pkt, s.refs
+		defer e.giveScratch(s)
+	}
 	e.emit, e.emitted, e.eliciting, e.mayCopy = emit, 0, false, false
 	e.flushFirst = e.nextSeq
 	e.budget = -1
@@ -73,6 +78,14 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 		e.ackDelayOwed = false
 	}
 	e.pingOwed, e.emit = false, nil
+}
+
+// giveScratch hands the buffers Flush built in back to s, grown if they
+// grew. Deferred, so that a panicking emit function does not leave s busy.
+func (e *Endpoint) giveScratch(s *Scratch) {
+	s.pkt, s.refs = e.pkt[:0], e.refs[:0]
+	e.pkt, e.refs = nil, nil
+	s.busy = false
 }
 
 // probe fires the probe timeout: when reliable data is unacknowledged and

@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"bytes"
 	"testing"
 	"time"
 	"unsafe"
@@ -312,4 +313,87 @@ func TestHostileInputDoesNotGrowMemory(t *testing.T) {
 		cfg.MaxPartialMessages*int(unsafe.Sizeof(partial{})+8) + cfg.MaxReassemblyBytes
 	assert.LessOrEqual(t, footprint(e), bound)
 	checkBounds(t, e)
+}
+
+// TestSharedScratch: endpoints sharing a Scratch build their packets in it
+// and keep no packet buffer of their own; a Flush started from another's
+// emit function (the Scratch busy) uses its own buffer and both packets
+// come out intact; in steady state nothing allocates.
+func TestSharedScratch(t *testing.T) {
+	scratch := new(Scratch)
+	var eps, peers [3]*Endpoint
+	for i := range eps {
+		var err error
+		eps[i], err = NewEndpoint(Config{AckDelay: NoAckDelay, Scratch: scratch}, fuzzEpoch)
+		require.NoError(t, err)
+		peers[i], err = NewEndpoint(Config{AckDelay: NoAckDelay}, fuzzEpoch)
+		require.NoError(t, err)
+	}
+	now := fuzzEpoch
+	got := 0
+	var msgs [3][]byte
+	for i := range msgs {
+		msgs[i] = bytes.Repeat([]byte{byte(i + 1)}, 1000)
+	}
+	var recv, back [3]func([]byte)
+	for i := range recv {
+		recv[i] = func(p []byte) {
+			if err := peers[i].Receive(now, p); err != nil {
+				panic(err)
+			}
+		}
+		back[i] = func(p []byte) {
+			if err := eps[i].Receive(now, p); err != nil {
+				panic(err)
+			}
+		}
+	}
+	round := func() {
+		now = now.Add(time.Millisecond)
+		for i, e := range eps {
+			if _, err := e.Send(0, msgs[i]); err != nil {
+				panic(err)
+			}
+			e.Flush(now, recv[i])
+		}
+		for i, p := range peers {
+			for m, ok := p.ReadMessage(0); ok; m, ok = p.ReadMessage(0) {
+				if !bytes.Equal(m, msgs[i]) {
+					panic("message damaged")
+				}
+				got++
+			}
+			p.Flush(now, back[i])
+		}
+	}
+	for range 10 {
+		round()
+	}
+	assert.Equal(t, 30, got)
+	for _, e := range eps {
+		assert.Zero(t, cap(e.pkt), "no packet buffer of its own")
+	}
+	assert.GreaterOrEqual(t, cap(scratch.pkt), 1000)
+	assert.False(t, scratch.busy)
+	assert.Zero(t, testing.AllocsPerRun(100, round))
+	assert.Equal(t, 30+101*3, got) // AllocsPerRun runs it once more to warm up
+
+	// A Flush from within another's emit function.
+	a, b := eps[0], eps[1]
+	_, err := a.Send(1, []byte("outer"))
+	require.NoError(t, err)
+	_, err = b.Send(1, []byte("inner"))
+	require.NoError(t, err)
+	a.Flush(now, func(p []byte) {
+		b.Flush(now, recv[1])
+		recv[0](p)
+	})
+	m, ok := peers[0].ReadMessage(1)
+	require.True(t, ok)
+	assert.Equal(t, "outer", string(m))
+	m, ok = peers[1].ReadMessage(1)
+	require.True(t, ok)
+	assert.Equal(t, "inner", string(m))
+	assert.NotZero(t, cap(b.pkt), "b built in a buffer of its own")
+	assert.False(t, scratch.busy)
 }
