@@ -129,7 +129,8 @@ func TestBrowserPlaysWithNativeBot(t *testing.T) {
 			fmt.Fprintln(console, m)
 		}
 	}()
-	_, err = chromedp.Run(tab, chromedp.Navigate(s.PageURL()+"?script=1"))
+	// A 640×400 page: the size the frame and tick rates are for.
+	_, err = chromedp.Run(tab, chromedp.Steps(chromedp.EmulateViewport(640, 400), chromedp.Navigate(s.PageURL()+"?script=1")))
 	require.NoError(t, err, "open %s", s.PageURL())
 
 	// Connected: the client's welcome arrived and a snapshot shows its player.
