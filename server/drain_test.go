@@ -6,11 +6,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tickwire/tickwire/server/wire"
 )
 
-// TestDrainRefusesNewPlayers: after Drain, a connecting client is
-// disconnected and counted as refused without the Game hearing of it, and
-// the players already in play keep getting snapshots.
+// TestDrainRefusesNewPlayers: after Drain, a connecting client is told
+// why, disconnected and counted as refused without the Game hearing of
+// it, and the players already in play keep getting snapshots.
 func TestDrainRefusesNewPlayers(t *testing.T) {
 	g := newMsgGame()
 	ts := newMsgServer(t, Config{AlignSnapshots: true}, g)
@@ -30,17 +32,24 @@ func TestDrainRefusesNewPlayers(t *testing.T) {
 	st := ts.Stats()
 	assert.Equal(t, 1, st.Clients, "the new client is not a player")
 	assert.Equal(t, uint64(1), st.Refused)
-	assert.Contains(t, ts.tr.kicked, ClientID(2), "the new client is disconnected")
 	assert.NotContains(t, g.calls, "add 2", "the Game never hears of it")
-	var toOld, toNew int
+	var toOld int
+	var reasons []string
 	for _, m := range ts.tr.sent[sentBefore:] {
 		switch m.client {
 		case 1:
 			toOld++
 		case 2:
-			toNew++
+			reason, err := wire.DecodeKick(m.msg)
+			require.NoError(t, err, "the refused client is only told why")
+			reasons = append(reasons, reason)
 		}
 	}
 	assert.Positive(t, toOld, "the player in play still gets its snapshot")
-	assert.Zero(t, toNew, "nothing is sent to the refused client")
+	assert.Equal(t, []string{"the server is shutting down"}, reasons)
+	for i := range int(ts.kickGrace) + 1 {
+		require.NoError(t, ts.Step(at.Add(time.Duration(3+i)*time.Second)))
+	}
+	assert.Contains(t, ts.tr.kicked, ClientID(2), "disconnected once the kick grace is over")
+	assert.Equal(t, 1, ts.Stats().Clients)
 }

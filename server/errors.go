@@ -25,6 +25,10 @@ var (
 	// ErrUnknownPlayer: no connected player has that id (it never did, it
 	// left or it was kicked).
 	ErrUnknownPlayer = errors.New("server: unknown player")
+	// ErrUnknownRoom: no room has that name (it never did, or it was
+	// closed), or it cannot take the call (Server.Signal to a Game that is
+	// not a Signaler).
+	ErrUnknownRoom = errors.New("server: unknown room")
 	// ErrUnregisteredMessage: a game message's type is not registered in
 	// Config.Messages, or Config.Messages is nil.
 	ErrUnregisteredMessage = errors.New("server: unregistered message type")

@@ -48,6 +48,9 @@ type PlayerInfo struct {
 	UserData []byte
 	// JoinedTick is the tick at whose start the player joined.
 	JoinedTick uint32
+	// Room is the name of the player's room ("" for the Game passed to
+	// New).
+	Room string
 	// RTT and PacketLoss (0..1) are the transport's current measurements
 	// of the client's link (zero when the transport has none yet).
 	RTT        time.Duration
@@ -94,7 +97,7 @@ func (s *Server) Player(p PlayerID) (PlayerInfo, bool) {
 	if ss == nil {
 		return PlayerInfo{}, false
 	}
-	info := PlayerInfo{ID: p, Client: ss.client, Addr: ss.addr, UserData: ss.userData, JoinedTick: ss.joined}
+	info := PlayerInfo{ID: p, Client: ss.client, Addr: ss.addr, UserData: ss.userData, JoinedTick: ss.joined, Room: ss.room.name}
 	if st, ok := s.tr.Stats(ss.client); ok {
 		info.RTT, info.PacketLoss = st.RTT, st.PacketLoss
 	}
@@ -235,7 +238,7 @@ func (s *Server) Kick(p PlayerID, reason string) error {
 		}
 		s.kicking = append(s.kicking, kicked{client: ss.client, player: p, id: id, deadline: sent + s.kickGrace})
 	}
-	s.game.RemovePlayer(p)
+	ss.room.game.RemovePlayer(p)
 	s.setClients()
 	s.st.Kicks++
 	s.st.Disconnects++
@@ -290,7 +293,7 @@ func (s *Server) controlMessage(ss *session, msg []byte) {
 		s.dropMessage(ss, DropUnexpectedMsg, nil)
 		return
 	}
-	if s.handler == nil {
+	if ss.room.handler == nil {
 		s.dropMessage(ss, DropMessageUnhandled, nil)
 		return
 	}
@@ -300,7 +303,7 @@ func (s *Server) controlMessage(ss *session, msg []byte) {
 		return
 	}
 	s.st.MessagesIn++
-	s.handler.HandleMessage(ss.player, v)
+	ss.room.handler.HandleMessage(ss.player, v)
 }
 
 // dropMessage counts a message from ss dropped for reason, and logs it at

@@ -87,6 +87,18 @@ type Config struct {
 	ControlChannel, InputChannel, SnapshotChannel int
 	// Logger receives structured logs; nil means slog.New(slog.DiscardHandler).
 	Logger *slog.Logger
+	// RoomOf names the room a connecting client joins, from its connect
+	// token's user data (nil in plain mode). nil: every client joins the
+	// room "", the Game passed to New. RoomFromUserData reads the name
+	// from the user data. See Server.CreateRoom.
+	RoomOf func(userData []byte) string
+	// NewRoom, when set, creates the room a connecting client names when
+	// it does not exist yet: it returns the room's Game (it may keep r, and
+	// set r's label). nil: a client naming an unknown room is refused.
+	NewRoom func(r *Room) (Game, error)
+	// MaxRooms caps the rooms of the server (0: no cap); at the cap,
+	// CreateRoom fails and clients naming a new room are refused.
+	MaxRooms int
 	// OnTick, when set, is called after every tick (by Run or Step, on
 	// their goroutine) with the tick and how long it took, once Stats
 	// counts the tick and after the Observer (for load tests and HUDs;
@@ -148,6 +160,9 @@ func (c Config) Validate() error {
 	if c.KickGrace < 0 || c.KickGrace > MaxKickGrace {
 		return fmt.Errorf("%w: Config.KickGrace is %v, want 0 (default %v) or up to %v", ErrInvalidConfig, c.KickGrace, DefaultKickGrace, MaxKickGrace)
 	}
+	if c.MaxRooms < 0 {
+		return fmt.Errorf("%w: Config.MaxRooms is %d, want 0 (no cap) or more", ErrInvalidConfig, c.MaxRooms)
+	}
 	if err := c.Input.Validate(); err != nil {
 		return fmt.Errorf("Config.Input: %w", err)
 	}
@@ -177,6 +192,7 @@ type session struct {
 	// joining: the Game's AddPlayer is running for it; gone: it left or
 	// was kicked (a loop over an older sessions slice skips it).
 	joining, gone bool
+	room          *Room
 	inputs        *InputQueue
 	// heardInput: an input message arrived, so snapshots carry an input ack.
 	heardInput bool
@@ -235,7 +251,6 @@ func (s *session) tickOf(id uint16) (uint32, bool) {
 // documentation for the threading model.
 type Server struct {
 	cfg  Config
-	game Game
 	tr   Transport
 	log  *slog.Logger
 	loop *Loop
@@ -243,7 +258,6 @@ type Server struct {
 
 	stride int // cfg.Codec.Stride()
 
-	handler MessageHandler // the game's, or nil
 	// onEventFn is s.onEvent, made once: a method value passed to the
 	// Transport interface would be allocated on every Poll.
 	onEventFn func(Event)
@@ -258,10 +272,18 @@ type Server struct {
 	kickGrace  uint32   // Config.KickGrace in ticks
 
 	workers  []*snapWorker
-	interest Interest       // the game's, or nil: every player sees the world
-	worlds   *state.History // the world of every recent snapshot tick, shared
-	worldBuf state.Snapshot // the world being taken
-	viewRing int            // the size of each client's ViewTracker
+	viewRing int // the size of each client's ViewTracker
+
+	// rooms are copied on removal (never changed in place), like sessions.
+	rooms      []*Room // in creation order
+	roomByName map[string]*Room
+	roomsPub   []RoomInfo // what Rooms returns (under pubMu)
+	roomsBuf   []RoomInfo
+
+	doMu     sync.Mutex
+	doQueue  []call // Do and Signal calls for the next tick
+	doRun    []call // the queue's other buffer
+	doClosed bool
 	inMsg    wire.InputMessage
 	welcome  []byte
 	msgBuf   []byte // the game message being sent
@@ -272,13 +294,12 @@ type Server struct {
 	clients  atomic.Int32
 	draining atomic.Bool // Drain was called
 
-	st          Stats // the tick goroutine's counters, published each tick
-	tickTotal   time.Duration
-	pubMu       sync.Mutex
-	pub         Stats // what Stats returns
-	msgDropLog  rateLog
-	worldErrLog rateLog // duplicate world ids are logged at most every 10 s
-	flushed     bool    // the current tick has flushed the transport
+	st         Stats // the tick goroutine's counters, published each tick
+	tickTotal  time.Duration
+	pubMu      sync.Mutex
+	pub        Stats // what Stats returns
+	msgDropLog rateLog
+	flushed    bool // the current tick has flushed the transport
 
 	lastStatsTick uint32
 	overrunsLog   uint64 // overruns already logged
@@ -315,8 +336,8 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if game == nil || tr == nil {
-		return nil, fmt.Errorf("%w: New needs a Game and a Transport", ErrInvalidConfig)
+	if (game == nil && cfg.NewRoom == nil) || tr == nil {
+		return nil, fmt.Errorf("%w: New needs a Game (or Config.NewRoom) and a Transport", ErrInvalidConfig)
 	}
 	cfg = cfg.withDefaults()
 	loop, err := NewLoop(LoopConfig{TickRate: cfg.TickRate, MaxCatchUp: cfg.MaxCatchUp, Clock: cfg.Clock})
@@ -324,11 +345,9 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, game: game, tr: tr, log: cfg.Logger, loop: loop, stride: cfg.Codec.Stride(),
-		byClient: map[ClientID]*session{}, nextPlayer: 1,
+		cfg: cfg, tr: tr, log: cfg.Logger, loop: loop, stride: cfg.Codec.Stride(),
+		byClient: map[ClientID]*session{}, nextPlayer: 1, roomByName: map[string]*Room{},
 	}
-	s.handler, _ = game.(MessageHandler)
-	s.interest, _ = game.(Interest)
 	s.onEventFn = s.onEvent
 	// Ticks of grace, rounded up: ⌈KickGrace·TickRate / 1 s⌉.
 	s.kickGrace = uint32((int64(cfg.KickGrace)*int64(cfg.TickRate) + int64(time.Second) - 1) / int64(time.Second))
@@ -339,8 +358,10 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 		}
 		s.workers = append(s.workers, &snapWorker{enc: enc})
 	}
-	if s.worlds, err = state.NewHistory(cfg.SnapshotHistory); err != nil {
-		return nil, err
+	if game != nil {
+		if err := s.addRoom(&Room{srv: s}, game); err != nil {
+			return nil, err
+		}
 	}
 	// A client gets a snapshot every ⌈TickRate/SnapshotRate⌉ ticks at
 	// least once per ⌊TickRate/SnapshotRate⌋: its tracker needs that many
@@ -446,13 +467,17 @@ func (s *Server) shutdown() {
 	}
 	// Forget the players first: a RemovePlayer that sends to the others
 	// finds nobody, instead of a closed transport.
+	s.closeCalls()
 	gone := s.sessions
 	s.sessions = nil
 	clear(s.byClient)
 	s.kicking = nil
+	for _, r := range s.rooms {
+		r.sessions = nil
+	}
 	for _, ss := range gone {
 		ss.gone = true
-		s.game.RemovePlayer(ss.player)
+		ss.room.game.RemovePlayer(ss.player)
 	}
 	s.setClients()
 	s.publish()
@@ -468,6 +493,7 @@ func (s *Server) runTick(ti TickInfo, flushAtStart bool) {
 	s.curTick.Store(s.tick)
 	s.flushed = false
 	now := ti.Start
+	s.runCalls()
 	s.tr.Poll(now, s.onEventFn)
 	s.endKicks()
 	s.readMessages()
@@ -484,10 +510,17 @@ func (s *Server) runTick(ti TickInfo, flushAtStart bool) {
 			ss.inputAck = s.tick
 		}
 		if src != InputNone && src != InputMissing {
-			s.game.ApplyInput(ss.player, s.tick, in)
+			ss.room.game.ApplyInput(ss.player, s.tick, in)
 		}
 	}
-	s.game.Step(s.tick)
+	for _, r := range s.rooms {
+		if r.closed { // closed by an earlier room's Step
+			continue
+		}
+		start := s.cfg.Clock.Now()
+		r.game.Step(s.tick)
+		r.tickTime = s.cfg.Clock.Now().Sub(start)
+	}
 	s.sendSnapshots()
 	if !flushAtStart {
 		now = s.cfg.Clock.Now()
@@ -563,12 +596,22 @@ func (s *Server) onEvent(ev Event) {
 			return
 		}
 		if s.draining.Load() {
-			s.tr.Disconnect(ev.Client)
-			s.st.Refused++
-			s.log.Info("player refused: the server is draining", "client", ev.Client, "addr", ev.Addr)
+			s.refuse(ev, "the server is shutting down")
+			return
+		}
+		r, err := s.roomFor(ev)
+		if err != nil {
+			s.refuse(ev, err.Error())
 			return
 		}
 		pid := s.nextPlayer
+		if r.joiner != nil {
+			info := PlayerInfo{ID: pid, Client: ev.Client, Addr: ev.Addr, UserData: bytes.Clone(ev.UserData), JoinedTick: s.tick, Room: r.name}
+			if err := r.joiner.JoinAttempt(info); err != nil {
+				s.refuse(ev, err.Error())
+				return
+			}
+		}
 		s.nextPlayer++
 		ss, err := s.newSession(ev, pid)
 		if err != nil { // cannot happen with a validated config
@@ -576,6 +619,8 @@ func (s *Server) onEvent(ev Event) {
 			s.tr.Disconnect(ev.Client)
 			return
 		}
+		ss.room = r
+		r.sessions = append(r.sessions, ss)
 		// The player is known (to Send, Player…) from AddPlayer on, and
 		// the Welcome goes first, so what AddPlayer sends follows it.
 		s.sessions = append(s.sessions, ss)
@@ -585,7 +630,7 @@ func (s *Server) onEvent(ev Event) {
 			s.log.Warn("welcome not sent", "client", ev.Client, "err", err)
 		}
 		ss.joining = true
-		err = s.game.AddPlayer(pid)
+		err = r.game.AddPlayer(pid)
 		ss.joining = false
 		if err != nil {
 			// The Welcome and what AddPlayer sent never leave: the
@@ -607,7 +652,7 @@ func (s *Server) onEvent(ev Event) {
 			return
 		}
 		s.removeSession(ss)
-		s.game.RemovePlayer(ss.player)
+		ss.room.game.RemovePlayer(ss.player)
 		s.setClients()
 		s.st.Disconnects++
 		st := ss.inputs.Stats()
@@ -624,6 +669,11 @@ func (s *Server) removeSession(ss *session) {
 	delete(s.byClient, ss.client)
 	if i := slices.Index(s.sessions, ss); i >= 0 {
 		s.sessions = append(s.sessions[:i:i], s.sessions[i+1:]...)
+	}
+	if r := ss.room; r != nil {
+		if i := slices.Index(r.sessions, ss); i >= 0 {
+			r.sessions = append(r.sessions[:i:i], r.sessions[i+1:]...)
+		}
 	}
 }
 
@@ -737,14 +787,15 @@ func (s *Server) sendSnapshots() {
 	if n == 0 {
 		return
 	}
-	world, ok := s.takeWorld()
-	if !ok {
-		return
+	for _, ss := range s.due { // every room's world, once, before the workers
+		if r := ss.room; r.worldAt != uint64(s.tick)+1 {
+			s.takeWorld(r)
+		}
 	}
 	workers := min(s.cfg.SnapshotWorkers, n)
 	if workers == 1 {
 		for _, ss := range s.due {
-			s.buildSnapshot(s.workers[0], ss, world)
+			s.buildSnapshot(s.workers[0], ss)
 		}
 	} else {
 		var wg sync.WaitGroup
@@ -757,13 +808,16 @@ func (s *Server) sendSnapshots() {
 			sw := s.workers[w]
 			wg.Go(func() {
 				for _, ss := range s.due[lo:hi] {
-					s.buildSnapshot(sw, ss, world)
+					s.buildSnapshot(sw, ss)
 				}
 			})
 		}
 		wg.Wait()
 	}
 	for _, ss := range s.due {
+		if ss.err == errNoWorld {
+			continue
+		}
 		if ss.err != nil {
 			s.drop(DropSnapshotInvalid)
 			if more, ok := ss.errLog.allow(s.tick, 10*uint32(s.cfg.TickRate)); ok {
@@ -794,38 +848,50 @@ type snapWorker struct {
 	cur, base state.Snapshot // a client's snapshot and baseline, selected from the worlds
 }
 
-// takeWorld asks the Game for this tick's world, sorts it and stores it in
-// the shared history. A world whose ids repeat is counted and logged, and
-// nobody gets a snapshot this tick (false).
-func (s *Server) takeWorld() (*state.Snapshot, bool) {
-	w := &s.worldBuf
+// errNoWorld: the room's world of this tick was not taken (counted and
+// logged once for the room), so its players get no snapshot this tick.
+var errNoWorld = errors.New("server: no world this tick")
+
+// takeWorld asks r's Game for this tick's world, sorts it and stores it in
+// r's history. A world whose ids repeat is counted and logged, and r's
+// players get no snapshot this tick.
+func (s *Server) takeWorld(r *Room) {
+	start := s.cfg.Clock.Now()
+	r.worldAt, r.world = uint64(s.tick)+1, nil
+	w := &r.worldBuf
 	w.Reset(s.tick, s.stride)
-	s.game.Snapshot(s.tick, w)
+	r.game.Snapshot(s.tick, w)
 	w.Sort()
 	for i := 1; i < len(w.IDs); i++ {
 		if w.IDs[i] == w.IDs[i-1] {
 			s.drop(DropSnapshotInvalid)
-			if more, ok := s.worldErrLog.allow(s.tick, 10*uint32(s.cfg.TickRate)); ok {
-				s.log.Error("world not sent: an entity id appears twice", "tick", s.tick, "id", w.IDs[i], "more_since_last_log", more)
+			if more, ok := r.errLog.allow(s.tick, 10*uint32(s.cfg.TickRate)); ok {
+				s.log.Error("world not sent: an entity id appears twice", "room", r.name, "tick", s.tick, "id", w.IDs[i], "more_since_last_log", more)
 			}
-			return nil, false
+			return
 		}
 	}
-	s.worlds.Put(w)
-	world, _ := s.worlds.Get(s.tick)
-	return world, true
+	r.worlds.Put(w)
+	r.world, _ = r.worlds.Get(s.tick)
+	r.tickTime += s.cfg.Clock.Now().Sub(start)
 }
 
 // buildSnapshot fills ss.out with the client's snapshot message of this
-// tick, or ss.err: the entities of world the client sees, delta-encoded
-// against its newest acked snapshot, rebuilt from the shared worlds. It
-// touches only ss, sw and the game and worlds (read-only), so sessions can
-// be built concurrently.
-func (s *Server) buildSnapshot(sw *snapWorker, ss *session, world *state.Snapshot) {
+// tick, or ss.err: the entities of its room's world the client sees,
+// delta-encoded against its newest acked snapshot, rebuilt from the room's
+// worlds. It touches only ss, sw and the room's game and worlds
+// (read-only), so sessions can be built concurrently.
+func (s *Server) buildSnapshot(sw *snapWorker, ss *session) {
 	ss.err = nil
-	if s.interest != nil {
+	r := ss.room
+	world := r.world
+	if world == nil {
+		ss.err = errNoWorld
+		return
+	}
+	if r.interest != nil {
 		ss.view.Reset(world.Len())
-		s.interest.View(ss.player, world, &ss.view)
+		r.interest.View(ss.player, world, &ss.view)
 	} else {
 		ss.view.SetAll(world.Len())
 	}
@@ -834,7 +900,7 @@ func (s *Server) buildSnapshot(sw *snapWorker, ss *session, world *state.Snapsho
 		ss.err = err
 		return
 	}
-	base := ss.views.Baseline(s.worlds, &sw.base)
+	base := ss.views.Baseline(r.worlds, &sw.base)
 	ss.full = base == nil
 	h := wire.SnapshotHeader{HasInputAck: ss.heardInput, InputAck: ss.inputAck, InputLead: ss.inputLead}
 	ss.out = wire.AppendSnapshotHeader(ss.out[:0], h)

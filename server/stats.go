@@ -82,9 +82,14 @@ type Stats struct {
 	// the clients that left or timed out, that the Game's AddPlayer
 	// refused, or that were kicked; Kicks counts the players Kick removed;
 	// Refused the players the Game's AddPlayer refused (the transport's
-	// own refusals are in Transport.Refused). (The players removed at
-	// shutdown are in none of them.)
+	// own refusals are in Transport.Refused), a room's JoinChecker
+	// refused, that named no room, a full room, or came while draining.
+	// (The players removed at shutdown are in none of them.)
 	Connects, Disconnects, Kicks, Refused uint64
+	// Rooms is the number of rooms (the Game passed to New is one);
+	// RoomsCreated and RoomsClosed count them (see Server.Rooms).
+	Rooms                     int
+	RoomsCreated, RoomsClosed uint64
 	// MessagesIn counts the game messages players sent that reached the
 	// Game's HandleMessage; MessagesOut the game messages queued to
 	// players (one per player a SendTo or Broadcast reached).
@@ -124,6 +129,8 @@ func (s *Server) Stats() Stats {
 // publish makes the tick goroutine's counters what Stats returns.
 func (s *Server) publish() {
 	s.st.Tick = s.tick
+	s.st.Rooms = len(s.rooms)
+	s.publishRooms()
 	s.pubMu.Lock()
 	s.pub = s.st
 	s.pubMu.Unlock()

@@ -77,7 +77,7 @@ func TestStepTickSequence(t *testing.T) {
 	require.Equal(t, uint64(4), snaps, "two each (phases 1 and 0)")
 	assert.Equal(t, Stats{
 		Tick: 3, Clients: 2, Ticks: 4, LastTickDuration: 4 * time.Millisecond,
-		AvgTickDuration: (1 + 2 + 3 + 4) * time.Millisecond / 4, Connects: 2, MessagesIn: 1,
+		AvgTickDuration: (1 + 2 + 3 + 4) * time.Millisecond / 4, Connects: 2, MessagesIn: 1, Rooms: 1, RoomsCreated: 1,
 		Inputs:        [NumInputVerdicts]uint64{InputAccepted: 2},
 		InputTicks:    [NumInputSources]uint64{InputFresh: 2, InputRepeated: 2, InputNone: 4},
 		SnapshotsFull: 4, SnapshotBytesFull: snapBytes,
@@ -216,7 +216,7 @@ func TestStatsWhileRunning(t *testing.T) {
 		assert.Equal(t, Stats{
 			Tick: 599, Clients: 0, Ticks: 600, Overruns: 1, Late: 1,
 			LastTickDuration: 0, AvgTickDuration: 40 * time.Millisecond / 600,
-			Connects: 2, Disconnects: 1, Kicks: 1,
+			Connects: 2, Disconnects: 1, Kicks: 1, Rooms: 1, RoomsCreated: 1,
 			MessagesIn: 1, MessagesOut: 2, MessagesDropped: 1,
 			InputTicks:    [NumInputSources]uint64{InputNone: 600 + 301}, // no inputs; player 2 until tick 300
 			SnapshotsFull: 450, SnapshotBytesFull: snapBytes,             // no acks: all full
