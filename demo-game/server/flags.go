@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -21,9 +22,10 @@ import (
 
 // options is what the command line sets.
 type options struct {
-	cfg      demoserver.ServerConfig
-	logLevel slog.Level
-	logJSON  bool
+	cfg          demoserver.ServerConfig
+	tokenKeyFile string
+	logLevel     slog.Level
+	logJSON      bool
 	// agones turns the Agones integration on; agonesURL is the sidecar's
 	// address ("": from AGONES_SDK_HTTP_PORT).
 	agones    bool
@@ -119,6 +121,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.String("latency", "0ms", "netsim on the server socket: one-way `delay` per direction, e.g. 50ms")
 	fs.String("jitter", "0ms", "netsim on the server socket: each datagram takes latency ± this `duration`")
 	fs.String("dup", "0%", "netsim on the server socket: duplication `percentage` per direction")
+	fs.String("token-key-file", "", "secure mode: the `file` holding the token key the token backend shares (64 hex digits, tokend -gen-key); clients then need its connect tokens. Empty: plain mode")
+	fs.String("public-addr", "", "secure mode: the `address` (ip:port) tokens name for this server; empty: the -addr socket's, or with -agones the GameServer's address and port")
 	fs.String("drain-timeout", "30s", "on SIGTERM, how long players may finish before the rest are kicked (a `duration`, 0s..1h; 0s: kick at once); a second SIGTERM or SIGINT stops at once")
 	fs.Bool("agones", false, "run under Agones: Ready once listening, health pings, a players label, Shutdown after the drain (through the SDK sidecar's REST gateway)")
 	fs.String("agones-url", "", "the Agones SDK sidecar's `URL`; empty: http://localhost:$AGONES_SDK_HTTP_PORT (default port 9358)")
@@ -168,6 +172,16 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	c.Link.Latency = p.duration("latency", 10*time.Second)
 	c.Link.Jitter = p.duration("jitter", 10*time.Second)
 	c.Link.Duplicate = p.percent("dup")
+	o.tokenKeyFile = strings.TrimSpace(p.value("token-key-file"))
+	if v := strings.TrimSpace(p.value("public-addr")); v != "" {
+		a, err := netip.ParseAddrPort(v)
+		if err != nil || a.Port() == 0 {
+			p.fail("public-addr", v, "want ip:port with a port from 1 to 65535, like 203.0.113.7:7777")
+		} else if o.tokenKeyFile == "" {
+			p.fail("public-addr", v, "only with -token-key-file (plain mode has no tokens to name it)")
+		}
+		c.PublicAddr = a
+	}
 	c.DrainTimeout = p.duration("drain-timeout", time.Hour)
 	o.agones = p.value("agones") == "true"
 	o.agonesURL = strings.TrimSpace(p.value("agones-url"))

@@ -29,14 +29,42 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 	"github.com/tickwire/tickwire/internal/buildinfo"
+	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/server/agones"
+	"github.com/tickwire/tickwire/server/tokens"
 )
+
+// agonesAddr asks the Agones sidecar for the GameServer's public address:
+// its status address and the host port of its port named "default" (or
+// its first port).
+func agonesAddr(ctx context.Context, sdk *agones.Client) (netip.AddrPort, error) {
+	gs, err := sdk.GetGameServer(ctx)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	if len(gs.Status.Ports) == 0 {
+		return netip.AddrPort{}, fmt.Errorf("the GameServer lists no port (state %q)", gs.Status.State)
+	}
+	port := gs.Status.Ports[0].Port
+	for _, p := range gs.Status.Ports {
+		if p.Name == "default" {
+			port = p.Port
+		}
+	}
+	ip, err := netip.ParseAddr(gs.Status.Address)
+	if err != nil || port < 1 || port > 65535 {
+		return netip.AddrPort{}, fmt.Errorf("the GameServer's address %q port %d is no ip:port (state %q)", gs.Status.Address, port, gs.Status.State)
+	}
+	return netip.AddrPortFrom(ip, uint16(port)), nil
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -81,13 +109,32 @@ func run(ctx context.Context, term <-chan os.Signal, args []string, stdout, stde
 		}
 		log.Info("agones: on", "sidecar", url, "health_interval", o.cfg.HealthInterval)
 	}
+	if o.tokenKeyFile != "" {
+		b, err := os.ReadFile(o.tokenKeyFile)
+		var key [netcode.KeySize]byte
+		if err == nil {
+			key, err = tokens.ParseKey(b)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "server: -token-key-file %q: %s\n", o.tokenKeyFile, strings.TrimPrefix(err.Error(), "tokens: "))
+			return 2
+		}
+		o.cfg.TokenKey = &key
+		if !o.cfg.PublicAddr.IsValid() && o.cfg.Agones != nil {
+			// The address clients reach: the node's, and the host port Agones mapped.
+			if o.cfg.PublicAddr, err = agonesAddr(ctx, o.cfg.Agones); err != nil {
+				log.Error("server did not start: no public address for the tokens", "err", err)
+				return 1
+			}
+		}
+	}
 	srv, err := demoserver.Listen(o.cfg)
 	if err != nil {
 		log.Error("server did not start", "err", err)
 		return 1
 	}
 	l := o.cfg.Link
-	log.Info("demo server listening", "addr", srv.Addr().String(), "admin", srv.AdminAddr(),
+	log.Info("demo server listening", "addr", srv.Addr().String(), "admin", srv.AdminAddr(), "secure", o.cfg.TokenKey != nil,
 		"tick_rate", o.cfg.TickRate, "snapshot_rate", o.cfg.SnapshotRate, "max_players", o.cfg.MaxPlayers,
 		"npcs", o.cfg.Arena.Game.NPCs, "view_radius", o.cfg.Arena.ViewRadius,
 		"netsim_loss", l.Loss, "netsim_latency", l.Latency, "netsim_jitter", l.Jitter, "netsim_dup", l.Duplicate)

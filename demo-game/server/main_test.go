@@ -24,6 +24,7 @@ import (
 	"github.com/tickwire/tickwire/internal/clitest"
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/netsim"
+	"github.com/tickwire/tickwire/server/agones"
 	"github.com/tickwire/tickwire/server/client"
 )
 
@@ -50,6 +51,11 @@ func TestParseFlagsDefaults(t *testing.T) {
 	assert.True(t, o.agones)
 	assert.Equal(t, "http://localhost:59358", o.agonesURL)
 	assert.Equal(t, 500*time.Millisecond, o.cfg.HealthInterval)
+
+	o, err = parseFlags([]string{"-token-key-file", "key.hex", "-public-addr", "203.0.113.7:7777"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "key.hex", o.tokenKeyFile)
+	assert.Equal(t, "203.0.113.7:7777", o.cfg.PublicAddr.String())
 }
 
 func TestParseFlags(t *testing.T) {
@@ -116,6 +122,9 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"-addr", ":99999"}, `server: -addr ":99999": want host:port`},
 		{[]string{"-nope"}, "server: flag provided but not defined: -nope"},
 		{[]string{"stray"}, `server: unexpected argument "stray"`},
+		{[]string{"-public-addr", "203.0.113.7:7777"}, `server: -public-addr "203.0.113.7:7777": only with -token-key-file`},
+		{[]string{"-token-key-file", "k", "-public-addr", "game:7777"}, `server: -public-addr "game:7777": want ip:port`},
+		{[]string{"-token-key-file", "/nonexistent/key.hex"}, `server: -token-key-file "/nonexistent/key.hex": open /nonexistent/key.hex: no such file or directory`},
 		{[]string{"-drain-timeout", "2h"}, `server: -drain-timeout "2h": must be between 0 and 1h`},
 		{[]string{"-drain-timeout", "-1s"}, `server: -drain-timeout "-1s"`},
 		{[]string{"-agones-url", "localhost:9358"}, `server: -agones-url "localhost:9358": want http://host:port`},
@@ -293,6 +302,35 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 	assert.Contains(t, l, "draining signal=terminated")
 	assert.Contains(t, l, "drain timed out: kicking the players left")
 	assert.Less(t, strings.Index(l, "drain timed out"), strings.Index(l, "agones: shutdown requested"))
+}
+
+// TestAgonesAddr: the public address tokens name under Agones is the
+// GameServer's address and the port named "default".
+func TestAgonesAddr(t *testing.T) {
+	answers := []string{
+		`{"status":{"state":"Scheduled","address":"10.1.2.3","ports":[{"name":"admin","port":7001},{"name":"default","port":7654}]}}`,
+		`{"status":{"state":"Scheduled","address":"10.1.2.3","ports":[{"name":"game","port":7655}]}}`,
+		`{"status":{"state":"Creating","address":"","ports":[{"name":"default","port":7654}]}}`,
+		`{"status":{"state":"Creating"}}`,
+	}
+	sidecar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "/gameserver", r.URL.Path)
+		_, _ = io.WriteString(w, answers[0])
+		answers = answers[1:]
+	}))
+	defer sidecar.Close()
+	sdk, err := agones.New(agones.Config{URL: sidecar.URL})
+	require.NoError(t, err)
+	a, err := agonesAddr(t.Context(), sdk)
+	require.NoError(t, err)
+	assert.Equal(t, "10.1.2.3:7654", a.String())
+	a, err = agonesAddr(t.Context(), sdk)
+	require.NoError(t, err)
+	assert.Equal(t, "10.1.2.3:7655", a.String(), "the first port when none is named default")
+	_, err = agonesAddr(t.Context(), sdk)
+	assert.ErrorContains(t, err, `the GameServer's address "" port 7654 is no ip:port (state "Creating")`)
+	_, err = agonesAddr(t.Context(), sdk)
+	assert.ErrorContains(t, err, `the GameServer lists no port (state "Creating")`)
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutine and the

@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,6 +123,14 @@ type ServerConfig struct {
 	// HealthInterval is the time between Agones health pings and label
 	// updates; 0 means DefaultHealthInterval (2 s).
 	HealthInterval time.Duration
+	// TokenKey, when not nil, turns on secure mode: clients need a connect
+	// token sealed with this key (package server/tokens issues them) that
+	// lists PublicAddr, and the token's user data reaches the game as
+	// PlayerInfo.UserData. nil: plain mode.
+	TokenKey *[netcode.KeySize]byte
+	// PublicAddr is the address tokens must list for this server (what the
+	// clients dial); the zero value means the socket's own address.
+	PublicAddr netip.AddrPort
 }
 
 // Server is a demo server: the server.Server running an arena.Arena over a
@@ -221,6 +230,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	}
 	tr, err := server.NewNetcodeTransport(pc, netcode.ServerConfig{
 		ProtocolID: protocol.ProtocolID, MaxClients: cfg.MaxPlayers, Logger: cfg.Logger,
+		TokenKey: cfg.TokenKey, PublicAddr: cfg.PublicAddr,
 		ReceiveQueue: max(netcode.DefaultServerQueue, 16*cfg.MaxPlayers),
 	})
 	if err != nil {
