@@ -24,7 +24,8 @@
 // With ServerConfig.Agones, Run also drives the GameServer's lifecycle
 // through the SDK sidecar (package server/agones): Ready once it runs,
 // a health ping every HealthInterval while the tick loop ticks (the admin
-// probes' Healthy), the "players" label kept at the player count, the
+// probes' Healthy), the "players" label kept at the player count (and a
+// "draining" annotation once Shutdown was called), the
 // GameServer watched (an allocation is logged and Allocated turns true),
 // and Shutdown once the server has stopped, after the drain. Sidecar errors
 // are retried and logged, never fatal to the game.
@@ -401,13 +402,20 @@ func (s *Server) startAgones(ctx context.Context, wg *sync.WaitGroup) {
 	})
 	wg.Go(func() { _ = s.sdk.KeepHealthy(ctx, s.healthInterval, s.probes.Healthy) })
 	wg.Go(func() {
-		last := -1
+		last, draining := -1, false
 		for {
 			if n := s.Server.Clients(); n != last {
 				if err := s.sdk.SetLabel(ctx, "players", fmt.Sprint(n)); err == nil {
 					last = n
 				} else if ctx.Err() == nil {
 					log.Warn("agones: players label not set", "err", err)
+				}
+			}
+			if !draining && s.shutdown.Load() {
+				if err := s.sdk.SetAnnotation(ctx, "draining", "true"); err == nil {
+					draining = true
+				} else if ctx.Err() == nil {
+					log.Warn("agones: draining annotation not set", "err", err)
 				}
 			}
 			if s.clock.Sleep(ctx, s.healthInterval) != nil {
