@@ -21,6 +21,7 @@ import (
 
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
+	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server/client"
 )
 
@@ -75,63 +76,14 @@ func findChrome() string {
 // server counts, that each side sees the other move, a non-blank
 // screenshot, and that closing the tab frees the player's slot within 1 s.
 func TestBrowserPlaysWithNativeBot(t *testing.T) {
-	chrome := findChrome()
-	if chrome == "" {
-		if os.Getenv(requireBrowserEnv) != "" {
-			t.Fatalf("no Chromium found ($TICKWIRE_CHROME, chromium, chromium-browser, google-chrome) and $%s is set: install it with apt-get install -y --no-install-recommends chromium chromium-headless-shell fonts-liberation", requireBrowserEnv)
-		}
-		t.Skipf("no Chromium found: install it (apt-get install -y --no-install-recommends chromium chromium-headless-shell fonts-liberation) or set $TICKWIRE_CHROME; set $%s=1 to fail instead of skipping", requireBrowserEnv)
-	}
+	chrome := requireChrome(t)
 	dir := buildClient(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	o := options{
-		addr: "127.0.0.1:0", wtAddr: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
-		host: "127.0.0.1", dir: dir, maxPlayers: 8, npcs: 2,
-	}
-	s, err := start(o, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	runCtx, stopSite := context.WithCancel(context.Background())
-	siteDone := make(chan error, 1)
-	go func() { siteDone <- s.run(runCtx) }()
-	defer func() {
-		stopSite()
-		assert.NoError(t, <-siteDone)
-	}()
-
+	s := startSite(t, options{dir: dir})
 	bot := startBot(t, ctx, s.srv.Addr().String())
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chrome),
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.NoSandbox,
-		chromedp.Flag("headless", "new"),
-		chromedp.Flag("use-angle", "swiftshader"),
-		chromedp.Flag("enable-unsafe-swiftshader", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.WindowSize(640, 400),
-	)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	// The first tab keeps the browser running; the game runs in a second
-	// one, which the test closes.
-	_, err = chromedp.Run(browser, chromedp.Navigate("about:blank"))
-	require.NoError(t, err, "start Chromium")
-	tab, closeTab := chromedp.NewContext(browser)
-	defer closeTab()
-	console := &lockedBuffer{}
-	go func() {
-		for m, err := range chromedp.Console(tab) {
-			if err != nil {
-				return
-			}
-			fmt.Fprintln(console, m)
-		}
-	}()
-	// A 640×400 page: the size the frame and tick rates are for.
-	_, err = chromedp.Run(tab, chromedp.Steps(chromedp.EmulateViewport(640, 400), chromedp.Navigate(s.PageURL()+"?script=1")))
-	require.NoError(t, err, "open %s", s.PageURL())
+	tab, closeTab, console := openGame(t, ctx, chrome, s)
 
 	// Connected: the client's welcome arrived and a snapshot shows its player.
 	first, ok := waitPage(tab, 45*time.Second, func(p pageStats) bool { return p.Connected && p.Own != 0 && p.X != 0 })
@@ -208,6 +160,102 @@ func TestBrowserPlaysWithNativeBot(t *testing.T) {
 	require.GreaterOrEqual(t, freed, time.Duration(0), "the browser player's slot was never freed")
 	assert.Less(t, freed, time.Second, "slot freed after the tab closed")
 	assert.Eventually(t, func() bool { return s.conn.Stats().Open == 0 }, 2*time.Second, 10*time.Millisecond, "the session closed")
+}
+
+// requireChrome returns the Chromium to drive, or skips the test (fails it
+// with $TICKWIRE_REQUIRE_BROWSER set) when there is none.
+func requireChrome(t *testing.T) string {
+	t.Helper()
+	chrome := findChrome()
+	if chrome == "" {
+		if os.Getenv(requireBrowserEnv) != "" {
+			t.Fatalf("no Chromium found ($TICKWIRE_CHROME, chromium, chromium-browser, google-chrome) and $%s is set: install it with apt-get install -y --no-install-recommends chromium chromium-headless-shell fonts-liberation", requireBrowserEnv)
+		}
+		t.Skipf("no Chromium found: install it (apt-get install -y --no-install-recommends chromium chromium-headless-shell fonts-liberation) or set $TICKWIRE_CHROME; set $%s=1 to fail instead of skipping", requireBrowserEnv)
+	}
+	return chrome
+}
+
+// startSite runs the web command's site on free loopback ports (o.dir
+// and o.link as given) until the test ends.
+func startSite(t *testing.T, o options) *site {
+	t.Helper()
+	o.addr, o.wtAddr, o.httpAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	o.host, o.maxPlayers, o.npcs = "127.0.0.1", 8, 2
+	s, err := start(o, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	runCtx, stopSite := context.WithCancel(context.Background())
+	siteDone := make(chan error, 1)
+	go func() { siteDone <- s.run(runCtx) }()
+	t.Cleanup(func() {
+		stopSite()
+		assert.NoError(t, <-siteDone)
+	})
+	return s
+}
+
+// openGame starts headless Chromium and opens the game with scripted
+// input in a 640×400 page (the size the frame and tick rates are
+// for), in a tab of its own that closeTab closes (a first, blank tab keeps
+// the browser running). console collects the page's console.
+func openGame(t *testing.T, ctx context.Context, chrome string, s *site) (tab context.Context, closeTab context.CancelFunc, console *lockedBuffer) {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chrome),
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.NoSandbox,
+		chromedp.Flag("headless", "new"),
+		chromedp.Flag("use-angle", "swiftshader"),
+		chromedp.Flag("enable-unsafe-swiftshader", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.WindowSize(640, 400),
+	)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	_, err := chromedp.Run(browser, chromedp.Navigate("about:blank"))
+	require.NoError(t, err, "start Chromium")
+	tab, closeTab = chromedp.NewContext(browser)
+	t.Cleanup(closeTab)
+	console = &lockedBuffer{}
+	go func() {
+		for m, err := range chromedp.Console(tab) {
+			if err != nil {
+				return
+			}
+			fmt.Fprintln(console, m)
+		}
+	}()
+	_, err = chromedp.Run(tab, chromedp.Steps(chromedp.EmulateViewport(640, 400), chromedp.Navigate(s.PageURL()+"?script=1")))
+	require.NoError(t, err, "open %s", s.PageURL())
+	return tab, closeTab, console
+}
+
+// TestBrowserOnLossyLink: with netsim on the server's socket (5% loss and
+// 50 ms each way), the browser client plays 10 s without a stall.
+func TestBrowserOnLossyLink(t *testing.T) {
+	chrome := requireChrome(t)
+	dir := buildClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	s := startSite(t, options{dir: dir, link: netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond}})
+	tab, _, console := openGame(t, ctx, chrome, s)
+	first, ok := waitPage(tab, 45*time.Second, func(p pageStats) bool { return p.Connected && p.Own != 0 && p.X != 0 })
+	require.True(t, ok, "the page never reported a connection; last stats %+v; console:\n%s", first, console)
+	// Let the interpolation delay settle to the link's jitter, then play.
+	_, ok = waitPage(tab, 10*time.Second, func(p pageStats) bool { return p.Ticks > first.Ticks+30 })
+	require.True(t, ok, "the game stopped updating")
+	begin, err := readPage(tab)
+	require.NoError(t, err)
+	select {
+	case <-time.After(10 * time.Second):
+	case <-ctx.Done():
+		t.Fatal("timed out while playing")
+	}
+	end, err := readPage(tab)
+	require.NoError(t, err)
+	t.Logf("page after 10 s at 5%% loss, 50 ms: %+v", end)
+	assert.True(t, end.Connected, "still connected")
+	assert.Zero(t, end.Stalls-begin.Stalls, "interpolation stalls over 10 s")
+	assert.Greater(t, end.RTTMs, 90.0, "RTT in ms: the link's 2 x 50 ms are there")
 }
 
 // buildClient builds the wasm client and copies wasm_exec.js into a

@@ -8,6 +8,9 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
+
+	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
 // options is the command line.
@@ -17,6 +20,7 @@ type options struct {
 	dir                           string
 	certFile, keyFile             string
 	maxPlayers, npcs              int
+	link                          netsim.Config
 	version                       bool
 }
 
@@ -35,8 +39,19 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.maxPlayers, "max-players", 64, "players at most (native and browser)")
 	fs.IntVar(&o.npcs, "npcs", 4, "computer-driven players")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	loss := fs.String("loss", "0%", "netsim on the server's socket (native and browser clients): loss per direction, a `percentage` like 5%")
+	fs.DurationVar(&o.link.Latency, "latency", 0, "netsim on the server's socket: one-way `delay` per direction, e.g. 50ms")
+	fs.DurationVar(&o.link.Jitter, "jitter", 0, "netsim on the server's socket: each datagram takes latency ± this `duration`")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	p, err := strconv.ParseFloat(strings.TrimSuffix(*loss, "%"), 64)
+	if err != nil || p < 0 || p > 100 {
+		return o, fmt.Errorf("web: -loss %q: want a percentage from 0%% to 100%%, like 5%%", *loss)
+	}
+	o.link.Loss = p / 100
+	if err := o.link.Validate(); err != nil {
+		return o, fmt.Errorf("web: -loss, -latency, -jitter: %w", err)
 	}
 	if o.version {
 		return o, nil

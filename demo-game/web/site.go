@@ -52,7 +52,7 @@ func start(o options, log *slog.Logger) (*site, error) {
 	gcfg := game.DefaultConfig()
 	gcfg.NPCs = o.npcs
 	scfg := demoserver.ServerConfig{
-		Addr: o.addr, AdminAddr: o.admin, MaxPlayers: o.maxPlayers, Logger: log,
+		Addr: o.addr, AdminAddr: o.admin, MaxPlayers: o.maxPlayers, Logger: log, Link: o.link, LinkSeed: 1,
 		Wrap: func(udp net.PacketConn) net.PacketConn {
 			s.conn = browser.NewConn(udp, browser.Config{MaxSessions: o.maxPlayers})
 			return s.conn
