@@ -30,8 +30,10 @@ type metrics struct {
 	srv      *server.Server
 	families []counterFamily
 	tick     prometheus.Histogram
-	rtt      prometheus.Summary
-	loss     prometheus.Summary
+	// Per room (server.Server.Rooms): players and the last tick's time.
+	roomPlayers, roomTick *prometheus.Desc
+	rtt                   prometheus.Summary
+	loss                  prometheus.Summary
 }
 
 func newMetrics(srv *server.Server) *metrics {
@@ -47,6 +49,8 @@ func newMetrics(srv *server.Server) *metrics {
 	}
 	clients := scalar("clients", "Connected clients.", func(st *server.Stats) uint64 { return uint64(st.Clients) })
 	clients.gauge = true
+	rooms := scalar("rooms", "Rooms the server runs (the Game passed to New is the room \"\").", func(st *server.Stats) uint64 { return uint64(st.Rooms) })
+	rooms.gauge = true
 	m := &metrics{
 		srv: srv,
 		families: []counterFamily{
@@ -63,6 +67,12 @@ func newMetrics(srv *server.Server) *metrics {
 				func(st *server.Stats) uint64 { return st.Disconnects }),
 			scalar("kicks_total", "Players the game kicked.", func(st *server.Stats) uint64 { return st.Kicks }),
 			clients,
+			rooms,
+			vec("rooms_total", "Rooms created and closed, by event (created, closed).", "event",
+				func(st *server.Stats, emit func(uint64, ...string)) {
+					emit(st.RoomsCreated, "created")
+					emit(st.RoomsClosed, "closed")
+				}),
 			vec("packets_total", "UDP datagrams through the transport, by direction (in, out).", "direction",
 				func(st *server.Stats, emit func(uint64, ...string)) {
 					emit(st.Transport.PacketsIn, "in")
@@ -117,6 +127,9 @@ func newMetrics(srv *server.Server) *metrics {
 					emit(st.MessagesOut, "out")
 				}),
 		},
+		roomPlayers: prometheus.NewDesc(name("room_players"), "Players in each room.", []string{"room"}, nil),
+		roomTick: prometheus.NewDesc(name("room_tick_seconds"),
+			"Time each room's last tick took: its Step and its world (snapshot encoding is shared, not included).", []string{"room"}, nil),
 		tick: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "tick_duration_seconds",
 			Help: "Time spent in one simulation tick (transport poll, inputs, step, snapshots, flush).",
@@ -142,6 +155,8 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, f := range m.families {
 		ch <- f.desc
 	}
+	ch <- m.roomPlayers
+	ch <- m.roomTick
 	m.tick.Describe(ch)
 	m.rtt.Describe(ch)
 	m.loss.Describe(ch)
@@ -159,6 +174,10 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		f.values(&st, func(v uint64, labels ...string) {
 			ch <- prometheus.MustNewConstMetric(f.desc, typ, float64(v), labels...)
 		})
+	}
+	for _, r := range m.srv.Rooms() {
+		ch <- prometheus.MustNewConstMetric(m.roomPlayers, prometheus.GaugeValue, float64(r.Players), r.Name)
+		ch <- prometheus.MustNewConstMetric(m.roomTick, prometheus.GaugeValue, r.TickTime.Seconds(), r.Name)
 	}
 	m.tick.Collect(ch)
 	m.rtt.Collect(ch)
