@@ -69,25 +69,34 @@ func findChrome() string {
 }
 
 // TestBrowserPlaysWithNativeBot is the end to end test of play in a
-// browser: the web command's site (demo server + WebTransport + page)
-// runs in-process, a native client plays in the same arena, and headless
-// Chromium runs the wasm client with scripted input for ~10 s. It asserts
-// what the page reports (connected, RTT, loss, ticks per second), what the
+// browser, once over WebTransport and once over WebRTC: the web command's
+// site (demo server + WebTransport + WebRTC + page) runs in-process, a
+// native client plays in the same arena, and headless Chromium runs the
+// wasm client with scripted input for ~10 s. It asserts what the page
+// reports (connected, the route, RTT, loss, ticks per second), what the
 // server counts, that each side sees the other move, a non-blank
 // screenshot, and that closing the tab frees the player's slot within 1 s.
 func TestBrowserPlaysWithNativeBot(t *testing.T) {
 	chrome := requireChrome(t)
 	dir := buildClient(t)
+	for _, route := range []string{"webtransport", "webrtc"} {
+		t.Run(route, func(t *testing.T) { playWithBot(t, chrome, dir, route) })
+	}
+}
 
+func playWithBot(t *testing.T, chrome, dir, route string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	s := startSite(t, options{dir: dir})
 	bot := startBot(t, ctx, s.srv.Addr().String())
-	tab, closeTab, console := openGame(t, ctx, chrome, s)
+	tab, closeTab, console := openGame(t, ctx, chrome, s, "script=1&transport="+route)
 
 	// Connected: the client's welcome arrived and a snapshot shows its player.
 	first, ok := waitPage(tab, 45*time.Second, func(p pageStats) bool { return p.Connected && p.Own != 0 && p.X != 0 })
 	require.True(t, ok, "the page never reported a connection; last stats %+v; console:\n%s", first, console)
+	taken, err := chromedp.Run(tab, chromedp.Evaluate[string]("globalThis.tickwire.route"))
+	require.NoError(t, err)
+	assert.Equal(t, route, taken, "the route the client took")
 	require.Eventually(t, func() bool { return bot.own() != 0 }, 20*time.Second, 20*time.Millisecond, "the native bot never got its welcome")
 	browserID, botID := first.Own, bot.own()
 
@@ -132,7 +141,7 @@ func TestBrowserPlaysWithNativeBot(t *testing.T) {
 	st := s.srv.Stats()
 	assert.Equal(t, 2, st.Clients, "clients connected to the server")
 	cs := s.conn.Stats()
-	assert.Equal(t, 1, cs.Open, "WebTransport sessions open")
+	assert.Equal(t, 1, cs.Open, "browser sessions open")
 	assert.Greater(t, cs.DatagramsIn, uint64(30), "datagrams from the browser in 10 s")
 	assert.Greater(t, cs.DatagramsOut, uint64(150), "datagrams to the browser in 10 s (snapshots at 30 Hz)")
 	assert.Zero(t, cs.DropsQueueFull+cs.DropsSessionQueue+cs.DropsMalformed, "browser datagrams dropped")
@@ -143,7 +152,7 @@ func TestBrowserPlaysWithNativeBot(t *testing.T) {
 	assert.Greater(t, bot.positionsOf(browserID), 5, "the bot saw the browser player (id %d) move", browserID)
 
 	// The screenshot: kept, and not blank.
-	checkScreenshot(t, shot)
+	checkScreenshot(t, shot, "screenshot-browser-"+route+".png")
 
 	// Closing the tab frees the player's slot within 1 s.
 	closed := time.Now()
@@ -180,7 +189,7 @@ func requireChrome(t *testing.T) string {
 // and o.link as given) until the test ends.
 func startSite(t *testing.T, o options) *site {
 	t.Helper()
-	o.addr, o.wtAddr, o.httpAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	o.addr, o.wtAddr, o.rtcAddr, o.httpAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	o.host, o.maxPlayers, o.npcs = "127.0.0.1", 8, 2
 	s, err := start(o, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
@@ -194,11 +203,11 @@ func startSite(t *testing.T, o options) *site {
 	return s
 }
 
-// openGame starts headless Chromium and opens the game with scripted
-// input in a 640×400 page (the size the frame and tick rates are
+// openGame starts headless Chromium and opens the game (with the page
+// query, e.g. script=1 for scripted input) in a 640×400 page (the size the frame and tick rates are
 // for), in a tab of its own that closeTab closes (a first, blank tab keeps
 // the browser running). console collects the page's console.
-func openGame(t *testing.T, ctx context.Context, chrome string, s *site) (tab context.Context, closeTab context.CancelFunc, console *lockedBuffer) {
+func openGame(t *testing.T, ctx context.Context, chrome string, s *site, query string) (tab context.Context, closeTab context.CancelFunc, console *lockedBuffer) {
 	t.Helper()
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chrome),
@@ -224,7 +233,7 @@ func openGame(t *testing.T, ctx context.Context, chrome string, s *site) (tab co
 			fmt.Fprintln(console, m)
 		}
 	}()
-	_, err = chromedp.Run(tab, chromedp.Steps(chromedp.EmulateViewport(640, 400), chromedp.Navigate(s.PageURL()+"?script=1")))
+	_, err = chromedp.Run(tab, chromedp.Steps(chromedp.EmulateViewport(640, 400), chromedp.Navigate(s.PageURL()+"?"+query)))
 	require.NoError(t, err, "open %s", s.PageURL())
 	return tab, closeTab, console
 }
@@ -237,7 +246,7 @@ func TestBrowserOnLossyLink(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	s := startSite(t, options{dir: dir, link: netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond}})
-	tab, _, console := openGame(t, ctx, chrome, s)
+	tab, _, console := openGame(t, ctx, chrome, s, "script=1")
 	first, ok := waitPage(tab, 45*time.Second, func(p pageStats) bool { return p.Connected && p.Own != 0 && p.X != 0 })
 	require.True(t, ok, "the page never reported a connection; last stats %+v; console:\n%s", first, console)
 	// Let the interpolation delay settle to the link's jitter, then play.
@@ -315,10 +324,10 @@ func median(ps []pageStats, f func(pageStats) float64) float64 {
 
 // checkScreenshot writes the PNG to the artifacts directory and asserts it
 // shows a drawn game: many colours, no single colour over 90% of pixels.
-func checkScreenshot(t *testing.T, shot []byte) {
+func checkScreenshot(t *testing.T, shot []byte, name string) {
 	t.Helper()
 	dir := artifactDir(t)
-	path := filepath.Join(dir, "screenshot-browser.png")
+	path := filepath.Join(dir, name)
 	require.NoError(t, os.WriteFile(path, shot, 0o644))
 	t.Logf("screenshot: %s", path)
 	img, err := png.Decode(bytes.NewReader(shot))

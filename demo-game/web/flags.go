@@ -15,13 +15,14 @@ import (
 
 // options is the command line.
 type options struct {
-	addr, wtAddr, httpAddr, admin string
-	host                          string
-	dir                           string
-	certFile, keyFile             string
-	maxPlayers, npcs              int
-	link                          netsim.Config
-	version                       bool
+	addr, wtAddr, rtcAddr, httpAddr string
+	admin                           string
+	host                            string
+	dir                             string
+	certFile, keyFile               string
+	maxPlayers, npcs                int
+	link                            netsim.Config
+	version                         bool
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
@@ -30,6 +31,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.SetOutput(out)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:7777", "UDP `address` of the game server (native clients and bots)")
 	fs.StringVar(&o.wtAddr, "webtransport", "127.0.0.1:4433", "UDP `address` of the WebTransport endpoint (QUIC)")
+	fs.StringVar(&o.rtcAddr, "webrtc", "127.0.0.1:4434", "UDP `address` every WebRTC peer shares (the fallback for browsers without WebTransport); 0.0.0.0:port for a LAN")
 	fs.StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "TCP `address` of the page")
 	fs.StringVar(&o.admin, "admin", "", "TCP `address` of the admin server (Prometheus /metrics, pprof); empty for none")
 	fs.StringVar(&o.host, "host", "127.0.0.1", "host `name` browsers reach the server by (in the page URL, the WebTransport URL and the development certificate)")
@@ -62,7 +64,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	if (o.certFile == "") != (o.keyFile == "") {
 		return o, errors.New("web: -cert and -key go together: give both (production) or neither (a development certificate)")
 	}
-	for name, a := range map[string]string{"addr": o.addr, "webtransport": o.wtAddr, "http": o.httpAddr} {
+	for name, a := range map[string]string{"addr": o.addr, "webtransport": o.wtAddr, "webrtc": o.rtcAddr, "http": o.httpAddr} {
 		if _, p, err := net.SplitHostPort(a); err != nil || !validPort(p) {
 			return o, fmt.Errorf("web: -%s %q: want host:port, like 127.0.0.1:0", name, a)
 		}

@@ -28,11 +28,13 @@ import (
 var indexHTML string
 
 // site is the running command: the demo server over a browser.Conn, the
-// WebTransport endpoint and the page's HTTP server.
+// WebTransport and WebRTC endpoints and the page's HTTP server (which
+// also answers WebRTC offers).
 type site struct {
 	srv    *demoserver.Server
 	conn   *browser.Conn
 	wt     *browser.WebTransport
+	rtc    *browser.WebRTC
 	httpLn net.Listener
 	page   []byte // index.html, filled in
 	dir    string
@@ -73,6 +75,11 @@ func start(o options, log *slog.Logger) (*site, error) {
 	if err != nil {
 		_ = s.httpLn.Close()
 		_ = s.srv.Close()
+		return nil, err
+	}
+	s.rtc, err = browser.ListenWebRTC(s.conn, browser.WebRTCConfig{Addr: o.rtcAddr, Logger: log})
+	if err != nil {
+		s.close()
 		return nil, err
 	}
 	s.wtURL = s.wt.URL(o.host)
@@ -147,6 +154,7 @@ func (s *site) run(ctx context.Context) error {
 		err = herr
 	}
 	_ = s.wt.Close()
+	_ = s.rtc.Close()
 	return err
 }
 
@@ -154,6 +162,9 @@ func (s *site) run(ctx context.Context) error {
 func (s *site) close() {
 	if s.wt != nil {
 		_ = s.wt.Close()
+	}
+	if s.rtc != nil {
+		_ = s.rtc.Close()
 	}
 	_ = s.httpLn.Close()
 	_ = s.srv.Close()
@@ -168,6 +179,7 @@ func (s *site) handler() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(s.page)
 	})
+	mux.Handle("POST /webrtc", s.rtc)
 	mux.HandleFunc("GET /wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
 		http.ServeFile(w, r, filepath.Join(s.dir, "wasm_exec.js"))

@@ -16,18 +16,29 @@ import (
 )
 
 // dial returns the Online source of a client of the demo server in the
-// browser: over a WebTransport session to the URL and certificate hash the
-// page sets in globalThis.tickwire ({webtransport: "https://…",
-// certHash: "64 hex digits" or "" for a trusted certificate}). There is
-// no link conditioner in the browser (the network panel says so).
+// browser, over the route the page sets in globalThis.tickwire:
+// {webtransport: "https://…" URL, certHash: "64 hex digits" or "" for a
+// trusted certificate, webrtc: the URL that answers WebRTC offers}.
+// WebTransport is tried first, WebRTC is the fallback; the route taken is
+// written back as tickwire.route ("webtransport" or "webrtc"). There is no
+// link conditioner in the browser (the network panel says so).
 func dial(opts clientui.Options, log *slog.Logger) (clientui.Source, error) {
 	page := js.Global().Get("tickwire")
-	if page.Type() != js.TypeObject || page.Get("webtransport").Type() != js.TypeString {
-		return nil, errors.New("client: the page sets no globalThis.tickwire.webtransport URL")
+	if page.Type() != js.TypeObject {
+		return nil, errors.New("client: the page sets no globalThis.tickwire (the server's URLs)")
 	}
-	bcfg := browserconn.Config{URL: page.Get("webtransport").String()}
-	if h := page.Get("certHash"); h.Type() == js.TypeString && h.String() != "" {
-		hash, err := browserconn.ParseCertHash(h.String())
+	str := func(name string) string {
+		if v := page.Get(name); v.Type() == js.TypeString {
+			return v.String()
+		}
+		return ""
+	}
+	bcfg := browserconn.Config{WebTransportURL: str("webtransport"), WebRTCURL: str("webrtc")}
+	if bcfg.WebTransportURL == "" && bcfg.WebRTCURL == "" {
+		return nil, errors.New("client: globalThis.tickwire has neither a webtransport nor a webrtc URL")
+	}
+	if h := str("certHash"); h != "" {
+		hash, err := browserconn.ParseCertHash(h)
 		if err != nil {
 			return nil, err
 		}
@@ -39,10 +50,11 @@ func dial(opts clientui.Options, log *slog.Logger) (clientui.Source, error) {
 	cfg := clientui.ClientConfig(static)
 	cfg.Netcode = ncfg
 	cfg.Dial = func(ctx context.Context) (*netcode.Client, error) {
-		pc, err := browserconn.Dial(ctx, bcfg)
+		pc, route, err := browserconn.Dial(ctx, bcfg)
 		if err != nil {
 			return nil, err
 		}
+		page.Set("route", string(route))
 		return netcode.DialConn(ctx, pc, browserconn.ServerAddr, ncfg)
 	}
 	cfg.Reconnect = client.ReconnectPolicy{Enabled: opts.Reconnect, Seed: opts.Seed}
@@ -51,5 +63,9 @@ func dial(opts clientui.Options, log *slog.Logger) (clientui.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return clientui.NewOnline(c, static, nil, bcfg.URL), nil
+	label := bcfg.WebTransportURL
+	if label == "" {
+		label = bcfg.WebRTCURL
+	}
+	return clientui.NewOnline(c, static, nil, label), nil
 }

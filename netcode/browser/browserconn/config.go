@@ -13,26 +13,41 @@ import (
 // session addresses of netcode/browser's Conn on the server.
 var ServerAddr = netip.MustParseAddrPort("[100::1]:443")
 
-// ErrUnsupported is returned by Dial where the browser has no WebTransport
-// (or outside js/wasm).
-var ErrUnsupported = errors.New("browserconn: WebTransport is not available here")
+// ErrUnsupported is returned by Dial where the browser has neither route
+// configured and available (or outside js/wasm).
+var ErrUnsupported = errors.New("browserconn: no WebTransport or WebRTC here")
 
-// Config says which WebTransport endpoint to open.
+// Config says which server endpoints to open. Dial tries WebTransport
+// first and falls back to WebRTC when the browser has no WebTransport or
+// its session fails to open.
 type Config struct {
-	// URL is the server's WebTransport URL, e.g.
+	// WebTransportURL is the server's WebTransport URL, e.g.
 	// "https://127.0.0.1:4433/tickwire" (netcode/browser's
-	// WebTransport.URL). Required.
-	URL string
+	// WebTransport.URL); "" skips WebTransport.
+	WebTransportURL string
 	// CertHash, when not nil, is the SHA-256 hash of the server's
 	// certificate (serverCertificateHashes): a self-signed development
 	// certificate valid for at most 14 days is then accepted. nil means
 	// the certificate must chain to an authority the browser trusts (in
 	// production).
 	CertHash []byte
+	// WebRTCURL is where the page POSTs its WebRTC offer (netcode/browser's
+	// WebRTC handler), e.g. "/webrtc" on the page's origin; "" skips
+	// WebRTC.
+	WebRTCURL string
 	// Queue bounds the received datagrams waiting for ReadFrom (more are
 	// dropped and counted); 0 means 256.
 	Queue int
 }
+
+// Transport names the route a Conn took.
+type Transport string
+
+// The routes.
+const (
+	WebTransport Transport = "webtransport"
+	WebRTC       Transport = "webrtc"
+)
 
 // ParseCertHash decodes a SHA-256 certificate hash written as 64 hex
 // digits, optionally in pairs separated by colons (as openssl prints

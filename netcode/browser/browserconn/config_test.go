@@ -40,9 +40,10 @@ func TestParseCertHash(t *testing.T) {
 }
 
 func TestDialOutsideBrowser(t *testing.T) {
-	pc, err := Dial(context.Background(), Config{URL: "https://127.0.0.1:4433/tickwire"})
+	pc, tr, err := Dial(context.Background(), Config{WebTransportURL: "https://127.0.0.1:4433/tickwire", WebRTCURL: "/webrtc"})
 	assert.ErrorIs(t, err, ErrUnsupported)
 	assert.Nil(t, pc)
+	assert.Empty(t, tr)
 }
 
 func FuzzParseCertHash(f *testing.F) {

@@ -13,37 +13,93 @@ import (
 	"time"
 )
 
-// Conn is a WebTransport session's datagrams as a net.PacketConn whose
-// one peer is ServerAddr. Safe for concurrent use.
+// Conn is a WebTransport session's or a WebRTC data channel's datagrams as
+// a net.PacketConn whose one peer is ServerAddr. Safe for concurrent use.
 type Conn struct {
-	wt     js.Value // the WebTransport
-	writer js.Value // its datagrams' writable stream's writer
-	reader js.Value // its datagrams' readable stream's reader
-	in     chan []byte
-	done   chan struct{}
-	once   sync.Once
+	in   chan []byte
+	done chan struct{}
+	once sync.Once
 
-	onRead, onReadErr, onWriteErr, onHide js.Func
+	send    func(b js.Value) // sends one datagram (a Uint8Array)
+	closeJS func()           // closes the session or channel
 
+	funcs   []js.Func // callbacks kept for the session's life
+	onHide  js.Func
 	dropped atomic.Uint64
 	ended   atomic.Bool
 }
 
-// Dial opens a WebTransport session to cfg.URL and returns once it is
-// ready, or when ctx is done. It returns ErrUnsupported when the browser
-// has no WebTransport. The session closes when the page is hidden for
-// good (pagehide), so the server frees the player's slot at once.
-func Dial(ctx context.Context, cfg Config) (net.PacketConn, error) {
-	ctor := js.Global().Get("WebTransport")
-	if ctor.IsUndefined() {
-		return nil, ErrUnsupported
-	}
-	if cfg.URL == "" {
-		return nil, errors.New("browserconn: Config.URL is empty: want the server's https:// WebTransport URL")
-	}
+// Dial opens a route to the server: a WebTransport session to
+// cfg.WebTransportURL when the browser has WebTransport, else (or when
+// the session fails to open) a WebRTC data channel signalled at
+// cfg.WebRTCURL. It returns the route taken, or ErrUnsupported when
+// neither is configured and available. The route closes when the page is
+// hidden for good (pagehide), so the server frees the player's slot at
+// once.
+func Dial(ctx context.Context, cfg Config) (net.PacketConn, Transport, error) {
 	if cfg.Queue <= 0 {
 		cfg.Queue = 256
 	}
+	var errs []error
+	if cfg.WebTransportURL != "" && !js.Global().Get("WebTransport").IsUndefined() {
+		c, err := dialWebTransport(ctx, cfg)
+		if err == nil {
+			return c, WebTransport, nil
+		}
+		errs = append(errs, err)
+	}
+	if cfg.WebRTCURL != "" && !js.Global().Get("RTCPeerConnection").IsUndefined() && ctx.Err() == nil {
+		c, err := dialWebRTC(ctx, cfg)
+		if err == nil {
+			return c, WebRTC, nil
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return nil, "", ErrUnsupported
+	}
+	return nil, "", errors.Join(errs...)
+}
+
+func newConn(queue int) *Conn {
+	return &Conn{in: make(chan []byte, queue), done: make(chan struct{})}
+}
+
+// fn makes a callback that lives as long as the Conn.
+func (c *Conn) fn(f func(args []js.Value)) js.Func {
+	jf := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		f(args)
+		return nil
+	})
+	c.funcs = append(c.funcs, jf)
+	return jf
+}
+
+// receive queues a datagram from the browser (a Uint8Array or an
+// ArrayBuffer).
+func (c *Conn) receive(v js.Value) {
+	if v.Get("BYTES_PER_ELEMENT").IsUndefined() {
+		v = js.Global().Get("Uint8Array").New(v) // an ArrayBuffer
+	}
+	b := make([]byte, v.Get("byteLength").Int())
+	js.CopyBytesToGo(b, v)
+	select {
+	case c.in <- b:
+	default:
+		c.dropped.Add(1)
+	}
+}
+
+// watchPage closes the Conn on pagehide.
+func (c *Conn) watchPage() {
+	c.onHide = js.FuncOf(func(js.Value, []js.Value) any {
+		_ = c.Close()
+		return nil
+	})
+	js.Global().Call("addEventListener", "pagehide", c.onHide)
+}
+
+func dialWebTransport(ctx context.Context, cfg Config) (*Conn, error) {
 	opts := js.Global().Get("Object").New()
 	if cfg.CertHash != nil {
 		v := js.Global().Get("Uint8Array").New(len(cfg.CertHash))
@@ -53,61 +109,133 @@ func Dial(ctx context.Context, cfg Config) (net.PacketConn, error) {
 		h.Set("value", v)
 		opts.Set("serverCertificateHashes", js.Global().Get("Array").New(h))
 	}
-	wt, err := construct(ctor, cfg.URL, opts)
+	wt, err := construct(js.Global().Get("WebTransport"), cfg.WebTransportURL, opts)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := await(ctx, wt.Get("ready")); err != nil {
 		wt.Call("close")
-		return nil, fmt.Errorf("browserconn: WebTransport to %s: %w", cfg.URL, err)
+		return nil, fmt.Errorf("browserconn: WebTransport to %s: %w", cfg.WebTransportURL, err)
 	}
-	c := &Conn{
-		wt:     wt,
-		writer: wt.Get("datagrams").Get("writable").Call("getWriter"),
-		reader: wt.Get("datagrams").Get("readable").Call("getReader"),
-		in:     make(chan []byte, cfg.Queue),
-		done:   make(chan struct{}),
-	}
-	c.onRead = js.FuncOf(func(_ js.Value, args []js.Value) any {
+	c := newConn(cfg.Queue)
+	writer := wt.Get("datagrams").Get("writable").Call("getWriter")
+	reader := wt.Get("datagrams").Get("readable").Call("getReader")
+	// A datagram the browser could not send is lost, like a UDP one.
+	ignore := c.fn(func([]js.Value) {})
+	c.send = func(b js.Value) { writer.Call("write", b).Call("catch", ignore) }
+	c.closeJS = func() { wt.Call("close") }
+	var onRead, onEnd js.Func
+	onEnd = c.fn(func([]js.Value) { c.end() })
+	onRead = c.fn(func(args []js.Value) {
 		r := args[0]
 		if r.Get("done").Bool() {
 			c.end()
-			return nil
+			return
 		}
-		v := r.Get("value")
-		b := make([]byte, v.Get("byteLength").Int())
-		js.CopyBytesToGo(b, v)
-		select {
-		case c.in <- b:
-		default:
-			c.dropped.Add(1)
-		}
-		c.reader.Call("read").Call("then", c.onRead, c.onReadErr)
-		return nil
+		c.receive(r.Get("value"))
+		reader.Call("read").Call("then", onRead, onEnd)
 	})
-	c.onReadErr = js.FuncOf(func(js.Value, []js.Value) any {
-		c.end()
-		return nil
-	})
-	// A datagram the browser could not send is lost, like a UDP one.
-	c.onWriteErr = js.FuncOf(func(js.Value, []js.Value) any { return nil })
-	c.onHide = js.FuncOf(func(js.Value, []js.Value) any {
-		_ = c.Close()
-		return nil
-	})
-	js.Global().Call("addEventListener", "pagehide", c.onHide)
-	c.reader.Call("read").Call("then", c.onRead, c.onReadErr)
+	reader.Call("read").Call("then", onRead, onEnd)
+	wt.Get("closed").Call("then", onEnd, onEnd)
+	c.watchPage()
 	return c, nil
 }
 
-// construct calls new WebTransport(url, opts), turning an exception into
-// an error.
-func construct(ctor js.Value, url string, opts js.Value) (wt js.Value, err error) {
+func dialWebRTC(ctx context.Context, cfg Config) (*Conn, error) {
+	pc, err := construct(js.Global().Get("RTCPeerConnection"), "", js.Global().Get("Object").New())
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Conn, error) {
+		pc.Call("close")
+		return nil, fmt.Errorf("browserconn: WebRTC via %s: %w", cfg.WebRTCURL, err)
+	}
+	init := js.Global().Get("Object").New()
+	init.Set("ordered", false)
+	init.Set("maxRetransmits", 0)
+	dc := pc.Call("createDataChannel", "tickwire", init)
+	dc.Set("binaryType", "arraybuffer")
+	c := newConn(cfg.Queue)
+	opened := make(chan struct{})
+	var openOnce sync.Once
+	dc.Set("onopen", c.fn(func([]js.Value) { openOnce.Do(func() { close(opened) }) }))
+	dc.Set("onmessage", c.fn(func(args []js.Value) { c.receive(args[0].Get("data")) }))
+	dc.Set("onclose", c.fn(func([]js.Value) { c.end() }))
+	pc.Set("onconnectionstatechange", c.fn(func([]js.Value) {
+		if s := pc.Get("connectionState").String(); s == "failed" || s == "closed" {
+			c.end()
+		}
+	}))
+	gathered := make(chan struct{})
+	var gatherOnce sync.Once
+	pc.Set("onicegatheringstatechange", c.fn(func([]js.Value) {
+		if pc.Get("iceGatheringState").String() == "complete" {
+			gatherOnce.Do(func() { close(gathered) })
+		}
+	}))
+	offer, err := await(ctx, pc.Call("createOffer"))
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := await(ctx, pc.Call("setLocalDescription", offer)); err != nil {
+		return fail(err)
+	}
+	// No trickling: the offer carries every candidate, gathered within a
+	// second on any network (no STUN servers are asked).
+	select {
+	case <-gathered:
+	case <-time.After(time.Second):
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	}
+	req := js.Global().Get("Object").New()
+	req.Set("method", "POST")
+	req.Set("body", pc.Get("localDescription").Get("sdp"))
+	rsp, err := await(ctx, js.Global().Call("fetch", cfg.WebRTCURL, req))
+	if err != nil {
+		return fail(err)
+	}
+	body, err := await(ctx, rsp.Call("text"))
+	if err != nil {
+		return fail(err)
+	}
+	if !rsp.Get("ok").Bool() {
+		return fail(fmt.Errorf("signalling answered %d: %s", rsp.Get("status").Int(), body.String()))
+	}
+	answer := js.Global().Get("Object").New()
+	answer.Set("type", "answer")
+	answer.Set("sdp", body)
+	if _, err := await(ctx, pc.Call("setRemoteDescription", answer)); err != nil {
+		return fail(err)
+	}
+	select {
+	case <-opened:
+	case <-c.done:
+		return fail(errors.New("the data channel closed before it opened"))
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	}
+	c.send = func(b js.Value) {
+		if dc.Get("readyState").String() == "open" {
+			dc.Call("send", b)
+		}
+	}
+	c.closeJS = func() { dc.Call("close"); pc.Call("close") }
+	c.watchPage()
+	return c, nil
+}
+
+// construct calls new ctor(url, opts) (new ctor(opts) without a url),
+// turning an exception into an error.
+func construct(ctor js.Value, url string, opts js.Value) (v js.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("browserconn: new WebTransport(%q): %v", url, r)
+			err = fmt.Errorf("browserconn: new %s(%q): %v", ctor.Get("name").String(), url, r)
 		}
 	}()
+	if url == "" {
+		return ctor.New(opts), nil
+	}
 	return ctor.New(url, opts), nil
 }
 
@@ -152,7 +280,7 @@ func jsString(v js.Value) string {
 	return v.String()
 }
 
-// end marks the session over: ReadFrom returns net.ErrClosed from now on.
+// end marks the route over: ReadFrom returns net.ErrClosed from now on.
 func (c *Conn) end() {
 	if c.ended.CompareAndSwap(false, true) {
 		close(c.done)
@@ -160,7 +288,7 @@ func (c *Conn) end() {
 }
 
 // ReadFrom returns the next datagram from the server, blocking until one
-// arrives or the session ends (net.ErrClosed).
+// arrives or the route ends (net.ErrClosed).
 func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
 	select {
 	case b := <-c.in:
@@ -171,15 +299,15 @@ func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
 }
 
 // WriteTo sends b to the server as one datagram (addr is ignored: the
-// session has one peer). A datagram too large for the path is dropped by
-// the browser, like a UDP one.
+// route has one peer). A datagram the browser cannot send is dropped,
+// like a UDP one.
 func (c *Conn) WriteTo(b []byte, _ net.Addr) (int, error) {
 	if c.ended.Load() {
 		return 0, net.ErrClosed
 	}
 	v := js.Global().Get("Uint8Array").New(len(b))
 	js.CopyBytesToJS(v, b)
-	c.writer.Call("write", v).Call("catch", c.onWriteErr)
+	c.send(v)
 	return len(b), nil
 }
 
@@ -187,13 +315,13 @@ func (c *Conn) WriteTo(b []byte, _ net.Addr) (int, error) {
 // waiting.
 func (c *Conn) Dropped() uint64 { return c.dropped.Load() }
 
-// Close closes the session (the server sees it end at once).
+// Close closes the route (the server sees it end at once).
 func (c *Conn) Close() error {
 	c.once.Do(func() {
 		js.Global().Call("removeEventListener", "pagehide", c.onHide)
-		c.wt.Call("close")
+		c.closeJS()
 		c.end()
-		// The read loop's callbacks stay: the pending read settles later.
+		// The callbacks stay: a pending read settles later.
 	})
 	return nil
 }

@@ -7,8 +7,8 @@ import (
 	"net"
 )
 
-// Dial opens a WebTransport session to cfg.URL: only in a browser
+// Dial opens a datagram route to the server: only in a browser
 // (GOOS=js GOARCH=wasm); here it returns ErrUnsupported.
-func Dial(ctx context.Context, cfg Config) (net.PacketConn, error) {
-	return nil, ErrUnsupported
+func Dial(ctx context.Context, cfg Config) (net.PacketConn, Transport, error) {
+	return nil, "", ErrUnsupported
 }

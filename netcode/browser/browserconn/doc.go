@@ -1,10 +1,11 @@
 // Package browserconn is the browser's half of package netcode/browser:
 // in a Go program compiled with GOOS=js GOARCH=wasm, Dial opens a
-// WebTransport session through the browser's own API (syscall/js, no
-// net/http) and returns it as a net.PacketConn, which netcode.DialConn
-// takes like a UDP socket:
+// WebTransport session, or where that is missing or fails a WebRTC data
+// channel (unordered, no retransmits), through the browser's own APIs
+// (syscall/js: no net/http, no WebRTC library in the wasm) and returns it
+// as a net.PacketConn, which netcode.DialConn takes like a UDP socket:
 //
-//	pc, err := browserconn.Dial(ctx, browserconn.Config{URL: url, CertHash: hash})
+//	pc, route, err := browserconn.Dial(ctx, browserconn.Config{WebTransportURL: url, CertHash: hash, WebRTCURL: "/webrtc"})
 //	c, err := netcode.DialConn(ctx, pc, browserconn.ServerAddr, cfg)
 //
 // On js/wasm, net.ListenUDP is Go's in-process fake network, so a game
