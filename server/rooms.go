@@ -112,6 +112,14 @@ func (r *Room) Label() string { return r.opts.Label }
 // tick on).
 func (r *Room) SetLabel(label string) { r.opts.Label = label }
 
+// MaxPlayers returns the room's player cap (0: none).
+func (r *Room) MaxPlayers() int { return r.opts.MaxPlayers }
+
+// SetMaxPlayers changes the room's player cap (0: none; a negative n is
+// taken as 0). Players beyond a lowered cap stay; new ones are refused
+// with "room … is full" until the room has room.
+func (r *Room) SetMaxPlayers(n int) { r.opts.MaxPlayers = max(n, 0) }
+
 // Players returns the ids of the room's players in increasing order (a new
 // slice).
 func (r *Room) Players() []PlayerID {

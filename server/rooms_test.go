@@ -181,7 +181,7 @@ func TestRoomsRefusals(t *testing.T) {
 	w.stepTo(t, 0)
 	a := w.games["a"]
 	require.NotNil(t, a)
-	a.r.opts.MaxPlayers = 2
+	a.r.SetMaxPlayers(2)
 
 	w.tr.connectWith(2, []byte("broken")) // NewRoom fails
 	w.tr.connectWith(3, []byte("b"))      // the second room: fine
@@ -206,7 +206,7 @@ func TestRoomsRefusals(t *testing.T) {
 	assert.Equal(t, []PlayerID{1, 3}, a.players) // clients 1 and 5 (players 1 and 3)
 
 	// The Game's JoinChecker: refused with its reason.
-	a.r.opts.MaxPlayers = 0
+	a.r.SetMaxPlayers(0)
 	w.tr.connectWith(7, []byte("a\x00banned"))
 	a.refuse = map[string]string{"a\x00banned": "you are banned from this room"}
 	w.stepTo(t, 4)

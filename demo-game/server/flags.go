@@ -113,6 +113,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.String("tick-rate", strconv.Itoa(game.TickRate), fmt.Sprintf("simulation `rate` in ticks per second, 1..%d (the demo's rules and prediction assume %d)", server.MaxTickRate, game.TickRate))
 	fs.String("snapshot-rate", strconv.Itoa(server.DefaultSnapshotRate), "snapshot `rate` to each client per second, 1..tick rate")
 	fs.String("max-players", "64", fmt.Sprintf("most connected players (a `count`), 1..%d", game.MaxPlayersLimit))
+	fs.String("room-players", "0", "rooms: one arena per room of at most this many players (a `count`, 1..max-players), the room named by the connect token's user data (plain-mode clients share the room \"\"); 0: one arena for everyone")
 	fs.String("admin", "", "TCP `address` of the admin HTTP server: Prometheus /metrics and /debug/pprof/ (e.g. 127.0.0.1:9100); empty: none")
 	fs.String("npcs", strconv.Itoa(game.DefaultConfig().NPCs), fmt.Sprintf("wandering NPCs (a `count`), 0..%d", game.MaxNPCs))
 	fs.String("seed", "1", "world `seed` (NPC movement) and netsim seed")
@@ -158,6 +159,10 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		p.fail("snapshot-rate", p.value("snapshot-rate"), fmt.Sprintf("must be at most -tick-rate (%d)", c.TickRate))
 	}
 	c.MaxPlayers = p.intRange("max-players", 1, game.MaxPlayersLimit, fmt.Sprintf("want 1..%d players", game.MaxPlayersLimit))
+	c.RoomPlayers = p.intRange("room-players", 0, game.MaxPlayersLimit, "want 0 (one arena) or 1..max-players")
+	if p.err == nil && c.RoomPlayers > c.MaxPlayers {
+		p.fail("room-players", p.value("room-players"), fmt.Sprintf("must be at most -max-players (%d)", c.MaxPlayers))
+	}
 	c.AdminAddr = p.address("admin", true)
 	g := game.DefaultConfig()
 	g.NPCs = p.intRange("npcs", 0, game.MaxNPCs, fmt.Sprintf("want 0..%d NPCs", game.MaxNPCs))

@@ -35,6 +35,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 	"github.com/tickwire/tickwire/internal/buildinfo"
 	"github.com/tickwire/tickwire/netcode"
@@ -135,7 +136,7 @@ func run(ctx context.Context, term <-chan os.Signal, args []string, stdout, stde
 	}
 	l := o.cfg.Link
 	log.Info("demo server listening", "addr", srv.Addr().String(), "admin", srv.AdminAddr(), "secure", o.cfg.TokenKey != nil,
-		"tick_rate", o.cfg.TickRate, "snapshot_rate", o.cfg.SnapshotRate, "max_players", o.cfg.MaxPlayers,
+		"tick_rate", o.cfg.TickRate, "snapshot_rate", o.cfg.SnapshotRate, "max_players", o.cfg.MaxPlayers, "room_players", o.cfg.RoomPlayers,
 		"npcs", o.cfg.Arena.Game.NPCs, "view_radius", o.cfg.Arena.ViewRadius,
 		"netsim_loss", l.Loss, "netsim_latency", l.Latency, "netsim_jitter", l.Jitter, "netsim_dup", l.Duplicate)
 	if ready != nil {
@@ -164,11 +165,17 @@ func run(ctx context.Context, term <-chan os.Signal, args []string, stdout, stde
 		log.Error("server stopped", "err", err)
 		return 1
 	}
-	st := srv.Arena().Stats()
-	refused := st.Refused // the arena's (full, bad id) and the connection layer's (server full, bad token, version…)
-	for _, n := range srv.Stats().Transport.Refused {
+	sst := srv.Stats()
+	var st arena.Stats
+	if a := srv.Arena(); a != nil {
+		st = a.Stats()
+	} else { // rooms: each room had its own arena
+		st.Joined = sst.Connects
+	}
+	refused := sst.Refused // the game's (arena full, bad id; no room, room full, draining) and the connection layer's (server full, bad token, version…)
+	for _, n := range sst.Transport.Refused {
 		refused += n
 	}
-	log.Info("demo server exited", "players_joined", st.Joined, "players_refused", refused, "bad_inputs", st.BadInputs)
+	log.Info("demo server exited", "players_joined", st.Joined, "players_refused", refused, "bad_inputs", st.BadInputs, "rooms_created", sst.RoomsCreated)
 	return 0
 }

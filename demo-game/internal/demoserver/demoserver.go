@@ -132,6 +132,14 @@ type ServerConfig struct {
 	// PublicAddr is the address tokens must list for this server (what the
 	// clients dial); the zero value means the socket's own address.
 	PublicAddr netip.AddrPort
+	// RoomPlayers, when not 0, turns on rooms: the server runs one arena
+	// per room, of at most RoomPlayers players (1..MaxPlayers), and a
+	// client joins the room its connect token's user data names
+	// (server.RoomFromUserData; a plain-mode client, without user data,
+	// joins the room ""). A room is made when its first player comes and
+	// closed when its last one leaves; at most ⌈MaxPlayers/RoomPlayers⌉
+	// rooms run at once. 0: one arena for everyone (Arena).
+	RoomPlayers int
 }
 
 // Server is a demo server: the server.Server running an arena.Arena over a
@@ -182,9 +190,21 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		acfg.Game = game.DefaultConfig()
 	}
 	acfg.Game.MaxPlayers = cfg.MaxPlayers
-	a, err := arena.New(acfg)
-	if err != nil {
-		return nil, err // names the bad field, wrapping arena.ErrInvalidConfig
+	if cfg.RoomPlayers < 0 || cfg.RoomPlayers > cfg.MaxPlayers {
+		return nil, fmt.Errorf("%w: ServerConfig.RoomPlayers = %d, want 0 (no rooms) or 1..MaxPlayers (%d)", ErrInvalidConfig, cfg.RoomPlayers, cfg.MaxPlayers)
+	}
+	var a *arena.Arena
+	var err error
+	if cfg.RoomPlayers == 0 {
+		if a, err = arena.New(acfg); err != nil {
+			return nil, err // names the bad field, wrapping arena.ErrInvalidConfig
+		}
+	} else {
+		roomCfg := acfg
+		roomCfg.Game.MaxPlayers = cfg.RoomPlayers
+		if _, err := arena.New(roomCfg); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.DrainTimeout < 0 {
 		return nil, fmt.Errorf("%w: ServerConfig.DrainTimeout = %v, want ≥ 0", ErrInvalidConfig, cfg.DrainTimeout)
@@ -205,6 +225,25 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	scfg := server.Config{
 		TickRate: cfg.TickRate, SnapshotRate: cfg.SnapshotRate, Codec: protocol.Codec(), Clock: cfg.Clock,
 		SnapshotWorkers: cfg.SnapshotWorkers, Logger: cfg.Logger, OnTick: s.onTick,
+	}
+	var game server.Game // nil in rooms mode: NewRoom makes an arena per room
+	if a != nil {
+		game = a
+	} else {
+		scfg.RoomOf = server.RoomFromUserData
+		scfg.MaxRooms = (cfg.MaxPlayers + cfg.RoomPlayers - 1) / cfg.RoomPlayers
+		roomCfg := acfg
+		roomCfg.Game.MaxPlayers = cfg.RoomPlayers
+		scfg.NewRoom = func(r *server.Room) (server.Game, error) {
+			ra, err := arena.New(roomCfg)
+			if err != nil {
+				return nil, err
+			}
+			r.SetLabel(fmt.Sprintf("arena max_players=%d", cfg.RoomPlayers))
+			r.SetMaxPlayers(cfg.RoomPlayers) // refused with the reason, before the arena would refuse
+
+			return &roomArena{Arena: ra, room: r}, nil
+		}
 	}
 	if err := scfg.Validate(); err != nil {
 		return nil, err
@@ -238,7 +277,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		_ = pc.Close()
 		return nil, err
 	}
-	srv, err := server.New(scfg, a, tr)
+	srv, err := server.New(scfg, game, tr)
 	if err != nil {
 		_ = tr.Close()
 		return nil, err
@@ -278,8 +317,23 @@ func (s *Server) AdminAddr() string {
 	return s.adminLn.Addr().String()
 }
 
-// Arena returns the game the server runs.
+// Arena returns the game the server runs, or nil in rooms mode
+// (ServerConfig.RoomPlayers), where each room runs its own arena.
 func (s *Server) Arena() *arena.Arena { return s.arena }
+
+// roomArena is the Game of one room in rooms mode: an arena that closes
+// its room when its last player leaves.
+type roomArena struct {
+	*arena.Arena
+	room *server.Room
+}
+
+func (r *roomArena) RemovePlayer(id server.PlayerID) {
+	r.Arena.RemovePlayer(id)
+	if r.Stats().Players == 0 {
+		r.room.Close("the room is empty")
+	}
+}
 
 // Link returns the conditioner on the server's socket (nil when
 // ServerConfig.Link was the zero Config); its SetConfig changes the send
@@ -402,13 +456,20 @@ func (s *Server) startAgones(ctx context.Context, wg *sync.WaitGroup) {
 	})
 	wg.Go(func() { _ = s.sdk.KeepHealthy(ctx, s.healthInterval, s.probes.Healthy) })
 	wg.Go(func() {
-		last, draining := -1, false
+		last, lastRooms, draining := -1, -1, false
 		for {
 			if n := s.Server.Clients(); n != last {
 				if err := s.sdk.SetLabel(ctx, "players", fmt.Sprint(n)); err == nil {
 					last = n
 				} else if ctx.Err() == nil {
 					log.Warn("agones: players label not set", "err", err)
+				}
+			}
+			if n := s.Server.Stats().Rooms; n != lastRooms {
+				if err := s.sdk.SetLabel(ctx, "rooms", fmt.Sprint(n)); err == nil {
+					lastRooms = n
+				} else if ctx.Err() == nil {
+					log.Warn("agones: rooms label not set", "err", err)
 				}
 			}
 			if !draining && s.shutdown.Load() {
