@@ -204,7 +204,8 @@ func (o *outDatagram) netAddr() *net.UDPAddr {
 }
 
 // receiver runs the reader goroutine of one socket: it reads datagrams into
-// a fixed pool of buffers and queues them for the goroutine that calls
+// a bounded pool of buffers (allocated as the traffic needs them, up to the
+// queue length) and queues them for the goroutine that calls
 // Update, which takes the whole queue at once and gives the buffers back
 // when it has handled them. When every buffer is queued or being handled
 // (the game is not keeping up), new datagrams are read into a scratch
@@ -226,11 +227,12 @@ type receiver struct {
 	clock  func() time.Time
 	filter *sourceFilter // nil on a client: every datagram is queued alike
 
-	mu    sync.Mutex
-	free  []*datagram // stack of free buffers
-	queue []*datagram // received, oldest first (a server's: from connected addresses)
-	spare []*datagram // the other queue slice; nil while its datagrams are taken
-	unver []*datagram // a server's datagrams from unknown addresses, oldest first
+	mu     sync.Mutex
+	free   []*datagram // stack of free buffers
+	unmade int         // buffers of the pool not allocated yet; see refill
+	queue  []*datagram // received, oldest first (a server's: from connected addresses)
+	spare  []*datagram // the other queue slice; nil while its datagrams are taken
+	unver  []*datagram // a server's datagrams from unknown addresses, oldest first
 
 	wake    chan struct{}
 	done    chan struct{}
@@ -247,7 +249,8 @@ func newReceiver(sock *socket, queueLen int, clock func() time.Time, filter *sou
 		sock:   sock,
 		clock:  clock,
 		filter: filter,
-		free:   make([]*datagram, queueLen),
+		free:   make([]*datagram, 0, queueLen),
+		unmade: queueLen,
 		queue:  make([]*datagram, 0, queueLen),
 		spare:  make([]*datagram, 0, queueLen),
 		wake:   make(chan struct{}, 1),
@@ -256,12 +259,28 @@ func newReceiver(sock *socket, queueLen int, clock func() time.Time, filter *sou
 	if filter != nil {
 		r.unver = make([]*datagram, 0, filter.unverCap)
 	}
-	// One allocation for every buffer of the pool.
-	mem := make([]byte, queueLen*maxDatagramSize)
-	for i := range r.free {
-		r.free[i] = &datagram{buf: mem[i*maxDatagramSize : (i+1)*maxDatagramSize : (i+1)*maxDatagramSize]}
-	}
 	return r
+}
+
+// poolChunk is how many buffers of the receive pool refill allocates at a
+// time (96 KB).
+const poolChunk = 64
+
+// refill allocates the next chunk of the pool when fewer than a batch of
+// free buffers are left and the pool has not reached its size: the pool is
+// sized to the traffic (a server configured for thousands of clients and
+// serving a few holds a few chunks), and a burst makes it grow up to
+// queueLen buffers, which it keeps. Called with mu held.
+func (r *receiver) refill() {
+	if len(r.free) >= socketBatchSize || r.unmade == 0 {
+		return
+	}
+	n := min(poolChunk, r.unmade)
+	mem := make([]byte, n*maxDatagramSize)
+	for i := range n {
+		r.free = append(r.free, &datagram{buf: mem[i*maxDatagramSize : (i+1)*maxDatagramSize : (i+1)*maxDatagramSize]})
+	}
+	r.unmade -= n
 }
 
 // take returns every datagram queued so far: those of connected addresses
@@ -310,6 +329,7 @@ func (r *receiver) run() {
 	}
 	for {
 		r.mu.Lock()
+		r.refill()
 		k := min(socketBatchSize, len(r.free))
 		ds = append(ds[:0], r.free[len(r.free)-k:]...)
 		clear(r.free[len(r.free)-k:])

@@ -97,6 +97,39 @@ func TestReceiverDropsWhenQueueFull(t *testing.T) {
 	assert.NoError(t, r.lastErr())
 }
 
+// TestReceiverPoolSizedToTraffic: a receiver with a long queue allocates
+// its buffers a chunk at a time, as datagrams arrive, not all up front.
+func TestReceiverPoolSizedToTraffic(t *testing.T) {
+	a, b := listenLoopback(t), listenLoopback(t)
+	defer a.Close()
+	const queueLen = 4096
+	r := newReceiver(newSocket(b, true), queueLen, time.Now, nil)
+	r.mu.Lock()
+	assert.Equal(t, queueLen, r.unmade, "nothing allocated before the reader starts")
+	r.mu.Unlock()
+	r.start()
+	to := b.LocalAddr().(*net.UDPAddr).AddrPort()
+	sa := newSocket(a, false)
+	got := 0
+	deadline := time.After(5 * time.Second)
+	for got < 100 {
+		_, err := sa.write([]outDatagram{{buf: []byte("x"), to: to}})
+		require.NoError(t, err)
+		select {
+		case <-r.wake:
+		case <-deadline:
+			t.Fatalf("received %d of 100", got)
+		}
+		ds := r.take()
+		got += len(ds)
+		r.release(ds)
+	}
+	r.mu.Lock()
+	assert.Equal(t, queueLen-poolChunk, r.unmade, "one chunk carries a datagram at a time")
+	r.mu.Unlock()
+	require.NoError(t, r.stop())
+}
+
 func TestNormalizeAddr(t *testing.T) {
 	assert.Equal(t, netip.MustParseAddrPort("1.2.3.4:5"), normalizeAddr(netip.MustParseAddrPort("[::ffff:1.2.3.4]:5")))
 	assert.Equal(t, netip.MustParseAddrPort("[::1]:5"), normalizeAddr(netip.MustParseAddrPort("[::1]:5")))
