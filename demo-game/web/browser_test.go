@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"image/color"
 	"image/png"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,6 +148,12 @@ func playWithBot(t *testing.T, chrome, dir, route string) {
 	assert.Greater(t, cs.DatagramsOut, uint64(150), "datagrams to the browser in 10 s (snapshots at 30 Hz)")
 	assert.Zero(t, cs.DropsQueueFull+cs.DropsSessionQueue+cs.DropsMalformed, "browser datagrams dropped")
 
+	// The same through the admin server's Prometheus metrics.
+	metrics := scrape(t, ctx, "http://"+s.srv.AdminAddr()+"/metrics")
+	assert.Contains(t, metrics, "\ntickwire_server_clients 2\n")
+	assert.Contains(t, metrics, "\ntickwire_browser_sessions_open 1\n")
+	assert.Contains(t, metrics, "\ntickwire_browser_sessions_opened_total 1\n")
+
 	// Each side sees the other move.
 	assert.Greater(t, len(browserSeen), 5, "the browser player moved (positions it reported)")
 	assert.Greater(t, len(botSeen), 5, "the browser saw the bot (id %d) move", botID)
@@ -190,7 +198,7 @@ func requireChrome(t *testing.T) string {
 func startSite(t *testing.T, o options) *site {
 	t.Helper()
 	o.addr, o.wtAddr, o.rtcAddr, o.httpAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	o.host, o.maxPlayers, o.npcs = "127.0.0.1", 8, 2
+	o.host, o.maxPlayers, o.npcs, o.admin = "127.0.0.1", 8, 2, "127.0.0.1:0"
 	s, err := start(o, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	runCtx, stopSite := context.WithCancel(context.Background())
@@ -265,6 +273,20 @@ func TestBrowserOnLossyLink(t *testing.T) {
 	assert.True(t, end.Connected, "still connected")
 	assert.Zero(t, end.Stalls-begin.Stalls, "interpolation stalls over 10 s")
 	assert.Greater(t, end.RTTMs, 90.0, "RTT in ms: the link's 2 x 50 ms are there")
+}
+
+// scrape returns the text of a Prometheus endpoint.
+func scrape(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	require.NoError(t, err)
+	rsp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer rsp.Body.Close()
+	b, err := io.ReadAll(rsp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, rsp.StatusCode, "GET %s: %s", url, b)
+	return "\n" + string(b)
 }
 
 // buildClient builds the wasm client and copies wasm_exec.js into a

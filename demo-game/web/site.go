@@ -22,6 +22,7 @@ import (
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/internal/demoserver"
 	"github.com/tickwire/tickwire/netcode/browser"
+	"github.com/tickwire/tickwire/server/admin"
 )
 
 //go:embed index.html
@@ -61,8 +62,17 @@ func start(o options, log *slog.Logger) (*site, error) {
 		},
 	}
 	scfg.Arena.Game = gcfg
+	if o.admin != "" {
+		scfg.Registry = admin.NewRegistry()
+	}
 	if s.srv, err = demoserver.Listen(scfg); err != nil {
 		return nil, err
+	}
+	if scfg.Registry != nil {
+		if err := registerBrowserMetrics(scfg.Registry, s.conn); err != nil {
+			_ = s.srv.Close()
+			return nil, fmt.Errorf("web: metrics: %w", err)
+		}
 	}
 	s.httpLn, err = net.Listen("tcp", o.httpAddr)
 	if err != nil {
