@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tickwire/tickwire/demo-game/internal/cli"
 	"github.com/tickwire/tickwire/netcode/netsim"
 )
 
@@ -44,8 +45,15 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	loss := fs.String("loss", "0%", "netsim on the server's socket (native and browser clients): loss per direction, a `percentage` like 5%")
 	fs.DurationVar(&o.link.Latency, "latency", 0, "netsim on the server's socket: one-way `delay` per direction, e.g. 50ms")
 	fs.DurationVar(&o.link.Jitter, "jitter", 0, "netsim on the server's socket: each datagram takes latency ± this `duration`")
-	if err := fs.Parse(args); err != nil {
-		return o, err
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: web [-dir bin/web] [-http 127.0.0.1:8080] [-webtransport 127.0.0.1:4433] [-webrtc 127.0.0.1:4434] [-addr 127.0.0.1:7777] ...\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := cli.Parse(fs, args, out); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, fmt.Errorf("web: %w", err)
 	}
 	p, err := strconv.ParseFloat(strings.TrimSuffix(*loss, "%"), 64)
 	if err != nil || p < 0 || p > 100 {
