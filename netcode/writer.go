@@ -7,7 +7,8 @@ import (
 
 // sendBatches is how many batches of socketBatchSize datagrams a Server's
 // writer goroutine may have waiting: 64 × 32 = 2048 datagrams, a tick's
-// worth for 2048 clients, and about 3 MiB of buffers.
+// worth for 2048 clients, and about 3 MiB of buffers at most (they are
+// allocated as the writer falls behind).
 const sendBatches = 64
 
 // outBatch is one batch of datagrams to write, with the buffers its
@@ -50,6 +51,7 @@ type writer struct {
 	sock   *socket
 	queue  chan *outBatch // full batches, in order
 	free   chan *outBatch // written batches, for reuse
+	made   int            // batches allocated so far, up to sendBatches; see hand
 	done   chan struct{}
 	failed atomic.Uint64 // datagrams the socket refused
 	once   sync.Once
@@ -61,9 +63,7 @@ func newWriter(sock *socket) *writer {
 		queue: make(chan *outBatch, sendBatches),
 		free:  make(chan *outBatch, sendBatches),
 		done:  make(chan struct{}),
-	}
-	for range sendBatches - 1 { // the caller holds one more
-		w.free <- newOutBatch()
+		made:  1, // the caller's
 	}
 	go w.run()
 	return w
@@ -81,10 +81,20 @@ func (w *writer) run() {
 	}
 }
 
-// hand queues b for writing and returns an empty batch, waiting for one
-// when the writer is sendBatches batches behind.
+// hand queues b for writing and returns an empty batch: a written one, or
+// a new one while fewer than sendBatches exist (so a server allocates as
+// many as its ticks keep in flight), else it waits for one.
 func (w *writer) hand(b *outBatch) *outBatch {
 	w.queue <- b
+	select {
+	case nb := <-w.free:
+		return nb
+	default:
+	}
+	if w.made < sendBatches {
+		w.made++
+		return newOutBatch()
+	}
 	return <-w.free
 }
 
