@@ -7,13 +7,13 @@ import "time"
 type sendMessage struct {
 	data     []byte
 	frags    []fragState   // reliable: one per fragment
-	sentAt   time.Duration // unreliable: when its last fragment left, in packet seq
+	sentAt   time.Duration // unreliable: when its last fragment left, in packet seq (for makeRoom)
 	count    int32         // fragments; 1 when sent whole
 	fragSize int32         // bytes per fragment but the last
 	next     int32         // next fragment to send for the first time
 	unacked  int32         // fragments not yet acknowledged
 	id       MessageID
-	seq      seqNum // unreliable: see sentAt
+	seq      seqNum // unreliable: the packet that carried its last fragment
 	tracking bool   // the ack handler has yet to hear of this id
 }
 

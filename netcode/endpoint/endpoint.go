@@ -106,7 +106,7 @@ type msgRef struct {
 const (
 	// sentPacketWindow is the most sent packets an endpoint keeps records
 	// of; the ring of records starts at initialSentRecords and doubles as
-	// traffic needs (see makeRoom).
+	// traffic needs (see growRecords).
 	sentPacketWindow   = 1024
 	initialSentRecords = 64
 )
