@@ -65,7 +65,9 @@ type ServerConfig struct {
 	// when the socket is bound to an unspecified address).
 	PublicAddr netip.AddrPort
 	// ReceiveQueue bounds the datagrams read from the socket and waiting for
-	// Update; more are dropped and counted. Default 2048.
+	// Update; more are dropped and counted. Their buffers (1500 bytes each)
+	// are allocated 64 at a time as traffic needs them, and kept. Default
+	// 2048.
 	ReceiveQueue int
 	// UnverifiedQueue bounds, within ReceiveQueue, the handshake packets
 	// from addresses with no connection waiting for Update; more are
