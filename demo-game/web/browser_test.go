@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -150,9 +151,10 @@ func playWithBot(t *testing.T, chrome, dir, route string) {
 
 	// The same through the admin server's Prometheus metrics.
 	metrics := scrape(t, ctx, "http://"+s.srv.AdminAddr()+"/metrics")
-	assert.Contains(t, metrics, "\ntickwire_server_clients 2\n")
-	assert.Contains(t, metrics, "\ntickwire_browser_sessions_open 1\n")
-	assert.Contains(t, metrics, "\ntickwire_browser_sessions_opened_total 1\n")
+	assert.Equal(t, "2", metrics["tickwire_server_clients"])
+	assert.Equal(t, "1", metrics["tickwire_browser_sessions_open"])
+	assert.Equal(t, "1", metrics["tickwire_browser_sessions_opened_total"])
+	assert.Equal(t, "0", metrics[`tickwire_browser_drops_total{reason="malformed"}`])
 
 	// Each side sees the other move.
 	assert.Greater(t, len(browserSeen), 5, "the browser player moved (positions it reported)")
@@ -232,16 +234,22 @@ func openGame(t *testing.T, ctx context.Context, chrome string, s *site, query s
 	require.NoError(t, err, "start Chromium")
 	tab, closeTab = chromedp.NewContext(browser)
 	t.Cleanup(closeTab)
+	// The tab exists once an action ran; Console subscribes when it
+	// returns (on this goroutine: chromedp's target set-up is not safe
+	// for concurrent first use), and the messages are read on another.
+	_, err = chromedp.Run(tab, chromedp.EmulateViewport(640, 400))
+	require.NoError(t, err, "open a tab")
 	console = &lockedBuffer{}
+	messages := chromedp.Console(tab)
 	go func() {
-		for m, err := range chromedp.Console(tab) {
+		for m, err := range messages {
 			if err != nil {
 				return
 			}
 			fmt.Fprintln(console, m)
 		}
 	}()
-	_, err = chromedp.Run(tab, chromedp.Steps(chromedp.EmulateViewport(640, 400), chromedp.Navigate(s.PageURL()+"?"+query)))
+	_, err = chromedp.Run(tab, chromedp.Navigate(s.PageURL()+"?"+query))
 	require.NoError(t, err, "open %s", s.PageURL())
 	return tab, closeTab, console
 }
@@ -275,8 +283,9 @@ func TestBrowserOnLossyLink(t *testing.T) {
 	assert.Greater(t, end.RTTMs, 90.0, "RTT in ms: the link's 2 x 50 ms are there")
 }
 
-// scrape returns the text of a Prometheus endpoint.
-func scrape(t *testing.T, ctx context.Context, url string) string {
+// scrape returns the samples of a Prometheus endpoint: the value of each
+// series, by its name and labels as written.
+func scrape(t *testing.T, ctx context.Context, url string) map[string]string {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	require.NoError(t, err)
@@ -285,8 +294,15 @@ func scrape(t *testing.T, ctx context.Context, url string) string {
 	defer rsp.Body.Close()
 	b, err := io.ReadAll(rsp.Body)
 	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, rsp.StatusCode, "GET %s: %s", url, b)
-	return "\n" + string(b)
+	require.Equal(t, http.StatusOK, rsp.StatusCode, "GET %s", url)
+	m := map[string]string{}
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if i := strings.LastIndexByte(line, ' '); i > 0 && !strings.HasPrefix(line, "#") {
+			m[line[:i]] = line[i+1:]
+		}
+	}
+	return m
 }
 
 // buildClient builds the wasm client and copies wasm_exec.js into a
