@@ -157,8 +157,8 @@ func playWithBot(t *testing.T, chrome, dir, route string) {
 	assert.Equal(t, "0", metrics[`tickwire_browser_drops_total{reason="malformed"}`])
 
 	// Each side sees the other move.
-	assert.Greater(t, len(browserSeen), 5, "the browser player moved (positions it reported)")
-	assert.Greater(t, len(botSeen), 5, "the browser saw the bot (id %d) move", botID)
+	assert.GreaterOrEqual(t, len(browserSeen), 3, "the browser player moved (positions it reported)")
+	assert.GreaterOrEqual(t, len(botSeen), 3, "the browser saw the bot (id %d) move", botID)
 	assert.Greater(t, bot.positionsOf(browserID), 5, "the bot saw the browser player (id %d) move", browserID)
 
 	// The screenshot: kept, and not blank.
