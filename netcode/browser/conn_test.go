@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"crypto/rand"
 	"net"
 	"net/netip"
 	"testing"
@@ -304,5 +305,51 @@ func TestSessionCannotAmplify(t *testing.T) {
 		assert.Positive(t, out, "the server answered with challenges")
 		assert.Less(t, out, in, "bytes sent to the session before its handshake completed (received %d)", in)
 		assert.Zero(t, srv.Stats().Connected)
+	})
+}
+
+// TestSessionSecureMode: a browser player connects with a connect token,
+// like a native one; the token is bound to the session's address.
+func TestSessionSecureMode(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		key, err := netcode.GenerateKey(rand.Reader)
+		require.NoError(t, err)
+		c, _ := newTestConn(t, Config{})
+		srv, err := netcode.NewServer(c, netcode.ServerConfig{ProtocolID: 7, TokenKey: &key, SendInline: true})
+		require.NoError(t, err)
+		defer srv.Close()
+		la := c.LocalAddr().(*net.UDPAddr).AddrPort()
+		tok, err := netcode.IssueConnectToken(key, netcode.ConnectToken{
+			ProtocolID: 7, ClientID: 42, Expires: time.Now().Add(time.Minute),
+			ServerAddrs: []netip.AddrPort{netip.AddrPortFrom(la.Addr().Unmap(), la.Port())},
+			UserData:    []byte("browser"),
+		}, rand.Reader)
+		require.NoError(t, err)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		loopDone := make(chan struct{})
+		go func() {
+			defer close(loopDone)
+			for ctx.Err() == nil {
+				srv.Update(time.Now())
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+		s := newPipeSession()
+		addr, err := c.AddSession(s)
+		require.NoError(t, err)
+		cl, err := netcode.DialConn(ctx, s.client(), clientServerAddr.AddrPort(), netcode.ClientConfig{ProtocolID: 7, Token: tok})
+		require.NoError(t, err, "a browser player connects with a token")
+		defer cl.Close()
+		cancel()
+		<-loopDone
+		ev, ok := srv.PollEvent()
+		require.True(t, ok)
+		assert.Equal(t, netcode.EventConnect, ev.Kind)
+		assert.Equal(t, addr.(*net.UDPAddr).AddrPort(), ev.Addr)
+		info, ok := srv.Client(ev.Client)
+		require.True(t, ok)
+		assert.Equal(t, netcode.ClientID(42), info.ID)
+		assert.Equal(t, []byte("browser"), info.UserData)
 	})
 }
