@@ -26,7 +26,7 @@ func BenchmarkSessionDatagram(b *testing.B) {
 	pipe, _ := netsim.Pipe(netsim.Config{}, netsim.Config{}, 1)
 	c := NewConn(pipe, Config{})
 	defer c.Close()
-	addr, err := c.AddSession(&benchSession{b: make([]byte, 100)})
+	addr, err := c.AddSession(&benchSession{b: make([]byte, 100)}, "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,13 +18,15 @@ const (
 	DefaultQueue           = 1024
 	DefaultSessionQueue    = 64
 	DefaultMaxDatagramSize = 1500
+	DefaultSessionsPerIP   = 16
+	DefaultSessionIdle     = 10 * time.Second
 )
 
 // endedMemory is how many ended sessions SessionEnded remembers.
 const endedMemory = 1024
 
 // ErrTooManySessions is returned by AddSession when Config.MaxSessions
-// sessions are open.
+// sessions are open, or Config.SessionsPerIP from the same IP address.
 var ErrTooManySessions = errors.New("browser: too many sessions")
 
 // ErrSessionEnded is returned by WriteTo for the address of a session that
@@ -47,6 +49,15 @@ type Config struct {
 	// MaxDatagramSize: larger datagrams from a session are dropped; 0
 	// means DefaultMaxDatagramSize (1500).
 	MaxDatagramSize int
+	// SessionsPerIP bounds the sessions open at once from one IP address,
+	// so that one host cannot take every session; 0 means
+	// DefaultSessionsPerIP (16).
+	SessionsPerIP int
+	// SessionIdle ends a session that sent nothing for this long (a
+	// netcode client sends at least a keepalive every 100 ms), so that
+	// silent sessions do not hold places; 0 means DefaultSessionIdle
+	// (10 s).
+	SessionIdle time.Duration
 }
 
 // Session is one browser session's datagram path. A
@@ -65,8 +76,9 @@ type Session interface {
 // Stats counts what a Conn did since it started.
 type Stats struct {
 	SessionsOpened, SessionsEnded uint64
-	// SessionsRefused: AddSession calls over MaxSessions.
-	SessionsRefused uint64
+	// SessionsRefused: AddSession calls over MaxSessions or SessionsPerIP;
+	// SessionsIdle: sessions ended for sending nothing for SessionIdle.
+	SessionsRefused, SessionsIdle uint64
 	// Open is the number of sessions open now.
 	Open int
 	// DatagramsIn and DatagramsOut count session datagrams (not UDP).
@@ -100,6 +112,7 @@ type Conn struct {
 
 	mu       sync.Mutex
 	sessions map[netip.AddrPort]*session
+	perIP    map[netip.Addr]int
 	next     uint64
 	ended    []netip.AddrPort            // ended, ReadFrom has not returned their marker yet
 	memory   [endedMemory]netip.AddrPort // recently ended, a ring
@@ -107,12 +120,12 @@ type Conn struct {
 	closed   bool
 	udpErr   error
 
-	opened, endedN, refused     atomic.Uint64
-	dgIn, dgOut                 atomic.Uint64
-	dropFull, dropSess, dropBad atomic.Uint64
-	dropSpoof, sendErr          atomic.Uint64
-	closeOnce                   sync.Once
-	wg                          sync.WaitGroup
+	opened, endedN, refused, idle atomic.Uint64
+	dgIn, dgOut                   atomic.Uint64
+	dropFull, dropSess, dropBad   atomic.Uint64
+	dropSpoof, sendErr            atomic.Uint64
+	closeOnce                     sync.Once
+	wg                            sync.WaitGroup
 }
 
 type packet struct {
@@ -126,7 +139,9 @@ type session struct {
 	s      Session
 	addr   *net.UDPAddr
 	ap     netip.AddrPort
+	remote netip.Addr // the peer's IP; invalid when unknown
 	queued atomic.Int32
+	heard  atomic.Bool // a datagram arrived since the idle check
 	cancel context.CancelFunc
 	once   sync.Once
 }
@@ -175,6 +190,12 @@ func NewConn(udp net.PacketConn, cfg Config) *Conn {
 	if cfg.MaxDatagramSize <= 0 {
 		cfg.MaxDatagramSize = DefaultMaxDatagramSize
 	}
+	if cfg.SessionsPerIP <= 0 {
+		cfg.SessionsPerIP = DefaultSessionsPerIP
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = DefaultSessionIdle
+	}
 	c := &Conn{
 		udp: udp, cfg: cfg,
 		udpIn:    make(chan packet, cfg.Queue),
@@ -183,6 +204,7 @@ func NewConn(udp net.PacketConn, cfg Config) *Conn {
 		done:     make(chan struct{}),
 		free:     make(chan []byte, cfg.Queue+1),
 		sessions: make(map[netip.AddrPort]*session),
+		perIP:    make(map[netip.Addr]int),
 	}
 	for range cfg.Queue + 1 {
 		c.free <- make([]byte, 2048)
@@ -239,11 +261,18 @@ func (c *Conn) isClosed() bool {
 	}
 }
 
-// AddSession serves s as a new peer and returns its address. The Conn
-// owns s from now on: it closes s when s's datagrams end (ReceiveDatagram
-// fails) or the Conn closes. It fails with ErrTooManySessions over
-// Config.MaxSessions, or net.ErrClosed after Close.
-func (c *Conn) AddSession(s Session) (net.Addr, error) {
+// AddSession serves s, a session from remote (the peer's address as the
+// HTTP request saw it, "ip:port"; "" when unknown), as a new peer and
+// returns its address. The Conn owns s from now on: it closes s when s's
+// datagrams end (ReceiveDatagram fails), when it sent nothing for
+// Config.SessionIdle, or when the Conn closes. It fails with
+// ErrTooManySessions over Config.MaxSessions or Config.SessionsPerIP, or
+// net.ErrClosed after Close.
+func (c *Conn) AddSession(s Session, remote string) (net.Addr, error) {
+	var ip netip.Addr
+	if ap, err := netip.ParseAddrPort(remote); err == nil {
+		ip = ap.Addr().Unmap()
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -254,16 +283,45 @@ func (c *Conn) AddSession(s Session) (net.Addr, error) {
 		c.refused.Add(1)
 		return nil, fmt.Errorf("%w: %d open, Config.MaxSessions is %d", ErrTooManySessions, c.cfg.MaxSessions, c.cfg.MaxSessions)
 	}
+	if ip.IsValid() && c.perIP[ip] >= c.cfg.SessionsPerIP {
+		c.mu.Unlock()
+		c.refused.Add(1)
+		return nil, fmt.Errorf("%w: %d open from %v, Config.SessionsPerIP is %d", ErrTooManySessions, c.cfg.SessionsPerIP, ip, c.cfg.SessionsPerIP)
+	}
 	c.next++
 	ap := sessionAddr(c.next)
 	ctx, cancel := context.WithCancel(context.Background())
-	ss := &session{s: s, ap: ap, addr: net.UDPAddrFromAddrPort(ap), cancel: cancel}
+	ss := &session{s: s, ap: ap, addr: net.UDPAddrFromAddrPort(ap), remote: ip, cancel: cancel}
+	ss.heard.Store(true)
 	c.sessions[ap] = ss
-	c.wg.Add(1)
+	if ip.IsValid() {
+		c.perIP[ip]++
+	}
+	c.wg.Add(2)
 	c.mu.Unlock()
 	c.opened.Add(1)
 	go c.readSession(ctx, ss)
+	go c.watchIdle(ctx, ss)
 	return ss.addr, nil
+}
+
+// watchIdle closes ss when a whole SessionIdle passes without a datagram.
+func (c *Conn) watchIdle(ctx context.Context, ss *session) {
+	defer c.wg.Done()
+	t := time.NewTicker(c.cfg.SessionIdle)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !ss.heard.Swap(false) {
+			c.idle.Add(1)
+			ss.close()
+			return
+		}
+	}
 }
 
 // readSession moves ss's datagrams to sessIn until the session ends, then
@@ -276,6 +334,7 @@ func (c *Conn) readSession(ctx context.Context, ss *session) {
 			break
 		}
 		c.dgIn.Add(1)
+		ss.heard.Store(true)
 		if len(b) == 0 || len(b) > c.cfg.MaxDatagramSize {
 			c.dropBad.Add(1)
 			continue
@@ -295,6 +354,11 @@ func (c *Conn) readSession(ctx context.Context, ss *session) {
 	ss.close()
 	c.mu.Lock()
 	delete(c.sessions, ss.ap)
+	if ss.remote.IsValid() {
+		if c.perIP[ss.remote]--; c.perIP[ss.remote] <= 0 {
+			delete(c.perIP, ss.remote)
+		}
+	}
 	if !c.closed {
 		c.ended = append(c.ended, ss.ap)
 		c.memory[c.memNext] = ss.ap
@@ -395,8 +459,9 @@ func (c *Conn) Stats() Stats {
 	c.mu.Unlock()
 	return Stats{
 		SessionsOpened: c.opened.Load(), SessionsEnded: c.endedN.Load(), SessionsRefused: c.refused.Load(),
-		Open:        open,
-		DatagramsIn: c.dgIn.Load(), DatagramsOut: c.dgOut.Load(),
+		SessionsIdle: c.idle.Load(),
+		Open:         open,
+		DatagramsIn:  c.dgIn.Load(), DatagramsOut: c.dgOut.Load(),
 		DropsQueueFull: c.dropFull.Load(), DropsSessionQueue: c.dropSess.Load(),
 		DropsMalformed: c.dropBad.Load(), DropsSpoofed: c.dropSpoof.Load(),
 		SendErrors: c.sendErr.Load(),

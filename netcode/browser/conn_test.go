@@ -40,9 +40,9 @@ func TestConnSessionsAreDistinctAddresses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, native := newTestConn(t, Config{})
 		s1, s2 := newPipeSession(), newPipeSession()
-		a1, err := c.AddSession(s1)
+		a1, err := c.AddSession(s1, "")
 		require.NoError(t, err)
-		a2, err := c.AddSession(s2)
+		a2, err := c.AddSession(s2, "")
 		require.NoError(t, err)
 		assert.NotEqual(t, a1.String(), a2.String())
 		assert.True(t, IsSessionAddr(a1.(*net.UDPAddr).AddrPort()), "session address %v in 100::/64", a1)
@@ -87,7 +87,7 @@ func TestConnEndedSessionIsMarked(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, _ := newTestConn(t, Config{})
 		s := newPipeSession()
-		a, err := c.AddSession(s)
+		a, err := c.AddSession(s, "")
 		require.NoError(t, err)
 		ap := a.(*net.UDPAddr).AddrPort()
 		assert.False(t, c.SessionEnded(ap), "an open session has not ended")
@@ -114,11 +114,11 @@ func TestConnBounds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, _ := newTestConn(t, Config{MaxSessions: 2, SessionQueue: 4, MaxDatagramSize: 100})
 		s1, s2 := newPipeSession(), newPipeSession()
-		_, err := c.AddSession(s1)
+		_, err := c.AddSession(s1, "")
 		require.NoError(t, err)
-		_, err = c.AddSession(s2)
+		_, err = c.AddSession(s2, "")
 		require.NoError(t, err)
-		_, err = c.AddSession(newPipeSession())
+		_, err = c.AddSession(newPipeSession(), "")
 		assert.ErrorIs(t, err, ErrTooManySessions)
 		assert.ErrorContains(t, err, "MaxSessions is 2")
 
@@ -193,7 +193,7 @@ func TestConnClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, _ := newTestConn(t, Config{})
 		s := newPipeSession()
-		_, err := c.AddSession(s)
+		_, err := c.AddSession(s, "")
 		require.NoError(t, err)
 		read := make(chan error, 1)
 		go func() {
@@ -204,7 +204,7 @@ func TestConnClose(t *testing.T) {
 		require.NoError(t, c.Close())
 		assert.ErrorIs(t, <-read, net.ErrClosed)
 		assert.Equal(t, int32(1), s.closes.Load(), "Close closes the sessions")
-		_, err = c.AddSession(newPipeSession())
+		_, err = c.AddSession(newPipeSession(), "")
 		assert.ErrorIs(t, err, net.ErrClosed)
 	})
 }
@@ -230,7 +230,7 @@ func TestServerDropsEndedSessionAtOnce(t *testing.T) {
 		defer func() { cancel(); <-loopDone }()
 
 		s := newPipeSession()
-		addr, err := c.AddSession(s)
+		addr, err := c.AddSession(s, "")
 		require.NoError(t, err)
 		cl, err := netcode.DialConn(ctx, s.client(), clientServerAddr.AddrPort(), netcode.ClientConfig{ProtocolID: 7})
 		require.NoError(t, err, "a browser client connects through its session")
@@ -290,7 +290,7 @@ func TestSessionCannotAmplify(t *testing.T) {
 		require.NoError(t, err)
 		defer srv.Close()
 		s := newPipeSession()
-		_, err = c.AddSession(s)
+		_, err = c.AddSession(s, "")
 		require.NoError(t, err)
 		r := <-req
 		var in uint64
@@ -336,7 +336,7 @@ func TestSessionSecureMode(t *testing.T) {
 			}
 		}()
 		s := newPipeSession()
-		addr, err := c.AddSession(s)
+		addr, err := c.AddSession(s, "")
 		require.NoError(t, err)
 		cl, err := netcode.DialConn(ctx, s.client(), clientServerAddr.AddrPort(), netcode.ClientConfig{ProtocolID: 7, Token: tok})
 		require.NoError(t, err, "a browser player connects with a token")
@@ -351,5 +351,68 @@ func TestSessionSecureMode(t *testing.T) {
 		require.True(t, ok)
 		assert.Equal(t, netcode.ClientID(42), info.ID)
 		assert.Equal(t, []byte("browser"), info.UserData)
+	})
+}
+
+func TestConnSessionsPerIP(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := newTestConn(t, Config{SessionsPerIP: 2})
+		s1, s2 := newPipeSession(), newPipeSession()
+		_, err := c.AddSession(s1, "192.0.2.7:1000")
+		require.NoError(t, err)
+		_, err = c.AddSession(s2, "[::ffff:192.0.2.7]:1001")
+		require.NoError(t, err)
+		_, err = c.AddSession(newPipeSession(), "192.0.2.7:1002")
+		assert.ErrorIs(t, err, ErrTooManySessions)
+		assert.ErrorContains(t, err, "from 192.0.2.7, Config.SessionsPerIP is 2")
+		_, err = c.AddSession(newPipeSession(), "192.0.2.8:1000")
+		assert.NoError(t, err, "another host")
+
+		s1.end() // a place from that host frees
+		_, _ = readOne(t, c)
+		_, err = c.AddSession(newPipeSession(), "192.0.2.7:1003")
+		assert.NoError(t, err)
+		assert.Equal(t, uint64(1), c.Stats().SessionsRefused)
+	})
+}
+
+func TestConnEndsSilentSessions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := newTestConn(t, Config{SessionIdle: time.Second})
+		silent, talking := newPipeSession(), newPipeSession()
+		a, err := c.AddSession(silent, "")
+		require.NoError(t, err)
+		_, err = c.AddSession(talking, "")
+		require.NoError(t, err)
+		ended := make(chan netip.AddrPort, 1)
+		go func() {
+			buf := make([]byte, 64)
+			for {
+				n, from, err := c.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				if n == 0 {
+					ended <- from.(*net.UDPAddr).AddrPort()
+				}
+			}
+		}()
+		start := time.Now()
+		for range 25 { // 2.5 s of keepalives from one of them
+			talking.toServer <- []byte("keepalive")
+			time.Sleep(100 * time.Millisecond)
+		}
+		select {
+		case got := <-ended:
+			assert.Equal(t, a.(*net.UDPAddr).AddrPort(), got, "the silent session ended")
+		default:
+			t.Fatal("the silent session did not end")
+		}
+		assert.Equal(t, int32(1), silent.closes.Load())
+		assert.Zero(t, talking.closes.Load(), "the talking session stays")
+		st := c.Stats()
+		assert.Equal(t, uint64(1), st.SessionsIdle)
+		assert.Equal(t, 1, st.Open)
+		assert.Less(t, time.Since(start), 3*time.Second)
 	})
 }

@@ -18,7 +18,7 @@ func FuzzSessionDatagram(f *testing.F) {
 		synctest.Test(t, func(t *testing.T) {
 			c, _ := newTestConn(t, Config{MaxDatagramSize: 512})
 			s := newPipeSession()
-			a, err := c.AddSession(s)
+			a, err := c.AddSession(s, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -161,7 +161,7 @@ func (w *WebRTC) answer(offer, remote string) (string, error) {
 			settle()
 			timer.Stop()
 			s := newRTCSession(pc, dc, func() { w.drop(pc) })
-			addr, err := w.conn.AddSession(s)
+			addr, err := w.conn.AddSession(s, remote)
 			if err != nil {
 				w.log.Info("browser: WebRTC session refused", "remote", remote, "err", err)
 				w.drop(pc)

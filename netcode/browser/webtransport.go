@@ -128,7 +128,7 @@ func (w *WebTransport) serveSession(rw http.ResponseWriter, r *http.Request) {
 		rw.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	addr, err := w.conn.AddSession(wtSession{s})
+	addr, err := w.conn.AddSession(wtSession{s}, r.RemoteAddr)
 	if err != nil {
 		_ = s.CloseWithError(1, "server full")
 		w.log.Info("browser: WebTransport session refused", "remote", r.RemoteAddr, "err", err)
