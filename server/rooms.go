@@ -78,16 +78,17 @@ type RoomInfo struct {
 // goroutine (from its Game's methods, Config.OnTick, or between Steps),
 // like the Server's Send or Kick; from elsewhere, go through Server.Do.
 type Room struct {
-	srv      *Server
-	name     string
-	opts     RoomOptions
-	game     Game
-	interest Interest       // the game's, or nil: every player sees the world
-	handler  MessageHandler // the game's, or nil
-	joiner   JoinChecker
-	signaler Signaler
-	created  uint32
-	closed   bool
+	srv         *Server
+	name        string
+	opts        RoomOptions
+	game        Game
+	interest    Interest       // the game's, or nil: every player sees the world
+	handler     MessageHandler // the game's, or nil
+	joiner      JoinChecker
+	signaler    Signaler
+	prioritizer Prioritizer
+	created     uint32
+	closed      bool
 
 	worlds   *state.History // the world of every recent snapshot tick
 	worldBuf state.Snapshot // the world being taken
@@ -216,6 +217,7 @@ func (s *Server) addRoom(r *Room, g Game) error {
 	r.handler, _ = g.(MessageHandler)
 	r.joiner, _ = g.(JoinChecker)
 	r.signaler, _ = g.(Signaler)
+	r.prioritizer, _ = g.(Prioritizer)
 	s.rooms = append(s.rooms, r)
 	s.roomByName[r.name] = r
 	s.st.RoomsCreated++

@@ -96,6 +96,17 @@ type Config struct {
 	// it does not exist yet: it returns the room's Game (it may keep r, and
 	// set r's label). nil: a client naming an unknown room is refused.
 	NewRoom func(r *Room) (Game, error)
+	// SnapshotBudget caps the snapshot bytes per second to each client
+	// (0: no cap): a snapshot that cannot carry the client's whole view
+	// carries the entities that matter most to it (see Prioritizer), the
+	// others keeping the values the client has.
+	SnapshotBudget int
+	// MaxStaleTicks bounds how old the values of an entity a client sees
+	// may get under a budget: an entity last sent this many ticks ago is
+	// sent whatever the budget. 0 means SnapshotHistory/2; at most
+	// SnapshotHistory/2 (older values would no longer be in the world
+	// history the deltas are rebuilt from).
+	MaxStaleTicks int
 	// MaxRooms caps the rooms of the server (0: no cap); at the cap,
 	// CreateRoom fails and clients naming a new room are refused.
 	MaxRooms int
@@ -160,6 +171,16 @@ func (c Config) Validate() error {
 	if c.KickGrace < 0 || c.KickGrace > MaxKickGrace {
 		return fmt.Errorf("%w: Config.KickGrace is %v, want 0 (default %v) or up to %v", ErrInvalidConfig, c.KickGrace, DefaultKickGrace, MaxKickGrace)
 	}
+	if c.SnapshotBudget < 0 {
+		return fmt.Errorf("%w: Config.SnapshotBudget is %d, want 0 (no cap) or bytes per second", ErrInvalidConfig, c.SnapshotBudget)
+	}
+	hist := c.SnapshotHistory
+	if hist == 0 {
+		hist = DefaultSnapshotHistory
+	}
+	if c.MaxStaleTicks < 0 || c.MaxStaleTicks > hist/2 {
+		return fmt.Errorf("%w: Config.MaxStaleTicks is %d, want 0 (default SnapshotHistory/2) or 1..%d (SnapshotHistory/2)", ErrInvalidConfig, c.MaxStaleTicks, hist/2)
+	}
 	if c.MaxRooms < 0 {
 		return fmt.Errorf("%w: Config.MaxRooms is %d, want 0 (no cap) or more", ErrInvalidConfig, c.MaxRooms)
 	}
@@ -212,10 +233,12 @@ type session struct {
 
 	errLog rateLog // encode errors are logged at most every 10 s per client
 
-	view state.View // what this tick's snapshot carries
-	out  []byte     // encoded snapshot message of this tick
-	full bool
-	err  error
+	view    state.View // what this tick's snapshot carries
+	prio    *prioState // the priority accumulator, once its budget was short
+	out     []byte     // encoded snapshot message of this tick
+	full    bool
+	partial bool // this tick's snapshot left entities stale (budget)
+	err     error
 }
 
 const sentIDRing = 64
@@ -273,6 +296,7 @@ type Server struct {
 
 	workers  []*snapWorker
 	viewRing int // the size of each client's ViewTracker
+	maxStale int // Config.MaxStaleTicks with its default
 
 	// rooms are copied on removal (never changed in place), like sessions.
 	rooms      []*Room // in creation order
@@ -368,6 +392,10 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 	// entries to cover the history's ticks, and one more for the snapshot
 	// being sent.
 	s.viewRing = cfg.SnapshotHistory*cfg.SnapshotRate/cfg.TickRate + 2
+	s.maxStale = cfg.MaxStaleTicks
+	if s.maxStale == 0 {
+		s.maxStale = cfg.SnapshotHistory / 2
+	}
 	tr.SetAckHandler(s.onAck)
 	s.sampleTransport()
 	s.publish()
@@ -832,6 +860,9 @@ func (s *Server) sendSnapshots() {
 			continue
 		}
 		ss.recordSent(id, s.tick)
+		if ss.partial {
+			s.st.SnapshotsPartial++
+		}
 		if ss.full {
 			s.st.SnapshotsFull++
 			s.st.SnapshotBytesFull += uint64(len(ss.out))
@@ -846,6 +877,16 @@ func (s *Server) sendSnapshots() {
 type snapWorker struct {
 	enc       *state.Encoder
 	cur, base state.Snapshot // a client's snapshot and baseline, selected from the worlds
+	iv        state.View     // a budgeted client's view
+	ranks     []rank         // a budgeted client's candidates, by priority
+	must      []bool         // … that must go fresh (by index in its records)
+	isFresh   []bool         // … that go fresh this tick
+}
+
+// appendHeader returns ss.out holding the snapshot message header.
+func (s *Server) appendHeader(ss *session) []byte {
+	h := wire.SnapshotHeader{HasInputAck: ss.heardInput, InputAck: ss.inputAck, InputLead: ss.inputLead}
+	return wire.AppendSnapshotHeader(ss.out[:0], h)
 }
 
 // errNoWorld: the room's world of this tick was not taken (counted and
@@ -882,18 +923,33 @@ func (s *Server) takeWorld(r *Room) {
 // worlds. It touches only ss, sw and the room's game and worlds
 // (read-only), so sessions can be built concurrently.
 func (s *Server) buildSnapshot(sw *snapWorker, ss *session) {
-	ss.err = nil
+	ss.err, ss.partial = nil, false
 	r := ss.room
 	world := r.world
 	if world == nil {
 		ss.err = errNoWorld
 		return
 	}
+	budget := s.budgetBytes(ss)
+	iv := &ss.view
+	if budget > 0 || ss.prio != nil {
+		iv = &sw.iv // the view; ss.view becomes what the snapshot carries
+	}
 	if r.interest != nil {
-		ss.view.Reset(world.Len())
-		r.interest.View(ss.player, world, &ss.view)
+		iv.Reset(world.Len())
+		r.interest.View(ss.player, world, iv)
 	} else {
-		ss.view.SetAll(world.Len())
+		iv.SetAll(world.Len())
+	}
+	if budget > 0 || ss.prio != nil {
+		if budget == 0 {
+			budget = unlimited
+		}
+		s.buildBudgeted(sw, ss, world, iv, budget)
+		if ss.err == nil {
+			ss.views.SentStale(s.tick, &ss.view, ss.prio.stale)
+		}
+		return
 	}
 	cur, err := ss.view.Select(world, &sw.cur)
 	if err != nil {
@@ -902,8 +958,7 @@ func (s *Server) buildSnapshot(sw *snapWorker, ss *session) {
 	}
 	base := ss.views.Baseline(r.worlds, &sw.base)
 	ss.full = base == nil
-	h := wire.SnapshotHeader{HasInputAck: ss.heardInput, InputAck: ss.inputAck, InputLead: ss.inputLead}
-	ss.out = wire.AppendSnapshotHeader(ss.out[:0], h)
+	ss.out = s.appendHeader(ss)
 	out, err := sw.enc.Encode(ss.out, cur, base)
 	if err != nil {
 		ss.err = err

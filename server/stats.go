@@ -86,6 +86,9 @@ type Stats struct {
 	// refused, that named no room, a full room, or came while draining.
 	// (The players removed at shutdown are in none of them.)
 	Connects, Disconnects, Kicks, Refused uint64
+	// SnapshotsPartial counts the snapshots whose budget left some of
+	// the client's entities stale (see Config.SnapshotBudget).
+	SnapshotsPartial uint64
 	// Rooms is the number of rooms (the Game passed to New is one);
 	// RoomsCreated and RoomsClosed count them (see Server.Rooms).
 	Rooms                     int

@@ -117,6 +117,43 @@ func (v *View) Select(world, dst *Snapshot) (*Snapshot, error) {
 	return dst, nil
 }
 
+// SelectStale is Select with some entities carrying older values: for
+// each of stale (sorted by Index, each Index in v), the entity's values
+// are those it had in the world of tick Src, found in worlds by id. It
+// returns an error wrapping ErrMissingBaseline when such a world is no
+// longer in worlds or no longer has the entity.
+func (v *View) SelectStale(world *Snapshot, stale []Stale, worlds *History, dst *Snapshot) (*Snapshot, error) {
+	if len(stale) == 0 {
+		return v.Select(world, dst)
+	}
+	if v.all { // stale values need a copy of their own
+		if v.n != world.Len() {
+			return nil, fmt.Errorf("%w: View over %d entities, world of tick %d has %d", ErrInvalidSnapshot, v.n, world.Tick, world.Len())
+		}
+		dst.CopyFrom(world)
+	} else if _, err := v.Select(world, dst); err != nil {
+		return nil, err
+	}
+	st := world.Stride
+	for _, sr := range stale {
+		id := world.IDs[sr.Index]
+		j, ok := dst.Find(id)
+		if !ok {
+			return nil, fmt.Errorf("%w: stale entity %d is not in the view", ErrInvalidSnapshot, id)
+		}
+		old, ok := worlds.Get(sr.Src)
+		if !ok {
+			return nil, fmt.Errorf("%w: the world of tick %d (entity %d's values) is gone", ErrMissingBaseline, sr.Src, id)
+		}
+		k, ok := old.Find(id)
+		if !ok || old.Kind(k) != world.Kind(int(sr.Index)) {
+			return nil, fmt.Errorf("%w: entity %d is not in the world of tick %d", ErrMissingBaseline, id, sr.Src)
+		}
+		copy(dst.Values[j*st:(j+1)*st], old.Values[k*st:(k+1)*st])
+	}
+	return dst, nil
+}
+
 // growLen returns s with length n, reusing its memory when it can.
 func growLen[T any](s []T, n int) []T {
 	if cap(s) < n {
@@ -143,9 +180,20 @@ type ViewTracker struct {
 }
 
 type sentView struct {
-	tick uint32
-	used bool
-	view View
+	tick  uint32
+	used  bool
+	view  View
+	stale []Stale
+}
+
+// Stale is an entity a snapshot carried with older values than its tick's
+// world (a server that refreshes only the most important entities when
+// its budget is short): world entity Index of the snapshot's tick, with
+// the values it had at tick Src (an earlier tick still in the world
+// history).
+type Stale struct {
+	Index int32
+	Src   uint32
 }
 
 // NewViewTracker returns a tracker remembering the last size snapshots
@@ -162,10 +210,15 @@ func NewViewTracker(size int) (*ViewTracker, error) {
 // Sent records that the snapshot of tick, v of that tick's world, was sent.
 // Ticks must increase from one call to the next (a tick sent again
 // replaces nothing: it is recorded anew).
-func (t *ViewTracker) Sent(tick uint32, v *View) {
+func (t *ViewTracker) Sent(tick uint32, v *View) { t.SentStale(tick, v, nil) }
+
+// SentStale is Sent for a snapshot some of whose entities carried older
+// values (stale, sorted by Index, every Index in v): see SelectStale.
+func (t *ViewTracker) SentStale(tick uint32, v *View, stale []Stale) {
 	s := &t.ring[t.next]
 	s.tick, s.used = tick, true
 	s.view.CopyFrom(v)
+	s.stale = append(s.stale[:0], stale...)
 	t.next++
 	if t.next == len(t.ring) {
 		t.next = 0
@@ -217,11 +270,26 @@ func (t *ViewTracker) Baseline(world *History, scratch *Snapshot) *Snapshot {
 	if !ok {
 		return nil
 	}
-	s, err := v.Select(w, scratch)
+	stale := t.staleOf(t.acked)
+	s, err := v.SelectStale(w, stale, world, scratch)
 	if err != nil {
-		return nil // a world replaced after the view was taken: send a full snapshot
+		return nil // a world evicted or replaced since: send a full snapshot
 	}
 	return s
+}
+
+// staleOf returns the stale entities of the snapshot sent with tick.
+func (t *ViewTracker) staleOf(tick uint32) []Stale {
+	for k := 1; k <= len(t.ring); k++ {
+		s := &t.ring[(t.next-k+len(t.ring))%len(t.ring)]
+		if !s.used || s.tick < tick {
+			break
+		}
+		if s.tick == tick {
+			return s.stale
+		}
+	}
+	return nil
 }
 
 // Reset forgets everything (for example after the client reconnects or

@@ -1,0 +1,257 @@
+package server
+
+import (
+	"slices"
+
+	"github.com/tickwire/tickwire/netcode/state"
+)
+
+// Prioritizer is an optional interface of a Game that says which entities
+// matter most to each player when its snapshots cannot carry everything it
+// sees (Config.SnapshotBudget, or the link's own send budget): every
+// snapshot, each entity in the player's view gains Priority, and the
+// snapshot carries the entities of highest accumulated priority that fit;
+// those start again from zero. The others keep the values the player last
+// got (a delta encodes them as unchanged, at one bit each) until their
+// turn, or until they are Config.MaxStaleTicks old, when they are sent
+// whatever the budget. An entity the player was never sent appears when
+// its turn comes, at the latest MaxStaleTicks after it entered the view. Without a Prioritizer every entity gains 1 per snapshot:
+// the least recently sent go first.
+//
+// Priority runs like Interest.View: only reading, concurrently for
+// different viewers with Config.SnapshotWorkers above 1.
+type Prioritizer interface {
+	// Priority returns how much world entity i (world.IDs[i]) matters to
+	// viewer now: ≥ 0, larger is more (nearness, say: 10 for what is
+	// close, 1 for the rest). UrgentPriority or more sends the entity
+	// fresh in every snapshot, whatever the budget (the viewer's own
+	// player, what is about to hit it).
+	Priority(viewer PlayerID, world *state.Snapshot, i int) float32
+}
+
+// UrgentPriority is the Prioritizer weight from which an entity goes fresh
+// in every snapshot, whatever the budget.
+const UrgentPriority = 1000
+
+// entPrio is a client's record of one entity in its view.
+type entPrio struct {
+	id   uint32
+	acc  float32 // accumulated priority since it was last sent
+	w    float32 // this tick's weight
+	src  uint32  // the tick of the values it was last sent with; unsent: the tick it entered the view
+	sent bool    // the client was sent it (and has it, unless it left the view)
+}
+
+// prioState is a client's priority accumulator (only for clients whose
+// budget cannot carry their whole view).
+type prioState struct {
+	ents, next []entPrio // by id
+	stale      []state.Stale
+	// costPerFresh is the estimated bytes one more fresh entity adds to a
+	// snapshot, learned from the snapshots encoded. lag is the estimated
+	// number of snapshots that go out after one before its ack comes
+	// back: a delta against the acked baseline carries an entity sent
+	// fresh again in each of them, so one fresh entity costs
+	// costPerFresh·(1+lag) over its life.
+	costPerFresh, lag float32
+}
+
+// rank orders the candidates of a snapshot.
+type rank struct {
+	acc float32
+	pos int32 // index in prioState.next
+}
+
+// snapshotHeaderBudget is the bytes a snapshot costs besides its entities
+// (message header, codec envelope): an estimate.
+const snapshotHeaderBudget = 24
+
+// budgetBytes returns the bytes ss's snapshot may take this tick: its
+// share of Config.SnapshotBudget, or 0 for no cap.
+func (s *Server) budgetBytes(*session) int {
+	if s.cfg.SnapshotBudget <= 0 {
+		return 0
+	}
+	return max(s.cfg.SnapshotBudget/s.cfg.SnapshotRate, snapshotHeaderBudget+1)
+}
+
+// unlimited is the budget of a client that had a limit once and has none
+// now: it stays on the budgeted path, whose records stay right, with room
+// for everything.
+const unlimited = 1 << 30
+
+// buildBudgeted fills ss.out like buildSnapshot when the client's budget
+// is limited: iv is the client's view (Interest), the snapshot carries the
+// entities of highest accumulated priority that fit in budget bytes, the
+// others it already has with the values it last got.
+func (s *Server) buildBudgeted(sw *snapWorker, ss *session, world *state.Snapshot, iv *state.View, budget int) {
+	r := ss.room
+	p := ss.prio
+	if p == nil {
+		p = &prioState{costPerFresh: float32(4 * s.stride), lag: 2}
+		ss.prio = p
+	}
+	// Merge the view (world order: by id) with the client's records.
+	p.next = p.next[:0]
+	j := 0
+	for i := range world.Len() {
+		if !iv.Has(i) {
+			continue
+		}
+		id := world.IDs[i]
+		for j < len(p.ents) && p.ents[j].id < id {
+			j++ // left the view: forgotten (the client drops it)
+		}
+		e := entPrio{id: id, src: s.tick}
+		if j < len(p.ents) && p.ents[j].id == id {
+			e = p.ents[j]
+		}
+		w := float32(1)
+		if r.prioritizer != nil {
+			w = max(r.prioritizer.Priority(ss.player, world, i), 0)
+		}
+		e.acc += w
+		e.w = w
+		p.next = append(p.next, e)
+	}
+	p.ents, p.next = p.next, p.ents
+
+	// Rank by accumulated priority. Fresh are the first of them that fit
+	// the budget, and whatever must be: values as old as allowed, or an
+	// entity waiting as long as allowed to appear.
+	ranks := sw.ranks[:0]
+	must := growLen(sw.must, len(p.ents))
+	for k := range p.ents {
+		e := &p.ents[k]
+		must[k] = s.tick-e.src >= uint32(s.maxStale) || e.w >= UrgentPriority
+		ranks = append(ranks, rank{acc: e.acc, pos: int32(k)})
+	}
+	sw.must = must
+	slices.SortFunc(ranks, func(a, b rank) int {
+		switch {
+		case a.acc > b.acc:
+			return -1
+		case a.acc < b.acc:
+			return 1
+		}
+		return int(a.pos - b.pos)
+	})
+	sw.ranks = ranks
+
+	base := ss.views.Baseline(r.worlds, &sw.base)
+	// How many fresh entities fit, at the learned costs; then correct by
+	// what the encoder says (at most three encodes).
+	// The snapshots sent since the acked one: what the next ones will
+	// carry again of this one's fresh entities, smoothed.
+	if acked, ok := ss.views.AckedTick(); ok {
+		period := float32(s.cfg.TickRate) / float32(s.cfg.SnapshotRate)
+		now := max(float32(s.tick-acked)/period-1, 0)
+		p.lag += (now - p.lag) / 8
+	}
+	fresh := len(ranks)
+	if budget < unlimited {
+		has := 0
+		for k := range p.ents {
+			if p.ents[k].sent {
+				has++
+			}
+		}
+		room := float32(budget-snapshotHeaderBudget) - float32(has)/8
+		fresh = min(len(ranks), max(0, int(room/(max(p.costPerFresh, 0.125)*(1+p.lag)))))
+	}
+	prevFresh, prevSize := -1, 0
+	for attempt := 0; ; attempt++ {
+		n, ok := s.encodeBudgeted(sw, ss, world, base, fresh)
+		if !ok {
+			return
+		}
+		size := len(ss.out)
+		if prevFresh >= 0 && prevFresh != n {
+			marginal := float32(prevSize-size) / float32(prevFresh-n)
+			if marginal > 0 {
+				p.costPerFresh += (marginal - p.costPerFresh) / 2
+			}
+		}
+		if size <= budget || fresh == 0 || attempt == 2 {
+			break
+		}
+		over := float32(size - budget)
+		prevFresh, prevSize = n, size
+		fresh = max(0, fresh-1-int(over/max(p.costPerFresh, 0.125)))
+	}
+	n := 0
+	for k, f := range sw.isFresh {
+		if f {
+			e := &p.ents[k]
+			e.acc, e.src, e.sent = 0, s.tick, true
+			n++
+		}
+	}
+	if n < len(p.ents) {
+		ss.partial = true
+	}
+}
+
+// encodeBudgeted encodes ss's snapshot with the first fresh entities of
+// sw.ranks and those in sw.must fresh, and every other one the client was
+// sent stale. It returns how many went fresh (sw.isFresh marks them), or
+// false (ss.err set) when it cannot encode.
+func (s *Server) encodeBudgeted(sw *snapWorker, ss *session, world *state.Snapshot, base *state.Snapshot, fresh int) (int, bool) {
+	p := ss.prio
+	isFresh := growLen(sw.isFresh, len(p.ents))
+	copy(isFresh, sw.must)
+	for _, rk := range sw.ranks[:fresh] {
+		isFresh[rk.pos] = true
+	}
+	sw.isFresh = isFresh
+	n := 0
+	for _, f := range isFresh {
+		if f {
+			n++
+		}
+	}
+	ss.view.Reset(world.Len())
+	p.stale = p.stale[:0]
+	k := 0
+	for i := range world.Len() {
+		if k == len(p.ents) {
+			break
+		}
+		if world.IDs[i] != p.ents[k].id {
+			continue
+		}
+		e := &p.ents[k]
+		switch {
+		case isFresh[k]:
+			ss.view.Add(i)
+		case e.sent:
+			ss.view.Add(i)
+			if e.src != s.tick {
+				p.stale = append(p.stale, state.Stale{Index: int32(i), Src: e.src})
+			}
+		}
+		k++
+	}
+	cur, err := ss.view.SelectStale(world, p.stale, ss.room.worlds, &sw.cur)
+	if err != nil {
+		ss.err = err
+		return 0, false
+	}
+	ss.out = s.appendHeader(ss)
+	out, err := sw.enc.Encode(ss.out, cur, base)
+	if err != nil {
+		ss.err = err
+		return 0, false
+	}
+	ss.out = out
+	ss.full = base == nil
+	return n, true
+}
+
+// growLen returns s with length n, reusing its memory when it can.
+func growLen[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n, n+n/4)
+	}
+	return s[:n]
+}
