@@ -82,6 +82,9 @@ func newApp(opts clientui.Options, log *slog.Logger) (*app, error) {
 		if err != nil {
 			return nil, err
 		}
+		if note := onlinePanelNote(); note != "" {
+			panel.SetStatus(note)
+		}
 	}
 	a := &app{
 		opts:    opts,

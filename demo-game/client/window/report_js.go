@@ -76,3 +76,9 @@ func (r *pageReport) report(a *app, now time.Time) {
 	}
 	js.Global().Set("tickwireStats", js.ValueOf(st))
 }
+
+// onlinePanelNote is the network panel's status line in the browser,
+// where the client has no socket to condition.
+func onlinePanelNote() string {
+	return "browser: no socket to condition here"
+}

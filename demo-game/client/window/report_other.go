@@ -10,3 +10,6 @@ type noReport struct{}
 func newReporter() reporter { return noReport{} }
 
 func (noReport) report(*app, time.Time) {}
+
+// onlinePanelNote: a native client's panel conditions its own socket.
+func onlinePanelNote() string { return "" }
