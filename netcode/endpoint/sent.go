@@ -73,15 +73,7 @@ func (l *refLog) push(refs []msgRef) uint32 {
 		return start
 	}
 	if need := int(l.head-l.tail) + len(refs); need > len(l.refs) {
-		n := max(len(l.refs), initialRefLog)
-		for n < need {
-			n <<= 1
-		}
-		grown := make([]msgRef, n)
-		for i := l.tail; i != l.head; i++ {
-			grown[int(i)&(n-1)] = l.refs[int(i)&(len(l.refs)-1)]
-		}
-		l.refs = grown
+		l.grow(need)
 	}
 	mask := len(l.refs) - 1
 	for _, r := range refs {
@@ -89,6 +81,20 @@ func (l *refLog) push(refs []msgRef) uint32 {
 		l.head++
 	}
 	return start
+}
+
+// grow makes the ring hold at least need references, keeping those it
+// holds at their positions.
+func (l *refLog) grow(need int) {
+	n := max(len(l.refs), initialRefLog)
+	for n < need {
+		n <<= 1
+	}
+	grown := make([]msgRef, n)
+	for i := l.tail; i != l.head; i++ {
+		grown[int(i)&(n-1)] = l.refs[int(i)&(len(l.refs)-1)]
+	}
+	l.refs = grown
 }
 
 // at returns the reference at position i, which must be in [tail, head).
