@@ -22,8 +22,8 @@ const DefaultWebTransportPath = "/tickwire"
 
 // DefaultIdleTimeout is the QUIC idle timeout of WebTransport connections
 // when WebTransportConfig.IdleTimeout is 0: a browser that vanished
-// without closing its session ends it after this long (the game's own
-// keepalives keep a live one busy).
+// without closing its session, or a connection that opened none, ends
+// after this long (the game's own keepalives keep a live one busy).
 const DefaultIdleTimeout = 5 * time.Second
 
 // WebTransportConfig configures ListenWebTransport. Certificate is
@@ -96,8 +96,9 @@ func ListenWebTransport(c *Conn, cfg WebTransportConfig) (*WebTransport, error) 
 		TLSConfig: http3.ConfigureTLSConfig(&tls.Config{Certificates: []tls.Certificate{cfg.Certificate}, MinVersion: tls.VersionTLS13}),
 		QUICConfig: &quic.Config{
 			EnableDatagrams: true,
-			MaxIdleTimeout:  cfg.IdleTimeout,
-			KeepAlivePeriod: cfg.IdleTimeout / 3,
+			// No keepalive of our own: a game's keepalives keep a live
+			// session busy, and a connection without one should end.
+			MaxIdleTimeout: cfg.IdleTimeout,
 		},
 		Handler: mux,
 	}
