@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"net"
 	"testing"
 
 	"github.com/tickwire/tickwire/netcode/netsim"
@@ -40,5 +41,43 @@ func BenchmarkSessionDatagram(b *testing.B) {
 		if _, err := c.WriteTo(buf[:n], addr); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkUDPDatagram: a native client's datagram through the Conn
+// (the socket's reader goroutine and queue), against reading the socket
+// directly.
+func BenchmarkUDPDatagram(b *testing.B) {
+	for _, merged := range []bool{false, true} {
+		name := "direct"
+		if merged {
+			name = "conn"
+		}
+		b.Run(name, func(b *testing.B) {
+			srv, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var pc net.PacketConn = srv
+			if merged {
+				pc = NewConn(srv, Config{})
+			}
+			defer pc.Close()
+			cl, err := net.DialUDP("udp", nil, srv.LocalAddr().(*net.UDPAddr))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cl.Close()
+			msg, buf := make([]byte, 100), make([]byte, 1500)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := cl.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+				if n, _, err := pc.ReadFrom(buf); err != nil || n != 100 {
+					b.Fatalf("ReadFrom = %d, %v", n, err)
+				}
+			}
+		})
 	}
 }
