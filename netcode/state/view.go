@@ -167,23 +167,30 @@ func growLen[T any](s []T, n int) []T {
 // View, Ack when the client received one, and encode the next snapshot
 // against Baseline, which rebuilds the acked snapshot from the world
 // history (nil: send a full snapshot). It holds one View per sent snapshot
-// (a bitset, or nothing for SetAll), not a copy of the entities: memory is
-// size × world entities / 8 bytes per client at most.
+// (a bitset, or nothing for SetAll, or the entities' indexes when they are
+// few), not a copy of the entities: memory is size × min(world entities/8,
+// 4 × visible entities) bytes per client.
 //
 // The zero ViewTracker is not usable (NewViewTracker); it is not safe for
 // concurrent use.
 type ViewTracker struct {
-	ring   []sentView
-	next   int // the ring slot the next Sent uses
-	acked  uint32
-	hasAck bool
+	ring    []sentView
+	next    int // the ring slot the next Sent uses
+	acked   uint32
+	hasAck  bool
+	scratch View // a sparse view, expanded
 }
 
+// sentView is one sent snapshot's view: a bitset (view), or, when it holds
+// fewer than one entity in 32 of its world, the list of their indexes
+// (sparse, idx), which is smaller.
 type sentView struct {
-	tick  uint32
-	used  bool
-	view  View
-	stale []Stale
+	tick   uint32
+	used   bool
+	sparse bool
+	view   View
+	idx    []int32
+	stale  []Stale
 }
 
 // Stale is an entity a snapshot carried with older values than its tick's
@@ -217,7 +224,24 @@ func (t *ViewTracker) Sent(tick uint32, v *View) { t.SentStale(tick, v, nil) }
 func (t *ViewTracker) SentStale(tick uint32, v *View, stale []Stale) {
 	s := &t.ring[t.next]
 	s.tick, s.used = tick, true
-	s.view.CopyFrom(v)
+	n := 0
+	if !v.all {
+		n = v.Len()
+	}
+	s.sparse = !v.all && n*32 < v.n
+	if s.sparse {
+		s.idx = s.idx[:0]
+		for wi, w := range v.words {
+			for w != 0 {
+				s.idx = append(s.idx, int32(wi<<6|bits.TrailingZeros64(w)))
+				w &= w - 1
+			}
+		}
+		s.view.n, s.view.all, s.view.words = v.n, false, s.view.words[:0]
+	} else {
+		s.view.CopyFrom(v)
+		s.idx = s.idx[:0]
+	}
 	s.stale = append(s.stale[:0], stale...)
 	t.next++
 	if t.next == len(t.ring) {
@@ -245,7 +269,14 @@ func (t *ViewTracker) view(tick uint32) (*View, bool) {
 			break
 		}
 		if s.tick == tick {
-			return &s.view, true
+			if !s.sparse {
+				return &s.view, true
+			}
+			t.scratch.Reset(s.view.n)
+			for _, i := range s.idx {
+				t.scratch.Add(int(i))
+			}
+			return &t.scratch, true
 		}
 		if s.tick < tick {
 			break

@@ -165,3 +165,41 @@ func TestViewTrackerBaseline(t *testing.T) {
 	_, err = NewViewTracker(0)
 	assert.ErrorIs(t, err, ErrInvalidConfig)
 }
+
+// TestViewTrackerSparse: a view holding few of a large world's entities is
+// kept as their indexes, and rebuilds the same baseline as a bitset would.
+func TestViewTrackerSparse(t *testing.T) {
+	worlds, err := NewHistory(4)
+	require.NoError(t, err)
+	ids := make([]uint32, 1000)
+	for i := range ids {
+		ids[i] = uint32(i + 1)
+	}
+	worlds.Put(worldOf(1, ids...))
+	w, _ := worlds.Get(1)
+	tr, err := NewViewTracker(2)
+	require.NoError(t, err)
+	var v View
+	v.Reset(w.Len())
+	for _, i := range []int{3, 64, 65, 999} {
+		v.Add(i)
+	}
+	tr.Sent(1, &v)
+	assert.True(t, tr.ring[0].sparse)
+	assert.Empty(t, tr.ring[0].view.words, "no bitset kept")
+	assert.Equal(t, []int32{3, 64, 65, 999}, tr.ring[0].idx)
+	tr.Ack(1)
+	var a, b Snapshot
+	got := tr.Baseline(worlds, &a)
+	require.NotNil(t, got)
+	want, err := v.Select(w, &b)
+	require.NoError(t, err)
+	assert.True(t, want.Equal(got))
+	assert.Equal(t, []uint32{4, 65, 66, 1000}, got.IDs)
+
+	for i := range 100 { // a dense view stays a bitset
+		v.Add(i)
+	}
+	tr.Sent(2, &v)
+	assert.False(t, tr.ring[1].sparse)
+}
