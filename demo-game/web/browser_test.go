@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"image/color"
@@ -283,6 +284,33 @@ func TestBrowserOnLossyLink(t *testing.T) {
 	assert.Greater(t, end.RTTMs, 90.0, "RTT in ms: the link's 2 x 50 ms are there")
 }
 
+// TestWasmClientBudget: the demo client's wasm links no net/http (the
+// browser's fetch is called through syscall/js) and is at most 6 MB
+// gzipped. It needs no browser.
+func TestWasmClientBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the wasm client")
+	}
+	cmd := exec.Command("go", "list", "-deps", "../client/window")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	deps := strings.Fields(string(out))
+	assert.NotContains(t, deps, "net/http", "the wasm client's dependencies")
+	assert.NotContains(t, deps, "github.com/pion/webrtc/v4", "the wasm client's dependencies")
+
+	wasm, err := os.ReadFile(filepath.Join(buildClient(t), "client.wasm"))
+	require.NoError(t, err)
+	var gz bytes.Buffer
+	w, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	require.NoError(t, err)
+	_, err = w.Write(wasm)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	t.Logf("client.wasm: %d KiB, gzipped %d KiB", len(wasm)>>10, gz.Len()>>10)
+	assert.LessOrEqual(t, gz.Len(), 6<<20, "gzipped wasm bytes")
+}
+
 // scrape returns the samples of a Prometheus endpoint: the value of each
 // series, by its name and labels as written.
 func scrape(t *testing.T, ctx context.Context, url string) map[string]string {
@@ -305,15 +333,15 @@ func scrape(t *testing.T, ctx context.Context, url string) map[string]string {
 	return m
 }
 
-// buildClient builds the wasm client and copies wasm_exec.js into a
-// temporary directory, and returns it.
+// buildClient builds the wasm client as make web does and copies
+// wasm_exec.js into a temporary directory, and returns it.
 func buildClient(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	began := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "client.wasm"), "../client/window")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "client.wasm"), "../client/window")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "build the wasm client:\n%s", out)
