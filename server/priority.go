@@ -15,7 +15,7 @@ import (
 // got (a delta encodes them as unchanged, at one bit each) until their
 // turn, or until they are Config.MaxStaleTicks old, when they are sent
 // whatever the budget. An entity the player was never sent appears when
-// its turn comes, at the latest MaxStaleTicks after it entered the view. Without a Prioritizer every entity gains 1 per snapshot:
+// its turn comes (its priority accumulates like the others'). Without a Prioritizer every entity gains 1 per snapshot:
 // the least recently sent go first.
 //
 // Priority runs like Interest.View: only reading, concurrently for
@@ -38,7 +38,7 @@ type entPrio struct {
 	id   uint32
 	acc  float32 // accumulated priority since it was last sent
 	w    float32 // this tick's weight
-	src  uint32  // the tick of the values it was last sent with; unsent: the tick it entered the view
+	src  uint32  // the tick of the values it was last sent with
 	sent bool    // the client was sent it (and has it, unless it left the view)
 }
 
@@ -102,7 +102,7 @@ func (s *Server) buildBudgeted(sw *snapWorker, ss *session, world *state.Snapsho
 		for j < len(p.ents) && p.ents[j].id < id {
 			j++ // left the view: forgotten (the client drops it)
 		}
-		e := entPrio{id: id, src: s.tick}
+		e := entPrio{id: id}
 		if j < len(p.ents) && p.ents[j].id == id {
 			e = p.ents[j]
 		}
@@ -119,12 +119,23 @@ func (s *Server) buildBudgeted(sw *snapWorker, ss *session, world *state.Snapsho
 	// Rank by accumulated priority. Fresh are the first of them that fit
 	// the budget, and whatever must be: values as old as allowed, or an
 	// entity waiting as long as allowed to appear.
+	//
+	// Without an acked baseline the snapshot is a full one, and replaces
+	// what the client has: it carries only fresh entities, those the client
+	// was sent first, so that the set it sees stays the same until an ack
+	// comes (a full snapshot of every entity sent so far at full cost would
+	// outgrow the budget, and delay the acks further).
+	base := ss.views.Baseline(r.worlds, &sw.base)
 	ranks := sw.ranks[:0]
 	must := growLen(sw.must, len(p.ents))
 	for k := range p.ents {
 		e := &p.ents[k]
-		must[k] = s.tick-e.src >= uint32(s.maxStale) || e.w >= UrgentPriority
-		ranks = append(ranks, rank{acc: e.acc, pos: int32(k)})
+		must[k] = (e.sent && s.tick-e.src >= uint32(s.maxStale)) || e.w >= UrgentPriority
+		acc := e.acc
+		if base == nil && e.sent {
+			acc += 1e30
+		}
+		ranks = append(ranks, rank{acc: acc, pos: int32(k)})
 	}
 	sw.must = must
 	slices.SortFunc(ranks, func(a, b rank) int {
@@ -138,7 +149,6 @@ func (s *Server) buildBudgeted(sw *snapWorker, ss *session, world *state.Snapsho
 	})
 	sw.ranks = ranks
 
-	base := ss.views.Baseline(r.worlds, &sw.base)
 	// How many fresh entities fit, at the learned costs; then correct by
 	// what the encoder says (at most three encodes).
 	// The snapshots sent since the acked one: what the next ones will
@@ -149,8 +159,8 @@ func (s *Server) buildBudgeted(sw *snapWorker, ss *session, world *state.Snapsho
 		p.lag += (now - p.lag) / 8
 	}
 	fresh := len(ranks)
+	has := 0
 	if budget < unlimited {
-		has := 0
 		for k := range p.ents {
 			if p.ents[k].sent {
 				has++
@@ -179,12 +189,21 @@ func (s *Server) buildBudgeted(sw *snapWorker, ss *session, world *state.Snapsho
 		prevFresh, prevSize = n, size
 		fresh = max(0, fresh-1-int(over/max(p.costPerFresh, 0.125)))
 	}
+	if n := countTrue(sw.isFresh); n > 0 && budget < unlimited {
+		// What one fresh entity cost this time, its re-sends included:
+		// the controller's feedback, so that snapshots settle at the budget.
+		obs := (float32(len(ss.out)-snapshotHeaderBudget) - float32(has)/8) / (float32(n) * (1 + p.lag))
+		p.costPerFresh += (max(obs, 0.125) - p.costPerFresh) / 4
+	}
+
 	n := 0
 	for k, f := range sw.isFresh {
+		e := &p.ents[k]
 		if f {
-			e := &p.ents[k]
 			e.acc, e.src, e.sent = 0, s.tick, true
 			n++
+		} else if base == nil && e.sent {
+			e.sent, e.src = false, s.tick // not in this full snapshot: the client drops it
 		}
 	}
 	if n < len(p.ents) {
@@ -204,12 +223,7 @@ func (s *Server) encodeBudgeted(sw *snapWorker, ss *session, world *state.Snapsh
 		isFresh[rk.pos] = true
 	}
 	sw.isFresh = isFresh
-	n := 0
-	for _, f := range isFresh {
-		if f {
-			n++
-		}
-	}
+	n := countTrue(isFresh)
 	ss.view.Reset(world.Len())
 	p.stale = p.stale[:0]
 	k := 0
@@ -224,7 +238,7 @@ func (s *Server) encodeBudgeted(sw *snapWorker, ss *session, world *state.Snapsh
 		switch {
 		case isFresh[k]:
 			ss.view.Add(i)
-		case e.sent:
+		case e.sent && base != nil:
 			ss.view.Add(i)
 			if e.src != s.tick {
 				p.stale = append(p.stale, state.Stale{Index: int32(i), Src: e.src})
@@ -254,4 +268,14 @@ func growLen[T any](s []T, n int) []T {
 		return make([]T, n, n+n/4)
 	}
 	return s[:n]
+}
+
+func countTrue(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
 }
