@@ -29,7 +29,7 @@ func main() {
 	pings := flag.Int("pings", 500, "pings per ping-pong run (one every 10 ms)")
 	roomsNs := flag.String("rooms", "100,500,1000,2000,4000", "client counts of the rooms workload (multiples of 20; empty: skip it)")
 	window := flag.Duration("window", 4*time.Second, "measured window of a rooms run")
-	sections := flag.String("only", "tput,rt,stream,pingpong,rooms", "sections to run, comma-separated")
+	sections := flag.String("only", "tput,rt,stream,pingpong,rooms,budget", "sections to run, comma-separated (budget: the send budget through a stepping cap, simulated; writes budget-step.png)")
 	role := flag.String("role", "", "internal: rooms-server or rooms-clients (child processes of the rooms workload)")
 	sys := flag.String("sys", "tickwire", "internal: tickwire or kcp")
 	addr := flag.String("addr", "", "internal: the rooms server's address")
@@ -59,6 +59,24 @@ func main() {
 	started := time.Now()
 
 	on := func(name string) bool { return slices.Contains(strings.Split(*sections, ","), name) }
+	if on("budget") {
+		pts, err := budgetStep()
+		if err != nil {
+			log.Fatalf("bench: budget step: %v", err)
+		}
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			log.Fatalf("bench: %v", err)
+		}
+		path := filepath.Join(*out, "budget-step.png")
+		if err := budgetChart(path, pts); err != nil {
+			log.Fatalf("bench: budget chart: %v", err)
+		}
+		fmt.Print(budgetSummary(pts))
+		log.Printf("bench: wrote %s", path)
+		if *sections == "budget" {
+			return // results.md holds the other sections' figures: keep it
+		}
+	}
 	var rt []rtRow
 	for _, w := range sectionIf(on("rt"), []struct {
 		name string

@@ -107,11 +107,17 @@ func (e *Endpoint) ackPacket(at time.Duration, seq seqNum, newest *packetHeader)
 	e.lastAckAt, e.ptoCount = at, 0
 	e.stats.PacketsAcked++
 	e.ackRate.add(at, int(rec.size))
+	if e.sb.cc {
+		e.sb.onAck(int(rec.size))
+	}
 	if rec.ackEliciting {
 		if newest != nil && newest.HasAckDelay {
 			sample := at - rec.sentAt
 			hold := min(time.Duration(newest.AckDelay)*ackDelayUnit, max(sample, 0))
 			e.rtt.add(sample, hold)
+			if e.sb.cc {
+				e.sb.onSample(at, e.rtt.latest, int(rec.size))
+			}
 			if hold >= e.peerHold {
 				e.peerHold = hold
 			} else {
@@ -237,6 +243,9 @@ func (e *Endpoint) markLost(seq seqNum, rec *sentPacket, byCount bool) {
 	rec.decided, rec.lostByCount = true, byCount
 	rec.lossIndex = e.loss.record(true)
 	e.stats.PacketsLost++
+	if e.sb.cc {
+		e.sb.onLoss()
+	}
 	for i := range uint32(rec.refCount) {
 		r := e.sentRefs.at(rec.refStart + i)
 		c := e.sendChannels[r.channel]

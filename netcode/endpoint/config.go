@@ -79,6 +79,13 @@ type ChannelConfig struct {
 	// RedundancyMaxSize is the largest message that rides again (messages
 	// of more than one packet never do). Default 256 bytes.
 	RedundancyMaxSize int
+
+	// Priority orders the unreliable channels when the send budget (see
+	// Config.SendRate and Config.MaxFlushBytes) cannot carry everything
+	// queued: a higher Priority is flushed first, equal priorities by
+	// channel id. Reliable channels always go before every unreliable
+	// one and ignore it. Default 0.
+	Priority int
 }
 
 // Config configures an Endpoint. Zero fields take the defaults noted; a
@@ -141,9 +148,70 @@ type Config struct {
 	// peer's RTT samples do not grow with it: every packet that acknowledges
 	// something new says how long that acknowledgement was held, and the
 	// peer subtracts it; the peer's resend timers add the holds it has seen.
+	// A queue probe of CongestionControl (a packet of two ping frames and
+	// nothing else) is acknowledged by the next Flush: it is there to
+	// measure the RTT.
 	// 0 means DefaultAckDelay (25 ms); NoAckDelay (or any negative value)
 	// sends owed acks at every Flush; at most 1 s.
 	AckDelay time.Duration
+
+	// SendRate is the ceiling of the connection's send budget, in bytes
+	// per second: a token bucket, refilled at the budget's rate and
+	// SendBurst deep, that Flush spends on every packet it emits (header
+	// and PacketOverhead included). Flush opens a packet only while the
+	// bucket holds tokens (the last packet may overdraw it by less than a
+	// packet, repaid before the next), so a Flush called every tick emits
+	// the budget's rate on average, never more. What goes first when the
+	// budget cannot carry everything: acknowledgements (a header-only ack
+	// is always allowed, and charged), reliable resends and new reliable
+	// messages, then unreliable channels by ChannelConfig.Priority. A
+	// latest-state (UnreliableSequenced) message still waiting is replaced
+	// by a newer one; an unreliable message that waited longer than
+	// MaxUnreliableWait is shed (Stats.MessagesShed); reliable messages
+	// wait, bounded by ChannelConfig.MaxQueuedMessages and MaxQueuedBytes
+	// (Send returns ErrSendQueueFull beyond). 0 (the default) means no
+	// budget: every Flush sends everything queued, as before budgets
+	// existed, because a fixed cap that does not know the link would
+	// throttle fast links for nothing; a server that streams state to
+	// players on unknown links should set it (with CongestionControl).
+	// Allowed 0 or 1024 to 1<<30.
+	SendRate int
+
+	// SendBurst is the depth of the budget's bucket in bytes: how much
+	// an idle connection may send at once. Default 50 ms at the budget's
+	// current rate, at least one MaxPacketSize.
+	SendBurst int
+
+	// CongestionControl moves the budget between MinSendRate and SendRate
+	// by what the link delivers: it starts at MinSendRate and grows fast
+	// (×1.25 per RTT) until the first sign of congestion, then slowly
+	// (×1.08 per RTT) while Flush is held back by the budget and the link
+	// shows no queue; it falls to below the rate the peer acknowledged
+	// (×0.9, or ×0.75 for a large queue) when the RTT of recent packets
+	// rises above the connection's smallest RTT by more than a quarter of
+	// it (at least 10 ms) beyond the packet's own transmission time, or
+	// when more than 10% of an RTT's packets are lost, then waits an RTT
+	// for the change to show. So the queue the connection builds in a
+	// capped link stays at a few tens of milliseconds. Stats.SendRate and
+	// Stats.EstimatedRate show where it is. Requires SendRate.
+	CongestionControl bool
+
+	// MinSendRate is the floor of the budget under CongestionControl, in
+	// bytes per second. Default DefaultMinSendRate (4 KiB/s, 32 kbit/s:
+	// inputs, acks and a trickle of state), at most SendRate.
+	MinSendRate int
+
+	// MaxUnreliableWait is how long an unreliable message may wait for
+	// the send budget before it is shed, counted in Stats.MessagesShed: a
+	// state update that late is not worth its bytes. Applies only with a
+	// SendRate. Default 100 ms.
+	MaxUnreliableWait time.Duration
+
+	// PacketOverhead is how many bytes the layers below add to each
+	// packet (the connection header and AEAD tag, UDP and IP headers),
+	// charged to the send budget with every packet. Default 0; package
+	// netcode sets its own overhead.
+	PacketOverhead int
 
 	// Channels lists the channels; a channel's id is its index. At most 127.
 	Channels []ChannelConfig
@@ -184,6 +252,8 @@ const (
 	DefaultAckDelay            = 25 * time.Millisecond
 	DefaultRedundancy          = 2
 	DefaultRedundancyMaxSize   = 256
+	DefaultMinSendRate         = 4 << 10
+	DefaultMaxUnreliableWait   = 100 * time.Millisecond
 
 	// NoRedundancy in ChannelConfig.Redundancy turns redundant copies off.
 	NoRedundancy = -1
@@ -198,6 +268,8 @@ const (
 	defaultChannelsCount = 4
 	maxAckDelay          = time.Second
 	maxRedundancy        = 8
+	minSendRate          = 1 << 10
+	maxSendRate          = 1 << 30
 	// ackDelayPackets owed acks make Flush send a header-only ack even
 	// within AckDelay, so that a peer streaming reliable data gets acks
 	// before its send queue fills (256 small messages take about 8 packets)
@@ -257,6 +329,24 @@ func (c Config) Validate() error {
 	}
 	if c.MaxFlushBytes < 0 {
 		return fmt.Errorf("endpoint: Config.MaxFlushBytes = %d; must not be negative (0 means unlimited)", c.MaxFlushBytes)
+	}
+	if c.SendRate != 0 && (c.SendRate < minSendRate || c.SendRate > maxSendRate) {
+		return fmt.Errorf("endpoint: Config.SendRate = %d; allowed 0 (no budget) or %d..%d bytes per second", c.SendRate, minSendRate, maxSendRate)
+	}
+	if c.SendBurst < 0 || c.SendBurst > maxSendRate {
+		return fmt.Errorf("endpoint: Config.SendBurst = %d; allowed 0 (default) to %d bytes", c.SendBurst, maxSendRate)
+	}
+	if c.MinSendRate != 0 && (c.MinSendRate < minSendRate || c.MinSendRate > max(c.SendRate, minSendRate)) {
+		return fmt.Errorf("endpoint: Config.MinSendRate = %d; allowed 0 (default) or %d up to SendRate (%d)", c.MinSendRate, minSendRate, c.SendRate)
+	}
+	if c.CongestionControl && c.SendRate == 0 {
+		return fmt.Errorf("endpoint: Config.CongestionControl needs a SendRate (the budget's ceiling); SendRate is 0")
+	}
+	if c.PacketOverhead < 0 || c.PacketOverhead > 1024 {
+		return fmt.Errorf("endpoint: Config.PacketOverhead = %d; allowed 0 to 1024", c.PacketOverhead)
+	}
+	if c.MaxUnreliableWait < 0 {
+		return fmt.Errorf("endpoint: Config.MaxUnreliableWait = %v; must not be negative (0 means default)", c.MaxUnreliableWait)
 	}
 	if c.MaxReassemblyBytes < 0 {
 		return fmt.Errorf("endpoint: Config.MaxReassemblyBytes = %d; must not be negative (0 means default)", c.MaxReassemblyBytes)
@@ -332,6 +422,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AckDelay == 0 {
 		c.AckDelay = DefaultAckDelay
+	}
+	if c.MinSendRate == 0 && c.SendRate > 0 {
+		c.MinSendRate = min(DefaultMinSendRate, c.SendRate)
+	}
+	if c.MaxUnreliableWait == 0 {
+		c.MaxUnreliableWait = DefaultMaxUnreliableWait
 	}
 	if len(c.Channels) == 0 {
 		c.Channels = def.Channels

@@ -1,7 +1,9 @@
 package endpoint
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -24,6 +26,8 @@ type Endpoint struct {
 	recvBufs     bufPool       // buffers of received messages, for Receive
 	sendChannels []*sendChannel
 	recvChannels []*recvChannel
+	unreliableBy []int // ids of the unreliable channels, highest ChannelConfig.Priority first
+	sb           sendBudget
 	onAck        func(channel int, id MessageID)
 	codec        Codec
 
@@ -43,6 +47,7 @@ type Endpoint struct {
 	flushFirst seqNum // the first packet of the current Flush
 	budget     int    // bytes the current Flush may still open packets for; <0 unlimited
 	eliciting  bool
+	limited    bool // the current Flush left data queued for want of budget
 	mayCopy    bool // a channel with redundancy had messages in flight when this Flush began
 
 	// Loss detection (RFC 9002): the newest packet the peer acknowledged,
@@ -130,10 +135,17 @@ func NewEndpoint(cfg Config, now time.Time) (*Endpoint, error) {
 
 		pktThreshold: packetThreshold,
 	}
-	for _, ch := range cfg.Channels {
+	for i, ch := range cfg.Channels {
 		e.sendChannels = append(e.sendChannels, newSendChannel(ch))
 		e.recvChannels = append(e.recvChannels, newRecvChannel(ch))
+		if !ch.Kind.Reliable() {
+			e.unreliableBy = append(e.unreliableBy, i)
+		}
 	}
+	slices.SortStableFunc(e.unreliableBy, func(a, b int) int {
+		return cmp.Compare(cfg.Channels[b].Priority, cfg.Channels[a].Priority)
+	})
+	e.sb = newSendBudget(cfg)
 	return e, nil
 }
 
@@ -184,6 +196,7 @@ func (e *Endpoint) Send(channel int, msg []byte) (MessageID, error) {
 		m.count, m.fragSize = int32(n), int32(fragmentSize(len(msg), n))
 	}
 	m.next, m.unacked, m.tracking = 0, m.count, true
+	m.sentAt = e.now // unreliable: when it was queued, until it leaves
 	if c.kind.Reliable() {
 		m.frags = resize(m.frags, int(m.count))
 		clear(m.frags)
@@ -277,5 +290,11 @@ func (e *Endpoint) Stats() Stats {
 	s.SentKbps = e.sentRate.kbps(e.now)
 	s.ReceivedKbps = e.recvRate.kbps(e.now)
 	s.AckedKbps = e.ackRate.kbps(e.now)
+	if e.sb.on {
+		s.SendRate = int(e.sb.rate)
+		s.EstimatedRate = int(e.sb.estimate)
+		s.QueueDelay = e.sb.queue
+		s.CongestionEvents = e.sb.congestions
+	}
 	return s
 }

@@ -43,8 +43,30 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	if e.cfg.MaxFlushBytes > 0 {
 		e.budget = e.cfg.MaxFlushBytes
 	}
+	e.limited = false
+	if e.sb.on {
+		if e.sb.cc {
+			e.sb.update(at, e.rtt.smoothed)
+		}
+		e.sb.refill(at)
+		if a := e.sb.allowance(); e.budget < 0 || a < e.budget {
+			e.budget = a
+		}
+	}
 	e.pktAck = e.ackHeader(at)
 	e.keepFor = 2 * e.lossDelay()
+	probed := false
+	if e.sb.probeOwed && e.budget != 0 {
+		// A ping alone: its RTT measures the link's queue (see
+		// sendBudget). Data waits for the next Flush, so that the
+		// ping's ack is the newest the peer sends back and gives the
+		// RTT sample; acks owed ride on the ping.
+		e.openPacket(2, at)
+		e.pkt = append(e.pkt, pingFrame, pingFrame) // two: a probe, acked at once
+		e.eliciting = true
+		e.closePacket(at)
+		e.budget, probed = 0, true
+	}
 	delay := e.resendDelay()
 	e.probe(at, delay)
 
@@ -53,10 +75,8 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 			e.flushReliable(at, ch, c, delay)
 		}
 	}
-	for ch, c := range e.sendChannels {
-		if !c.kind.Reliable() {
-			e.flushUnreliable(at, ch, c)
-		}
+	for _, ch := range e.unreliableBy {
+		e.flushUnreliable(at, ch, e.sendChannels[ch])
 	}
 	if e.pingOwed && !e.eliciting && e.openPacket(1, at) {
 		e.pkt = append(e.pkt, pingFrame)
@@ -76,6 +96,10 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	if e.emitted > 0 { // every packet carries the acks
 		e.acksOwed = 0
 		e.ackDelayOwed = false
+	}
+	if e.limited && !probed {
+		e.stats.FlushesLimited++
+		e.sb.ivLimited = true
 	}
 	e.pingOwed, e.emit = false, nil
 }
@@ -195,6 +219,19 @@ func (e *Endpoint) addCopies(at time.Duration) {
 }
 
 func (e *Endpoint) flushUnreliable(at time.Duration, ch int, c *sendChannel) {
+	if e.sb.on {
+		// Shed what waited too long for the budget: stale state is not
+		// worth its bytes, and the queue stays short.
+		for ; c.oldest != c.nextID; c.oldest++ {
+			m := c.slot(c.oldest)
+			if m.next > 0 || at-m.sentAt <= e.cfg.MaxUnreliableWait {
+				break // one begun is finished: its fragments are worth nothing alone
+			}
+			c.release(m, &e.sendBufs)
+			m.tracking = false
+			e.stats.MessagesShed++
+		}
+	}
 	for ; c.oldest != c.nextID; c.oldest++ {
 		m := c.slot(c.oldest)
 		if c.kind == UnreliableSequenced && m.next == 0 && c.oldest+1 != c.nextID {
@@ -246,6 +283,7 @@ func (e *Endpoint) openPacket(need int, at time.Duration) bool {
 	}
 	if !e.pktOpen {
 		if e.budget == 0 {
+			e.limited = true
 			return false
 		}
 		h := e.pktAck
@@ -272,6 +310,12 @@ func (e *Endpoint) closePacket(at time.Duration) {
 	e.sentRate.add(at, len(e.pkt))
 	if e.budget > 0 {
 		e.budget = max(e.budget-len(e.pkt), 0)
+	}
+	if e.sb.on {
+		e.sb.spend(len(e.pkt))
+		if rec.ackEliciting && len(e.pkt) <= smallPacket {
+			e.sb.probeOwed = false // its RTT samples the queue
+		}
 	}
 	e.pktOpen = false
 	e.emitted++

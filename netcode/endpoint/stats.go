@@ -28,6 +28,23 @@ type Stats struct {
 	// acknowledged.
 	SentKbps, ReceivedKbps, AckedKbps float64
 
+	// SendRate is the send budget's rate now, in bytes per second (see
+	// Config.SendRate): the ceiling, or under CongestionControl where
+	// the congestion response has moved it. 0 without a budget.
+	SendRate int
+	// EstimatedRate is the congestion response's estimate of what the
+	// link carries, in bytes per second: the rate the peer acknowledged
+	// bytes at when the link last showed congestion, or the highest rate
+	// seen since. 0 without CongestionControl or before it measured.
+	EstimatedRate int
+	// QueueDelay is the congestion response's newest estimate of how long
+	// packets wait in the link's queues: the RTT of a small packet above
+	// the smallest such RTT. 0 without CongestionControl.
+	QueueDelay time.Duration
+	// CongestionEvents counts the times the congestion response lowered
+	// the budget (a queue or loss showed).
+	CongestionEvents uint64
+
 	PacketsSent      uint64 // packets emitted by Flush
 	PacketsReceived  uint64 // packets Receive took in: not malformed, stale or duplicate
 	PacketsAcked     uint64 // sent packets the peer acknowledged
@@ -39,6 +56,8 @@ type Stats struct {
 
 	MessagesSent       uint64 // messages sent for the first time
 	MessagesSuperseded uint64 // sequenced messages replaced by a newer one before they were sent
+	MessagesShed       uint64 // unreliable messages that waited for the send budget longer than Config.MaxUnreliableWait, dropped
+	FlushesLimited     uint64 // Flush calls that left data queued because the send budget (or MaxFlushBytes) was spent
 	MessagesResent     uint64 // message fragments sent again: their packet was lost or no ack came in time
 	MessagesRedundant  uint64 // copies of unacknowledged small reliable messages in room left in packets
 	ProbesSent         uint64 // tail-loss probes: the oldest unacknowledged fragment resent when no ack came for a probe timeout
