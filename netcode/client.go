@@ -135,6 +135,12 @@ func newClient(pc net.PacketConn, server netip.AddrPort, cfg ClientConfig) (*Cli
 	if cfg.HandshakeResend <= 0 {
 		return nil, configError("ClientConfig.HandshakeResend", cfg.HandshakeResend, "> 0 (0 = 100ms)")
 	}
+	if len(cfg.UserData) > MaxTokenUserData {
+		return nil, configError("ClientConfig.UserData", fmt.Sprintf("%d bytes", len(cfg.UserData)), fmt.Sprintf("at most %d bytes", MaxTokenUserData))
+	}
+	if len(cfg.UserData) > 0 && cfg.Token != nil {
+		return nil, configError("ClientConfig.UserData", fmt.Sprintf("%d bytes", len(cfg.UserData)), "none with a Token (secure mode: the token carries the user data)")
+	}
 	if !server.IsValid() {
 		return nil, configError("server address", server, "a valid address and port")
 	}
@@ -191,6 +197,8 @@ func (c *Client) hello(t connPacketType) []byte {
 		if t == ptResponse {
 			h.Cookie.MAC = c.hsKeys.proof(c.nonce, c.cookie)
 		}
+	} else {
+		h.UserDataLen = copy(h.UserData[:], c.cfg.UserData)
 	}
 	return appendHello(c.nextBuf(), t, &h)
 }

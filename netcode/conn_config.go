@@ -116,6 +116,11 @@ type ClientConfig struct {
 	// Token is a connect token from IssueConnectToken; required by servers in
 	// secure mode, and turns on packet sealing.
 	Token []byte
+	// UserData, in plain mode (no Token), is sent in the connection request
+	// and shown by the server as ClientInfo.UserData (a room to join, a
+	// name): at most MaxTokenUserData bytes, and unauthenticated — any
+	// client can claim anything. In secure mode the token carries it.
+	UserData []byte
 	// Timeout ends the connection when nothing was received for this long.
 	// Default 5 s.
 	Timeout time.Duration

@@ -17,7 +17,8 @@ import (
 //
 //	request   (client→server, exactly helloSize bytes, zero padded)
 //	  type | wire | protocolID u64 | version u16 | clientNonce u64 | flags |
-//	  [secure: tokenExpires i64 | tokenNonce 24 | sealed private token] | padding
+//	  [secure: tokenExpires i64 | tokenNonce 24 | sealed private token] |
+//	  [plain, flag userData: length u16 | user data (≤ MaxTokenUserData)] | padding
 //	response  (client→server, exactly helloSize bytes)
 //	  the request's fields, with the challenge cookie in the last cookieSize
 //	  bytes (secure: the cookie's timestamp and the key proof in place of its MAC)
@@ -72,7 +73,8 @@ const (
 	// at most the endpoint's MaxPacketSize + ConnOverhead bytes.
 	ConnOverhead = connHeaderSize + aeadTagSize
 
-	helloFlagSecure = 1
+	helloFlagSecure   = 1
+	helloFlagUserData = 2 // plain mode: the client's user data follows
 )
 
 // Sizes of the secure part of a hello packet.
@@ -92,6 +94,9 @@ type hello struct {
 	TokenExpires int64 // unix milliseconds
 	TokenNonce   [tokenNonceSize]byte
 	TokenSealed  [privateTokenSealedSize]byte
+	// Plain mode only: what the client says about itself (unauthenticated).
+	UserData    [MaxTokenUserData]byte
+	UserDataLen int
 	// Response only.
 	Cookie cookie
 }
@@ -113,6 +118,7 @@ var (
 	errHelloSize      = &connPacketError{"hello is not " + strconv.Itoa(helloSize) + " bytes"}
 	errHelloType      = &connPacketError{"not a request or response"}
 	errHelloFlags     = &connPacketError{"unknown hello flags"}
+	errHelloUserData  = &connPacketError{"hello user data longer than " + strconv.Itoa(MaxTokenUserData) + " bytes"}
 	errCookieShort    = &connPacketError{"cookie truncated"}
 	errChallengeSize  = &connPacketError{"challenge is not " + strconv.Itoa(challengeSize) + " or " + strconv.Itoa(challengeSealedSize) + " bytes"}
 	errChallengeType  = &connPacketError{"not a challenge"}
@@ -138,12 +144,17 @@ func appendHello(b []byte, t connPacketType, h *hello) []byte {
 	var flags byte
 	if h.Secure {
 		flags |= helloFlagSecure
+	} else if h.UserDataLen > 0 {
+		flags |= helloFlagUserData
 	}
 	b = append(b, flags)
 	if h.Secure {
 		b = binary.BigEndian.AppendUint64(b, uint64(h.TokenExpires))
 		b = append(b, h.TokenNonce[:]...)
 		b = append(b, h.TokenSealed[:]...)
+	} else if h.UserDataLen > 0 {
+		b = binary.BigEndian.AppendUint16(b, uint16(h.UserDataLen))
+		b = append(b, h.UserData[:h.UserDataLen]...)
 	}
 	for len(b)-start < helloCookieOff {
 		b = append(b, 0)
@@ -174,10 +185,19 @@ func decodeHello(b []byte, h *hello) (t connPacketType, n int, err error) {
 	h.Version = binary.BigEndian.Uint16(b[10:])
 	h.ClientNonce = binary.BigEndian.Uint64(b[12:])
 	flags := b[20]
-	if flags&^helloFlagSecure != 0 {
+	if flags&^(helloFlagSecure|helloFlagUserData) != 0 || flags == helloFlagSecure|helloFlagUserData {
 		return 0, 0, errHelloFlags
 	}
 	h.Secure = flags&helloFlagSecure != 0
+	h.UserDataLen = 0
+	if flags&helloFlagUserData != 0 {
+		p := b[helloFixedSize:]
+		n := int(binary.BigEndian.Uint16(p))
+		if n > MaxTokenUserData {
+			return 0, 0, errHelloUserData
+		}
+		h.UserDataLen = copy(h.UserData[:], p[2:2+n])
+	}
 	if h.Secure {
 		p := b[helloFixedSize:]
 		h.TokenExpires = int64(binary.BigEndian.Uint64(p))

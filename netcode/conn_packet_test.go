@@ -235,3 +235,54 @@ func TestTokenAddrFamilies(t *testing.T) {
 	assert.Empty(t, rest)
 	assert.Equal(t, addrs, got)
 }
+
+// TestHelloUserData: a plain hello carries the client's user data; a
+// length beyond MaxTokenUserData, or user data beside a token, is rejected.
+func TestHelloUserData(t *testing.T) {
+	h := testHello(false)
+	h.UserDataLen = copy(h.UserData[:], "room=arena-7")
+	for _, typ := range []connPacketType{ptRequest, ptResponse} {
+		b := appendHello(nil, typ, &h)
+		require.Len(t, b, helloSize)
+		var got hello
+		_, _, err := decodeHello(b, &got)
+		require.NoError(t, err)
+		assert.Equal(t, "room=arena-7", string(got.UserData[:got.UserDataLen]))
+	}
+	b := appendHello(nil, ptRequest, &h)
+	tooLong := append([]byte(nil), b...)
+	tooLong[helloFixedSize], tooLong[helloFixedSize+1] = 0x01, 0x01 // 257
+	both := append([]byte(nil), b...)
+	both[20] = helloFlagSecure | helloFlagUserData
+	for name, bad := range map[string][]byte{"too long": tooLong, "secure and user data": both} {
+		var got hello
+		_, _, err := decodeHello(bad, &got)
+		assert.ErrorIs(t, err, errBadConnPacket, name)
+	}
+	secure := testHello(true)
+	secure.UserDataLen = copy(secure.UserData[:], "ignored")
+	var got hello
+	_, _, err := decodeHello(appendHello(nil, ptRequest, &secure), &got)
+	require.NoError(t, err)
+	assert.Zero(t, got.UserDataLen, "a secure hello carries no plain user data")
+}
+
+// TestPlainUserData: in plain mode the client's UserData reaches the
+// server's ClientInfo; too much of it, or beside a token, is a config error.
+func TestPlainUserData(t *testing.T) {
+	noLeaks(t)
+	l := startServer(t, nil, ServerConfig{ProtocolID: 7})
+	cli, err := dialTest(t, l.addr(), ClientConfig{ProtocolID: 7, UserData: []byte("arena-7")})
+	require.NoError(t, err)
+	defer cli.Close()
+	l.do(func(s *Server) {
+		info, ok := s.Client(cli.ID())
+		require.True(t, ok)
+		assert.Equal(t, "arena-7", string(info.UserData))
+	})
+	_, err = dialTest(t, l.addr(), ClientConfig{ProtocolID: 7, UserData: make([]byte, MaxTokenUserData+1)})
+	require.ErrorIs(t, err, ErrInvalidConnConfig)
+	assert.Contains(t, err.Error(), "ClientConfig.UserData")
+	_, err = dialTest(t, l.addr(), ClientConfig{ProtocolID: 7, UserData: []byte("x"), Token: []byte("tok")})
+	require.ErrorIs(t, err, ErrInvalidConnConfig)
+}

@@ -251,7 +251,9 @@ type ClientInfo struct {
 	Addr        netip.AddrPort
 	ConnectedAt time.Time
 	LastReceive time.Time
-	// UserData is the connect token's user data (secure mode), read-only.
+	// UserData is the connect token's user data (secure mode) or, in plain
+	// mode, what the client's ClientConfig.UserData said (unauthenticated);
+	// read-only.
 	UserData []byte
 	Stats    Stats     // the endpoint's: RTT, loss, bandwidth, packets, messages
 	Conn     ConnStats // the connection layer's
@@ -762,6 +764,8 @@ func (s *Server) accept(id ClientID, from netip.AddrPort, h *hello, now time.Tim
 			return err
 		}
 		c.userData = append([]byte(nil), s.priv.UserData[:s.priv.UserDataLen]...)
+	} else if h.UserDataLen > 0 {
+		c.userData = append([]byte(nil), h.UserData[:h.UserDataLen]...) // plain mode: as the client says
 	}
 	c.emit = func(p []byte) { s.queueConn(c, ptPayload, p) }
 	if s.cfg.OnMessageAcked != nil {

@@ -44,7 +44,9 @@ type PlayerInfo struct {
 	Addr   netip.AddrPort // the client's address
 	// UserData is the user data of the connect token the client connected
 	// with (secure mode: who the player is, as the backend that issued the
-	// token says); nil in plain mode. Read-only: it is the server's copy.
+	// token says), or in plain mode what the client's connection request
+	// claimed (netcode.ClientConfig.UserData: anything; trust nothing in
+	// it). Read-only: it is the server's copy.
 	UserData []byte
 	// JoinedTick is the tick at whose start the player joined.
 	JoinedTick uint32

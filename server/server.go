@@ -88,7 +88,8 @@ type Config struct {
 	// Logger receives structured logs; nil means slog.New(slog.DiscardHandler).
 	Logger *slog.Logger
 	// RoomOf names the room a connecting client joins, from its connect
-	// token's user data (nil in plain mode). nil: every client joins the
+	// token's user data (in plain mode, its connection request's:
+	// netcode.ClientConfig.UserData). nil: every client joins the
 	// room "", the Game passed to New. RoomFromUserData reads the name
 	// from the user data. See Server.CreateRoom.
 	RoomOf func(userData []byte) string

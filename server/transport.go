@@ -35,8 +35,10 @@ type Event struct {
 	Addr   netip.AddrPort // the client's address
 	Reason string         // why a client disconnected, for logs
 	// UserData is what the client's connect token carries about the player
-	// (ClientConnected in secure mode; nil otherwise). It is only valid
-	// during the callback: the Server copies it.
+	// (ClientConnected in secure mode), or what a plain-mode client's
+	// connection request says (netcode.ClientConfig.UserData,
+	// unauthenticated); nil otherwise. It is only valid during the
+	// callback: the Server copies it.
 	UserData []byte
 }
 
@@ -44,6 +46,18 @@ type Event struct {
 type LinkStats struct {
 	RTT        time.Duration
 	PacketLoss float64 // 0..1
+
+	// SendBudget is the bytes per second the connection may send to the
+	// client now (its send budget, moved by the congestion response);
+	// 0 when the transport has no budget. A server sizes what it sends
+	// each tick by it.
+	SendBudget int
+	// EstimatedRate is the transport's estimate of what the link to the
+	// client carries, in bytes per second; 0 when unknown.
+	EstimatedRate int
+	// QueueDelay is how long the transport estimates its packets wait in
+	// the link's queues.
+	QueueDelay time.Duration
 }
 
 // TransportCounters are a transport's running totals since it started. The
