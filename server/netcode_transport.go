@@ -122,13 +122,18 @@ func (t *NetcodeTransport) Flush(now time.Time) { t.srv.Flush(now) }
 // SetAckHandler registers the Server's ack handler.
 func (t *NetcodeTransport) SetAckHandler(fn func(ClientID, int, uint16)) { t.ack = fn }
 
-// Stats returns client's RTT and packet loss from its endpoint.
+// Stats returns client's RTT, packet loss and send budget from its
+// endpoint (the budget with netcode's Endpoint.SendRate set).
 func (t *NetcodeTransport) Stats(client ClientID) (LinkStats, bool) {
 	info, ok := t.srv.Client(netcode.ClientID(client))
 	if !ok {
 		return LinkStats{}, false
 	}
-	return LinkStats{RTT: info.Stats.RTT, PacketLoss: info.Stats.PacketLoss}, true
+	st := &info.Stats
+	return LinkStats{
+		RTT: st.RTT, PacketLoss: st.PacketLoss,
+		SendBudget: st.SendRate, EstimatedRate: st.EstimatedRate, QueueDelay: st.QueueDelay,
+	}, true
 }
 
 // Counters returns the connection server's datagram totals and drops.

@@ -153,7 +153,7 @@ func TestMetricsBeforeAnyTick(t *testing.T) {
 func TestMetricsScrape(t *testing.T) {
 	srv, tr, reg := newServer(t)
 	tr.events = append(tr.events, server.Event{Kind: server.ClientConnected, Client: 1})
-	tr.link = server.LinkStats{RTT: 42 * time.Millisecond, PacketLoss: 0.05}
+	tr.link = server.LinkStats{RTT: 42 * time.Millisecond, PacketLoss: 0.05, SendBudget: 16000}
 	w, err := wire.NewInputWriter(1)
 	require.NoError(t, err)
 	w.Push(0, []byte{1})
@@ -180,6 +180,7 @@ func TestMetricsScrape(t *testing.T) {
 		`tickwire_server_client_rtt_seconds{quantile="0.5"} 0.042`,
 		"tickwire_server_client_rtt_seconds_count 2", // ticks 60 and 120
 		`tickwire_server_client_packet_loss_ratio{quantile="0.5"} 0.05`,
+		`tickwire_server_client_send_budget_bytes_per_second{quantile="0.5"} 16000`,
 		`tickwire_server_drops_total{reason="transport_malformed"} 3`,
 		`tickwire_server_drops_total{reason="input_malformed"} 1`,
 		`tickwire_server_drops_total{reason="input_late"} 0`,

@@ -33,6 +33,7 @@ type metrics struct {
 	// Per room (server.Server.Rooms): players and the last tick's time.
 	roomPlayers, roomTick *prometheus.Desc
 	rtt                   prometheus.Summary
+	budget                prometheus.Summary
 	loss                  prometheus.Summary
 }
 
@@ -141,6 +142,11 @@ func newMetrics(srv *server.Server) *metrics {
 			Help:       "Smoothed round-trip time of each client, sampled once per second per client.",
 			Objectives: map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001}, MaxAge: 30 * time.Second,
 		}),
+		budget: prometheus.NewSummary(prometheus.SummaryOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "client_send_budget_bytes_per_second",
+			Help:       "Send budget of each client's connection (moved by the congestion response), sampled once per second per client that has one.",
+			Objectives: map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001}, MaxAge: 30 * time.Second,
+		}),
 		loss: prometheus.NewSummary(prometheus.SummaryOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "client_packet_loss_ratio",
 			Help:       "Packet loss (0..1) of each client, sampled once per second per client.",
@@ -159,6 +165,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.roomTick
 	m.tick.Describe(ch)
 	m.rtt.Describe(ch)
+	m.budget.Describe(ch)
 	m.loss.Describe(ch)
 }
 
@@ -181,14 +188,19 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	m.tick.Collect(ch)
 	m.rtt.Collect(ch)
+	m.budget.Collect(ch)
 	m.loss.Collect(ch)
 }
 
 // ObserveTick records a tick's duration (server.Observer).
 func (m *metrics) ObserveTick(_ server.TickInfo, took time.Duration) { m.tick.Observe(took.Seconds()) }
 
-// ObserveLink records a client's RTT and loss (server.Observer).
+// ObserveLink records a client's RTT, loss and send budget
+// (server.Observer).
 func (m *metrics) ObserveLink(_ server.PlayerID, link server.LinkStats) {
 	m.rtt.Observe(link.RTT.Seconds())
+	if link.SendBudget > 0 {
+		m.budget.Observe(float64(link.SendBudget))
+	}
 	m.loss.Observe(link.PacketLoss)
 }
