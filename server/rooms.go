@@ -202,7 +202,7 @@ func (s *Server) CreateRoom(name string, opts RoomOptions, newGame func(*Room) (
 	if err := s.addRoom(r, g); err != nil {
 		return nil, err
 	}
-	s.log.Info("room created", "room", name, "label", opts.Label, "rooms", len(s.rooms))
+	s.log.Info("room created", "room", name, "label", r.opts.Label, "rooms", len(s.rooms))
 	return r, nil
 }
 

@@ -78,6 +78,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.swarm.Addr, "addr", "127.0.0.1:7777", "demo server (or netsim proxy) UDP `address`")
 	fs.IntVar(&o.swarm.Bots, "n", 4, fmt.Sprintf("number of bots (a `count`), 1..%d", botswarm.MaxBots))
 	fs.DurationVar(&o.duration, "duration", 30*time.Second, fmt.Sprintf("how long the bots play, 1s..%v", maxDuration))
+	fs.IntVar(&o.swarm.Rooms, "rooms", 0, "spread the bots over this many `rooms` (room-0, room-1, …) of a server run with -room-players; 0: no room named")
 	fs.Uint64Var(&o.swarm.Seed, "seed", 1, "`seed` of the bots' scripted input (bot i plays seed+i)")
 	fs.DurationVar(&o.interval, "interval", 5*time.Second, "print stats every `duration` (at least 100ms)")
 	fs.IntVar(&o.swarm.FrameRate, "fps", botswarm.DefaultFrameRate, "frame `rate` per bot: input ticks and drawn views per second, 1..240")
@@ -146,6 +147,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if err := o.swarm.Link.Validate(); err != nil { // a combination the single values did not catch
 		return o, &flagError{msg: fmt.Sprintf("bots: -loss/-latency/-jitter/-dup: %s", strings.TrimPrefix(err.Error(), "netsim: "))}
+	}
+	if o.swarm.Rooms < 0 || o.swarm.Rooms > o.swarm.Bots {
+		return o, bad("rooms", o.swarm.Rooms, fmt.Sprintf("want 0 (no rooms) or 1..-n (%d)", o.swarm.Bots))
 	}
 	o.limits.RequireSamples = o.soak
 	if err := o.swarm.Validate(); err != nil {

@@ -42,6 +42,10 @@ type Config struct {
 	// ProtocolID is the server's netcode protocol id; 0 means the demo's
 	// (clientui.DefaultProtocolID).
 	ProtocolID uint64
+	// Rooms, when not 0, spreads the bots over that many rooms of a
+	// server in rooms mode (the demo server's -room-players): bot i names
+	// the room "room-<i mod Rooms>" in its connection request's user data.
+	Rooms int
 	// FrameRate is how many frames per second each bot runs (1..240;
 	// 0 means 60): one client update and one drawn view per frame.
 	FrameRate int
@@ -222,6 +226,9 @@ func newBot(cfg Config, i int) (*bot, error) {
 	ccfg := clientui.ClientConfig(static)
 	ccfg.Netcode.ProtocolID = cfg.ProtocolID
 	ccfg.Netcode.ConnectTimeout = cfg.DialTimeout
+	if cfg.Rooms > 0 {
+		ccfg.Netcode.UserData = fmt.Appendf(nil, "room-%d", i%cfg.Rooms)
+	}
 	ccfg.Logger = cfg.Logger.With("bot", i)
 	ccfg.Reconnect = cfg.Reconnect
 	ccfg.Reconnect.Seed = cfg.Seed + uint64(i)
