@@ -54,7 +54,13 @@ type ServerConfig struct {
 	// Endpoint configures each connection's reliability endpoint (channel
 	// layout, packet size...). A zero MaxPacketSize becomes
 	// DefaultMaxPacketSize - ConnOverhead, so that datagrams stay within 1200
-	// bytes. MaxPacketSize + ConnOverhead must be at most 1500.
+	// bytes. MaxPacketSize + ConnOverhead must be at most 1500. A server
+	// that streams state to players on links it does not know should set
+	// Endpoint.SendRate (a ceiling, e.g. 1 Mbit/s = 125000) and
+	// Endpoint.CongestionControl: each connection then sends no more than
+	// its link carries, and ClientInfo.Stats.SendRate says how much that
+	// is. A zero PacketOverhead becomes ConnOverhead plus 28 (UDP and IPv4
+	// headers), so that the budget counts what leaves the socket.
 	Endpoint endpoint.Config
 	// TokenKey, when set, turns on secure mode: clients must present a
 	// connect token sealed with this key (see IssueConnectToken), and every
@@ -178,6 +184,11 @@ func newConnCommon(prefix string, timeout, keepalive time.Duration, ep endpoint.
 	}
 	if c.endpoint.MaxPacketSize == 0 {
 		c.endpoint.MaxPacketSize = endpoint.DefaultMaxPacketSize - ConnOverhead
+	}
+	if c.endpoint.PacketOverhead == 0 {
+		// The send budget counts what leaves the socket: the connection
+		// header and AEAD tag, and the UDP and IPv4 headers.
+		c.endpoint.PacketOverhead = ConnOverhead + udpIPv4Header
 	}
 	if c.endpoint.MaxPacketSize+ConnOverhead > maxDatagramSize {
 		return c, configError(prefix+".Endpoint.MaxPacketSize", c.endpoint.MaxPacketSize,

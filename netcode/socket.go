@@ -21,6 +21,7 @@ import (
 
 const (
 	maxDatagramSize = 1500 // larger datagrams are truncated and then fail to decode
+	udpIPv4Header   = 28   // bytes IPv4 and UDP add to every datagram
 	socketBatchSize = 32
 )
 
