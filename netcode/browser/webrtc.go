@@ -66,17 +66,10 @@ func ListenWebRTC(c *Conn, cfg WebRTCConfig) (*WebRTC, error) {
 	if cfg.OpenTimeout <= 0 {
 		cfg.OpenTimeout = DefaultOpenTimeout
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	ua, err := net.ResolveUDPAddr("udp", cfg.Addr)
+	log := loggerOr(cfg.Logger)
+	udp, err := listenUDP("WebRTC", "udp4", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("browser: WebRTC address %q: %w", cfg.Addr, err)
-	}
-	udp, err := net.ListenUDP("udp4", ua)
-	if err != nil {
-		return nil, fmt.Errorf("browser: WebRTC listen %q: %w", cfg.Addr, err)
+		return nil, err
 	}
 	mux := webrtc.NewICEUDPMux(nil, udp)
 	var se webrtc.SettingEngine

@@ -79,17 +79,10 @@ func ListenWebTransport(c *Conn, cfg WebTransportConfig) (*WebTransport, error) 
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	ua, err := net.ResolveUDPAddr("udp", cfg.Addr)
+	log := loggerOr(cfg.Logger)
+	udp, err := listenUDP("WebTransport", "udp", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("browser: WebTransport address %q: %w", cfg.Addr, err)
-	}
-	udp, err := net.ListenUDP("udp", ua)
-	if err != nil {
-		return nil, fmt.Errorf("browser: WebTransport listen %q: %w", cfg.Addr, err)
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	h3 := &http3.Server{
@@ -164,4 +157,26 @@ func (w *WebTransport) Close() error {
 		<-w.done
 	})
 	return w.err
+}
+
+// loggerOr returns log, or a logger that discards when it is nil.
+func loggerOr(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
+}
+
+// listenUDP opens the UDP socket of an endpoint (what names it in errors)
+// on addr.
+func listenUDP(what, network, addr string) (*net.UDPConn, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("browser: %s address %q: %w", what, addr, err)
+	}
+	udp, err := net.ListenUDP(network, ua)
+	if err != nil {
+		return nil, fmt.Errorf("browser: %s listen %q: %w", what, addr, err)
+	}
+	return udp, nil
 }
