@@ -165,7 +165,7 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	ready := make(chan *demoserver.Server, 1)
-	var logs syncBuffer
+	var logs clitest.SyncBuffer
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run(ctx, nil, []string{"-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-npcs", "3"}, io.Discard, &logs,
@@ -247,7 +247,7 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 
 	term := make(chan os.Signal, 1)
 	ready := make(chan *demoserver.Server, 1)
-	var logs syncBuffer
+	var logs clitest.SyncBuffer
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run(t.Context(), term, []string{"-addr", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-npcs", "0", "-drain-timeout", "0s",
@@ -331,23 +331,4 @@ func TestAgonesAddr(t *testing.T) {
 	assert.ErrorContains(t, err, `the GameServer's address "" port 7654 is no ip:port (state "Creating")`)
 	_, err = agonesAddr(t.Context(), sdk)
 	assert.ErrorContains(t, err, `the GameServer lists no port (state "Creating")`)
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutine and the
-// test's.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

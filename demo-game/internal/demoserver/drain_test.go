@@ -1,7 +1,6 @@
 package demoserver
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"github.com/tickwire/tickwire/demo-game/arena"
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/protocol"
+	"github.com/tickwire/tickwire/internal/clitest"
 	"github.com/tickwire/tickwire/netcode"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server/agones"
@@ -132,24 +132,6 @@ func (w *pipeResponse) Write(b []byte) (int, error) {
 	return w.pw.Write(b)
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // player is one netcode client over the pipe's client end, updated every
 // 10 ms until it leaves or is disconnected; kicks has the reason of a kick
 // message it read.
@@ -211,7 +193,7 @@ func newPipeServer(t *testing.T, logs io.Writer, mod func(*ServerConfig)) (*Serv
 // is then kicked with "server shutting down", and Run returns nil.
 func TestDrainKicksAfterTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs syncBuffer
+		var logs clitest.SyncBuffer
 		srv, cpc := newPipeServer(t, &logs, nil)
 		done := make(chan error, 1)
 		go func() { done <- srv.Run(t.Context()) }()
@@ -252,7 +234,7 @@ func TestDrainKicksAfterTimeout(t *testing.T) {
 // before its timeout, with no kick.
 func TestDrainEndsWhenPlayersLeave(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs syncBuffer
+		var logs clitest.SyncBuffer
 		srv, cpc := newPipeServer(t, &logs, func(c *ServerConfig) { c.DrainTimeout = time.Minute })
 		done := make(chan error, 1)
 		go func() { done <- srv.Run(t.Context()) }()
@@ -278,7 +260,7 @@ func TestDrainEndsWhenPlayersLeave(t *testing.T) {
 func TestAgones(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		side := &fakeSidecar{failReady: 2, failHealth: 1, allocate: make(chan struct{})}
-		var logs syncBuffer
+		var logs clitest.SyncBuffer
 		log := slog.New(slog.NewTextHandler(&logs, nil))
 		sdk, err := agones.New(agones.Config{URL: "http://sidecar", HTTPClient: &http.Client{Transport: inproc{side}}, Logger: log})
 		require.NoError(t, err)

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -128,7 +127,7 @@ func TestRunServes(t *testing.T) {
 	defer cancel()
 	ready := make(chan string, 1)
 	exit := make(chan int, 1)
-	var logs syncBuffer
+	var logs clitest.SyncBuffer
 	go func() {
 		exit <- run(ctx, []string{"-addr", "127.0.0.1:0", "-key-file", key, "-protocol-id", "0x10", "-servers", "10.0.0.1:7777",
 			"-tokens-file", toks, "-rooms", "arena-1"}, io.Discard, &logs, func(a string) { ready <- a })
@@ -180,21 +179,4 @@ func TestRunServes(t *testing.T) {
 	client.CloseIdleConnections()
 	assert.Contains(t, logs.String(), `msg="token issued" caller=web-eu room=arena-1 server=10.0.0.1:7777`)
 	assert.Contains(t, logs.String(), "tokend stopped")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
