@@ -107,7 +107,8 @@ func (e *Endpoint) ackPacket(at time.Duration, seq seqNum, newest *packetHeader)
 	e.lastAckAt, e.ptoCount = at, 0
 	e.stats.PacketsAcked++
 	e.ackRate.add(at, int(rec.size))
-	if e.sb.cc {
+	e.mtu.acked(seq, int(rec.size))
+	if e.sb != nil && e.sb.cc {
 		e.sb.onAck(int(rec.size))
 	}
 	if rec.ackEliciting {
@@ -115,7 +116,7 @@ func (e *Endpoint) ackPacket(at time.Duration, seq seqNum, newest *packetHeader)
 			sample := at - rec.sentAt
 			hold := min(time.Duration(newest.AckDelay)*ackDelayUnit, max(sample, 0))
 			e.rtt.add(sample, hold)
-			if e.sb.cc {
+			if e.sb != nil && e.sb.cc {
 				e.sb.onSample(at, e.rtt.latest, int(rec.size))
 			}
 			if hold >= e.peerHold {
@@ -243,7 +244,11 @@ func (e *Endpoint) markLost(seq seqNum, rec *sentPacket, byCount bool) {
 	rec.decided, rec.lostByCount = true, byCount
 	rec.lossIndex = e.loss.record(true)
 	e.stats.PacketsLost++
-	if e.sb.cc {
+	if e.mtu.probing && seq == e.mtu.probeSeq {
+		e.stats.MTUProbesLost++
+	}
+	e.mtu.lost(seq, int(rec.size), e.now, e.resendDelay())
+	if e.sb != nil && e.sb.cc {
 		e.sb.onLoss()
 	}
 	for i := range uint32(rec.refCount) {

@@ -87,11 +87,8 @@ const (
 	lossThreshold = 0.1
 )
 
-func newSendBudget(cfg Config) sendBudget {
-	b := sendBudget{ivQueue: -1, base: [2]time.Duration{-1, -1}}
-	if cfg.SendRate == 0 {
-		return b
-	}
+func newSendBudget(cfg Config) *sendBudget {
+	b := &sendBudget{ivQueue: -1, base: [2]time.Duration{-1, -1}}
 	b.on, b.cc = true, cfg.CongestionControl
 	b.ceil, b.floor = float64(cfg.SendRate), float64(cfg.SendRate)
 	b.burst = float64(cfg.SendBurst)

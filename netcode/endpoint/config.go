@@ -207,6 +207,20 @@ type Config struct {
 	// SendRate. Default 100 ms.
 	MaxUnreliableWait time.Duration
 
+	// MaxPathMTU turns on path MTU discovery: the endpoint starts with
+	// packets of MaxPacketSize and probes larger sizes up to MaxPathMTU
+	// (header included) with padded probes that the peer must
+	// acknowledge; it uses the largest size acknowledged, and falls back
+	// to MaxPacketSize when 3 larger packets in a row are lost (the path
+	// changed), searching again 10 s later. Messages are still fragmented
+	// for MaxPacketSize, so larger packets carry more messages each and a
+	// fallback never strands a frame. Stats.PathMTU is the size in use.
+	// Both peers must accept the larger packets: Receive accepts up to
+	// max(MaxPacketSize, MaxPathMTU). 0 (the default): no probing. At most
+	// 65507. The socket under it should refuse IP fragmentation (package
+	// netcode's does on Linux), or a probe can succeed as fragments.
+	MaxPathMTU int
+
 	// PacketOverhead is how many bytes the layers below add to each
 	// packet (the connection header and AEAD tag, UDP and IP headers),
 	// charged to the send budget with every packet. Default 0; package
@@ -341,6 +355,9 @@ func (c Config) Validate() error {
 	}
 	if c.CongestionControl && c.SendRate == 0 {
 		return fmt.Errorf("endpoint: Config.CongestionControl needs a SendRate (the budget's ceiling); SendRate is 0")
+	}
+	if c.MaxPathMTU != 0 && (c.MaxPathMTU < max(c.MaxPacketSize, minPacketSize) || c.MaxPathMTU > maxPacketSizeLimit) {
+		return fmt.Errorf("endpoint: Config.MaxPathMTU = %d; allowed 0 (no probing) or MaxPacketSize (%d) to %d", c.MaxPathMTU, c.MaxPacketSize, maxPacketSizeLimit)
 	}
 	if c.PacketOverhead < 0 || c.PacketOverhead > 1024 {
 		return fmt.Errorf("endpoint: Config.PacketOverhead = %d; allowed 0 to 1024", c.PacketOverhead)

@@ -26,8 +26,9 @@ type Endpoint struct {
 	recvBufs     bufPool       // buffers of received messages, for Receive
 	sendChannels []*sendChannel
 	recvChannels []*recvChannel
-	unreliableBy []int // ids of the unreliable channels, highest ChannelConfig.Priority first
-	sb           sendBudget
+	unreliableBy []int       // ids of the unreliable channels, highest ChannelConfig.Priority first
+	sb           *sendBudget // nil without Config.SendRate
+	mtu          pathMTU
 	onAck        func(channel int, id MessageID)
 	codec        Codec
 
@@ -145,7 +146,10 @@ func NewEndpoint(cfg Config, now time.Time) (*Endpoint, error) {
 	slices.SortStableFunc(e.unreliableBy, func(a, b int) int {
 		return cmp.Compare(cfg.Channels[b].Priority, cfg.Channels[a].Priority)
 	})
-	e.sb = newSendBudget(cfg)
+	if cfg.SendRate > 0 {
+		e.sb = newSendBudget(cfg) // a connection without a budget carries none of its state
+	}
+	e.mtu = newPathMTU(cfg)
 	return e, nil
 }
 
@@ -290,7 +294,8 @@ func (e *Endpoint) Stats() Stats {
 	s.SentKbps = e.sentRate.kbps(e.now)
 	s.ReceivedKbps = e.recvRate.kbps(e.now)
 	s.AckedKbps = e.ackRate.kbps(e.now)
-	if e.sb.on {
+	s.PathMTU = e.mtu.size
+	if e.sb != nil {
 		s.SendRate = int(e.sb.rate)
 		s.EstimatedRate = int(e.sb.estimate)
 		s.QueueDelay = e.sb.queue

@@ -47,6 +47,7 @@ var (
 	errFrameLength     = &malformedError{"message length exceeds packet"}
 	errFrameFragment   = &malformedError{"inconsistent fragment fields"}
 	errFrameVarint     = &malformedError{"bad varint"}
-	errPacketTooLarge  = &malformedError{"packet larger than MaxPacketSize"}
+	errPacketTooLarge  = &malformedError{"packet larger than MaxPacketSize (or MaxPathMTU)"}
+	errFramePadding    = &malformedError{"padding frame with non-zero bytes"}
 	errFragmentChanged = &malformedError{"fragment disagrees with earlier fragments of its message"}
 )

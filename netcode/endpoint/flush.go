@@ -44,8 +44,8 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 		e.budget = e.cfg.MaxFlushBytes
 	}
 	e.limited = false
-	if e.sb.on {
-		if e.sb.cc {
+	if e.sb != nil {
+		if e.sb != nil && e.sb.cc {
 			e.sb.update(at, e.rtt.smoothed)
 		}
 		e.sb.refill(at)
@@ -56,7 +56,7 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 	e.pktAck = e.ackHeader(at)
 	e.keepFor = 2 * e.lossDelay()
 	probed := false
-	if e.sb.probeOwed && e.budget != 0 {
+	if e.sb != nil && e.sb.probeOwed && e.budget != 0 {
 		// A ping alone: its RTT measures the link's queue (see
 		// sendBudget). Data waits for the next Flush, so that the
 		// ping's ack is the newest the peer sends back and gives the
@@ -93,13 +93,18 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 		}
 		e.closePacket(at)
 	}
+	if size := e.mtu.due(at); size > 0 && e.budget != 0 {
+		e.sendMTUProbe(at, size)
+	}
 	if e.emitted > 0 { // every packet carries the acks
 		e.acksOwed = 0
 		e.ackDelayOwed = false
 	}
 	if e.limited && !probed {
 		e.stats.FlushesLimited++
-		e.sb.ivLimited = true
+		if e.sb != nil {
+			e.sb.ivLimited = true
+		}
 	}
 	e.pingOwed, e.emit = false, nil
 }
@@ -196,7 +201,7 @@ func (e *Endpoint) addCopies(at time.Duration) {
 			continue
 		}
 		for id := c.oldest; id != c.copyEnd; id++ { // messages new in this Flush get no copy
-			room := e.cfg.MaxPacketSize - len(e.pkt)
+			room := e.mtu.size - len(e.pkt)
 			if room < wholeFrameLen(0) {
 				return
 			}
@@ -219,7 +224,7 @@ func (e *Endpoint) addCopies(at time.Duration) {
 }
 
 func (e *Endpoint) flushUnreliable(at time.Duration, ch int, c *sendChannel) {
-	if e.sb.on {
+	if e.sb != nil {
 		// Shed what waited too long for the budget: stale state is not
 		// worth its bytes, and the queue stays short.
 		for ; c.oldest != c.nextID; c.oldest++ {
@@ -278,7 +283,7 @@ func (e *Endpoint) writeFragment(at time.Duration, ch int, m *sendMessage, f int
 // openPacket makes sure a packet with room for need more bytes is open. It
 // reports false when that needs a new packet and the budget is spent.
 func (e *Endpoint) openPacket(need int, at time.Duration) bool {
-	if e.pktOpen && len(e.pkt)+need > e.cfg.MaxPacketSize {
+	if e.pktOpen && len(e.pkt)+need > e.mtu.size {
 		e.closePacket(at)
 	}
 	if !e.pktOpen {
@@ -311,7 +316,7 @@ func (e *Endpoint) closePacket(at time.Duration) {
 	if e.budget > 0 {
 		e.budget = max(e.budget-len(e.pkt), 0)
 	}
-	if e.sb.on {
+	if e.sb != nil {
 		e.sb.spend(len(e.pkt))
 		if rec.ackEliciting && len(e.pkt) <= smallPacket {
 			e.sb.probeOwed = false // its RTT samples the queue
@@ -320,4 +325,21 @@ func (e *Endpoint) closePacket(at time.Duration) {
 	e.pktOpen = false
 	e.emitted++
 	e.emit(e.pkt)
+}
+
+// sendMTUProbe emits a path MTU probe of size bytes: a ping and padding,
+// alone in its packet, so that its loss costs no message.
+func (e *Endpoint) sendMTUProbe(at time.Duration, size int) {
+	h := e.pktAck
+	h.Seq = e.nextSeq
+	e.pkt = h.Append(e.pkt[:0])
+	e.pkt = append(e.pkt, pingFrame, padFrame)
+	for len(e.pkt) < size {
+		e.pkt = append(e.pkt, 0)
+	}
+	e.pktOpen = true
+	e.eliciting = true
+	e.mtu.sent(e.nextSeq, len(e.pkt))
+	e.stats.MTUProbes++
+	e.closePacket(at)
 }

@@ -20,6 +20,9 @@ const (
 	frameFragment    byte = 0x80
 	frameChannelMask byte = 0x7f
 	pingFrame        byte = 0x7f // a one-byte frame that only asks for an ack
+	// padFrame fills the rest of a path MTU probe: zero bytes up to the
+	// end of the packet.
+	padFrame byte = 0xff
 
 	maxWholeFrameOverhead    = 1 + 2 + 3             // lead, id, length
 	maxFragmentFrameOverhead = 1 + 2 + 3 + 3 + 4 + 3 // lead, id, index, count, total, length
@@ -29,6 +32,7 @@ const (
 // frame is one decoded frame; payload aliases the packet.
 type frame struct {
 	ping       bool
+	pad        bool
 	channel    int
 	id         MessageID
 	fragmented bool
@@ -100,6 +104,14 @@ func parseFrame(b []byte, maxMessage int) (f frame, n int, err error) {
 	lead := b[0]
 	if lead == pingFrame {
 		return frame{ping: true}, 1, nil
+	}
+	if lead == padFrame {
+		for _, z := range b[1:] {
+			if z != 0 {
+				return f, 0, errFramePadding
+			}
+		}
+		return frame{pad: true}, len(b), nil
 	}
 	if len(b) < 3 {
 		return f, 0, errFrameShort

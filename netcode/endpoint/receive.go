@@ -14,7 +14,7 @@ import "time"
 // and its memory stays within the Config bounds whatever packet arrives.
 func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 	at := e.clock(now)
-	if len(packet) > e.cfg.MaxPacketSize {
+	if len(packet) > max(e.cfg.MaxPacketSize, e.cfg.MaxPathMTU) {
 		e.stats.PacketsMalformed++
 		return errPacketTooLarge
 	}
@@ -47,7 +47,7 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 	for len(body) > 0 {
 		f, k, _ := parseFrame(body, e.cfg.MaxMessageSize) // validated above
 		body = body[k:]
-		if !f.ping && !e.receiveFrame(at, &f) {
+		if !f.ping && !f.pad && !e.receiveFrame(at, &f) {
 			accepted = false
 		}
 	}
@@ -77,7 +77,7 @@ func (e *Endpoint) validateFrames(body []byte) error {
 		if err != nil {
 			return err
 		}
-		if !f.ping && f.channel >= len(e.recvChannels) {
+		if !f.ping && !f.pad && f.channel >= len(e.recvChannels) {
 			return errFrameChannel
 		}
 		body = body[k:]

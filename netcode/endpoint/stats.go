@@ -45,6 +45,12 @@ type Stats struct {
 	// the budget (a queue or loss showed).
 	CongestionEvents uint64
 
+	// PathMTU is the largest packet Flush builds now: MaxPacketSize, or
+	// with Config.MaxPathMTU the largest size a probe found to work.
+	PathMTU int
+	// MTUProbes counts path MTU probes sent, MTUProbesLost those lost.
+	MTUProbes, MTUProbesLost uint64
+
 	PacketsSent      uint64 // packets emitted by Flush
 	PacketsReceived  uint64 // packets Receive took in: not malformed, stale or duplicate
 	PacketsAcked     uint64 // sent packets the peer acknowledged
