@@ -183,6 +183,11 @@ func newClient(pc net.PacketConn, server netip.AddrPort, cfg ClientConfig) (*Cli
 	c.batch = newOutBatch()
 	c.emit = func(p []byte) { c.queueConn(ptPayload, p) }
 	c.sock = newSocket(pc, common.batching)
+	if common.endpoint.MaxPathMTU > 0 {
+		if err := c.sock.refuseFragmentation(); err != nil {
+			common.log.Warn("netcode: cannot refuse IP fragmentation; path MTU probes may pass as fragments", "err", err)
+		}
+	}
 	c.rx = newReceiver(c.sock, common.queue, common.clock, nil)
 	return c, nil
 }

@@ -60,7 +60,11 @@ type ServerConfig struct {
 	// Endpoint.CongestionControl: each connection then sends no more than
 	// its link carries, and ClientInfo.Stats.SendRate says how much that
 	// is. A zero PacketOverhead becomes ConnOverhead plus 28 (UDP and IPv4
-	// headers), so that the budget counts what leaves the socket.
+	// headers), so that the budget counts what leaves the socket. With
+	// Endpoint.MaxPathMTU (a packet size: a datagram of 1452 bytes is
+	// MaxPathMTU 1452 - ConnOverhead, at most 1500 - ConnOverhead) the
+	// connection probes for larger packets and its socket refuses IP
+	// fragmentation (Linux).
 	Endpoint endpoint.Config
 	// TokenKey, when set, turns on secure mode: clients must present a
 	// connect token sealed with this key (see IssueConnectToken), and every
@@ -184,6 +188,10 @@ func newConnCommon(prefix string, timeout, keepalive time.Duration, ep endpoint.
 	}
 	if c.endpoint.MaxPacketSize == 0 {
 		c.endpoint.MaxPacketSize = endpoint.DefaultMaxPacketSize - ConnOverhead
+	}
+	if c.endpoint.MaxPathMTU+ConnOverhead > maxDatagramSize {
+		return c, configError(prefix+".Endpoint.MaxPathMTU", c.endpoint.MaxPathMTU,
+			"at most "+strconv.Itoa(maxDatagramSize-ConnOverhead)+" (1500 minus ConnOverhead)")
 	}
 	if c.endpoint.PacketOverhead == 0 {
 		// The send budget counts what leaves the socket: the connection

@@ -393,6 +393,11 @@ func NewServer(pc net.PacketConn, cfg ServerConfig) (*Server, error) {
 	}
 	s.batch = newOutBatch()
 	s.sock = newSocket(pc, common.batching)
+	if common.endpoint.MaxPathMTU > 0 {
+		if err := s.sock.refuseFragmentation(); err != nil {
+			common.log.Warn("netcode: cannot refuse IP fragmentation; path MTU probes may pass as fragments", "err", err)
+		}
+	}
 	if !cfg.SendInline {
 		s.writer = newWriter(s.sock)
 	}

@@ -51,6 +51,17 @@ type socket struct {
 	connected bool
 }
 
+// refuseFragmentation asks the OS not to fragment the socket's datagrams
+// (Linux: IP_MTU_DISCOVER = IP_PMTUDISC_DO, IPV6_DONTFRAG), for path MTU
+// discovery (Endpoint.MaxPathMTU). Sockets that are not a *net.UDPConn,
+// and other systems, are left as they are.
+func (s *socket) refuseFragmentation() error {
+	if s.udp == nil {
+		return nil
+	}
+	return setDontFragment(s.udp)
+}
+
 func newSocket(pc net.PacketConn, batching bool) *socket {
 	s := &socket{pc: pc}
 	if u, ok := pc.(*net.UDPConn); ok {

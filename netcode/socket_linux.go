@@ -102,3 +102,45 @@ func sockaddrAddrPort(sa *unix.RawSockaddrInet6) (netip.AddrPort, bool) {
 	}
 	return netip.AddrPort{}, false
 }
+
+// setDontFragment makes the kernel refuse to fragment u's datagrams (and
+// report EMSGSIZE for one over the path MTU it knows), so that a path MTU
+// probe that arrives proves the path carries it whole. Both the IPv4 and
+// the IPv6 options are set, for dual-stack sockets; it reports an error
+// only when neither applies.
+func setDontFragment(u *net.UDPConn) error {
+	rc, err := u.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var err4, err6 error
+	if cerr := rc.Control(func(fd uintptr) {
+		err4 = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DO)
+		err6 = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_DONTFRAG, 1)
+		if err6 == nil {
+			_ = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, unix.IPV6_PMTUDISC_DO)
+		}
+	}); cerr != nil {
+		return cerr
+	}
+	if err4 != nil && err6 != nil {
+		return err4
+	}
+	return nil
+}
+
+// dontFragment reports whether u refuses IPv4 fragmentation, for tests.
+func dontFragment(u *net.UDPConn) (bool, error) {
+	rc, err := u.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	var v int
+	var gerr error
+	if err := rc.Control(func(fd uintptr) {
+		v, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MTU_DISCOVER)
+	}); err != nil {
+		return false, err
+	}
+	return v == unix.IP_PMTUDISC_DO, gerr
+}
