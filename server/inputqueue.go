@@ -190,11 +190,9 @@ func NewInputQueue(cfg InputConfig, first uint32) (*InputQueue, error) {
 	}
 	cfg = cfg.withDefaults()
 	size := 1 << bits.Len(uint(cfg.Window-1))
+	// A slot's bytes are allocated by its first input, as large as that
+	// input (a game's inputs are often a few bytes, far below MaxInputSize).
 	q := &InputQueue{cfg: cfg, slots: make([]inputSlot, size), mask: uint32(size - 1), next: first}
-	for i := range q.slots {
-		q.slots[i].data = make([]byte, 0, cfg.MaxInputSize)
-	}
-	q.last = make([]byte, 0, cfg.MaxInputSize)
 	return q, nil
 }
 

@@ -179,6 +179,7 @@ type ViewTracker struct {
 	acked   uint32
 	hasAck  bool
 	scratch View // a sparse view, expanded
+	maxIdx  int  // the largest sparse view recorded
 }
 
 // sentView is one sent snapshot's view: a bitset (view), or, when it holds
@@ -230,6 +231,14 @@ func (t *ViewTracker) SentStale(tick uint32, v *View, stale []Stale) {
 	}
 	s.sparse = !v.all && n*32 < v.n
 	if s.sparse {
+		if n > t.maxIdx {
+			t.maxIdx = n
+		}
+		if cap(s.idx) < n {
+			// Room for the largest view seen, twice: views vary, and a
+			// slot should grow once, not each time its view is larger.
+			s.idx = make([]int32, 0, 2*t.maxIdx+8)
+		}
 		s.idx = s.idx[:0]
 		for wi, w := range v.words {
 			for w != 0 {
