@@ -29,7 +29,7 @@ func main() {
 	pings := flag.Int("pings", 500, "pings per ping-pong run (one every 10 ms)")
 	roomsNs := flag.String("rooms", "100,500,1000,2000,4000", "client counts of the rooms workload (multiples of 20; empty: skip it)")
 	window := flag.Duration("window", 4*time.Second, "measured window of a rooms run")
-	sections := flag.String("only", "tput,rt,stream,pingpong,rooms,budget", "sections to run, comma-separated (budget: the send budget through a stepping cap, simulated; writes budget-step.png)")
+	sections := flag.String("only", "tput,rt,stream,pingpong,capped,rooms,budget", "sections to run, comma-separated (capped: a stream through a 1 Mbit/s cap; budget: the send budget through a stepping cap, simulated; writes budget-step.png)")
 	role := flag.String("role", "", "internal: rooms-server or rooms-clients (child processes of the rooms workload)")
 	sys := flag.String("sys", "tickwire", "internal: tickwire or kcp")
 	addr := flag.String("addr", "", "internal: the rooms server's address")
@@ -178,6 +178,31 @@ func main() {
 		}
 	}
 
+	var cr []cappedRow
+	for _, w := range sectionIf(on("capped"), []struct {
+		name string
+		run  func(seed uint64) (cappedResult, error)
+	}{
+		{"Tickwire latest-state, budget", func(seed uint64) (cappedResult, error) { return twCapped(chSequenced, true, seed) }},
+		{"Tickwire unreliable, budget", func(seed uint64) (cappedResult, error) { return twCapped(chUnreliable, true, seed) }},
+		{"Tickwire reliable-ordered, budget", func(seed uint64) (cappedResult, error) { return twCapped(chReliable, true, seed) }},
+		{"Tickwire reliable-ordered, no budget", func(seed uint64) (cappedResult, error) { return twCapped(chReliable, false, seed) }},
+		{"kcp-go v5.7.5 fast mode", kcpCapped},
+	}) {
+		var kbps, p50, p99 []float64
+		for r := range *runs {
+			res, err := w.run(uint64(r + 1))
+			if err != nil {
+				log.Fatalf("bench: capped, %s: %v", w.name, err)
+			}
+			s := sample{lat: res.lat}
+			kbps = append(kbps, float64(res.delivered)*8/1000/cappedFor.Seconds())
+			p50, p99 = append(p50, ms(s.quantile(0.5))), append(p99, ms(s.quantile(0.99)))
+			log.Printf("capped %-38s run %d: delivered %.0f kbit/s, p50 %.1f ms, p99 %.1f ms", w.name, r+1, kbps[r], p50[r], p99[r])
+		}
+		cr = append(cr, cappedRow{name: w.name, kbps: summarize(kbps), p50: summarize(p50), p99: summarize(p99)})
+	}
+
 	var rr []roomsRow
 	if on("rooms") && *roomsNs != "" {
 		for _, sys := range []string{"tickwire", "kcp"} {
@@ -208,7 +233,7 @@ func main() {
 		}
 	}
 
-	md := report(env, params{runs: *runs, rtN: *rtN, streamN: *streamN, rate: rate, pings: *pings, tput: *tputD, window: *window}, tp, rt, st, pp, rr, time.Since(started))
+	md := report(env, params{runs: *runs, rtN: *rtN, streamN: *streamN, rate: rate, pings: *pings, tput: *tputD, window: *window}, tp, rt, st, pp, cr, rr, time.Since(started))
 	fmt.Print(md)
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatalf("bench: %v", err)

@@ -13,10 +13,11 @@ import (
 type linkConfig struct {
 	loss            float64
 	latency, jitter time.Duration
+	bandwidth       int64 // bytes per second; 0: no cap
 }
 
 func (l linkConfig) netsim() netsim.Config {
-	return netsim.Config{Loss: l.loss, Latency: l.latency, Jitter: l.jitter}
+	return netsim.Config{Loss: l.loss, Latency: l.latency, Jitter: l.jitter, Bandwidth: l.bandwidth}
 }
 
 // proxy is a netsim UDP proxy on loopback in front of a server.

@@ -51,7 +51,7 @@ func kcell(f figure) string {
 }
 
 // report renders every figure as one Markdown document.
-func report(env string, p params, tp []tputRow, rt []rtRow, st, pp []streamRow, rr []roomsRow, took time.Duration) string {
+func report(env string, p params, tp []tputRow, rt []rtRow, st, pp []streamRow, cr []cappedRow, rr []roomsRow, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Tickwire against UDP and kcp-go\n\n")
 	fmt.Fprintf(&b, "%s; %s. Every figure is the median of %d runs, with the smallest and largest in brackets. Loopback only; the whole run took %v.\n\n",
@@ -68,6 +68,9 @@ func report(env string, p params, tp []tputRow, rt []rtRow, st, pp []streamRow, 
 	}
 	if len(pp) > 0 {
 		writePingPong(&b, p, pp)
+	}
+	if len(cr) > 0 {
+		writeCapped(&b, cr)
 	}
 	if len(rr) > 0 {
 		writeRooms(&b, p, rr)
