@@ -213,9 +213,21 @@ func TestConnClose(t *testing.T) {
 // browser session like a UDP client, and ends its connection as soon as the
 // session ends (ReasonClosed), long before the timeout.
 func TestServerDropsEndedSessionAtOnce(t *testing.T) {
+	t.Run("direct", func(t *testing.T) { testServerDropsEndedSession(t, false) })
+	// A link conditioner between the server and the Conn (the demo's -loss
+	// flags) is looked through (netsim.Conn.Unwrap).
+	t.Run("through netsim", func(t *testing.T) { testServerDropsEndedSession(t, true) })
+}
+
+func testServerDropsEndedSession(t *testing.T, conditioned bool) {
 	synctest.Test(t, func(t *testing.T) {
 		c, native := newTestConn(t, Config{})
-		srv, err := netcode.NewServer(c, netcode.ServerConfig{ProtocolID: 7, SendInline: true})
+		var pc net.PacketConn = c
+		if conditioned {
+			link := netsim.Config{Latency: 5 * time.Millisecond}
+			pc = netsim.WrapDuplex(c, link, link, 1)
+		}
+		srv, err := netcode.NewServer(pc, netcode.ServerConfig{ProtocolID: 7, SendInline: true})
 		require.NoError(t, err)
 		defer srv.Close()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -256,6 +268,7 @@ func TestServerDropsEndedSessionAtOnce(t *testing.T) {
 
 		began := time.Now()
 		s.end() // the tab closed
+		time.Sleep(20 * time.Millisecond) // the conditioned link's delay
 		synctest.Wait()
 		srv.Update(time.Now())
 		evs = events()
