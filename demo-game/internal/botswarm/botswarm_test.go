@@ -99,13 +99,14 @@ tickwire_server_tick_overruns_total 3
 tickwire_server_ticks_skipped_total 0
 tickwire_server_disconnects_total 1
 tickwire_server_drops_total{reason="input_late"} 7
+tickwire_server_client_send_budget_bytes_per_second{quantile="0.5"} 16000
 `
 
 func TestParseMetrics(t *testing.T) {
 	s, err := ParseMetrics(strings.NewReader(metricsText))
 	require.NoError(t, err)
 	assert.Equal(t, ServerSample{HeapAlloc: 12345000, HeapInuse: 15000000, Goroutines: 12, Clients: 20,
-		Ticks: 6000, Overruns: 3, Disconnects: 1}, s)
+		Ticks: 6000, Overruns: 3, Disconnects: 1, SendBudget: 16000}, s)
 
 	_, err = ParseMetrics(strings.NewReader(strings.ReplaceAll(metricsText, "tickwire_server_clients 20\n", "")))
 	assert.ErrorContains(t, err, "metric tickwire_server_clients missing")
@@ -235,4 +236,12 @@ func TestWriteEvents(t *testing.T) {
 	back.Reconnects, back.Ended, back.EndReason = 2, 1, "connecting"
 	writeEvents(&out, lost, back, 7*time.Second)
 	assert.Equal(t, "t=7s    2 bot(s) reconnected; 2 of 3 connected now\n", out.String())
+}
+
+func TestServerSampleLineShowsSendBudget(t *testing.T) {
+	var with, without strings.Builder
+	ServerSample{Clients: 3, SendBudget: 16000}.writeLine(&with)
+	ServerSample{Clients: 3}.writeLine(&without)
+	assert.Contains(t, with.String(), "send budget median 128 kbit/s")
+	assert.NotContains(t, without.String(), "send budget", "a server without budgets shows none")
 }

@@ -24,6 +24,10 @@ type ServerSample struct {
 	Overruns    uint64        // tickwire_server_tick_overruns_total
 	Skipped     uint64        // tickwire_server_ticks_skipped_total
 	Disconnects uint64        // tickwire_server_disconnects_total
+	// SendBudget is the median send budget of the server's connections,
+	// bytes per second (tickwire_server_client_send_budget_bytes_per_second,
+	// quantile 0.5); 0 when the server runs without budgets.
+	SendBudget float64
 }
 
 // ScrapeMetrics reads a ServerSample from a Prometheus text endpoint, e.g.
@@ -43,6 +47,10 @@ func ScrapeMetrics(ctx context.Context, c *http.Client, url string) (ServerSampl
 	}
 	return ParseMetrics(io.LimitReader(resp.Body, 8<<20))
 }
+
+// sendBudgetMedian is the one labelled series ParseMetrics reads; it is
+// optional (a server without send budgets has no samples).
+const sendBudgetMedian = `tickwire_server_client_send_budget_bytes_per_second{quantile="0.5"}`
 
 // ParseMetrics reads a ServerSample from Prometheus text exposition format.
 // Metrics it does not know are skipped; one it needs that is missing is an
@@ -68,6 +76,12 @@ func ParseMetrics(r io.Reader) (ServerSample, error) {
 			continue
 		}
 		name, rest, ok := strings.Cut(line, " ")
+		if ok && name == sendBudgetMedian {
+			if v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64); err == nil && v == v { // NaN: no samples
+				s.SendBudget = v
+			}
+			continue
+		}
 		if !ok || strings.ContainsRune(name, '{') {
 			continue // the metrics above have no labels
 		}
@@ -272,8 +286,12 @@ loop:
 }
 
 func (ss ServerSample) writeLine(w io.Writer) {
-	fmt.Fprintf(w, "        server: heap alloc %.1f MiB in use %.1f MiB | goroutines %d | clients %d | ticks %d overruns %d skipped %d | disconnects %d\n",
+	fmt.Fprintf(w, "        server: heap alloc %.1f MiB in use %.1f MiB | goroutines %d | clients %d | ticks %d overruns %d skipped %d | disconnects %d",
 		mib(ss.HeapAlloc), mib(ss.HeapInuse), ss.Goroutines, ss.Clients, ss.Ticks, ss.Overruns, ss.Skipped, ss.Disconnects)
+	if ss.SendBudget > 0 {
+		fmt.Fprintf(w, " | send budget median %.0f kbit/s", ss.SendBudget*8/1000)
+	}
+	fmt.Fprintln(w)
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
