@@ -91,6 +91,27 @@
 // ([ErrMalformedPacket], [ErrDuplicatePacket], [ErrStalePacket]); it never
 // panics, whatever the bytes.
 //
+// # Thin and congested links
+//
+// Config.SendRate gives the connection a send budget: a token bucket in
+// bytes per second, on the endpoint's explicit time, that Flush spends on
+// every packet (acks are never held back, reliable data goes before
+// unreliable channels, which go by ChannelConfig.Priority). What does not
+// fit waits for a later Flush: a latest-state (UnreliableSequenced) message
+// is replaced by a newer one, an unreliable message that waited longer than
+// Config.MaxUnreliableWait is shed (Stats.MessagesShed), reliable messages
+// wait in their bounded queues. With Config.CongestionControl the budget
+// moves between Config.MinSendRate and SendRate by what the link delivers:
+// a small probe each RTT measures the queue the link holds (the RTT above
+// the smallest one), and the budget falls below the delivered rate when
+// the queue grows or packets are lost, and grows slowly while the link
+// shows no queue. Stats.SendRate, EstimatedRate and QueueDelay show it; a
+// game sizes what it sends each tick by Stats.SendRate.
+//
+// Config.MaxPathMTU turns on path MTU discovery: padded probes, which the
+// peer must acknowledge, find the largest packet the path carries, up to
+// the maximum; Stats.PathMTU is the size in use.
+//
 // # Zero values and concurrency
 //
 // The zero Endpoint is not usable: create one with [NewEndpoint]. The zero

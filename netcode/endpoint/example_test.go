@@ -124,3 +124,27 @@ func ExampleChannelConfig_redundancy() {
 	// Output:
 	// server got "fire"; copies sent 1, resends 0
 }
+
+// A send budget of 16 000 bytes per second (128 kbit/s): a server queues a
+// 1000-byte latest-state snapshot every tick and flushes at 60 Hz, faster
+// than the budget allows; each Flush sends what the budget has earned (the
+// first second also spends the bucket's initial burst), and snapshots that
+// could not leave are replaced by newer ones (the last still waits).
+func ExampleConfig_sendRate() {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	cfg := endpoint.DefaultConfig()
+	cfg.SendRate = 16_000
+	server, _ := endpoint.NewEndpoint(cfg, now)
+	snapshot := make([]byte, 1000)
+	sent := 0
+	for range 60 { // one second
+		_, _ = server.Send(2, snapshot) // channel 2: unreliable-sequenced
+		server.Flush(now, func(packet []byte) { sent += len(packet) })
+		now = now.Add(time.Second / 60)
+	}
+	s := server.Stats()
+	fmt.Printf("budget %d B/s: %d snapshots sent (%d bytes), %d replaced by newer ones\n",
+		s.SendRate, s.MessagesSent, sent, s.MessagesSuperseded)
+	// Output:
+	// budget 16000 B/s: 17 snapshots sent (17136 bytes), 42 replaced by newer ones
+}
