@@ -153,6 +153,11 @@ func budgetChart(path string, pts []budgetPoint) error {
 		s.on.Add(l)
 		s.on.Legend.Add(s.name, l)
 	}
+	var ticks []plot.Tick
+	for x := 0; x <= 40; x += 5 {
+		ticks = append(ticks, plot.Tick{Value: float64(x), Label: fmt.Sprint(x)})
+	}
+	rates.X.Tick.Marker, rtt.X.Tick.Marker = plot.ConstantTicks(ticks), plot.ConstantTicks(ticks)
 	rates.Legend.Top = true
 	rtt.Legend.Top = true
 	rtt.Y.Scale = plot.LogScale{}
