@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server/wire"
@@ -51,7 +52,7 @@ type cappedResult struct {
 	entitiesSeen          int
 }
 
-func cappedRun(t *testing.T, budget int) cappedResult {
+func cappedRun(t *testing.T, budget int, congestion bool) cappedResult {
 	var res cappedResult
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
@@ -59,7 +60,13 @@ func cappedRun(t *testing.T, budget int) cappedResult {
 		hub := newPipeHub()
 		defer hub.Close()
 		const protocol = 0x63617070
-		tr, err := NewNetcodeTransport(hub, netcode.ServerConfig{ProtocolID: protocol})
+		ncfg := netcode.ServerConfig{ProtocolID: protocol}
+		if congestion { // the connection finds the link's rate; the snapshots follow its budget
+			ncfg.Endpoint = endpoint.DefaultConfig()
+			ncfg.Endpoint.SendRate = 1_000_000 / 8
+			ncfg.Endpoint.CongestionControl = true
+		}
+		tr, err := NewNetcodeTransport(hub, ncfg)
 		require.NoError(t, err)
 		g := &bigWorld{n: 1000}
 		srv, err := New(Config{
@@ -138,20 +145,26 @@ func medianMax(d []time.Duration) (time.Duration, time.Duration) {
 }
 
 // TestCappedLinkBudget: a 1000-entity world to one client through a 128
-// kbit/s downlink, 50 ms each way (base RTT 100 ms). With a snapshot budget
-// under the link's rate the RTT stays under twice the base, every entity
-// the client holds is within the staleness bound (MaxStaleTicks, 128 ticks
-// here, plus a snapshot interval), and the urgent entity is fresh in every
-// snapshot; without it the world does not fit, the link's queue fills and
-// the RTT grows far past that.
+// kbit/s downlink, 50 ms each way (base RTT 100 ms), three ways. With a
+// fixed snapshot budget under the link's rate, and with no fixed budget but
+// the connection's congestion response (endpoint SendRate 1 Mbit/s and
+// CongestionControl: the snapshots follow the budget it finds), the RTT
+// stays under twice the base, every entity the client holds is within the
+// staleness bound (MaxStaleTicks, 128 ticks here, plus a snapshot
+// interval), and the urgent entity is fresh in every snapshot. With
+// neither, the world does not fit, the link's queue fills and snapshots
+// arrive seconds late.
 func TestCappedLinkBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two 12 s runs of a 1000-entity world")
 	}
-	on := cappedRun(t, 13_000) // bytes/s, under the link's 16,000
+	on := cappedRun(t, 13_000, false) // bytes/s, under the link's 16,000
 	t.Logf("budget on:  RTT median %v max %v, snapshot delay median %v max %v, max staleness %d ticks, urgent fresh in %d of %d snapshots, %d entities seen",
 		on.rttMedian, on.rttMax, on.delayMedian, on.delayMax, on.maxStale, on.urgentFresh, on.snaps, on.entitiesSeen)
-	off := cappedRun(t, 0)
+	cc := cappedRun(t, 0, true) // no fixed budget: the congestion response finds it
+	t.Logf("congestion response: RTT median %v max %v, snapshot delay median %v max %v, max staleness %d ticks, urgent fresh in %d of %d snapshots, %d entities seen",
+		cc.rttMedian, cc.rttMax, cc.delayMedian, cc.delayMax, cc.maxStale, cc.urgentFresh, cc.snaps, cc.entitiesSeen)
+	off := cappedRun(t, 0, false)
 	t.Logf("budget off: RTT median %v max %v, snapshot delay median %v max %v, %d snapshots decoded, %d entities seen",
 		off.rttMedian, off.rttMax, off.delayMedian, off.delayMax, off.snaps, off.entitiesSeen)
 
@@ -160,6 +173,10 @@ func TestCappedLinkBudget(t *testing.T) {
 	assert.Equal(t, on.snaps, on.urgentFresh, "budget on: the urgent entity is in every snapshot")
 	assert.Equal(t, 1000, on.entitiesSeen)
 	assert.Less(t, on.delayMax, 200*time.Millisecond, "budget on: snapshots arrive within twice the one-way delay")
+	assert.Less(t, cc.rttMedian, 200*time.Millisecond, "congestion response: RTT under twice the base")
+	assert.LessOrEqual(t, cc.maxStale, uint32(128+3), "congestion response: every entity within the bound")
+	assert.Equal(t, cc.snaps, cc.urgentFresh, "congestion response: the urgent entity is in every snapshot")
+	assert.Equal(t, 1000, cc.entitiesSeen)
 	assert.Greater(t, off.delayMedian, 4*on.delayMedian, "budget off: the link's queue grows")
 	assert.Greater(t, off.delayMax, time.Second, "budget off: seconds of queueing")
 }

@@ -66,13 +66,27 @@ type rank struct {
 // (message header, codec envelope): an estimate.
 const snapshotHeaderBudget = 24
 
+// snapshotShare is the part of a connection's send budget its snapshots
+// may take: the rest is for the game's messages, the acks and the resends.
+const snapshotShare = 0.8
+
 // budgetBytes returns the bytes ss's snapshot may take this tick: its
-// share of Config.SnapshotBudget, or 0 for no cap.
-func (s *Server) budgetBytes(*session) int {
-	if s.cfg.SnapshotBudget <= 0 {
+// share of Config.SnapshotBudget and of the connection's own send budget
+// (LinkStats.SendBudget, which the transport's congestion response moves),
+// the smaller; 0 for no cap. It asks the transport, so it runs on the
+// tick's goroutine, before the workers.
+func (s *Server) budgetBytes(ss *session) int {
+	perSecond := s.cfg.SnapshotBudget
+	if st, ok := s.tr.Stats(ss.client); ok && st.SendBudget > 0 {
+		link := int(float64(st.SendBudget) * snapshotShare)
+		if perSecond <= 0 || link < perSecond {
+			perSecond = link
+		}
+	}
+	if perSecond <= 0 {
 		return 0
 	}
-	return max(s.cfg.SnapshotBudget/s.cfg.SnapshotRate, snapshotHeaderBudget+1)
+	return max(perSecond/s.cfg.SnapshotRate, snapshotHeaderBudget+1)
 }
 
 // unlimited is the budget of a client that had a limit once and has none

@@ -100,7 +100,10 @@ type Config struct {
 	// SnapshotBudget caps the snapshot bytes per second to each client
 	// (0: no cap): a snapshot that cannot carry the client's whole view
 	// carries the entities that matter most to it (see Prioritizer), the
-	// others keeping the values the client has.
+	// others keeping the values the client has. A transport with its own
+	// per-connection send budget (LinkStats.SendBudget: netcode's
+	// endpoint.Config.SendRate, moved by its CongestionControl) caps the
+	// snapshots at 80% of it as well, whatever SnapshotBudget says.
 	SnapshotBudget int
 	// MaxStaleTicks bounds how old the values of an entity a client sees
 	// may get under a budget: an entity last sent this many ticks ago is
@@ -239,6 +242,7 @@ type session struct {
 	out     []byte     // encoded snapshot message of this tick
 	full    bool
 	partial bool // this tick's snapshot left entities stale (budget)
+	budget  int  // the bytes this tick's snapshot may take (0: no cap)
 	err     error
 }
 
@@ -816,10 +820,11 @@ func (s *Server) sendSnapshots() {
 	if n == 0 {
 		return
 	}
-	for _, ss := range s.due { // every room's world, once, before the workers
+	for _, ss := range s.due { // every room's world, once, and each budget, before the workers
 		if r := ss.room; r.worldAt != uint64(s.tick)+1 {
 			s.takeWorld(r)
 		}
+		ss.budget = s.budgetBytes(ss)
 	}
 	workers := min(s.cfg.SnapshotWorkers, n)
 	if workers == 1 {
@@ -931,7 +936,7 @@ func (s *Server) buildSnapshot(sw *snapWorker, ss *session) {
 		ss.err = errNoWorld
 		return
 	}
-	budget := s.budgetBytes(ss)
+	budget := ss.budget
 	iv := &ss.view
 	if budget > 0 || ss.prio != nil {
 		iv = &sw.iv // the view; ss.view becomes what the snapshot carries
