@@ -309,3 +309,16 @@ func BenchmarkFlushBudget(b *testing.B) {
 		}
 	}
 }
+
+// TestBudgetRandomLossIsNotCongestion: on an uncapped link with 5% random
+// loss (and jitter), the congestion response does not mistake the loss for
+// a full link: the budget stays above what the game sends.
+func TestBudgetRandomLossIsNotCongestion(t *testing.T) {
+	link := netsim.Config{Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond, Loss: 0.05}
+	p := newPair(t, budgetConfig(1_000_000/8, true), link, link, 1)
+	samples, _ := streamRun(t, p, 20*time.Second, nil)
+	budget, delivered := meanRate(samples, 5*time.Second, 20*time.Second)
+	t.Logf("5%% loss: mean budget %.0f B/s, snapshot bytes delivered %.0f B/s, congestion events %d", budget, delivered, p.a.Stats().CongestionEvents)
+	assert.Greater(t, budget, 30_000.0, "the budget stays near the 33 KB/s of snapshots")
+	assert.Greater(t, delivered, 0.85*33_000, "snapshots arrive but for the loss")
+}
