@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -356,8 +357,8 @@ func (c Config) Validate() error {
 	if c.CongestionControl && c.SendRate == 0 {
 		return fmt.Errorf("endpoint: Config.CongestionControl needs a SendRate (the budget's ceiling); SendRate is 0")
 	}
-	if c.MaxPathMTU != 0 && (c.MaxPathMTU < max(c.MaxPacketSize, minPacketSize) || c.MaxPathMTU > maxPacketSizeLimit) {
-		return fmt.Errorf("endpoint: Config.MaxPathMTU = %d; allowed 0 (no probing) or MaxPacketSize (%d) to %d", c.MaxPathMTU, c.MaxPacketSize, maxPacketSizeLimit)
+	if pkt := cmp.Or(c.MaxPacketSize, DefaultMaxPacketSize); c.MaxPathMTU != 0 && (c.MaxPathMTU < pkt || c.MaxPathMTU > maxPacketSizeLimit) {
+		return fmt.Errorf("endpoint: Config.MaxPathMTU = %d; allowed 0 (no probing) or MaxPacketSize (%d) to %d", c.MaxPathMTU, pkt, maxPacketSizeLimit)
 	}
 	if c.PacketOverhead < 0 || c.PacketOverhead > 1024 {
 		return fmt.Errorf("endpoint: Config.PacketOverhead = %d; allowed 0 to 1024", c.PacketOverhead)

@@ -44,6 +44,19 @@ func TestConfigValidate(t *testing.T) {
 			"Config.Channels[0].MaxQueuedMessages = 20000; allowed 0 (default) to 16384"},
 		{"window too long", func(c *endpoint.Config) { c.Channels[3].MaxReceivedMessages = -1 }, "Config.Channels[3].MaxReceivedMessages = -1"},
 		{"negative bytes", func(c *endpoint.Config) { c.Channels[2].MaxQueuedBytes = -5 }, "Config.Channels[2].MaxQueuedBytes = -5"},
+		{"send budget", func(c *endpoint.Config) { c.SendRate, c.CongestionControl, c.MinSendRate = 125000, true, 8000 }, ""},
+		{"send rate too low", func(c *endpoint.Config) { c.SendRate = 100 },
+			"endpoint: Config.SendRate = 100; allowed 0 (no budget) or 1024..1073741824 bytes per second"},
+		{"congestion control without a rate", func(c *endpoint.Config) { c.CongestionControl = true },
+			"endpoint: Config.CongestionControl needs a SendRate"},
+		{"floor above ceiling", func(c *endpoint.Config) { c.SendRate, c.MinSendRate = 10000, 20000 },
+			"endpoint: Config.MinSendRate = 20000; allowed 0 (default) or 1024 up to SendRate (10000)"},
+		{"negative burst", func(c *endpoint.Config) { c.SendBurst = -1 }, "Config.SendBurst = -1"},
+		{"negative wait", func(c *endpoint.Config) { c.MaxUnreliableWait = -1 }, "Config.MaxUnreliableWait = -1ns"},
+		{"path MTU", func(c *endpoint.Config) { c.MaxPathMTU = 1452 }, ""},
+		{"path MTU below packet size", func(c *endpoint.Config) { c.MaxPathMTU = 1000 },
+			"endpoint: Config.MaxPathMTU = 1000; allowed 0 (no probing) or MaxPacketSize (1200) to 65507"},
+		{"path MTU below the default packet size", func(c *endpoint.Config) { c.MaxPacketSize, c.MaxPathMTU = 0, 1000 }, "MaxPacketSize (1200)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
