@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 
@@ -27,6 +28,7 @@ var schema = state.Schema{Fields: []state.Field{
 type entity struct {
 	id           uint32
 	x, y, vx, vy int32
+	idx          int // its index in the world Snapshot lists (order is kept sorted by id)
 }
 
 // loadGame is a server.Game and server.Interest whose View is safe for
@@ -57,6 +59,7 @@ func (g *loadGame) AddPlayer(id server.PlayerID) error {
 		g.spawn(propBase + g.nextID)
 		g.nextID++
 	}
+	g.reindex()
 	g.rebuild()
 	return nil
 }
@@ -65,6 +68,7 @@ func (g *loadGame) RemovePlayer(id server.PlayerID) {
 	e := g.players[id]
 	delete(g.players, id)
 	g.order = slices.DeleteFunc(g.order, func(o *entity) bool { return o == e })
+	g.reindex()
 	g.rebuild()
 }
 
@@ -95,7 +99,17 @@ func (g *loadGame) rebuild() {
 	}
 }
 
-// World adds every player and prop.
+// reindex keeps order sorted by id, so that Snapshot adds the entities in
+// the order the server keeps them (sorted by id): an entity's world index
+// is then its place in order, and View needs no search.
+func (g *loadGame) reindex() {
+	slices.SortFunc(g.order, func(a, b *entity) int { return cmp.Compare(a.id, b.id) })
+	for i, e := range g.order {
+		e.idx = i
+	}
+}
+
+// Snapshot adds every player and prop, in id order.
 func (g *loadGame) Snapshot(_ uint32, dst *state.Snapshot) {
 	for _, e := range g.order {
 		f := dst.Add(e.id)
@@ -114,9 +128,7 @@ func (g *loadGame) View(viewer server.PlayerID, world *state.Snapshot, v *state.
 	for y := max(0, cy-1); y <= min(gridCells-1, cy+1); y++ {
 		for x := max(0, cx-1); x <= min(gridCells-1, cx+1); x++ {
 			for _, e := range g.grid[y*gridCells+x] {
-				if i, ok := world.Find(e.id); ok {
-					v.Add(i)
-				}
+				v.Add(e.idx) // Snapshot added order, sorted by id: the world's order
 			}
 		}
 	}

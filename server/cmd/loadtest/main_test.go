@@ -69,6 +69,12 @@ func TestLoadGameInterest(t *testing.T) {
 	f := s.Fields(i)
 	assert.Equal(t, []int32{3, -3}, f[2:4])
 	assert.Less(t, s.Len(), 1200/4, "interest management shows a neighbourhood, not the world")
+	me := g.players[1]
+	for i := range s.Len() { // the world indexes View marked are the right entities
+		f := s.Fields(i)
+		assert.LessOrEqual(t, abs(cellOf(f[0])-cellOf(me.x)), 1, "entity %d", s.IDs[i])
+		assert.LessOrEqual(t, abs(cellOf(f[1])-cellOf(me.y)), 1, "entity %d", s.IDs[i])
+	}
 	enc, err := state.NewEncoder(state.CodecConfig{Schema: schema})
 	require.NoError(t, err)
 	_, err = enc.Encode(nil, s, nil)
@@ -76,4 +82,11 @@ func TestLoadGameInterest(t *testing.T) {
 	g.RemovePlayer(1)
 	s = server.ViewSnapshot(g, 1, 1, schema.NumFields())
 	assert.Zero(t, s.Len(), "a viewer with no player sees nothing")
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
