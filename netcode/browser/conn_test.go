@@ -267,7 +267,7 @@ func testServerDropsEndedSession(t *testing.T, conditioned bool) {
 		assert.Equal(t, addr.(*net.UDPAddr).AddrPort(), evs[0].Addr, "the session's connection has its address")
 
 		began := time.Now()
-		s.end() // the tab closed
+		s.end()                           // the tab closed
 		time.Sleep(20 * time.Millisecond) // the conditioned link's delay
 		synctest.Wait()
 		srv.Update(time.Now())
