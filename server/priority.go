@@ -70,14 +70,13 @@ const snapshotHeaderBudget = 24
 // may take: the rest is for the game's messages, the acks and the resends.
 const snapshotShare = 0.8
 
-// budgetBytes returns the bytes ss's snapshot may take this tick: its
-// share of Config.SnapshotBudget and of the connection's own send budget
-// (LinkStats.SendBudget, which the transport's congestion response moves),
-// the smaller; 0 for no cap. It asks the transport, so it runs on the
-// tick's goroutine, before the workers.
-func (s *Server) budgetBytes(ss *session) int {
+// budgetBytes returns the bytes a client's snapshot may take this tick:
+// its share of Config.SnapshotBudget and of the connection's own send
+// budget (st.SendBudget, which the transport's congestion response moves),
+// the smaller; 0 for no cap.
+func (s *Server) budgetBytes(st LinkStats) int {
 	perSecond := s.cfg.SnapshotBudget
-	if st, ok := s.tr.Stats(ss.client); ok && st.SendBudget > 0 {
+	if st.SendBudget > 0 {
 		link := int(float64(st.SendBudget) * snapshotShare)
 		if perSecond <= 0 || link < perSecond {
 			perSecond = link

@@ -211,3 +211,31 @@ func TestBudgetedSnapshotsNoAllocs(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(50, tick))
 	assert.Positive(t, ts.Stats().SnapshotsPartial)
 }
+
+// TestLinkBudgetCapsSnapshots: a transport's per-connection send budget
+// (LinkStats.SendBudget) caps the client's snapshots at 80% of it, and the
+// snapshot header tells the client the budget and the rate estimate.
+func TestLinkBudgetCapsSnapshots(t *testing.T) {
+	g := newStampGame(400)
+	ts := newMsgServer(t, Config{AlignSnapshots: true}, g)
+	ts.tr.connect(1)
+	ts.tr.stats[1] = LinkStats{SendBudget: 20_000, EstimatedRate: 18_000}
+	var sizes []int
+	for tick := uint64(0); tick < 40; tick++ {
+		ts.stepTo(t, tick)
+		for _, m := range ts.tr.take(DefaultSnapshotChannel) {
+			hdr, _, err := wire.DecodeSnapshotMessage(m.msg)
+			require.NoError(t, err)
+			assert.Equal(t, uint32(20_000), hdr.SendBudget)
+			assert.Equal(t, uint32(18_000), hdr.EstimatedRate)
+			sizes = append(sizes, len(m.msg))
+			ts.tr.ack(m)
+		}
+	}
+	require.Len(t, sizes, 20)
+	limit := 20_000 * 8 / 10 / 30 // 533 bytes per snapshot at 30 Hz
+	for i, n := range sizes[1:] {
+		assert.LessOrEqual(t, n, limit*3/2, "snapshot %d", i+1)
+	}
+	assert.Positive(t, ts.Stats().SnapshotsPartial, "400 entities do not fit")
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"slices"
 	"sync"
@@ -243,7 +244,10 @@ type session struct {
 	full    bool
 	partial bool // this tick's snapshot left entities stale (budget)
 	budget  int  // the bytes this tick's snapshot may take (0: no cap)
-	err     error
+	// The transport's send budget and rate estimate for the client, told
+	// to it in the snapshot header.
+	linkBudget, linkEstimate uint32
+	err                      error
 }
 
 const sentIDRing = 64
@@ -824,7 +828,10 @@ func (s *Server) sendSnapshots() {
 		if r := ss.room; r.worldAt != uint64(s.tick)+1 {
 			s.takeWorld(r)
 		}
-		ss.budget = s.budgetBytes(ss)
+		// The transport is asked here, on the tick's goroutine.
+		st, _ := s.tr.Stats(ss.client)
+		ss.budget = s.budgetBytes(st)
+		ss.linkBudget, ss.linkEstimate = clampU32(st.SendBudget), clampU32(st.EstimatedRate)
 	}
 	workers := min(s.cfg.SnapshotWorkers, n)
 	if workers == 1 {
@@ -891,8 +898,14 @@ type snapWorker struct {
 
 // appendHeader returns ss.out holding the snapshot message header.
 func (s *Server) appendHeader(ss *session) []byte {
-	h := wire.SnapshotHeader{HasInputAck: ss.heardInput, InputAck: ss.inputAck, InputLead: ss.inputLead}
+	h := wire.SnapshotHeader{HasInputAck: ss.heardInput, InputAck: ss.inputAck, InputLead: ss.inputLead,
+		SendBudget: ss.linkBudget, EstimatedRate: ss.linkEstimate}
 	return wire.AppendSnapshotHeader(ss.out[:0], h)
+}
+
+// clampU32 returns v as a uint32, 0 below 0 and the largest above it.
+func clampU32(v int) uint32 {
+	return uint32(min(max(v, 0), math.MaxUint32))
 }
 
 // errNoWorld: the room's world of this tick was not taken (counted and

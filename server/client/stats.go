@@ -55,6 +55,11 @@ type Stats struct {
 	InputLead int32
 	ExtraLead int
 	LossLead  int
+	// ServerSendBudget and ServerEstimatedRate are the server's send budget
+	// for this client and its estimate of the downlink's rate, in bytes per
+	// second, from the newest snapshot (0 when the server has no budget:
+	// see server.LinkStats).
+	ServerSendBudget, ServerEstimatedRate int
 	// InputsSent counts ticks of input predicted and sent; InputMessages
 	// the input messages (each with up to InputRedundancy inputs);
 	// InputSendErrors the messages the connection refused (a full queue).
@@ -90,6 +95,7 @@ func (c *Client[S, I]) Stats() Stats {
 		st.InterpDelay = c.interp.Delay()
 	}
 	st.InputLead = c.newestHdr.InputLead
+	st.ServerSendBudget, st.ServerEstimatedRate = int(c.newestHdr.SendBudget), int(c.newestHdr.EstimatedRate)
 	st.ExtraLead, st.LossLead = c.lead.late, c.lead.loss
 	return st
 }

@@ -47,6 +47,7 @@ const MaxInputRedundancy = 16
 const (
 	inputFlagResync   = 1 << 0
 	snapshotFlagInput = 1 << 0
+	snapshotFlagLink  = 1 << 1
 )
 
 // InputMessage is a client's input message: the inputs of ticks NewestTick,
@@ -132,17 +133,35 @@ type SnapshotHeader struct {
 	// client's inputs arrive too late and it should run further ahead;
 	// large means it could run closer to the server.
 	InputLead int32
+	// SendBudget and EstimatedRate are the server's send budget for this
+	// client and its estimate of what the link carries, in bytes per
+	// second (0 when the server's transport has none: see
+	// server.LinkStats), so that a client can show how its downlink is
+	// used.
+	SendBudget, EstimatedRate uint32
 }
 
 // AppendSnapshotHeader appends a snapshot message's header to b; append the
 // netcode/state payload after it.
 func AppendSnapshotHeader(b []byte, h SnapshotHeader) []byte {
-	if !h.HasInputAck {
-		return append(b, KindSnapshot, 0)
+	var flags byte
+	if h.HasInputAck {
+		flags |= snapshotFlagInput
 	}
-	b = append(b, KindSnapshot, snapshotFlagInput)
-	b = binary.AppendUvarint(b, uint64(h.InputAck))
-	return binary.AppendVarint(b, int64(h.InputLead))
+	link := h.SendBudget != 0 || h.EstimatedRate != 0
+	if link {
+		flags |= snapshotFlagLink
+	}
+	b = append(b, KindSnapshot, flags)
+	if h.HasInputAck {
+		b = binary.AppendUvarint(b, uint64(h.InputAck))
+		b = binary.AppendVarint(b, int64(h.InputLead))
+	}
+	if link {
+		b = binary.AppendUvarint(b, uint64(h.SendBudget))
+		b = binary.AppendUvarint(b, uint64(h.EstimatedRate))
+	}
+	return b
 }
 
 // DecodeSnapshotMessage splits a snapshot message into its header and its
@@ -154,7 +173,7 @@ func DecodeSnapshotMessage(b []byte) (SnapshotHeader, []byte, error) {
 		return h, nil, fmt.Errorf("%w: snapshot message has kind %d, want %d", ErrMalformedMessage, k, KindSnapshot)
 	}
 	flags := r.byte()
-	if r.err == nil && flags&^snapshotFlagInput != 0 {
+	if r.err == nil && flags&^(snapshotFlagInput|snapshotFlagLink) != 0 {
 		return h, nil, fmt.Errorf("%w: snapshot message has unknown flags %#x", ErrMalformedMessage, flags)
 	}
 	if flags&snapshotFlagInput != 0 {
@@ -165,6 +184,13 @@ func DecodeSnapshotMessage(b []byte) (SnapshotHeader, []byte, error) {
 			return h, nil, fmt.Errorf("%w: input lead %d out of range", ErrMalformedMessage, lead)
 		}
 		h.InputLead = int32(lead)
+	}
+	if flags&snapshotFlagLink != 0 {
+		h.SendBudget = r.uvarint32("send budget")
+		h.EstimatedRate = r.uvarint32("estimated rate")
+		if r.err == nil && h.SendBudget == 0 && h.EstimatedRate == 0 {
+			return h, nil, fmt.Errorf("%w: snapshot message has link figures of 0", ErrMalformedMessage)
+		}
 	}
 	if r.err != nil {
 		return h, nil, r.err

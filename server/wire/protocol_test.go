@@ -192,6 +192,8 @@ func FuzzDecodeInputMessage(f *testing.F) {
 func FuzzDecodeSnapshotMessage(f *testing.F) {
 	f.Add(append(AppendSnapshotHeader(nil, SnapshotHeader{HasInputAck: true, InputAck: 77, InputLead: -3}), 0x93, 1, 0xc0, 0xc4, 0))
 	f.Add(append(AppendSnapshotHeader(nil, SnapshotHeader{}), 1))
+	f.Add(append(AppendSnapshotHeader(nil, SnapshotHeader{HasInputAck: true, InputAck: 9, SendBudget: 16000, EstimatedRate: 15500}), 1))
+	f.Add(append(AppendSnapshotHeader(nil, SnapshotHeader{EstimatedRate: 7}), 1))
 	f.Add(AppendWelcome(nil, Welcome{Player: 1, TickRate: 60, SnapshotRate: 30}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if h, payload, err := DecodeSnapshotMessage(b); err == nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tickwire/tickwire/server/client"
 )
 
 func TestNewHUDRejectsBadInterval(t *testing.T) {
@@ -74,4 +75,14 @@ func TestMetricNames(t *testing.T) {
 		seen[m.Name()] = true
 	}
 	assert.Equal(t, "metric(99)", Metric(99).Name())
+}
+
+// TestDetailShowsServerBudget: the status's second line shows the server's
+// send budget and link estimate when the server has a budget, and nothing
+// about it otherwise.
+func TestDetailShowsServerBudget(t *testing.T) {
+	st := client.Stats{Corrections: 2, Frames: 100, InputLead: 3}
+	assert.NotContains(t, detail(st), "budget")
+	st.ServerSendBudget, st.ServerEstimatedRate = 16000, 15000
+	assert.Contains(t, detail(st), "server budget 128 kbit/s, link est. 120 kbit/s")
 }

@@ -222,8 +222,14 @@ func (o *Online) status(s client.Status, st client.Stats) string {
 }
 
 // detail is the second status line: the client runtime's corrections,
-// stalls and input lead.
+// stalls and input lead, and, when the server has a send budget, the
+// budget and its estimate of this client's downlink.
 func detail(st client.Stats) string {
-	return fmt.Sprintf("corrections %d (%d snapped) | stalls %d/%d frames | input lead %d, +%d ticks",
+	line := fmt.Sprintf("corrections %d (%d snapped) | stalls %d/%d frames | input lead %d, +%d ticks",
 		st.Corrections, st.SnappedCorrections, st.Stalls, st.Frames, st.InputLead, st.ExtraLead+st.LossLead)
+	if st.ServerSendBudget > 0 {
+		line += fmt.Sprintf(" | server budget %.0f kbit/s, link est. %.0f kbit/s",
+			float64(st.ServerSendBudget)*8/1000, float64(st.ServerEstimatedRate)*8/1000)
+	}
+	return line
 }
