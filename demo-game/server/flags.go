@@ -113,6 +113,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.String("tick-rate", strconv.Itoa(game.TickRate), fmt.Sprintf("simulation `rate` in ticks per second, 1..%d (the demo's rules and prediction assume %d)", server.MaxTickRate, game.TickRate))
 	fs.String("snapshot-rate", strconv.Itoa(server.DefaultSnapshotRate), "snapshot `rate` to each client per second, 1..tick rate")
 	fs.String("max-players", "64", fmt.Sprintf("most connected players (a `count`), 1..%d", game.MaxPlayersLimit))
+	fs.String("send-budget", "0", "each player's send budget ceiling in `kbit/s` (9..8000000), moved by the congestion response; snapshots follow it, nearest entities first; 0: no budget")
 	fs.String("room-players", "0", "rooms: one arena per room of at most this many players (a `count`, 1..max-players), the room named by the connect token's user data (plain-mode clients share the room \"\"); 0: one arena for everyone")
 	fs.String("admin", "", "TCP `address` of the admin HTTP server: Prometheus /metrics and /debug/pprof/ (e.g. 127.0.0.1:9100); empty: none")
 	fs.String("npcs", strconv.Itoa(game.DefaultConfig().NPCs), fmt.Sprintf("wandering NPCs (a `count`), 0..%d", game.MaxNPCs))
@@ -159,6 +160,12 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		p.fail("snapshot-rate", p.value("snapshot-rate"), fmt.Sprintf("must be at most -tick-rate (%d)", c.TickRate))
 	}
 	c.MaxPlayers = p.intRange("max-players", 1, game.MaxPlayersLimit, fmt.Sprintf("want 1..%d players", game.MaxPlayersLimit))
+	if kbit := p.intRange("send-budget", 0, 8_000_000, "want 0 (no budget) or 9..8000000 kbit/s"); kbit > 0 {
+		if kbit < 9 {
+			p.fail("send-budget", p.value("send-budget"), "want 0 (no budget) or 9..8000000 kbit/s (at least 1024 bytes/s)")
+		}
+		c.SendRate = kbit * 1000 / 8
+	}
 	c.RoomPlayers = p.intRange("room-players", 0, game.MaxPlayersLimit, "want 0 (one arena) or 1..max-players")
 	if p.err == nil && c.RoomPlayers > c.MaxPlayers {
 		p.fail("room-players", p.value("room-players"), fmt.Sprintf("must be at most -max-players (%d)", c.MaxPlayers))

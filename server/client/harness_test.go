@@ -185,8 +185,16 @@ func startServer(t *testing.T, npcs int) *testServer {
 // cfg, and calls setup with it before it runs.
 func startServerWith(t *testing.T, cfg server.Config, game server.Game, g *dotsGame, setup func(*server.Server)) *testServer {
 	t.Helper()
+	return startServerNetcode(t, cfg, netcode.ServerConfig{}, game, g, setup)
+}
+
+// startServerNetcode is startServerWith with the transport's config (its
+// protocol id and client limit are the tests').
+func startServerNetcode(t *testing.T, cfg server.Config, ncfg netcode.ServerConfig, game server.Game, g *dotsGame, setup func(*server.Server)) *testServer {
+	t.Helper()
 	h := netsim.NewHub()
-	tr, err := server.NewNetcodeTransport(h, netcode.ServerConfig{ProtocolID: testProtocol, MaxClients: 16})
+	ncfg.ProtocolID, ncfg.MaxClients = testProtocol, 16
+	tr, err := server.NewNetcodeTransport(h, ncfg)
 	require.NoError(t, err)
 	l := inputlog.New(tr, decodeMove)
 	srv, err := server.New(cfg, game, l)

@@ -48,6 +48,7 @@ import (
 	"github.com/tickwire/tickwire/demo-game/game"
 	"github.com/tickwire/tickwire/demo-game/protocol"
 	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server"
 	"github.com/tickwire/tickwire/server/admin"
@@ -132,6 +133,12 @@ type ServerConfig struct {
 	// PublicAddr is the address tokens must list for this server (what the
 	// clients dial); the zero value means the socket's own address.
 	PublicAddr netip.AddrPort
+	// SendRate, when not 0, gives each player's connection a send budget
+	// of at most this many bytes per second, moved by the congestion
+	// response (endpoint.Config.SendRate and CongestionControl), which the
+	// snapshots follow (fewer, more important entities on a thin link).
+	// 0: no budget.
+	SendRate int
 	// RoomPlayers, when not 0, turns on rooms: the server runs one arena
 	// per room, of at most RoomPlayers players (1..MaxPlayers), and a
 	// client joins the room its connect token's user data names
@@ -190,6 +197,9 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		acfg.Game = game.DefaultConfig()
 	}
 	acfg.Game.MaxPlayers = cfg.MaxPlayers
+	if cfg.SendRate != 0 && (cfg.SendRate < 1024 || cfg.SendRate > 1<<30) {
+		return nil, fmt.Errorf("%w: ServerConfig.SendRate = %d, want 0 (no budget) or 1024..%d bytes/s", ErrInvalidConfig, cfg.SendRate, 1<<30)
+	}
 	if cfg.RoomPlayers < 0 || cfg.RoomPlayers > cfg.MaxPlayers {
 		return nil, fmt.Errorf("%w: ServerConfig.RoomPlayers = %d, want 0 (no rooms) or 1..MaxPlayers (%d)", ErrInvalidConfig, cfg.RoomPlayers, cfg.MaxPlayers)
 	}
@@ -268,11 +278,17 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		link = netsim.WrapDuplex(pc, cfg.Link, cfg.Link, cfg.LinkSeed)
 		pc = link
 	}
-	tr, err := server.NewNetcodeTransport(pc, netcode.ServerConfig{
+	ncfg := netcode.ServerConfig{
 		ProtocolID: protocol.ProtocolID, MaxClients: cfg.MaxPlayers, Logger: cfg.Logger,
 		TokenKey: cfg.TokenKey, PublicAddr: cfg.PublicAddr,
 		ReceiveQueue: max(netcode.DefaultServerQueue, 16*cfg.MaxPlayers),
-	})
+	}
+	if cfg.SendRate > 0 { // a budget per player, moved by the congestion response
+		ncfg.Endpoint = endpoint.DefaultConfig()
+		ncfg.Endpoint.SendRate = cfg.SendRate
+		ncfg.Endpoint.CongestionControl = true
+	}
+	tr, err := server.NewNetcodeTransport(pc, ncfg)
 	if err != nil {
 		_ = pc.Close()
 		return nil, err
