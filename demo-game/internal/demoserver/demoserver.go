@@ -285,6 +285,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	}
 	if cfg.SendRate > 0 { // a budget per player, moved by the congestion response
 		ncfg.Endpoint = endpoint.DefaultConfig()
+		ncfg.Endpoint.MaxPacketSize = 0 // netcode's default, as with no Endpoint config
 		ncfg.Endpoint.SendRate = cfg.SendRate
 		ncfg.Endpoint.CongestionControl = true
 	}
