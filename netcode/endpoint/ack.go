@@ -111,11 +111,21 @@ func (e *Endpoint) ackPacket(at time.Duration, seq seqNum, newest *packetHeader)
 	if e.sb != nil && e.sb.cc {
 		e.sb.onAck(int(rec.size))
 	}
-	if rec.ackEliciting {
-		if newest != nil && newest.HasAckDelay {
-			sample := at - rec.sentAt
-			hold := min(time.Duration(newest.AckDelay)*ackDelayUnit, max(sample, 0))
-			e.rtt.add(sample, hold)
+	// An RTT sample, the peer's hold taken out, from the newest packet
+	// acknowledged when it carried data. When it only carried acks the
+	// peer says how long it held it too, and it is used when no data
+	// packet has given a sample for a second: an endpoint that sends data
+	// rarely and acks a stream often (a client under a budgeted server)
+	// would otherwise have none. Only data packets' samples feed the
+	// congestion response, and their holds the resend timers' allowance.
+	if newest != nil && newest.HasAckDelay && (rec.ackEliciting || !e.rtt.sampled || at-e.lastDataSample >= time.Second) {
+		if rec.ackEliciting {
+			e.lastDataSample = at
+		}
+		sample := at - rec.sentAt
+		hold := min(time.Duration(newest.AckDelay)*ackDelayUnit, max(sample, 0))
+		e.rtt.add(sample, hold)
+		if rec.ackEliciting {
 			if e.sb != nil && e.sb.cc {
 				e.sb.onSample(at, e.rtt.latest, int(rec.size))
 			}
@@ -125,6 +135,8 @@ func (e *Endpoint) ackPacket(at time.Duration, seq seqNum, newest *packetHeader)
 				e.peerHold -= (e.peerHold - hold) / 8
 			}
 		}
+	}
+	if rec.ackEliciting {
 		if rec.decided {
 			// A late ack: it was not lost after all, and whatever it
 			// carried was resent for nothing.

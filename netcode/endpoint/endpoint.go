@@ -65,6 +65,7 @@ type Endpoint struct {
 	received         seqWindow // packets seen, to drop duplicates
 	newestAccepted   seqNum
 	newestAcceptedAt time.Duration // its arrival, from which the ack delay is measured
+	lastDataSample   time.Duration // when a data packet last gave an RTT sample
 	acceptedBits     uint32        // bit i: newestAccepted-1-i was accepted
 	hasAccepted      bool
 	ackDelayOwed     bool          // newestAccepted advanced since the last packet left: the next carry the ack delay
