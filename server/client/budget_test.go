@@ -26,8 +26,10 @@ func TestServerBudgetSeenByClient(t *testing.T) {
 		ep.SendRate, ep.CongestionControl = 1_000_000/8, true
 		ts := startServerNetcode(t, server.Config{Codec: dotCodec}, netcode.ServerConfig{Endpoint: ep}, g, g, nil)
 		defer ts.stop(t)
-		link := netsim.Config{Latency: 50 * time.Millisecond}
-		d := &dialer{target: ts.hub, up: link, down: link}
+		link := netsim.Config{Latency: 50 * time.Millisecond, Loss: 0.05}
+		cep := endpoint.DefaultConfig() // as the demo's clients configure theirs
+		cep.MaxPacketSize = 0
+		d := &dialer{target: ts.hub, up: link, down: link, ncfg: netcode.ClientConfig{Endpoint: cep}}
 		cfg := dotConfig()
 		cfg.Dial = d.dial
 		c, err := client.New(cfg)
@@ -38,7 +40,7 @@ func TestServerBudgetSeenByClient(t *testing.T) {
 			time.Sleep(time.Second / 60)
 		}
 		st := c.Stats()
-		t.Logf("client RTT %v, server budget %d B/s, estimate %d B/s", st.RTT, st.ServerSendBudget, st.ServerEstimatedRate)
+		t.Logf("client RTT %v, loss %.3f, server budget %d B/s, estimate %d B/s", st.RTT, st.Loss, st.ServerSendBudget, st.ServerEstimatedRate)
 		assert.Greater(t, st.RTT, 90*time.Millisecond)
 		assert.Less(t, st.RTT, 250*time.Millisecond)
 		assert.Positive(t, st.ServerSendBudget)
