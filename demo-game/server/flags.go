@@ -203,18 +203,10 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	if c.HealthInterval = p.duration("agones-health", time.Minute); p.err == nil && c.HealthInterval < 100*time.Millisecond {
 		p.fail("agones-health", p.value("agones-health"), "must be at least 100ms")
 	}
-	switch lv := strings.ToLower(p.value("log-level")); lv {
-	case "debug":
-		o.logLevel = slog.LevelDebug
-	case "info":
-		o.logLevel = slog.LevelInfo
-	case "warn":
-		o.logLevel = slog.LevelWarn
-	case "error":
-		o.logLevel = slog.LevelError
-	default:
+	if lv := p.value("log-level"); o.logLevel.UnmarshalText([]byte(lv)) != nil {
 		p.fail("log-level", lv, "want debug, info, warn or error")
 	}
+
 	o.logJSON = p.value("log-json") == "true"
 	if p.err != nil {
 		return options{}, p.err

@@ -112,18 +112,10 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	case o.genKey:
 		return o, nil
 	}
-	switch strings.ToLower(*level) {
-	case "debug":
-		o.logLevel = slog.LevelDebug
-	case "info":
-		o.logLevel = slog.LevelInfo
-	case "warn":
-		o.logLevel = slog.LevelWarn
-	case "error":
-		o.logLevel = slog.LevelError
-	default:
+	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return o, bad("-log-level %q: want debug, info, warn or error", *level)
 	}
+
 	if _, port, err := net.SplitHostPort(o.addr); err != nil || port == "" {
 		return o, bad("-addr %q: want host:port like 127.0.0.1:8080", o.addr)
 	}
