@@ -11,12 +11,13 @@ import (
 // sees (Config.SnapshotBudget, or the link's own send budget): every
 // snapshot, each entity in the player's view gains Priority, and the
 // snapshot carries the entities of highest accumulated priority that fit;
-// those start again from zero. The others keep the values the player last
+// those start again from zero (without a Prioritizer, every entity weighs
+// 1 but the one whose id is the viewer's PlayerID, the usual player entity,
+// which is urgent). The others keep the values the player last
 // got (a delta encodes them as unchanged, at one bit each) until their
 // turn, or until they are Config.MaxStaleTicks old, when they are sent
 // whatever the budget. An entity the player was never sent appears when
-// its turn comes (its priority accumulates like the others'). Without a Prioritizer every entity gains 1 per snapshot:
-// the least recently sent go first.
+// its turn comes (its priority accumulates like the others').
 //
 // Priority runs like Interest.View: only reading, concurrently for
 // different viewers with Config.SnapshotWorkers above 1.
@@ -120,8 +121,11 @@ func (s *Server) buildBudgeted(sw *snapWorker, ss *session, world *state.Snapsho
 			e = p.ents[j]
 		}
 		w := float32(1)
-		if r.prioritizer != nil {
+		switch {
+		case r.prioritizer != nil:
 			w = max(r.prioritizer.Priority(ss.player, world, i), 0)
+		case id == uint32(ss.player):
+			w = UrgentPriority // the usual player entity: its id is the PlayerID
 		}
 		e.acc += w
 		e.w = w

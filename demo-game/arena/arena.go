@@ -3,6 +3,7 @@ package arena
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 
 	"github.com/tickwire/tickwire/demo-game/game"
@@ -93,6 +94,7 @@ type Arena struct {
 	// only reads them: every entity, and the index of each player's.
 	ents []game.Entity
 	byID map[uint32]int
+	diag float64 // the arena's diagonal, in fixed point (Priority)
 
 	ticks, joined, refused, left, inputs, bad atomic.Uint64
 	players, entities                         atomic.Int64
@@ -111,7 +113,8 @@ func New(cfg Config) (*Arena, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arena: %w", err)
 	}
-	a := &Arena{cfg: cfg, world: w, byID: map[uint32]int{}}
+	a := &Arena{cfg: cfg, world: w, byID: map[uint32]int{},
+		diag: math.Hypot(float64(game.Fixed(game.ArenaWidth)), float64(game.Fixed(game.ArenaHeight)))}
 	a.prepare()
 	return a, nil
 }
@@ -242,6 +245,26 @@ func (a *Arena) View(viewer server.PlayerID, world *state.Snapshot, v *state.Vie
 		}
 		mark(e)
 	}
+}
+
+// Priority makes the arena a server.Prioritizer, for players whose
+// snapshots cannot carry the whole arena (a server send budget): the
+// viewer's own player is urgent (in every snapshot), and the others matter
+// more the nearer they are: from 1 at the far side of the arena to 9 next
+// to the viewer. It only reads the arena, like View.
+func (a *Arena) Priority(viewer server.PlayerID, world *state.Snapshot, i int) float32 {
+	if world.IDs[i] == uint32(viewer) {
+		return server.UrgentPriority
+	}
+	vi, ok := a.byID[uint32(viewer)]
+	if !ok {
+		return 1
+	}
+	f := world.Fields(i)
+	dx := float64(f[game.FieldX]) - float64(a.ents[vi].X)
+	dy := float64(f[game.FieldY]) - float64(a.ents[vi].Y)
+	d := math.Sqrt(dx*dx+dy*dy) / a.diag
+	return float32(1 + 8*max(0, 1-d))
 }
 
 // add appends e to the snapshot; the world keeps every field in its schema

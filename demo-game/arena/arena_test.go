@@ -1,6 +1,7 @@
 package arena
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -303,4 +304,45 @@ func BenchmarkSnapshot(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestPriority: the viewer's own player is urgent, and the nearer an
+// entity, the more it matters (between 1 and 9).
+func TestPriority(t *testing.T) {
+	cfg := game.DefaultConfig()
+	cfg.NPCs = 6
+	a, err := New(Config{Game: cfg})
+	require.NoError(t, err)
+	require.NoError(t, a.AddPlayer(1))
+	require.NoError(t, a.AddPlayer(2))
+	a.Step(0)
+	world := server.ViewSnapshot(a, 1, 0, game.NumEntityFields)
+	me, ok := world.Find(1)
+	require.True(t, ok)
+	assert.Equal(t, float32(server.UrgentPriority), a.Priority(1, world, me))
+	mx, my := world.Fields(me)[game.FieldX], world.Fields(me)[game.FieldY]
+	type ranked struct {
+		d float64
+		p float32
+	}
+	var rs []ranked
+	for i := range world.Len() {
+		if i == me {
+			continue
+		}
+		p := a.Priority(1, world, i)
+		assert.GreaterOrEqual(t, p, float32(1))
+		assert.LessOrEqual(t, p, float32(9))
+		f := world.Fields(i)
+		rs = append(rs, ranked{math.Hypot(float64(f[game.FieldX]-mx), float64(f[game.FieldY]-my)), p})
+	}
+	require.NotEmpty(t, rs)
+	for _, x := range rs {
+		for _, y := range rs {
+			if x.d < y.d {
+				assert.GreaterOrEqual(t, x.p, y.p, "nearer is at least as important")
+			}
+		}
+	}
+	assert.Equal(t, float32(1), a.Priority(99, world, me), "a viewer with no player: all alike")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tickwire/tickwire/demo-game/internal/clientui"
 	"github.com/tickwire/tickwire/demo-game/protocol"
 	"github.com/tickwire/tickwire/netcode"
+	"github.com/tickwire/tickwire/netcode/endpoint"
 	"github.com/tickwire/tickwire/netcode/netsim"
 	"github.com/tickwire/tickwire/server"
 	"github.com/tickwire/tickwire/server/client"
@@ -33,8 +34,16 @@ type memServer struct {
 
 func startMemServer(t *testing.T) *memServer {
 	t.Helper()
+	return startMemServerWith(t, netcode.ServerConfig{})
+}
+
+// startMemServerWith is startMemServer with the transport's config (the
+// protocol id and client limit are the demo's).
+func startMemServerWith(t *testing.T, ncfg netcode.ServerConfig) *memServer {
+	t.Helper()
 	hub := netsim.NewHub()
-	tr, err := server.NewNetcodeTransport(hub, netcode.ServerConfig{ProtocolID: protocol.ProtocolID, MaxClients: 16})
+	ncfg.ProtocolID, ncfg.MaxClients = protocol.ProtocolID, 16
+	tr, err := server.NewNetcodeTransport(hub, ncfg)
 	require.NoError(t, err)
 	a, err := arena.New(arena.Config{})
 	require.NoError(t, err)
@@ -143,8 +152,19 @@ func TestBotsSurviveTheirServer(t *testing.T) {
 // the prediction is corrected only when the server killed or respawned the
 // player (snapped) or an input was late.
 func TestSwarmOverLossyLinks(t *testing.T) {
+	t.Run("no budget", func(t *testing.T) { testSwarmOverLossyLinks(t, netcode.ServerConfig{}) })
+	// With a send budget per player and the congestion response, the
+	// snapshots follow the budget, the arena's own player first: the bots
+	// play as well.
+	ep := endpoint.DefaultConfig()
+	ep.MaxPacketSize = 0
+	ep.SendRate, ep.CongestionControl = 1_000_000/8, true
+	t.Run("server budget", func(t *testing.T) { testSwarmOverLossyLinks(t, netcode.ServerConfig{Endpoint: ep}) })
+}
+
+func testSwarmOverLossyLinks(t *testing.T, ncfg netcode.ServerConfig) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := startMemServer(t)
+		srv := startMemServerWith(t, ncfg)
 		link := netsim.Config{Loss: 0.05, Latency: 50 * time.Millisecond}
 		const bots = 8
 		s, err := botswarm.Dial(t.Context(), botswarm.Config{
