@@ -39,6 +39,11 @@ func TestServerBudgetSeenByClient(t *testing.T) {
 			c.Update(time.Now(), move{DX: 1})
 			time.Sleep(time.Second / 60)
 		}
+		snap, _, ok := c.Newest()
+		require.True(t, ok, "snapshots arrive")
+		t.Logf("newest snapshot: tick %d, %d entities %v", snap.Tick, snap.Len(), snap.IDs)
+		_, _, predicting := c.Predicted()
+		assert.True(t, predicting, "the client predicts its own player")
 		st := c.Stats()
 		t.Logf("client RTT %v, loss %.3f, server budget %d B/s, estimate %d B/s", st.RTT, st.Loss, st.ServerSendBudget, st.ServerEstimatedRate)
 		assert.Greater(t, st.RTT, 90*time.Millisecond)

@@ -77,12 +77,11 @@ func TestMetricNames(t *testing.T) {
 	assert.Equal(t, "metric(99)", Metric(99).Name())
 }
 
-// TestDetailShowsServerBudget: the status's second line shows the server's
-// send budget and link estimate when the server has a budget, and nothing
-// about it otherwise.
-func TestDetailShowsServerBudget(t *testing.T) {
+// TestBudgetText: the status line shows the server's send budget and link
+// estimate when the server has a budget, and nothing about it otherwise.
+func TestBudgetText(t *testing.T) {
 	st := client.Stats{Corrections: 2, Frames: 100, InputLead: 3}
-	assert.NotContains(t, detail(st), "budget")
+	assert.Empty(t, budgetText(st))
 	st.ServerSendBudget, st.ServerEstimatedRate = 16000, 15000
-	assert.Contains(t, detail(st), "server budget 128 kbit/s, link est. 120 kbit/s")
+	assert.Equal(t, " | server budget 128 kbit/s, link est. 120 kbit/s", budgetText(st))
 }

@@ -218,18 +218,23 @@ func (o *Online) status(s client.Status, st client.Stats) string {
 	case n > 1:
 		line += fmt.Sprintf(" (reconnected %d times)", n)
 	}
-	return line
+	return line + budgetText(st)
 }
 
 // detail is the second status line: the client runtime's corrections,
-// stalls and input lead, and, when the server has a send budget, the
-// budget and its estimate of this client's downlink.
+// stalls and input lead.
 func detail(st client.Stats) string {
 	line := fmt.Sprintf("corrections %d (%d snapped) | stalls %d/%d frames | input lead %d, +%d ticks",
 		st.Corrections, st.SnappedCorrections, st.Stalls, st.Frames, st.InputLead, st.ExtraLead+st.LossLead)
-	if st.ServerSendBudget > 0 {
-		line += fmt.Sprintf(" | server budget %.0f kbit/s, link est. %.0f kbit/s",
-			float64(st.ServerSendBudget)*8/1000, float64(st.ServerEstimatedRate)*8/1000)
-	}
 	return line
+}
+
+// budgetText describes the server's send budget for this client and its
+// estimate of the link, for the status line; "" when the server has none.
+func budgetText(st client.Stats) string {
+	if st.ServerSendBudget <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" | server budget %.0f kbit/s, link est. %.0f kbit/s",
+		float64(st.ServerSendBudget)*8/1000, float64(st.ServerEstimatedRate)*8/1000)
 }
