@@ -73,14 +73,10 @@ type options struct {
 	admin, cpuProfile          string
 }
 
-// usageError is a bad command line (exit status 2); its message names the
+// bad is a bad command line's error (run prints it and exits 2): the
 // flag, the value and what is allowed.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
 func bad(format string, args ...any) error {
-	return &usageError{msg: "loadtest: " + fmt.Sprintf(format, args...)}
+	return errors.New("loadtest: " + fmt.Sprintf(format, args...))
 }
 
 // errVersion is parseFlags' answer to -version.

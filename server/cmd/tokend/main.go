@@ -58,13 +58,10 @@ type options struct {
 	authSource string // for the start-up log line
 }
 
-// usageError is a bad command line (exit status 2).
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
+// bad is a bad command line's error (run prints it and exits 2): the
+// flag, the value and what is allowed.
 func bad(format string, args ...any) error {
-	return &usageError{msg: "tokend: " + fmt.Sprintf(format, args...)}
+	return errors.New("tokend: " + fmt.Sprintf(format, args...))
 }
 
 var errVersion = errors.New("tokend: -version")
