@@ -187,9 +187,10 @@ func (s *Server) buildBudgeted(sw *snapWorker, ss *session, world *state.Snapsho
 		fresh = min(len(ranks), max(0, int(room/(max(p.costPerFresh, 0.125)*(1+p.lag)))))
 	}
 	prevFresh, prevSize := -1, 0
+	var n int // the entities the final encoding carries fresh
 	for attempt := 0; ; attempt++ {
-		n, ok := s.encodeBudgeted(sw, ss, world, base, fresh)
-		if !ok {
+		var ok bool
+		if n, ok = s.encodeBudgeted(sw, ss, world, base, fresh); !ok {
 			return
 		}
 		size := len(ss.out)
@@ -206,19 +207,17 @@ func (s *Server) buildBudgeted(sw *snapWorker, ss *session, world *state.Snapsho
 		prevFresh, prevSize = n, size
 		fresh = max(0, fresh-1-int(over/max(p.costPerFresh, 0.125)))
 	}
-	if n := countTrue(sw.isFresh); n > 0 && budget < unlimited {
+	if n > 0 && budget < unlimited {
 		// What one fresh entity cost this time, its re-sends included:
 		// the controller's feedback, so that snapshots settle at the budget.
 		obs := (float32(len(ss.out)-snapshotHeaderBudget) - float32(has)/8) / (float32(n) * (1 + p.lag))
 		p.costPerFresh += (max(obs, 0.125) - p.costPerFresh) / 4
 	}
 
-	n := 0
 	for k, f := range sw.isFresh {
 		e := &p.ents[k]
 		if f {
 			e.acc, e.src, e.sent = 0, s.tick, true
-			n++
 		} else if base == nil && e.sent {
 			e.sent, e.src = false, s.tick // not in this full snapshot: the client drops it
 		}
