@@ -269,29 +269,31 @@ func (t *ViewTracker) Ack(tick uint32) {
 // AckedTick returns the newest acked tick.
 func (t *ViewTracker) AckedTick() (uint32, bool) { return t.acked, t.hasAck }
 
-// view returns the View sent with tick.
-func (t *ViewTracker) view(tick uint32) (*View, bool) {
+// find returns the record of the snapshot sent with tick, or nil.
+func (t *ViewTracker) find(tick uint32) *sentView {
 	// Newest first: the acked snapshot is usually a recent one.
 	for k := 1; k <= len(t.ring); k++ {
 		s := &t.ring[(t.next-k+len(t.ring))%len(t.ring)]
-		if !s.used {
+		if !s.used || s.tick < tick {
 			break
 		}
 		if s.tick == tick {
-			if !s.sparse {
-				return &s.view, true
-			}
-			t.scratch.Reset(s.view.n)
-			for _, i := range s.idx {
-				t.scratch.Add(int(i))
-			}
-			return &t.scratch, true
-		}
-		if s.tick < tick {
-			break
+			return s
 		}
 	}
-	return nil, false
+	return nil
+}
+
+// viewOf returns s's View (a sparse one expanded into t's scratch).
+func (t *ViewTracker) viewOf(s *sentView) *View {
+	if !s.sparse {
+		return &s.view
+	}
+	t.scratch.Reset(s.view.n)
+	for _, i := range s.idx {
+		t.scratch.Add(int(i))
+	}
+	return &t.scratch
 }
 
 // Baseline returns the newest acked snapshot, rebuilt from world (the
@@ -302,34 +304,19 @@ func (t *ViewTracker) Baseline(world *History, scratch *Snapshot) *Snapshot {
 	if !t.hasAck {
 		return nil
 	}
-	v, ok := t.view(t.acked)
-	if !ok {
+	sent := t.find(t.acked)
+	if sent == nil {
 		return nil
 	}
 	w, ok := world.Get(t.acked)
 	if !ok {
 		return nil
 	}
-	stale := t.staleOf(t.acked)
-	s, err := v.SelectStale(w, stale, world, scratch)
+	s, err := t.viewOf(sent).SelectStale(w, sent.stale, world, scratch)
 	if err != nil {
 		return nil // a world evicted or replaced since: send a full snapshot
 	}
 	return s
-}
-
-// staleOf returns the stale entities of the snapshot sent with tick.
-func (t *ViewTracker) staleOf(tick uint32) []Stale {
-	for k := 1; k <= len(t.ring); k++ {
-		s := &t.ring[(t.next-k+len(t.ring))%len(t.ring)]
-		if !s.used || s.tick < tick {
-			break
-		}
-		if s.tick == tick {
-			return s.stale
-		}
-	}
-	return nil
 }
 
 // Reset forgets everything (for example after the client reconnects or
