@@ -36,6 +36,12 @@ type batchReader interface {
 	read(ds []*datagram) (int, error)
 }
 
+// loopReader is a batchReader that also runs a whole read loop itself
+// (see mmsgReader.readLoop).
+type loopReader interface {
+	readLoop(ds []*datagram, got func(n int) []*datagram) error
+}
+
 // socket wraps a net.PacketConn. read is called by the reader goroutine
 // only; write by the goroutine that drives Update only.
 type socket struct {
@@ -93,6 +99,24 @@ type datagram struct {
 	n    int
 	from netip.AddrPort
 	at   time.Time
+}
+
+// readLoop reads into ds until a read fails, and returns that error. After
+// each read, got(n) is handed the n datagrams read (at the front of ds;
+// n may be 0) and returns the buffers of the next read.
+func (s *socket) readLoop(ds []*datagram, got func(n int) []*datagram) error {
+	if lr, ok := s.mmsg.(loopReader); ok {
+		return lr.readLoop(ds, got)
+	}
+	for {
+		n, err := s.read(ds)
+		if n > 0 || err == nil {
+			ds = got(n)
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // read fills ds[:k] with received datagrams (at most len(ds)) and returns k.
@@ -339,7 +363,10 @@ func (r *receiver) run() {
 	for i := range scratch {
 		scratch[i] = &datagram{buf: make([]byte, maxDatagramSize)}
 	}
-	for {
+	// cur holds the buffers of the read in progress: up to a batch of the
+	// pool's, or the scratch ones when every pool buffer is taken.
+	var cur []*datagram
+	take := func() []*datagram {
 		r.mu.Lock()
 		r.refill()
 		k := min(socketBatchSize, len(r.free))
@@ -347,13 +374,16 @@ func (r *receiver) run() {
 		clear(r.free[len(r.free)-k:])
 		r.free = r.free[:len(r.free)-k]
 		r.mu.Unlock()
-
-		useScratch := len(ds) == 0
-		buf := ds
-		if useScratch {
-			buf = scratch
+		cur = ds
+		if len(ds) == 0 {
+			cur = scratch
 		}
-		n, err := r.sock.read(buf)
+		return cur
+	}
+	// got queues the n datagrams read into cur and returns the buffers of
+	// the next read.
+	got := func(n int) []*datagram {
+		buf := cur
 		if n > 0 {
 			at := r.clock()
 			var size uint64
@@ -364,44 +394,42 @@ func (r *receiver) run() {
 			r.packets.Add(uint64(n))
 			r.bytes.Add(size)
 		}
-		switch {
-		case useScratch:
-			r.mu.Lock()
-			queued := r.admitScratch(buf[:n])
-			r.mu.Unlock()
-			if queued {
-				r.signal()
-			}
-		case n > 0:
-			r.mu.Lock()
-			queued := r.admit(buf[:n])
+		var queued bool
+		r.mu.Lock()
+		if len(ds) == 0 { // the scratch buffers
+			queued = r.admitScratch(buf[:n])
+		} else {
+			queued = r.admit(buf[:n])
 			r.free = append(r.free, buf[n:]...)
-			r.mu.Unlock()
-			if queued {
-				r.signal()
-			}
-		default:
-			r.mu.Lock()
-			r.free = append(r.free, buf...)
-			r.mu.Unlock()
 		}
-		if err != nil {
-			if r.closing.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			r.errMu.Lock()
-			r.err = err
-			r.errMu.Unlock()
-			// Transient errors (ICMP port unreachable surfacing as a read
-			// error, for one) must not stop the server: keep reading, without
-			// spinning on an error that repeats.
-			time.Sleep(time.Millisecond)
+		r.mu.Unlock()
+		if queued {
+			r.signal()
+		}
+		return take()
+	}
+	for {
+		err := r.sock.readLoop(take(), got)
+		if len(ds) > 0 { // give back the failed read's buffers
+			r.mu.Lock()
+			r.free = append(r.free, ds...)
+			r.mu.Unlock()
+			ds = ds[:0]
+		}
+		if r.closing.Load() || errors.Is(err, net.ErrClosed) {
+			return
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
 			continue
 		}
+		r.errMu.Lock()
+		r.err = err
+		r.errMu.Unlock()
+		// Transient errors (ICMP port unreachable surfacing as a read
+		// error, for one) must not stop the server: keep reading, without
+		// spinning on an error that repeats.
+		time.Sleep(time.Millisecond)
 	}
 }
 

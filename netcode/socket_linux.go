@@ -5,6 +5,7 @@ package netcode
 import (
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -26,6 +27,14 @@ type mmsgReader struct {
 	got   int
 	errno syscall.Errno
 	recv  func(fd uintptr) bool // r.recvmmsg, bound once so that read does not allocate
+	// The state of readLoop, kept here so that the callback it hands the
+	// runtime is bound once (loop) and allocates nothing.
+	loopDS  []*datagram
+	loopGot func(n int) []*datagram
+	loop    func(fd uintptr) bool
+	// calls and empty count the system calls made and those that found
+	// nothing (EAGAIN); read by tests.
+	calls, empty atomic.Uint64
 }
 
 func newBatchReader(u *net.UDPConn) batchReader {
@@ -35,16 +44,19 @@ func newBatchReader(u *net.UDPConn) batchReader {
 	}
 	r := &mmsgReader{rc: rc}
 	r.recv = r.recvmmsg
+	r.loop = r.loopOnce
 	return r
 }
 
 func (r *mmsgReader) recvmmsg(fd uintptr) bool {
 	for {
+		r.calls.Add(1)
 		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(r.n), 0, 0, 0)
 		switch e {
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
+			r.empty.Add(1)
 			return false // nothing to read: the runtime poller waits, then calls again
 		case 0:
 			r.got, r.errno = int(n), 0
@@ -56,6 +68,19 @@ func (r *mmsgReader) recvmmsg(fd uintptr) bool {
 }
 
 func (r *mmsgReader) read(ds []*datagram) (int, error) {
+	r.prepare(ds)
+	if err := r.rc.Read(r.recv); err != nil {
+		return 0, err
+	}
+	if r.errno != 0 {
+		return 0, r.errno
+	}
+	return r.collect(ds), nil
+}
+
+// prepare points the message headers at the buffers of ds (at most a
+// batch of them).
+func (r *mmsgReader) prepare(ds []*datagram) {
 	n := min(len(ds), socketBatchSize)
 	for i := 0; i < n; i++ {
 		r.iovs[i].Base = &ds[i].buf[:1][0]
@@ -68,12 +93,12 @@ func (r *mmsgReader) read(ds []*datagram) (int, error) {
 		h.SetIovlen(1)
 	}
 	r.n = n
-	if err := r.rc.Read(r.recv); err != nil {
-		return 0, err
-	}
-	if r.errno != 0 {
-		return 0, r.errno
-	}
+}
+
+// collect moves the r.got datagrams just read to the front of ds, with
+// their lengths and sources, dropping any whose source is not UDP, and
+// returns how many there are.
+func (r *mmsgReader) collect(ds []*datagram) int {
 	k := 0
 	for i := 0; i < r.got; i++ {
 		from, ok := sockaddrAddrPort(&r.names[i])
@@ -87,7 +112,56 @@ func (r *mmsgReader) read(ds []*datagram) (int, error) {
 		ds[k].from = from
 		k++
 	}
-	return k, nil
+	return k
+}
+
+// readLoop reads batch after batch into the buffers got hands it, from
+// one registration with the runtime's poller: after a batch that did not
+// fill its buffers, the socket was empty, so it waits for the poller
+// instead of making a system call that can only fail with EAGAIN (one per
+// wake-up, about a third of a loopback round trip's time on a VM). That
+// is safe only within one RawConn.Read: each call clears the readiness an
+// arrival since the last one recorded, while within one, the
+// edge-triggered poller records every arrival after the batch and the
+// wait returns at once. It returns the read error that ended it.
+func (r *mmsgReader) readLoop(ds []*datagram, got func(n int) []*datagram) error {
+	r.loopDS, r.loopGot, r.errno = ds, got, 0
+	err := r.rc.Read(r.loop)
+	r.loopDS, r.loopGot = nil, nil
+	if err != nil {
+		return err
+	}
+	if r.errno != 0 {
+		return r.errno
+	}
+	return nil
+}
+
+// loopOnce is readLoop's callback: it reports true only to end the loop
+// on an error.
+func (r *mmsgReader) loopOnce(fd uintptr) bool {
+	for {
+		r.prepare(r.loopDS)
+		r.calls.Add(1)
+		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(r.n), 0, 0, 0)
+		switch e {
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			r.empty.Add(1)
+			return false
+		case 0:
+		default:
+			r.errno = e
+			return true
+		}
+		r.got = int(n)
+		short := r.got < r.n
+		r.loopDS = r.loopGot(r.collect(r.loopDS))
+		if short {
+			return false // drained: wait for the next arrival
+		}
+	}
 }
 
 func sockaddrAddrPort(sa *unix.RawSockaddrInet6) (netip.AddrPort, bool) {

@@ -5,6 +5,7 @@ package netcode
 import (
 	"net"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,4 +41,97 @@ func TestSocketRefusesFragmentation(t *testing.T) {
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, 1, got, "IPV6_DONTFRAG")
+}
+
+// TestReadLoopWaitsForThePollerAfterAShortBatch: a batch that did not fill
+// its buffers left the socket empty, so the read loop waits for the
+// poller instead of making a system call that can only fail (one EAGAIN
+// per wake-up was a third of a loopback round trip). No datagram may be
+// lost or held by it: one sent while the loop waits, one sent while the
+// loop is busy with the last batch, and a burst larger than a batch all
+// arrive, with no system call that found nothing.
+func TestReadLoopWaitsForThePollerAfterAShortBatch(t *testing.T) {
+	u := listenLoopback(t)
+	s := newSocket(u, true)
+	mr, ok := s.mmsg.(*mmsgReader)
+	require.True(t, ok, "Linux reads with recvmmsg")
+	peer := listenLoopback(t)
+	defer peer.Close()
+	to := u.LocalAddr()
+	send := func(b byte) {
+		_, err := peer.WriteTo([]byte{b, 1, 2, 3}, to)
+		require.NoError(t, err)
+	}
+
+	bufs := make([]*datagram, socketBatchSize)
+	for i := range bufs {
+		bufs[i] = &datagram{buf: make([]byte, maxDatagramSize)}
+	}
+	batches := make(chan []byte, 64)
+	hold := make(chan struct{}) // closed: got returns at once
+	held := make(chan struct{}, 1)
+	first := true
+	ended := make(chan error, 1)
+	go func() {
+		ended <- s.readLoop(bufs, func(n int) []*datagram {
+			var got []byte
+			for _, d := range bufs[:n] {
+				got = append(got, d.buf[0])
+			}
+			batches <- got
+			if first { // stay busy with the first batch until told
+				first = false
+				held <- struct{}{}
+				<-hold
+			}
+			return bufs
+		})
+	}()
+	next := func() []byte {
+		select {
+		case b := <-batches:
+			return b
+		case <-time.After(10 * time.Second):
+			require.FailNow(t, "no batch within 10 s")
+			return nil
+		}
+	}
+
+	send(1)
+	assert.Equal(t, []byte{1}, next())
+	<-held
+	send(2) // arrives while the loop handles the first batch
+	time.Sleep(10 * time.Millisecond)
+	close(hold)
+	assert.Equal(t, []byte{2}, next())
+	time.Sleep(10 * time.Millisecond) // the loop waits
+	send(3)
+	assert.Equal(t, []byte{3}, next())
+
+	// One datagram at a time, each sent while the loop waits: every wake-up
+	// finds its datagram in one system call, and none is followed by a
+	// call that finds nothing (before this loop, each was).
+	time.Sleep(10 * time.Millisecond)
+	calls0, empty0 := mr.calls.Load(), mr.empty.Load()
+	for i := range 20 {
+		send(byte(100 + i))
+		assert.Equal(t, []byte{byte(100 + i)}, next())
+		time.Sleep(2 * time.Millisecond)
+	}
+	assert.Equal(t, empty0, mr.empty.Load(), "system calls that found nothing")
+	assert.Equal(t, calls0+20, mr.calls.Load(), "system calls for 20 datagrams one at a time")
+
+	for i := range socketBatchSize + 5 { // a burst: full batches read back to back
+		send(byte(10 + i))
+	}
+	var burst []byte
+	for len(burst) < socketBatchSize+5 {
+		burst = append(burst, next()...)
+	}
+	for i, b := range burst {
+		require.Equal(t, byte(10+i), b)
+	}
+
+	require.NoError(t, u.Close())
+	require.ErrorIs(t, <-ended, net.ErrClosed)
 }
