@@ -2,12 +2,15 @@ package server
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tickwire/tickwire/netcode/state"
 	"github.com/tickwire/tickwire/server/wire"
 )
 
@@ -22,7 +25,18 @@ type tickBench struct {
 
 func newTickBench(t testing.TB, n, workers int, g *testGame) *tickBench {
 	g.noRecord = true
-	ts := newTestServer(t, Config{SnapshotRate: 60, SnapshotWorkers: workers}, g)
+	return newGameBench(t, n, Config{SnapshotRate: 60, SnapshotWorkers: workers}, g)
+}
+
+// newGameBench is newTickBench for any game and config.
+func newGameBench(t testing.TB, n int, cfg Config, g Game) *tickBench {
+	if cfg.Codec.Schema.Fields == nil && cfg.Codec.Kinds == nil {
+		cfg.Codec = testCodec
+	}
+	tr := newFakeTransport()
+	srv, err := New(cfg, g, tr)
+	require.NoError(t, err)
+	ts := &testServer{Server: srv, tr: tr, start: time.Unix(1000, 0)}
 	w, err := wire.NewInputWriter(4)
 	require.NoError(t, err)
 	ts.tr.bench = true
@@ -151,4 +165,113 @@ func heapInUse() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// gridGame is the load test's world (server/cmd/loadtest): players that
+// move at up to 3 units a tick and resting props (two per player) in an
+// 8000-unit square, each viewer seeing the 3×3 cells of 250 units around
+// it (about 50 entities at 2000 players), its entities kept in id order
+// so that View marks world indexes without a search.
+type gridGame struct {
+	ents  []gridEntity // by id: players (ids 0..n-1), then props
+	cells [32 * 32][]int32
+	rng   *rand.Rand
+}
+
+type gridEntity struct{ x, y, vx, vy int32 }
+
+// gridSchema is the load test's.
+var gridSchema = state.Schema{Fields: []state.Field{
+	{Name: "x", Bits: 13}, {Name: "y", Bits: 13},
+	{Name: "vx", Bits: 3, Signed: true}, {Name: "vy", Bits: 3, Signed: true},
+}}
+
+func newGridGame(players int) *gridGame {
+	g := &gridGame{rng: rand.New(rand.NewPCG(1, 2))}
+	for c := range g.cells {
+		g.cells[c] = make([]int32, 0, 64) // room enough: Step allocates nothing
+	}
+	g.ents = make([]gridEntity, 3*players)
+	for i := range g.ents {
+		g.ents[i] = gridEntity{x: g.rng.Int32N(8000), y: g.rng.Int32N(8000)}
+	}
+	g.rebuild()
+	return g
+}
+
+func (g *gridGame) rebuild() {
+	for c := range g.cells {
+		g.cells[c] = g.cells[c][:0]
+	}
+	for i, e := range g.ents {
+		c := int(e.y)/250*32 + int(e.x)/250
+		g.cells[c] = append(g.cells[c], int32(i))
+	}
+}
+
+func (g *gridGame) AddPlayer(PlayerID) error { return nil }
+func (g *gridGame) RemovePlayer(PlayerID)    {}
+
+// ApplyInput ignores the bench's inputs (the same for every client): the
+// players wander on their own, so that they stay spread over the world.
+func (g *gridGame) ApplyInput(PlayerID, uint32, []byte) {}
+
+func (g *gridGame) Step(uint32) {
+	for i := range len(g.ents) / 3 {
+		e := &g.ents[i]
+		if g.rng.IntN(30) == 0 { // turn now and then, as the clients do
+			e.vx, e.vy = g.rng.Int32N(7)-3, g.rng.Int32N(7)-3
+		}
+		if e.x+e.vx < 0 || e.x+e.vx > 7999 {
+			e.vx = -e.vx
+		}
+		if e.y+e.vy < 0 || e.y+e.vy > 7999 {
+			e.vy = -e.vy
+		}
+		e.x, e.y = e.x+e.vx, e.y+e.vy
+	}
+	g.rebuild()
+}
+
+func (g *gridGame) Snapshot(_ uint32, dst *state.Snapshot) {
+	for i, e := range g.ents {
+		f := dst.Add(uint32(i))
+		f[0], f[1], f[2], f[3] = e.x, e.y, e.vx, e.vy
+	}
+}
+
+func (g *gridGame) View(viewer PlayerID, _ *state.Snapshot, v *state.View) {
+	me := g.ents[viewer]
+	cx, cy := int(me.x)/250, int(me.y)/250
+	for y := max(0, cy-1); y <= min(31, cy+1); y++ {
+		for x := max(0, cx-1); x <= min(31, cx+1); x++ {
+			for _, i := range g.cells[y*32+x] {
+				v.Add(int(i))
+			}
+		}
+	}
+}
+
+// BenchmarkGridTick is BenchmarkServerTick in the load test's world, at
+// its rates (60 Hz ticks, 30 Hz snapshots: half the clients each tick),
+// where each client's view is a small part of a large world: ns/client is
+// a tick's cost per connected client, the figure that decides how many
+// clients a core carries.
+func BenchmarkGridTick(b *testing.B) {
+	for _, n := range []int{1000, 2000} {
+		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
+			tb := newGameBench(b, n, Config{Codec: state.CodecConfig{Schema: gridSchema}}, newGridGame(n))
+			tb.warmUp(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				tb.tick(b)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/client")
+			ents := 0
+			for _, ss := range tb.ts.sessions {
+				ents += ss.view.Len()
+			}
+			b.ReportMetric(float64(ents)/float64(n), "entities/client")
+		})
+	}
 }

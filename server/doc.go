@@ -19,7 +19,9 @@
 //     client acknowledged, learned from the transport's message acks. The
 //     world of each snapshot tick is kept once for all clients (a
 //     state.History), and per client only which entities it was sent
-//     (state.ViewTracker), so a baseline is rebuilt from the shared world.
+//     (state.ViewTracker): a snapshot and its baseline are both read from
+//     the shared worlds in place (ViewTracker.Encode), with no copy per
+//     client.
 //   - Server ties it together over a Transport (the netcode connection
 //     layer, through NetcodeTransport), logs with log/slog and counts what
 //     it does in live Stats; an Observer receives its per-tick and per-link

@@ -970,21 +970,15 @@ func (s *Server) buildSnapshot(sw *snapWorker, ss *session) {
 		}
 		return
 	}
-	cur, err := ss.view.Select(world, &sw.cur)
-	if err != nil {
-		ss.err = err
-		return
-	}
-	base := ss.views.Baseline(r.worlds, &sw.base)
-	ss.full = base == nil
+	// The view's entities, delta-encoded against the acked snapshot's, are
+	// read from the room's worlds in place: no copy per client.
 	ss.out = s.appendHeader(ss)
-	out, err := sw.enc.Encode(ss.out, cur, base)
+	out, full, err := ss.views.Encode(sw.enc, ss.out, r.worlds, s.tick, &ss.view)
 	if err != nil {
 		ss.err = err
 		return
 	}
-	ss.out = out
-	ss.views.Sent(s.tick, &ss.view)
+	ss.out, ss.full = out, full
 }
 
 // sampleStats samples the transport's totals, and every client's RTT and

@@ -151,9 +151,16 @@ type Encoder struct {
 	out  appendWriter
 	mp   *msgpack.Encoder
 
-	removed []int32    // baseline indices
-	added   []int32    // cur indices
-	kept    [][2]int32 // (baseline index, cur index)
+	removed []int32  // positions in the baseline's entity list
+	added   []int32  // cur indices
+	kept    []uint64 // (baseline index, cur index), by keep
+	iota    []int32  // 0, 1, 2…: every entity of a snapshot, as indexes
+
+	// What ViewTracker.Encode reuses: the indexes of a view's entities
+	// (cur, base), and snapshots for its fallback through Select.
+	curIdx, baseIdx []int32
+	curSnap         Snapshot
+	baseSnap        Snapshot
 }
 
 // NewEncoder returns an Encoder for cfg.
@@ -185,15 +192,34 @@ func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
 	if err := cur.check(e.stride, len(e.kinds), e.cfg.MaxEntities); err != nil {
 		return dst, err
 	}
-	e.bw.reset(e.body[:0])
-	var err error
-	if base == nil {
-		err = e.writeFull(cur)
-	} else {
+	n := cur.Len()
+	if base != nil {
 		if err := base.check(e.stride, len(e.kinds), e.cfg.MaxEntities); err != nil {
 			return dst, fmt.Errorf("baseline: %w", err)
 		}
-		err = e.writeDelta(cur, base)
+		n = max(n, base.Len())
+	}
+	for k := len(e.iota); k < n; k++ {
+		e.iota = append(e.iota, int32(k))
+	}
+	if base == nil {
+		return e.encode(dst, cur, e.iota[:cur.Len()], nil, nil, false)
+	}
+	return e.encode(dst, cur, e.iota[:cur.Len()], base, e.iota[:base.Len()], false)
+}
+
+// encode appends the payload of the snapshot made of the entities ci
+// (indexes into cur, increasing) of cur, as a delta against the entities bi
+// of base when base is not nil. The caller has checked cur and base the way
+// Encode does, for the entities it selects.
+// sameLayout: cur and base have the same IDs and kinds.
+func (e *Encoder) encode(dst []byte, cur *Snapshot, ci []int32, base *Snapshot, bi []int32, sameLayout bool) ([]byte, error) {
+	e.bw.reset(e.body[:0])
+	var err error
+	if base == nil {
+		err = e.writeFull(cur, ci)
+	} else {
+		err = e.writeDelta(cur, ci, base, bi, sameLayout)
 	}
 	e.body = e.bw.finish()
 	if err != nil {
@@ -213,6 +239,14 @@ func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
 	dst = e.out.b
 	e.out.b = nil
 	return dst, nil
+}
+
+// fits reports whether s, which History found in the state in, can be
+// read in place by encode: the checks of Encode for any of its entities.
+func (e *Encoder) fits(s *Snapshot, in slotInfo) bool {
+	return s.Stride == e.stride && len(s.Values) == len(s.IDs)*s.Stride &&
+		(len(s.Kinds) == 0 || len(s.Kinds) == len(s.IDs)) &&
+		in.sorted && int(in.maxKind) < len(e.kinds)
 }
 
 // writeAdded writes entity i of s as it appears: its kind, then its kind's
@@ -275,42 +309,95 @@ func (e *Encoder) rangeError(s *Snapshot, i, k int) error {
 		ErrInvalidSnapshot, s.Tick, s.IDs[i], where, k, f.Name, s.Fields(i)[k], r.lo, r.hi, f.describe())
 }
 
-func (e *Encoder) writeFull(cur *Snapshot) error {
-	e.bw.writeVarint(uint64(cur.Len()))
+func (e *Encoder) writeFull(cur *Snapshot, ci []int32) error {
+	e.bw.writeVarint(uint64(len(ci)))
 	prev := int64(-1)
-	for i, id := range cur.IDs {
-		e.bw.writeVarint(uint64(int64(id) - prev - 1))
-		prev = int64(id)
-		if err := e.writeAdded(cur, i); err != nil {
+	for _, i := range ci {
+		id := int64(cur.IDs[i])
+		e.bw.writeVarint(uint64(id - prev - 1))
+		prev = id
+		if err := e.writeAdded(cur, int(i)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (e *Encoder) writeDelta(cur, base *Snapshot) error {
-	e.removed, e.added, e.kept = e.removed[:0], e.added[:0], e.kept[:0]
+// mergeIDs sorts the entities bi of base and ci of cur into removed
+// (positions in bi), added (indexes of cur) and kept (a baseline index and
+// a cur index, packed by keep) by ID and kind.
+func (e *Encoder) mergeIDs(cur *Snapshot, ci []int32, base *Snapshot, bi []int32) {
+	// Locals, not e's fields, in the loop: the appends stay in registers.
+	removed, added, kept := e.removed[:0], e.added[:0], e.kept[:0]
 	multi := len(e.kinds) > 1 // else every kind is 0 (checked)
+	bIDs, cIDs := base.IDs, cur.IDs
 	i, j := 0, 0
-	for i < base.Len() || j < cur.Len() {
+	for i < len(bi) && j < len(ci) {
+		bid, cid := bIDs[bi[i]], cIDs[ci[j]]
 		switch {
-		case j == cur.Len() || (i < base.Len() && base.IDs[i] < cur.IDs[j]):
-			e.removed = append(e.removed, int32(i))
+		case bid < cid:
+			removed = append(removed, int32(i))
 			i++
-		case i == base.Len() || cur.IDs[j] < base.IDs[i]:
-			e.added = append(e.added, int32(j))
+		case cid < bid:
+			added = append(added, ci[j])
 			j++
-		case multi && base.Kind(i) != cur.Kind(j):
+		case multi && base.Kind(int(bi[i])) != cur.Kind(int(ci[j])):
 			// Same ID, another kind: a new entity.
-			e.removed = append(e.removed, int32(i))
-			e.added = append(e.added, int32(j))
+			removed = append(removed, int32(i))
+			added = append(added, ci[j])
 			i++
 			j++
 		default:
-			e.kept = append(e.kept, [2]int32{int32(i), int32(j)})
+			kept = append(kept, keep(bi[i], ci[j]))
 			i++
 			j++
 		}
+	}
+	for ; i < len(bi); i++ {
+		removed = append(removed, int32(i))
+	}
+	e.removed, e.added, e.kept = removed, append(added, ci[j:]...), kept
+}
+
+// mergeIndexes is mergeIDs for a cur and base of the same layout: a world
+// index is the same entity (and kind) in both, so their IDs need not be
+// read.
+func (e *Encoder) mergeIndexes(bi, ci []int32) {
+	removed, added, kept := e.removed[:0], e.added[:0], e.kept[:0]
+	i, j := 0, 0
+	for i < len(bi) && j < len(ci) {
+		b, c := bi[i], ci[j]
+		switch {
+		case b < c:
+			removed = append(removed, int32(i))
+			i++
+		case c < b:
+			added = append(added, c)
+			j++
+		default:
+			kept = append(kept, keep(b, c))
+			i++
+			j++
+		}
+	}
+	for ; i < len(bi); i++ {
+		removed = append(removed, int32(i))
+	}
+	e.removed, e.added, e.kept = removed, append(added, ci[j:]...), kept
+}
+
+// keep packs a kept entity's baseline and cur indexes (in registers,
+// where a [2]int32 went through memory).
+func keep(b, c int32) uint64 { return uint64(uint32(b))<<32 | uint64(uint32(c)) }
+
+// writeDelta writes the entities ci of cur as a delta against the entities
+// bi of base (both lists of indexes, increasing).
+// sameLayout: cur and base have the same IDs and kinds.
+func (e *Encoder) writeDelta(cur *Snapshot, ci []int32, base *Snapshot, bi []int32, sameLayout bool) error {
+	if sameLayout {
+		e.mergeIndexes(bi, ci)
+	} else {
+		e.mergeIDs(cur, ci, base, bi)
 	}
 
 	// Removed: count, then baseline index gaps.
@@ -333,16 +420,18 @@ func (e *Encoder) writeDelta(cur, base *Snapshot) error {
 	}
 	// Kept, in baseline order: changed bit, then per field changed bit and
 	// the change.
+	multi := len(e.kinds) > 1
 	kc := &e.kinds[0]
-	for _, p := range e.kept {
+	for _, kp := range e.kept {
+		bix, cix := int(kp>>32), int(uint32(kp))
 		if multi {
-			kc = &e.kinds[cur.Kind(int(p[1]))]
+			kc = &e.kinds[cur.Kind(cix)]
 		}
 		n := len(kc.ranges)
-		bf, cf := base.Fields(int(p[0]))[:n], cur.Fields(int(p[1]))
+		bf, cf := base.Fields(bix)[:n], cur.Fields(cix)
 		if n < len(cf) {
 			if !isZero(cf[n:]) {
-				return e.paddingError(cur, int(p[1]))
+				return e.paddingError(cur, cix)
 			}
 			cf = cf[:n]
 		}
@@ -358,7 +447,7 @@ func (e *Encoder) writeDelta(cur, base *Snapshot) error {
 			}
 			r := &kc.ranges[k]
 			if !r.fits(cf[k]) {
-				return e.rangeError(cur, int(p[1]), k)
+				return e.rangeError(cur, cix, k)
 			}
 			craw := r.toRaw(cf[k])
 			zz := zigzag(craw - r.toRaw(bf[k]))

@@ -1,6 +1,9 @@
 package state
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // History keeps the most recent snapshots by tick in a fixed ring of Size
 // slots (tick mod Size), reusing their memory: the client keeps the
@@ -13,7 +16,33 @@ import "fmt"
 type History struct {
 	slots   []Snapshot
 	used    []bool
+	info    []slotInfo
 	scratch Snapshot
+
+	// The slot of the last Put and its layout, and the last layout
+	// number given out.
+	lastSlot   int
+	lastLayout uint64
+	layouts    uint64
+}
+
+// slotInfo is what History learns of a snapshot once, when it stores it,
+// so that encoding many views of it does not check the whole snapshot
+// again for each view (ViewTracker.Encode).
+type slotInfo struct {
+	sorted  bool  // IDs strictly increasing
+	maxKind uint8 // the largest of Kinds (0 when empty)
+	// layout is the same in two slots only when their IDs and Kinds are
+	// equal: a world index is then the same entity in both.
+	layout uint64
+}
+
+func infoOf(s *Snapshot) slotInfo {
+	in := slotInfo{sorted: isStrictlySorted(s.IDs)}
+	for _, k := range s.Kinds {
+		in.maxKind = max(in.maxKind, k)
+	}
+	return in
 }
 
 // NewHistory returns a History of size slots (1..65536).
@@ -21,7 +50,7 @@ func NewHistory(size int) (*History, error) {
 	if size < 1 || size > 1<<16 {
 		return nil, fmt.Errorf("%w: History size is %d, want 1..65536", ErrInvalidConfig, size)
 	}
-	return &History{slots: make([]Snapshot, size), used: make([]bool, size)}, nil
+	return &History{slots: make([]Snapshot, size), used: make([]bool, size), info: make([]slotInfo, size)}, nil
 }
 
 // Size returns the number of slots.
@@ -36,8 +65,19 @@ func (h *History) Put(s *Snapshot) bool {
 	if h.used[i] && h.slots[i].Tick > s.Tick {
 		return false
 	}
+	// Same IDs and kinds as the last Put (still in its slot): same layout.
+	last := &h.slots[h.lastSlot]
+	same := h.lastLayout != 0 && h.used[h.lastSlot] && h.info[h.lastSlot].layout == h.lastLayout &&
+		slices.Equal(last.IDs, s.IDs) && slices.Equal(last.Kinds, s.Kinds)
 	h.slots[i].CopyFrom(s)
 	h.used[i] = true
+	h.info[i] = infoOf(&h.slots[i])
+	if !same {
+		h.layouts++
+		h.lastLayout = h.layouts
+	}
+	h.info[i].layout = h.lastLayout
+	h.lastSlot = i
 	return true
 }
 
@@ -51,9 +91,19 @@ func (h *History) Get(tick uint32) (*Snapshot, bool) {
 	return &h.slots[i], true
 }
 
+// getInfo is Get with what Put learnt of the snapshot.
+func (h *History) getInfo(tick uint32) (*Snapshot, slotInfo, bool) {
+	i := h.slot(tick)
+	if !h.used[i] || h.slots[i].Tick != tick {
+		return nil, slotInfo{}, false
+	}
+	return &h.slots[i], h.info[i], true
+}
+
 // Clear forgets every snapshot, keeping the memory.
 func (h *History) Clear() {
 	clear(h.used)
+	h.lastLayout = 0
 }
 
 // Decode decodes payload with d against the baseline it names (looked up in
@@ -83,6 +133,9 @@ func (h *History) Decode(d *Decoder, payload []byte) (*Snapshot, error) {
 	}
 	h.slots[i], h.scratch = h.scratch, h.slots[i]
 	h.used[i] = true
+	h.info[i] = infoOf(&h.slots[i])
+	h.layouts++ // a layout of its own
+	h.info[i].layout = h.layouts
 	return &h.slots[i], nil
 }
 

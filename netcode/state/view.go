@@ -162,20 +162,41 @@ func growLen[T any](s []T, n int) []T {
 	return s[:n]
 }
 
+// appendIndexes appends the world indexes of v's entities to dst, in
+// increasing order.
+func (v *View) appendIndexes(dst []int32) []int32 {
+	if v.all {
+		for i := range v.n {
+			dst = append(dst, int32(i))
+		}
+		return dst
+	}
+	for wi, w := range v.words {
+		for w != 0 {
+			dst = append(dst, int32(wi<<6|bits.TrailingZeros64(w)))
+			w &= w - 1
+		}
+	}
+	return dst
+}
+
 // ViewTracker is the server's per-client record of the snapshots it sent as
 // Views of a shared world History: call Sent with each snapshot's tick and
 // View, Ack when the client received one, and encode the next snapshot
 // against Baseline, which rebuilds the acked snapshot from the world
-// history (nil: send a full snapshot). It holds one View per sent snapshot
-// (a bitset, or nothing for SetAll, or the entities' indexes when they are
-// few), not a copy of the entities: memory is size × min(world entities/8,
-// 4 × visible entities) bytes per client.
+// history (nil: send a full snapshot) — or let Encode do all three without
+// copying any entity. It holds one View per sent snapshot (a bitset, or
+// nothing for SetAll, or the entities' indexes when they are few), not a
+// copy of the entities: memory is size × min(world entities/8, 4 × visible
+// entities) bytes per client.
 //
 // The zero ViewTracker is not usable (NewViewTracker); it is not safe for
 // concurrent use.
 type ViewTracker struct {
 	ring    []sentView
-	next    int // the ring slot the next Sent uses
+	ticks   []uint32 // ring[k].tick, compact for find
+	count   int      // the records in use: the count slots before next
+	next    int      // the ring slot the next Sent uses
 	acked   uint32
 	hasAck  bool
 	scratch View // a sparse view, expanded
@@ -187,7 +208,6 @@ type ViewTracker struct {
 // (sparse, idx), which is smaller.
 type sentView struct {
 	tick   uint32
-	used   bool
 	sparse bool
 	view   View
 	idx    []int32
@@ -212,7 +232,7 @@ func NewViewTracker(size int) (*ViewTracker, error) {
 	if size < 1 || size > 1<<16 {
 		return nil, fmt.Errorf("%w: ViewTracker size is %d, want 1..65536", ErrInvalidConfig, size)
 	}
-	return &ViewTracker{ring: make([]sentView, size)}, nil
+	return &ViewTracker{ring: make([]sentView, size), ticks: make([]uint32, size)}, nil
 }
 
 // Sent records that the snapshot of tick, v of that tick's world, was sent.
@@ -220,42 +240,63 @@ func NewViewTracker(size int) (*ViewTracker, error) {
 // replaces nothing: it is recorded anew).
 func (t *ViewTracker) Sent(tick uint32, v *View) { t.SentStale(tick, v, nil) }
 
+// push returns the ring slot of a new record of tick, to fill.
+func (t *ViewTracker) push(tick uint32) *sentView {
+	k := t.next
+	s := &t.ring[k]
+	s.tick, t.ticks[k] = tick, tick
+	t.count = min(t.count+1, len(t.ring))
+	t.next++
+	if t.next == len(t.ring) {
+		t.next = 0
+	}
+	return s
+}
+
+// sparseIdx returns s.idx emptied, with room for n indexes.
+func (t *ViewTracker) sparseIdx(s *sentView, n int) []int32 {
+	if n > t.maxIdx {
+		t.maxIdx = n
+	}
+	if cap(s.idx) < n {
+		// Room for the largest view seen, twice: views vary, and a
+		// slot should grow once, not each time its view is larger.
+		return make([]int32, 0, 2*t.maxIdx+8)
+	}
+	return s.idx[:0]
+}
+
 // SentStale is Sent for a snapshot some of whose entities carried older
 // values (stale, sorted by Index, every Index in v): see SelectStale.
 func (t *ViewTracker) SentStale(tick uint32, v *View, stale []Stale) {
-	s := &t.ring[t.next]
-	s.tick, s.used = tick, true
+	s := t.push(tick)
 	n := 0
 	if !v.all {
 		n = v.Len()
 	}
 	s.sparse = !v.all && n*32 < v.n
 	if s.sparse {
-		if n > t.maxIdx {
-			t.maxIdx = n
-		}
-		if cap(s.idx) < n {
-			// Room for the largest view seen, twice: views vary, and a
-			// slot should grow once, not each time its view is larger.
-			s.idx = make([]int32, 0, 2*t.maxIdx+8)
-		}
-		s.idx = s.idx[:0]
-		for wi, w := range v.words {
-			for w != 0 {
-				s.idx = append(s.idx, int32(wi<<6|bits.TrailingZeros64(w)))
-				w &= w - 1
-			}
-		}
+		s.idx = v.appendIndexes(t.sparseIdx(s, n))
 		s.view.n, s.view.all, s.view.words = v.n, false, s.view.words[:0]
 	} else {
 		s.view.CopyFrom(v)
 		s.idx = s.idx[:0]
 	}
 	s.stale = append(s.stale[:0], stale...)
-	t.next++
-	if t.next == len(t.ring) {
-		t.next = 0
+}
+
+// sentIndexes is Sent for a view whose entities' indexes are idx.
+func (t *ViewTracker) sentIndexes(tick uint32, v *View, idx []int32) {
+	s := t.push(tick)
+	s.sparse = !v.all && len(idx)*32 < v.n
+	if s.sparse {
+		s.idx = append(t.sparseIdx(s, len(idx)), idx...)
+		s.view.n, s.view.all, s.view.words = v.n, false, s.view.words[:0]
+	} else {
+		s.view.CopyFrom(v)
+		s.idx = s.idx[:0]
 	}
+	s.stale = s.stale[:0]
 }
 
 // Ack records that the client received the snapshot of tick. Acks older
@@ -272,13 +313,16 @@ func (t *ViewTracker) AckedTick() (uint32, bool) { return t.acked, t.hasAck }
 // find returns the record of the snapshot sent with tick, or nil.
 func (t *ViewTracker) find(tick uint32) *sentView {
 	// Newest first: the acked snapshot is usually a recent one.
-	for k := 1; k <= len(t.ring); k++ {
-		s := &t.ring[(t.next-k+len(t.ring))%len(t.ring)]
-		if !s.used || s.tick < tick {
+	k := t.next
+	for range t.count {
+		if k--; k < 0 {
+			k = len(t.ring) - 1
+		}
+		if t.ticks[k] < tick {
 			break
 		}
-		if s.tick == tick {
-			return s
+		if t.ticks[k] == tick {
+			return &t.ring[k]
 		}
 	}
 	return nil
@@ -319,12 +363,84 @@ func (t *ViewTracker) Baseline(world *History, scratch *Snapshot) *Snapshot {
 	return s
 }
 
+// Encode appends to dst the payload of the snapshot of tick that v shows of
+// that tick's world in worlds, delta-encoded with enc against the newest
+// acked snapshot (Baseline) or full when there is none, records it as sent
+// (Sent) and reports whether it is full. The payload is the one enc.Encode
+// makes of v.Select(world) and Baseline(worlds), byte for byte, but no
+// entity is copied: both snapshots are read from worlds through the views'
+// indexes, and the worlds are not checked again for each view (History
+// learns what it needs when it stores them). On an error, which wraps
+// ErrMissingBaseline when worlds has no world of tick and is otherwise
+// what Select or enc.Encode would return, nothing is recorded and dst is
+// returned unchanged. After warm-up it does not allocate.
+func (t *ViewTracker) Encode(enc *Encoder, dst []byte, worlds *History, tick uint32, v *View) ([]byte, bool, error) {
+	world, in, ok := worlds.getInfo(tick)
+	if !ok {
+		return dst, false, fmt.Errorf("%w: the world of tick %d is not in the history", ErrMissingBaseline, tick)
+	}
+	if v.n != world.Len() || !enc.fits(world, in) {
+		return t.encodeSelected(enc, dst, worlds, world, v)
+	}
+	ci := v.appendIndexes(enc.curIdx[:0])
+	enc.curIdx = ci
+	if len(ci) > enc.cfg.MaxEntities {
+		return t.encodeSelected(enc, dst, worlds, world, v)
+	}
+	var base *Snapshot
+	var bi []int32
+	var bin slotInfo
+	if t.hasAck {
+		sent := t.find(t.acked)
+		var bw *Snapshot
+		var ok bool
+		bw, bin, ok = worlds.getInfo(t.acked)
+		switch {
+		case sent == nil || !ok:
+			// no baseline: a full snapshot
+		case len(sent.stale) != 0 || !enc.fits(bw, bin):
+			return t.encodeSelected(enc, dst, worlds, world, v)
+		case sent.view.n == bw.Len(): // else a world replaced since: full
+			if sent.sparse {
+				bi = sent.idx
+			} else {
+				bi = sent.view.appendIndexes(enc.baseIdx[:0])
+				enc.baseIdx = bi
+			}
+			if len(bi) > enc.cfg.MaxEntities {
+				return t.encodeSelected(enc, dst, worlds, world, v)
+			}
+			base = bw
+		}
+	}
+	out, err := enc.encode(dst, world, ci, base, bi, base != nil && bin.layout == in.layout)
+	if err != nil {
+		return dst, false, err
+	}
+	t.sentIndexes(tick, v, ci)
+	return out, base == nil, nil
+}
+
+// encodeSelected is Encode through copies of the snapshots (Select and
+// Baseline): for baselines with stale entities, and for worlds or views
+// Encode cannot read in place, whose errors it reports as Encode does.
+func (t *ViewTracker) encodeSelected(enc *Encoder, dst []byte, worlds *History, world *Snapshot, v *View) ([]byte, bool, error) {
+	cur, err := v.Select(world, &enc.curSnap)
+	if err != nil {
+		return dst, false, err
+	}
+	base := t.Baseline(worlds, &enc.baseSnap)
+	out, err := enc.Encode(dst, cur, base)
+	if err != nil {
+		return dst, false, err
+	}
+	t.Sent(world.Tick, v)
+	return out, base == nil, nil
+}
+
 // Reset forgets everything (for example after the client reconnects or
 // asks for a full snapshot), keeping the memory.
 func (t *ViewTracker) Reset() {
-	for i := range t.ring {
-		t.ring[i].used = false
-	}
-	t.next = 0
+	t.count, t.next = 0, 0
 	t.acked, t.hasAck = 0, false
 }

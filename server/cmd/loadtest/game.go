@@ -36,8 +36,8 @@ type entity struct {
 // rebuilds).
 type loadGame struct {
 	players map[server.PlayerID]*entity
-	order   []*entity // players and props
-	grid    [gridCells * gridCells][]*entity
+	order   []*entity                      // players and props
+	grid    [gridCells * gridCells][]int32 // world indexes (entity.idx) by cell
 	rng     *rand.Rand
 	props   int // props per player
 	nextID  uint32
@@ -95,7 +95,7 @@ func (g *loadGame) rebuild() {
 	}
 	for _, e := range g.order {
 		c := cellOf(e.y)*gridCells + cellOf(e.x)
-		g.grid[c] = append(g.grid[c], e)
+		g.grid[c] = append(g.grid[c], int32(e.idx))
 	}
 }
 
@@ -127,8 +127,8 @@ func (g *loadGame) View(viewer server.PlayerID, world *state.Snapshot, v *state.
 	cx, cy := cellOf(me.x), cellOf(me.y)
 	for y := max(0, cy-1); y <= min(gridCells-1, cy+1); y++ {
 		for x := max(0, cx-1); x <= min(gridCells-1, cx+1); x++ {
-			for _, e := range g.grid[y*gridCells+x] {
-				v.Add(e.idx) // Snapshot added order, sorted by id: the world's order
+			for _, i := range g.grid[y*gridCells+x] {
+				v.Add(int(i)) // Snapshot added order, sorted by id: the world's order
 			}
 		}
 	}
