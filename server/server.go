@@ -238,7 +238,7 @@ type session struct {
 
 	errLog rateLog // encode errors are logged at most every 10 s per client
 
-	view    state.View // what this tick's snapshot carries
+	view    state.View // what a budgeted client's snapshot carries this tick
 	prio    *prioState // the priority accumulator, once its budget was short
 	out     []byte     // encoded snapshot message of this tick
 	full    bool
@@ -890,7 +890,7 @@ func (s *Server) sendSnapshots() {
 type snapWorker struct {
 	enc       *state.Encoder
 	cur, base state.Snapshot // a client's snapshot and baseline, selected from the worlds
-	iv        state.View     // a budgeted client's view
+	iv        state.View     // the client's view (Interest)
 	ranks     []rank         // a budgeted client's candidates, by priority
 	must      []bool         // … that must go fresh (by index in its records)
 	isFresh   []bool         // … that go fresh this tick
@@ -950,10 +950,11 @@ func (s *Server) buildSnapshot(sw *snapWorker, ss *session) {
 		return
 	}
 	budget := ss.budget
-	iv := &ss.view
-	if budget > 0 || ss.prio != nil {
-		iv = &sw.iv // the view; ss.view becomes what the snapshot carries
-	}
+	// The view is built in the worker's View, whose memory stays in cache
+	// from one client to the next (the client's tracker keeps what it
+	// needs of it); a budgeted client's ss.view becomes what its snapshot
+	// carries.
+	iv := &sw.iv
 	if r.interest != nil {
 		iv.Reset(world.Len())
 		r.interest.View(ss.player, world, iv)
@@ -973,7 +974,7 @@ func (s *Server) buildSnapshot(sw *snapWorker, ss *session) {
 	// The view's entities, delta-encoded against the acked snapshot's, are
 	// read from the room's worlds in place: no copy per client.
 	ss.out = s.appendHeader(ss)
-	out, full, err := ss.views.Encode(sw.enc, ss.out, r.worlds, s.tick, &ss.view)
+	out, full, err := ss.views.Encode(sw.enc, ss.out, r.worlds, s.tick, iv)
 	if err != nil {
 		ss.err = err
 		return
