@@ -34,19 +34,20 @@ func main() {
 	sys := flag.String("sys", "tickwire", "internal: tickwire or kcp")
 	addr := flag.String("addr", "", "internal: the rooms server's address")
 	n := flag.Int("n", 0, "internal: rooms clients")
-	profile := flag.String("serverprofile", "", "rooms: write the server's CPU profile over the window to this file (the last run's)")
+	profile := flag.String("serverprofile", "", "rooms: write the server's CPU profile over the window to this file (the last run's; \".<peer>\" is added to the name), and the clients' to the same name with \".clients\" added")
 	ackDelay := flag.Duration("ackdelay", 0, "rooms: the endpoints' AckDelay (0: the default; negative: ack at every Flush)")
+	coalesce := flag.Duration("coalesce", time.Millisecond, "rooms: the Tickwire server's ServerConfig.ReceiveCoalesce (negative: read at every arrival)")
 	flag.Parse()
 	log.SetFlags(0)
 	switch *role {
 	case "":
 	case "rooms-server":
-		if err := roomsServer(*sys, *ackDelay, *profile); err != nil {
+		if err := roomsServer(*sys, *ackDelay, *coalesce, *profile); err != nil {
 			log.Fatalf("bench: rooms server: %v", err)
 		}
 		return
 	case "rooms-clients":
-		if err := roomsClients(*sys, *addr, *n, *window, *ackDelay); err != nil {
+		if err := roomsClients(*sys, *addr, *n, *window, *ackDelay, *profile); err != nil {
 			log.Fatalf("bench: rooms clients: %v", err)
 		}
 		return
@@ -216,17 +217,17 @@ func main() {
 					rr = append(rr, roomsRow{sys: sys, n: clients, skipped: true})
 					continue
 				}
-				var cpu, done, p50, p99 []float64
+				var cpu, ccpu, done, p50, p99 []float64
 				for r := range *runs {
-					x, err := runRooms(sys, clients, *window, *ackDelay, *profile)
+					x, err := runRooms(sys, clients, *window, *ackDelay, *coalesce, *profile)
 					if err != nil {
 						log.Fatalf("bench: rooms, %s, N=%d: %v", sys, clients, err)
 					}
-					cpu, done = append(cpu, 100*x.CPU), append(done, 100*x.Delivered)
+					cpu, ccpu, done = append(cpu, 100*x.CPU), append(ccpu, 100*x.ClientCPU), append(done, 100*x.Delivered)
 					p50, p99 = append(p50, x.P50), append(p99, x.P99)
-					log.Printf("rooms %-8s N=%-5d run %d: server CPU %.0f%%, delivered %.2f%%, p50 %.1f ms, p99 %.1f ms", sys, clients, r+1, cpu[r], done[r], p50[r], p99[r])
+					log.Printf("rooms %-8s N=%-5d run %d: server CPU %.0f%%, clients CPU %.0f%%, delivered %.2f%%, p50 %.1f ms, p99 %.1f ms", sys, clients, r+1, cpu[r], ccpu[r], done[r], p50[r], p99[r])
 				}
-				row := roomsRow{sys: sys, n: clients, cpu: summarize(cpu), done: summarize(done), p50: summarize(p50), p99: summarize(p99)}
+				row := roomsRow{sys: sys, n: clients, cpu: summarize(cpu), ccpu: summarize(ccpu), done: summarize(done), p50: summarize(p50), p99: summarize(p99)}
 				rr = append(rr, row)
 				collapsed = row.done.median < 50 // larger N only takes time
 			}

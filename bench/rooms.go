@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,6 +38,7 @@ const (
 // roomsResult is what one rooms run measured.
 type roomsResult struct {
 	CPU       float64 // server CPU time over the window / the window (1 = one core)
+	ClientCPU float64 // the same for the clients' process
 	Delivered float64 // share of the forwards due that arrived
 	P50, P99  float64 // delivery latency, ms, sender's Send to receiver's read
 }
@@ -46,12 +46,16 @@ type roomsResult struct {
 // clientsReport is what the clients process prints at the end.
 type clientsReport struct {
 	Expected, Received int
-	Lat                []float64 // ms
+	// Lat is the latencies' histogram: [bucket, count] pairs, the bucket
+	// in latBucket steps; kept as a histogram so that recording 400,000
+	// deliveries a second costs the clients' core an increment each.
+	Lat [][2]int
+	CPU                float64   // the clients process's CPU time over the window / the window
 }
 
 // runRooms runs one rooms measurement of n clients of sys ("tickwire" or
 // "kcp") for window.
-func runRooms(sys string, n int, window, ackDelay time.Duration, profile string) (roomsResult, error) {
+func runRooms(sys string, n int, window, ackDelay, coalesce time.Duration, profile string) (roomsResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return roomsResult{}, err
@@ -80,7 +84,7 @@ func runRooms(sys string, n int, window, ackDelay time.Duration, profile string)
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
 		return cmd, in, sc, nil
 	}
-	srv, srvIn, srvOut, err := start("0", "-role", "rooms-server", "-sys", sys, "-ackdelay", ackDelay.String(), "-serverprofile", profileFor(profile, sys))
+	srv, srvIn, srvOut, err := start("0", "-role", "rooms-server", "-sys", sys, "-ackdelay", ackDelay.String(), "-coalesce", coalesce.String(), "-serverprofile", profileFor(profile, sys))
 	if err != nil {
 		return roomsResult{}, err
 	}
@@ -89,7 +93,11 @@ func runRooms(sys string, n int, window, ackDelay time.Duration, profile string)
 		return roomsResult{}, fmt.Errorf("rooms server: no address")
 	}
 	addr := strings.TrimPrefix(srvOut.Text(), "addr ")
-	cli, cliIn, cliOut, err := start("1", "-role", "rooms-clients", "-sys", sys, "-addr", addr, "-n", fmt.Sprint(n), "-window", window.String(), "-ackdelay", ackDelay.String())
+	cprof := profileFor(profile, sys)
+	if cprof != "" {
+		cprof += ".clients"
+	}
+	cli, cliIn, cliOut, err := start("1", "-role", "rooms-clients", "-sys", sys, "-addr", addr, "-n", fmt.Sprint(n), "-window", window.String(), "-ackdelay", ackDelay.String(), "-serverprofile", cprof)
 	if err != nil {
 		return roomsResult{}, err
 	}
@@ -114,15 +122,35 @@ func runRooms(sys string, n int, window, ackDelay time.Duration, profile string)
 	if _, err := fmt.Sscanf(srvOut.Text(), "cpu %g", &cpu); err != nil {
 		return roomsResult{}, fmt.Errorf("rooms server: %q: %w", srvOut.Text(), err)
 	}
-	s := sample{}
-	for _, v := range rep.Lat {
-		s.lat = append(s.lat, time.Duration(v*float64(time.Millisecond)))
-	}
-	res := roomsResult{CPU: cpu, P50: ms(s.quantile(0.5)), P99: ms(s.quantile(0.99))}
+	res := roomsResult{CPU: cpu, ClientCPU: rep.CPU, P50: ms(histQuantile(rep.Lat, 0.5)), P99: ms(histQuantile(rep.Lat, 0.99))}
 	if rep.Expected > 0 {
 		res.Delivered = float64(rep.Received) / float64(rep.Expected)
 	}
 	return res, nil
+}
+
+// latBucket is the resolution of the rooms latency histogram.
+const latBucket = 100 * time.Microsecond
+
+// histQuantile returns the q-quantile of a histogram of [bucket, count]
+// pairs in ascending bucket order: the upper edge of the bucket it falls in.
+func histQuantile(h [][2]int, q float64) time.Duration {
+	total := 0
+	for _, b := range h {
+		total += b[1]
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := max(int(q*float64(total)+0.5), 1)
+	seen := 0
+	for _, b := range h {
+		seen += b[1]
+		if seen >= rank {
+			return time.Duration(b[0]+1) * latBucket
+		}
+	}
+	return time.Duration(h[len(h)-1][0]+1) * latBucket
 }
 
 // cpuTime returns the process's user and system CPU time so far.
@@ -134,13 +162,13 @@ func cpuTime() time.Duration {
 
 // roomsServer is the server process: it prints its address, then measures
 // its CPU time between "start" and "stop" on stdin and prints it.
-func roomsServer(sys string, ackDelay time.Duration, profile string) error {
+func roomsServer(sys string, ackDelay, coalesce time.Duration, profile string) error {
 	var addr string
 	var stop func()
 	switch sys {
 	case "tickwire":
 		srv, err := netcode.Listen("127.0.0.1:0", netcode.ServerConfig{ProtocolID: twProtocol, Endpoint: twConfigAck(ackDelay), Logger: quiet,
-			MaxClients: 8192, ReceiveQueue: 16384, UnverifiedQueue: 4096, HandshakeRate: 1000})
+			MaxClients: 8192, ReceiveQueue: 16384, UnverifiedQueue: 4096, HandshakeRate: 1000, ReceiveCoalesce: coalesce})
 		if err != nil {
 			return err
 		}
@@ -262,12 +290,25 @@ func kcpRoomsServer() (*kcpRooms, error) {
 // roomsClients is the clients process: it connects n clients, prints
 // "ready", waits for "go", sends updates for window, drains, and prints a
 // clientsReport as JSON.
-func roomsClients(sys, addr string, n int, window, ackDelay time.Duration) error {
+func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, profile string) error {
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	epoch := time.Now()
 	var mu sync.Mutex
 	var rep clientsReport
+	hist := make([]int, int(10*time.Second/latBucket)+1) // the last bucket: 10 s or more
 	var measuring bool
 	var t0 time.Time
+	var c0 time.Duration // CPU time at t0
 	// onUpdate records an update read by any client.
 	onUpdate := func(msg []byte) {
 		if len(msg) < 16 {
@@ -277,7 +318,7 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration) error
 		mu.Lock()
 		if measuring && !sent.Before(t0) {
 			rep.Received++
-			rep.Lat = append(rep.Lat, ms(time.Since(sent)))
+			hist[min(int(time.Since(sent)/latBucket), len(hist)-1)]++
 		}
 		mu.Unlock()
 	}
@@ -330,12 +371,9 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration) error
 				ticks++
 				now := time.Now()
 				for i, c := range cs {
-					if err := c.Update(now); err != nil {
-						continue
-					}
-					for got, ok := c.ReadMessage(chUnreliable); ok; got, ok = c.ReadMessage(chUnreliable) {
-						onUpdate(got)
-					}
+					// The update is queued before Update, whose flush sends
+					// it with whatever acks are owed, as a game's frame
+					// would: one datagram, no tick's wait.
 					if send && ticks%5 == i%5 { // every 50 ms, phases spread over the ticks
 						if _, err := c.Send(chUnreliable, update(i, msg)); err == nil {
 							mu.Lock()
@@ -343,15 +381,22 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration) error
 							mu.Unlock()
 						}
 					}
+					if err := c.Update(now); err != nil {
+						continue
+					}
+					for got, ok := c.ReadMessage(chUnreliable); ok; got, ok = c.ReadMessage(chUnreliable) {
+						onUpdate(got)
+					}
 				}
 			}
 		}
 		fmt.Println("ready")
 		waitGo()
 		mu.Lock()
-		measuring, t0 = true, time.Now()
+		measuring, t0, c0 = true, time.Now(), cpuTime()
 		mu.Unlock()
 		loop(time.Now().Add(window), true)
+		rep.CPU = float64(cpuTime()-c0) / float64(time.Since(t0))
 		loop(time.Now().Add(300*time.Millisecond), false) // drain
 	case "kcp":
 		ss := make([]*kcp.UDPSession, n)
@@ -389,7 +434,7 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration) error
 		fmt.Println("ready")
 		waitGo()
 		mu.Lock()
-		measuring, t0 = true, time.Now()
+		measuring, t0, c0 = true, time.Now(), cpuTime()
 		mu.Unlock()
 		msg := make([]byte, 32)
 		t := time.NewTicker(serverTick)
@@ -407,13 +452,18 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration) error
 			}
 		}
 		t.Stop()
+		rep.CPU = float64(cpuTime()-c0) / float64(time.Since(t0))
 		time.Sleep(300 * time.Millisecond) // drain
 	default:
 		return fmt.Errorf("unknown -sys %q", sys)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	slices.Sort(rep.Lat)
+	for i, c := range hist {
+		if c > 0 {
+			rep.Lat = append(rep.Lat, [2]int{i, c})
+		}
+	}
 	b, err := json.Marshal(rep)
 	if err != nil {
 		return err

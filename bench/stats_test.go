@@ -45,3 +45,19 @@ func TestSummarize(t *testing.T) {
 		}
 	}
 }
+
+func TestHistQuantile(t *testing.T) {
+	// 90 deliveries in bucket 3 (0.3–0.4 ms), 9 in bucket 40, 1 in 500.
+	h := [][2]int{{3, 90}, {40, 9}, {500, 1}}
+	for _, tt := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 400 * time.Microsecond}, {0.9, 400 * time.Microsecond}, {0.95, 4100 * time.Microsecond}, {0.99, 4100 * time.Microsecond}, {1, 50100 * time.Microsecond}} {
+		if got := histQuantile(h, tt.q); got != tt.want {
+			t.Errorf("histQuantile(%v) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+	if got := histQuantile(nil, 0.5); got != 0 {
+		t.Errorf("empty histogram: %v, want 0", got)
+	}
+}

@@ -353,6 +353,9 @@ func NewServer(pc net.PacketConn, cfg ServerConfig) (*Server, error) {
 	if cfg.UnverifiedQueue == 0 {
 		cfg.UnverifiedQueue = max(1, common.queue/8)
 	}
+	if cfg.ReceiveCoalesce > maxReceiveCoalesce {
+		return nil, configError("ServerConfig.ReceiveCoalesce", cfg.ReceiveCoalesce, "0 (read at every arrival) up to 10ms")
+	}
 	if cfg.UnverifiedQueue < 1 || cfg.UnverifiedQueue > common.queue {
 		return nil, configError("ServerConfig.UnverifiedQueue", cfg.UnverifiedQueue, "1..ReceiveQueue (0 = ReceiveQueue/8)")
 	}
@@ -402,6 +405,7 @@ func NewServer(pc net.PacketConn, cfg ServerConfig) (*Server, error) {
 		s.writer = newWriter(s.sock)
 	}
 	s.rx = newReceiver(s.sock, common.queue, common.clock, newSourceFilter(cfg.UnverifiedQueue, cfg.HandshakeRate))
+	s.rx.coalesce = max(cfg.ReceiveCoalesce, 0)
 	s.rx.start()
 	s.log.Info("netcode: server listening", "addr", pc.LocalAddr().String(), "secure", s.tokens != nil,
 		"max_clients", cfg.MaxClients, "batching", s.sock.batch != nil)

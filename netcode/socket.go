@@ -39,7 +39,7 @@ type batchReader interface {
 // loopReader is a batchReader that also runs a whole read loop itself
 // (see mmsgReader.readLoop).
 type loopReader interface {
-	readLoop(ds []*datagram, got func(n int) []*datagram) error
+	readLoop(ds []*datagram, got func(n int) []*datagram, untilDrained bool) error
 }
 
 // socket wraps a net.PacketConn. read is called by the reader goroutine
@@ -101,20 +101,25 @@ type datagram struct {
 	at   time.Time
 }
 
-// readLoop reads into ds until a read fails, and returns that error. After
-// each read, got(n) is handed the n datagrams read (at the front of ds;
-// n may be 0) and returns the buffers of the next read.
-func (s *socket) readLoop(ds []*datagram, got func(n int) []*datagram) error {
+// readLoop reads into ds until a read fails, and returns that error, or,
+// with untilDrained, until a read leaves the socket empty (it returns nil
+// then). After each read, got(n) is handed the n datagrams read (at the
+// front of ds; n may be 0) and returns the buffers of the next read.
+func (s *socket) readLoop(ds []*datagram, got func(n int) []*datagram, untilDrained bool) error {
 	if lr, ok := s.mmsg.(loopReader); ok {
-		return lr.readLoop(ds, got)
+		return lr.readLoop(ds, got, untilDrained)
 	}
 	for {
 		n, err := s.read(ds)
+		want := len(ds)
 		if n > 0 || err == nil {
 			ds = got(n)
 		}
 		if err != nil {
 			return err
+		}
+		if untilDrained && n < want {
+			return nil
 		}
 	}
 }
@@ -262,6 +267,10 @@ type receiver struct {
 	sock   *socket
 	clock  func() time.Time
 	filter *sourceFilter // nil on a client: every datagram is queued alike
+	// coalesce: after a read that emptied the socket, wait this long
+	// before reading again (ServerConfig.ReceiveCoalesce); 0: read at
+	// every arrival.
+	coalesce time.Duration
 
 	mu     sync.Mutex
 	free   []*datagram // stack of free buffers
@@ -409,12 +418,16 @@ func (r *receiver) run() {
 		return take()
 	}
 	for {
-		err := r.sock.readLoop(take(), got)
-		if len(ds) > 0 { // give back the failed read's buffers
+		err := r.sock.readLoop(take(), got, r.coalesce > 0)
+		if len(ds) > 0 { // give back the buffers of the read that ended it
 			r.mu.Lock()
 			r.free = append(r.free, ds...)
 			r.mu.Unlock()
 			ds = ds[:0]
+		}
+		if err == nil { // drained, with coalesce: let datagrams gather
+			time.Sleep(r.coalesce)
+			continue
 		}
 		if r.closing.Load() || errors.Is(err, net.ErrClosed) {
 			return

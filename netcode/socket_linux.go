@@ -29,9 +29,10 @@ type mmsgReader struct {
 	recv  func(fd uintptr) bool // r.recvmmsg, bound once so that read does not allocate
 	// The state of readLoop, kept here so that the callback it hands the
 	// runtime is bound once (loop) and allocates nothing.
-	loopDS  []*datagram
-	loopGot func(n int) []*datagram
-	loop    func(fd uintptr) bool
+	loopDS    []*datagram
+	loopGot   func(n int) []*datagram
+	loopUntil bool // end the loop (nil error) once a batch drained the socket
+	loop      func(fd uintptr) bool
 	// calls and empty count the system calls made and those that found
 	// nothing (EAGAIN); read by tests.
 	calls, empty atomic.Uint64
@@ -123,9 +124,10 @@ func (r *mmsgReader) collect(ds []*datagram) int {
 // is safe only within one RawConn.Read: each call clears the readiness an
 // arrival since the last one recorded, while within one, the
 // edge-triggered poller records every arrival after the batch and the
-// wait returns at once. It returns the read error that ended it.
-func (r *mmsgReader) readLoop(ds []*datagram, got func(n int) []*datagram) error {
-	r.loopDS, r.loopGot, r.errno = ds, got, 0
+// wait returns at once. It returns the read error that ended it, or nil
+// when untilDrained and a batch left the socket empty.
+func (r *mmsgReader) readLoop(ds []*datagram, got func(n int) []*datagram, untilDrained bool) error {
+	r.loopDS, r.loopGot, r.loopUntil, r.errno = ds, got, untilDrained, 0
 	err := r.rc.Read(r.loop)
 	r.loopDS, r.loopGot = nil, nil
 	if err != nil {
@@ -137,8 +139,8 @@ func (r *mmsgReader) readLoop(ds []*datagram, got func(n int) []*datagram) error
 	return nil
 }
 
-// loopOnce is readLoop's callback: it reports true only to end the loop
-// on an error.
+// loopOnce is readLoop's callback: it reports true only to end the loop,
+// on an error or (loopUntil) once the socket is drained.
 func (r *mmsgReader) loopOnce(fd uintptr) bool {
 	for {
 		r.prepare(r.loopDS)
@@ -159,7 +161,7 @@ func (r *mmsgReader) loopOnce(fd uintptr) bool {
 		short := r.got < r.n
 		r.loopDS = r.loopGot(r.collect(r.loopDS))
 		if short {
-			return false // drained: wait for the next arrival
+			return r.loopUntil // drained: end, or wait for the next arrival
 		}
 	}
 }

@@ -85,7 +85,7 @@ func TestReadLoopWaitsForThePollerAfterAShortBatch(t *testing.T) {
 				<-hold
 			}
 			return bufs
-		})
+		}, false)
 	}()
 	next := func() []byte {
 		select {
@@ -134,4 +134,53 @@ func TestReadLoopWaitsForThePollerAfterAShortBatch(t *testing.T) {
 
 	require.NoError(t, u.Close())
 	require.ErrorIs(t, <-ended, net.ErrClosed)
+}
+
+// TestReceiveCoalesceReadsOncePerInterval: with ServerConfig.ReceiveCoalesce
+// the reader lets datagrams gather after a read that emptied the socket,
+// so a steady trickle costs a read per interval, not one per datagram,
+// and none is lost.
+func TestReceiveCoalesceReadsOncePerInterval(t *testing.T) {
+	for _, coalesce := range []time.Duration{0, 5 * time.Millisecond} {
+		t.Run(coalesce.String(), func(t *testing.T) {
+			u := listenLoopback(t)
+			s := newSocket(u, true)
+			mr := s.mmsg.(*mmsgReader)
+			r := newReceiver(s, 1024, time.Now, nil)
+			r.coalesce = coalesce
+			r.start()
+			peer := listenLoopback(t)
+			defer peer.Close()
+
+			const total = 400
+			for i := range total { // a trickle: one every 250 µs or more
+				_, err := peer.WriteTo([]byte{byte(i), byte(i >> 8)}, u.LocalAddr())
+				require.NoError(t, err)
+				time.Sleep(250 * time.Microsecond)
+			}
+			var got []int
+			deadline := time.Now().Add(10 * time.Second)
+			for len(got) < total && time.Now().Before(deadline) {
+				ds := r.take()
+				for _, d := range ds {
+					got = append(got, int(d.buf[0])|int(d.buf[1])<<8)
+				}
+				r.release(ds)
+				time.Sleep(time.Millisecond)
+			}
+			require.NoError(t, r.stop())
+			require.Len(t, got, total, "every datagram arrives, in order")
+			for i, v := range got {
+				require.Equal(t, i, v)
+			}
+			calls := mr.calls.Load()
+			if coalesce > 0 {
+				// Without coalescing an idle reader makes a call per
+				// datagram; with it, a call (or two) per 5 ms, however
+				// slowly a loaded machine runs the sender.
+				assert.LessOrEqual(t, calls, uint64(total/2), "system calls for %d datagrams", total)
+			}
+			t.Logf("coalesce %v: %d recvmmsg calls for %d datagrams", coalesce, calls, total)
+		})
+	}
 }

@@ -134,3 +134,15 @@ func TestNormalizeAddr(t *testing.T) {
 	assert.Equal(t, netip.MustParseAddrPort("1.2.3.4:5"), normalizeAddr(netip.MustParseAddrPort("[::ffff:1.2.3.4]:5")))
 	assert.Equal(t, netip.MustParseAddrPort("[::1]:5"), normalizeAddr(netip.MustParseAddrPort("[::1]:5")))
 }
+
+func TestReceiveCoalesceConfig(t *testing.T) {
+	_, err := Listen("127.0.0.1:0", ServerConfig{ProtocolID: 1, ReceiveCoalesce: 20 * time.Millisecond})
+	require.ErrorIs(t, err, ErrInvalidConnConfig)
+	assert.EqualError(t, err, ErrInvalidConnConfig.Error()+": ServerConfig.ReceiveCoalesce = 20ms, want 0 (read at every arrival) up to 10ms")
+	for _, d := range []time.Duration{NoCoalesce, 0, time.Millisecond, 10 * time.Millisecond} {
+		s, err := Listen("127.0.0.1:0", ServerConfig{ProtocolID: 1, ReceiveCoalesce: d})
+		require.NoError(t, err, d)
+		assert.Equal(t, max(d, 0), s.rx.coalesce)
+		require.NoError(t, s.Close())
+	}
+}
