@@ -50,7 +50,7 @@ type clientsReport struct {
 	// in latBucket steps; kept as a histogram so that recording 400,000
 	// deliveries a second costs the clients' core an increment each.
 	Lat [][2]int
-	CPU                float64   // the clients process's CPU time over the window / the window
+	CPU float64 // the clients process's CPU time over the window / the window
 }
 
 // runRooms runs one rooms measurement of n clients of sys ("tickwire" or
