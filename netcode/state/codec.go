@@ -161,6 +161,9 @@ type Encoder struct {
 	curIdx, baseIdx []int32
 	curSnap         Snapshot
 	baseSnap        Snapshot
+	changes         [4]changeSet // of the world pairs encoded last
+	nextChange      int          // the changes slot replaced next
+	changeUses      int          // deltas written with a built changeSet
 }
 
 // NewEncoder returns an Encoder for cfg.
@@ -203,23 +206,24 @@ func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
 		e.iota = append(e.iota, int32(k))
 	}
 	if base == nil {
-		return e.encode(dst, cur, e.iota[:cur.Len()], nil, nil, false)
+		return e.encode(dst, cur, e.iota[:cur.Len()], nil, nil, false, nil)
 	}
-	return e.encode(dst, cur, e.iota[:cur.Len()], base, e.iota[:base.Len()], false)
+	return e.encode(dst, cur, e.iota[:cur.Len()], base, e.iota[:base.Len()], false, nil)
 }
 
 // encode appends the payload of the snapshot made of the entities ci
 // (indexes into cur, increasing) of cur, as a delta against the entities bi
 // of base when base is not nil. The caller has checked cur and base the way
 // Encode does, for the entities it selects.
-// sameLayout: cur and base have the same IDs and kinds.
-func (e *Encoder) encode(dst []byte, cur *Snapshot, ci []int32, base *Snapshot, bi []int32, sameLayout bool) ([]byte, error) {
+// sameLayout: cur and base have the same IDs and kinds; then cs, when not
+// nil, is the pair's changeSet.
+func (e *Encoder) encode(dst []byte, cur *Snapshot, ci []int32, base *Snapshot, bi []int32, sameLayout bool, cs *changeSet) ([]byte, error) {
 	e.bw.reset(e.body[:0])
 	var err error
 	if base == nil {
 		err = e.writeFull(cur, ci)
 	} else {
-		err = e.writeDelta(cur, ci, base, bi, sameLayout)
+		err = e.writeDelta(cur, ci, base, bi, sameLayout, cs)
 	}
 	e.body = e.bw.finish()
 	if err != nil {
@@ -392,8 +396,9 @@ func keep(b, c int32) uint64 { return uint64(uint32(b))<<32 | uint64(uint32(c)) 
 
 // writeDelta writes the entities ci of cur as a delta against the entities
 // bi of base (both lists of indexes, increasing).
-// sameLayout: cur and base have the same IDs and kinds.
-func (e *Encoder) writeDelta(cur *Snapshot, ci []int32, base *Snapshot, bi []int32, sameLayout bool) error {
+// sameLayout: cur and base have the same IDs and kinds; then cs, when not
+// nil, is the pair's changeSet.
+func (e *Encoder) writeDelta(cur *Snapshot, ci []int32, base *Snapshot, bi []int32, sameLayout bool, cs *changeSet) error {
 	if sameLayout {
 		e.mergeIndexes(bi, ci)
 	} else {
@@ -420,47 +425,139 @@ func (e *Encoder) writeDelta(cur *Snapshot, ci []int32, base *Snapshot, bi []int
 	}
 	// Kept, in baseline order: changed bit, then per field changed bit and
 	// the change.
-	multi := len(e.kinds) > 1
-	kc := &e.kinds[0]
-	for _, kp := range e.kept {
-		bix, cix := int(kp>>32), int(uint32(kp))
-		if multi {
-			kc = &e.kinds[cur.Kind(cix)]
-		}
-		n := len(kc.ranges)
-		bf, cf := base.Fields(bix)[:n], cur.Fields(cix)
-		if n < len(cf) {
-			if !isZero(cf[n:]) {
-				return e.paddingError(cur, cix)
-			}
-			cf = cf[:n]
-		}
-		if equalFields(bf, cf) {
-			e.bw.writeBits(0, 1)
-			continue
-		}
-		e.bw.writeBits(1, 1)
-		for k := range cf {
-			if cf[k] == bf[k] {
+	if cs != nil && cs.words != nil {
+		// The entities that did not change between the two worlds are
+		// known without reading them: one bit each.
+		words := cs.words
+		e.changeUses++
+		for _, kp := range e.kept {
+			k := uint32(kp) // the same index in both worlds
+			if words[k>>6]&(1<<(k&63)) == 0 {
 				e.bw.writeBits(0, 1)
 				continue
 			}
-			r := &kc.ranges[k]
-			if !r.fits(cf[k]) {
-				return e.rangeError(cur, cix, k)
+			if err := e.writeKept(cur, base, int(k), int(k)); err != nil {
+				return err
 			}
-			craw := r.toRaw(cf[k])
-			zz := zigzag(craw - r.toRaw(bf[k]))
-			if varintBits(zz) < r.bits {
-				e.bw.writeBits(0b01, 2) // changed, as a delta
-				e.bw.writeVarint(zz)
-			} else {
-				e.bw.writeBits(0b11, 2) // changed, absolute
-				e.bw.writeBits(uint64(craw-r.lo), r.bits)
-			}
+		}
+		return nil
+	}
+	for _, kp := range e.kept {
+		if err := e.writeKept(cur, base, int(kp>>32), int(uint32(kp))); err != nil {
+			return err
+		}
+	}
+	if cs != nil {
+		cs.compared += len(e.kept)
+		if cs.compared >= cur.Len()/8 {
+			e.buildChanges(cs)
 		}
 	}
 	return nil
+}
+
+// writeKept writes kept entity cix of cur against entity bix of base: its
+// changed bit, then per field a changed bit and the change.
+func (e *Encoder) writeKept(cur, base *Snapshot, bix, cix int) error {
+	kc := &e.kinds[0]
+	if len(e.kinds) > 1 {
+		kc = &e.kinds[cur.Kind(cix)]
+	}
+	n := len(kc.ranges)
+	bf, cf := base.Fields(bix)[:n], cur.Fields(cix)
+	if n < len(cf) {
+		if !isZero(cf[n:]) {
+			return e.paddingError(cur, cix)
+		}
+		cf = cf[:n]
+	}
+	if equalFields(bf, cf) {
+		e.bw.writeBits(0, 1)
+		return nil
+	}
+	e.bw.writeBits(1, 1)
+	for k := range cf {
+		if cf[k] == bf[k] {
+			e.bw.writeBits(0, 1)
+			continue
+		}
+		r := &kc.ranges[k]
+		if !r.fits(cf[k]) {
+			return e.rangeError(cur, cix, k)
+		}
+		craw := r.toRaw(cf[k])
+		zz := zigzag(craw - r.toRaw(bf[k]))
+		if varintBits(zz) < r.bits {
+			e.bw.writeBits(0b01, 2) // changed, as a delta
+			e.bw.writeVarint(zz)
+		} else {
+			e.bw.writeBits(0b11, 2) // changed, absolute
+			e.bw.writeBits(uint64(craw-r.lo), r.bits)
+		}
+	}
+	return nil
+}
+
+// changeSet is, for two worlds of the same layout that many views are
+// encoded between (a tick's world and an acked one), which entities
+// changed from one to the other, so that each view's unchanged entities
+// cost a bit each without reading either world. It is built once the
+// views encoded without it compared an eighth of the world's entities:
+// building it reads both worlds once, in order.
+type changeSet struct {
+	cur, base       *Snapshot // in a History, which does not change them
+	curGen, baseGen uint64    // slotInfo.gen: which snapshots the slots held
+	compared        int       // kept entities compared while words was nil
+	words           []uint64  // bit k: entity k changed (or has non-zero padding)
+	mem             []uint64  // words' memory, kept when the set is replaced
+}
+
+// changesFor returns the changeSet of the pair (cur, base), a new one
+// (replacing the least recently made) when there is none.
+func (e *Encoder) changesFor(cur *Snapshot, curGen uint64, base *Snapshot, baseGen uint64) *changeSet {
+	for i := range e.changes {
+		cs := &e.changes[i]
+		if cs.cur == cur && cs.curGen == curGen && cs.base == base && cs.baseGen == baseGen {
+			return cs
+		}
+	}
+	cs := &e.changes[e.nextChange]
+	e.nextChange = (e.nextChange + 1) % len(e.changes)
+	*cs = changeSet{cur: cur, curGen: curGen, base: base, baseGen: baseGen, mem: cs.mem}
+	return cs
+}
+
+// buildChanges fills cs.words: entity k is marked when its kind's fields
+// differ between the two worlds, or when its slots past them are not 0
+// (writeKept reports that).
+func (e *Encoder) buildChanges(cs *changeSet) {
+	cur, base := cs.cur, cs.base
+	n := cur.Len()
+	w := (n + 63) / 64
+	if cap(cs.mem) < w {
+		cs.mem = make([]uint64, w)
+	}
+	words := cs.mem[:w]
+	clear(words)
+	st := cur.Stride
+	cv, bv := cur.Values[:n*st], base.Values[:n*st]
+	if len(e.kinds) == 1 && len(e.kinds[0].ranges) == st {
+		// One kind filling the stride: compare whole entities.
+		for k := range n {
+			if !equalFields(bv[k*st:(k+1)*st], cv[k*st:(k+1)*st]) {
+				words[k>>6] |= 1 << (uint(k) & 63)
+			}
+		}
+	} else {
+		for k := range n {
+			nf := len(e.kinds[cur.Kind(k)].ranges)
+			cf := cv[k*st : (k+1)*st]
+			if !equalFields(bv[k*st:k*st+nf], cf[:nf]) || !isZero(cf[nf:]) {
+				words[k>>6] |= 1 << (uint(k) & 63)
+			}
+		}
+	}
+	cs.words = words
 }
 
 func equalFields(a, b []int32) bool {

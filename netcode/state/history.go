@@ -24,6 +24,7 @@ type History struct {
 	lastSlot   int
 	lastLayout uint64
 	layouts    uint64
+	gens       uint64 // the snapshots stored so far
 }
 
 // slotInfo is what History learns of a snapshot once, when it stores it,
@@ -35,6 +36,9 @@ type slotInfo struct {
 	// layout is the same in two slots only when their IDs and Kinds are
 	// equal: a world index is then the same entity in both.
 	layout uint64
+	// gen tells apart the snapshots a slot held: it is new at every Put
+	// and Decode.
+	gen uint64
 }
 
 func infoOf(s *Snapshot) slotInfo {
@@ -77,6 +81,8 @@ func (h *History) Put(s *Snapshot) bool {
 		h.lastLayout = h.layouts
 	}
 	h.info[i].layout = h.lastLayout
+	h.gens++
+	h.info[i].gen = h.gens
 	h.lastSlot = i
 	return true
 }
@@ -136,6 +142,8 @@ func (h *History) Decode(d *Decoder, payload []byte) (*Snapshot, error) {
 	h.info[i] = infoOf(&h.slots[i])
 	h.layouts++ // a layout of its own
 	h.info[i].layout = h.layouts
+	h.gens++
+	h.info[i].gen = h.gens
 	return &h.slots[i], nil
 }
 

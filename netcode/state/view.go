@@ -413,7 +413,12 @@ func (t *ViewTracker) Encode(enc *Encoder, dst []byte, worlds *History, tick uin
 			base = bw
 		}
 	}
-	out, err := enc.encode(dst, world, ci, base, bi, base != nil && bin.layout == in.layout)
+	same := base != nil && bin.layout == in.layout
+	var cs *changeSet
+	if same {
+		cs = enc.changesFor(world, in.gen, base, bin.gen)
+	}
+	out, err := enc.encode(dst, world, ci, base, bi, same, cs)
 	if err != nil {
 		return dst, false, err
 	}

@@ -29,29 +29,42 @@ func randomView(rng *rand.Rand, v *View, n int) {
 	}
 }
 
+// encodeClient is one client of TestViewTrackerEncodeMatchesSelect: a
+// tracker encoding with Encode (a), one encoding through Select and
+// Baseline (b), and what the client decoded.
+type encodeClient struct {
+	a, b    *ViewTracker
+	decoded map[uint32]*Snapshot
+}
+
 // TestViewTrackerEncodeMatchesSelect: over random worlds with kinds
 // (entities that stay, change kind, appear and disappear), random views
-// (all, dense, sparse), random and late acks, resets, baselines with stale
-// entities and worlds evicted from a small history, ViewTracker.Encode
-// makes the same payload, byte for byte, as encoding Select of the view
-// against Baseline, and records the same views; every payload decodes to
-// the view's snapshot.
+// (all, dense, sparse) of several clients per tick, random and late acks,
+// resets, baselines with stale entities and worlds evicted from a small
+// history, ViewTracker.Encode makes the same payload, byte for byte, as
+// encoding Select of the view against Baseline, and records the same
+// views; every payload decodes to the view's snapshot.
 func TestViewTrackerEncodeMatchesSelect(t *testing.T) {
-	ticks := 3000
+	ticks := 1500
 	if testing.Short() {
-		ticks = 600
+		ticks = 300
 	}
+	const nClients = 4
 	for _, sizes := range []struct{ worlds, views int }{{16, 8}, {4, 8}, {16, 2}} {
 		rng := rand.New(rand.NewPCG(21, uint64(sizes.worlds*100+sizes.views)))
 		worlds, err := NewHistory(sizes.worlds)
 		require.NoError(t, err)
-		a, err := NewViewTracker(sizes.views) // Encode
-		require.NoError(t, err)
-		b, err := NewViewTracker(sizes.views) // Select, Baseline, Encode, Sent
-		require.NoError(t, err)
+		clients := make([]encodeClient, nClients)
+		for c := range clients {
+			cl := &clients[c]
+			cl.a, err = NewViewTracker(sizes.views) // Encode
+			require.NoError(t, err)
+			cl.b, err = NewViewTracker(sizes.views) // Select, Baseline, Encode, Sent
+			require.NoError(t, err)
+			cl.decoded = map[uint32]*Snapshot{}
+		}
 		encA, dec := newCodec(t, kindsCfg)
 		encB, _ := newCodec(t, kindsCfg)
-		decoded := map[uint32]*Snapshot{}
 		var v View
 		var sel, scratch Snapshot
 		var got, want []byte
@@ -80,84 +93,94 @@ func TestViewTrackerEncodeMatchesSelect(t *testing.T) {
 				}
 			}
 			worlds.Put(world)
-			randomView(rng, &v, world.Len())
+			for c := range clients {
+				cl := &clients[c]
+				a, b := cl.a, cl.b
+				randomView(rng, &v, world.Len())
 
-			var stale []Stale
-			if prev, ok := worlds.Get(tick - 1); ok && rng.IntN(8) == 0 {
-				// A budgeted snapshot: some of its entities carry the
-				// values of the tick before.
-				for _, i := range v.appendIndexes(nil) {
-					j, ok := prev.Find(world.IDs[i])
-					if ok && prev.Kind(j) == world.Kind(int(i)) && rng.IntN(3) == 0 {
-						stale = append(stale, Stale{Index: i, Src: tick - 1})
+				var stale []Stale
+				if prev, ok := worlds.Get(tick - 1); ok && rng.IntN(8) == 0 {
+					// A budgeted snapshot: some of its entities carry the
+					// values of the tick before.
+					for _, i := range v.appendIndexes(nil) {
+						j, ok := prev.Find(world.IDs[i])
+						if ok && prev.Kind(j) == world.Kind(int(i)) && rng.IntN(3) == 0 {
+							stale = append(stale, Stale{Index: i, Src: tick - 1})
+						}
 					}
 				}
-			}
-			var cur *Snapshot
-			if len(stale) > 0 {
-				cur, err = v.SelectStale(world, stale, worlds, &sel)
-				require.NoError(t, err)
-				base := b.Baseline(worlds, &scratch)
-				var other Snapshot
-				if ab := a.Baseline(worlds, &other); base == nil || ab == nil {
-					require.Equal(t, base == nil, ab == nil)
+				var cur *Snapshot
+				if len(stale) > 0 {
+					cur, err = v.SelectStale(world, stale, worlds, &sel)
+					require.NoError(t, err)
+					base := b.Baseline(worlds, &scratch)
+					var other Snapshot
+					if ab := a.Baseline(worlds, &other); base == nil || ab == nil {
+						require.Equal(t, base == nil, ab == nil)
+					} else {
+						require.True(t, base.Equal(ab))
+					}
+					got, err = encB.Encode(got[:0], cur, base)
+					require.NoError(t, err)
+					a.SentStale(tick, &v, stale)
+					b.SentStale(tick, &v, stale)
+					stales++
 				} else {
-					require.True(t, base.Equal(ab))
+					var full bool
+					got, full, err = a.Encode(encA, got[:0], worlds, tick, &v)
+					require.NoError(t, err, "tick %d", tick)
+					cur, err = v.Select(world, &sel)
+					require.NoError(t, err)
+					base := b.Baseline(worlds, &scratch)
+					want, err = encB.Encode(want[:0], cur, base)
+					require.NoError(t, err)
+					b.Sent(tick, &v)
+					require.Equal(t, want, got, "tick %d client %d (full %v)", tick, c, base == nil)
+					require.Equal(t, base == nil, full, "tick %d", tick)
+					if full {
+						fulls++
+					} else {
+						deltas++
+						h, _ := dec.ReadHeader(got)
+						_, bin, _ := worlds.getInfo(h.Baseline)
+						if _, in, _ := worlds.getInfo(tick); in.layout == bin.layout {
+							sameLayout++
+						}
+					}
 				}
-				got, err = encB.Encode(got[:0], cur, base)
+				// The client decodes every snapshot, and acks some of them.
+				h, err := dec.ReadHeader(got)
 				require.NoError(t, err)
-				a.SentStale(tick, &v, stale)
-				b.SentStale(tick, &v, stale)
-				stales++
-			} else {
-				var full bool
-				got, full, err = a.Encode(encA, got[:0], worlds, tick, &v)
+				dst := &Snapshot{}
+				_, err = dec.Decode(dst, got, cl.decoded[h.Baseline])
 				require.NoError(t, err, "tick %d", tick)
-				cur, err = v.Select(world, &sel)
-				require.NoError(t, err)
-				base := b.Baseline(worlds, &scratch)
-				want, err = encB.Encode(want[:0], cur, base)
-				require.NoError(t, err)
-				b.Sent(tick, &v)
-				require.Equal(t, want, got, "tick %d (full %v)", tick, base == nil)
-				require.Equal(t, base == nil, full, "tick %d", tick)
-				if full {
-					fulls++
-				} else {
-					deltas++
-					h, _ := dec.ReadHeader(got)
-					_, bin, _ := worlds.getInfo(h.Baseline)
-					if _, in, _ := worlds.getInfo(tick); in.layout == bin.layout {
-						sameLayout++
-					}
-				}
-			}
-			// The client decodes every snapshot, and acks some of them.
-			h, err := dec.ReadHeader(got)
-			require.NoError(t, err)
-			dst := &Snapshot{}
-			_, err = dec.Decode(dst, got, decoded[h.Baseline])
-			require.NoError(t, err, "tick %d", tick)
-			require.True(t, cur.Equal(dst), "tick %d", tick)
-			decoded[tick] = dst
-			delete(decoded, tick-uint32(4*sizes.worlds))
-			require.Equal(t, b.count, a.count)
-			for k := range a.ring {
-				require.Equal(t, b.ticks[k], a.ticks[k])
-			}
+				require.True(t, cur.Equal(dst), "tick %d", tick)
+				cl.decoded[tick] = dst
+				delete(cl.decoded, tick-uint32(4*sizes.worlds))
 
-			switch r := rng.IntN(20); {
-			case r == 0:
-				a.Reset()
-				b.Reset()
-			case r < 14:
-				ack := tick - uint32(rng.IntN(2*sizes.views))
-				a.Ack(ack)
-				b.Ack(ack)
+				require.Equal(t, b.count, a.count)
+				for k := range a.ring {
+					require.Equal(t, b.ticks[k], a.ticks[k])
+				}
+				switch r := rng.IntN(20); {
+				case r == 0:
+					a.Reset()
+					b.Reset()
+				case r < 14:
+					// Clients 0 and 1 ack the same ticks, as clients on
+					// the same link do.
+					ack := tick - uint32(rng.IntN(2*sizes.views))
+					if c == 1 || (c > 1 && rng.IntN(2) == 0) {
+						ack, _ = clients[0].a.AckedTick()
+					}
+					a.Ack(ack)
+					b.Ack(ack)
+				}
 			}
 		}
-		t.Logf("worlds %d views %d: %d full, %d delta (%d against a world of the same layout), %d stale",
-			sizes.worlds, sizes.views, fulls, deltas, sameLayout, stales)
+		t.Logf("worlds %d views %d: %d full, %d delta (%d against a world of the same layout, %d of them with its change set), %d stale",
+			sizes.worlds, sizes.views, fulls, deltas, sameLayout, encA.changeUses, stales)
+		assert.Positive(t, encA.changeUses, "deltas written with a change set")
 		assert.Greater(t, deltas, ticks/10, "deltas against acked baselines")
 		assert.Positive(t, fulls)
 		assert.Positive(t, stales)
@@ -216,6 +239,79 @@ func TestViewTrackerEncodeErrors(t *testing.T) {
 	assert.True(t, full)
 	assert.Greater(t, len(out), len(dst))
 	assert.Equal(t, 1, tr.count)
+}
+
+// TestViewTrackerEncodePaddingError: a slot past an entity's kind's
+// fields that is not 0 is reported as Encode reports it, also when the
+// entity did not change since the baseline and the views before it let
+// the encoder skip the unchanged entities (its change set).
+func TestViewTrackerEncodePaddingError(t *testing.T) {
+	enc, _ := newCodec(t, kindsCfg)
+	worlds, err := NewHistory(8)
+	require.NoError(t, err)
+	mk := func(tick uint32, pad int32) *Snapshot {
+		w := NewSnapshot(tick, kindsCfg.Stride(), 0)
+		for id := range uint32(64) {
+			f := w.AddKind(id, kPickup)
+			f[0] = int32(id % 5)
+		}
+		w.Fields(40)[3] = pad // past the pickup's one field
+		return w
+	}
+	worlds.Put(mk(1, 0))
+	worlds.Put(mk(2, 0))
+	var v View
+	trackers := make([]*ViewTracker, 20)
+	for c := range trackers {
+		trackers[c], err = NewViewTracker(4)
+		require.NoError(t, err)
+		v.Reset(64)
+		v.Add(c) // not entity 40
+		_, _, err = trackers[c].Encode(enc, nil, worlds, 1, &v)
+		require.NoError(t, err)
+		trackers[c].Ack(1)
+	}
+	for c := range trackers[:10] { // the change set of (2, 1) gets built
+		v.Reset(64)
+		v.Add(c)
+		_, full, err := trackers[c].Encode(enc, nil, worlds, 2, &v)
+		require.NoError(t, err)
+		require.False(t, full)
+	}
+	require.Positive(t, enc.changeUses)
+
+	worlds.Put(mk(3, 0))
+	worlds.Put(mk(4, 7)) // entity 40's field unchanged from 3 to 4, its padding bad
+	v.Reset(64)
+	v.Add(40)
+	_, _, err = trackers[10].Encode(enc, nil, worlds, 4, &v)
+	require.ErrorIs(t, err, ErrInvalidSnapshot, "full")
+	tr := trackers[10]
+	v.Reset(64)
+	v.Add(10)
+	v.Add(40)
+	_, _, err = tr.Encode(enc, nil, worlds, 3, &v)
+	require.NoError(t, err)
+	tr.Ack(3)
+	for c := range trackers[11:] {
+		// Views of the pair (4, 3) until its change set is built.
+		other := trackers[11+c]
+		v.Reset(64)
+		v.Add(11 + c)
+		_, _, err = other.Encode(enc, nil, worlds, 3, &v)
+		require.NoError(t, err)
+		other.Ack(3)
+		_, _, err = other.Encode(enc, nil, worlds, 4, &v)
+		require.NoError(t, err)
+	}
+	uses := enc.changeUses
+	v.Reset(64)
+	v.Add(10)
+	v.Add(40)
+	_, _, err = tr.Encode(enc, nil, worlds, 4, &v)
+	require.ErrorIs(t, err, ErrInvalidSnapshot)
+	assert.Contains(t, err.Error(), "slot 3 is 7, want 0")
+	assert.Equal(t, uses+1, enc.changeUses, "written with the change set")
 }
 
 // TestViewTrackerEncodeAllocs: once warmed up, Encode allocates nothing.
