@@ -138,17 +138,20 @@ type Config struct {
 	// AckDelay is how long an owed acknowledgement may wait for a packet
 	// with data to ride on, as QUIC's max_ack_delay. While it waits, Flush
 	// sends no header-only ack packet; once the oldest unacknowledged
-	// arrival is AckDelay old, or ackDelayPackets (4) data packets are owed
-	// (so a loss is reported after 4 more packets at the latest), the next
-	// Flush sends one. So a peer that sends
-	// less often than it receives (a client sending an update every 50 ms
-	// to a server sending every 10 ms) acknowledges several packets in one
-	// datagram, and a server that sends each client a snapshot every few
-	// ticks, with AckDelay a little above the snapshot interval, lets its
-	// acks ride on snapshots instead of costing a datagram each. The
-	// peer's RTT samples do not grow with it: every packet that acknowledges
-	// something new says how long that acknowledgement was held, and the
-	// peer subtracts it; the peer's resend timers add the holds it has seen.
+	// arrival that carried reliable data or a ping is AckDelay old, or 4
+	// such packets are owed (so a loss is reported after 4 more packets at
+	// the latest), the next Flush sends one. Packets that carried only
+	// unreliable data, whose loss nothing resends, wait twice AckDelay (or
+	// until 16 are owed, half of what one ack can report). So a peer that
+	// sends less often than it receives (a client sending an update every
+	// 50 ms to a server sending every 10 ms) acknowledges several packets
+	// with each update instead of in datagrams of their own, and a server
+	// that sends each client a snapshot every few ticks, with AckDelay a
+	// little above the snapshot interval, lets its acks ride on snapshots.
+	// The peer's RTT samples do not grow with it: every packet that
+	// acknowledges something new says how long that acknowledgement was
+	// held, and the peer subtracts it; the peer's resend timers add the
+	// holds it has seen.
 	// A queue probe of CongestionControl (a packet of two ping frames and
 	// nothing else) is acknowledged by the next Flush: it is there to
 	// measure the RTT.
@@ -291,6 +294,9 @@ const (
 	// and its acks never fall out of the 33 a header carries. QUIC acks
 	// every second packet; 4 keeps most of the saving of coalescing.
 	ackDelayPackets = 4
+	// ackDelayAnyPackets owed acks of any packets make Flush send one: half
+	// of the 33 a header can report, so none falls out.
+	ackDelayAnyPackets = 16
 )
 
 // DefaultConfig returns the recommended configuration with four channels:

@@ -72,6 +72,8 @@ type Endpoint struct {
 	peerAck          packetHeader  // union of the acks applied so far with the newest Ack
 	acksOwed         int           // packets accepted since the last ack left; >0: an ack is owed
 	ackOwedSince     time.Duration // arrival of the oldest of them
+	urgentOwed       int           // those of them that carried reliable data or a ping
+	urgentOwedSince  time.Duration // arrival of the oldest of those
 	partials         []partial
 	nPartials        int
 	reassembly       int // bytes charged against MaxReassemblyBytes

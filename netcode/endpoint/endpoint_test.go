@@ -254,7 +254,9 @@ func TestStalePacket(t *testing.T) {
 
 // TestAckDelay: with Config.AckDelay, an owed ack waits for a data packet
 // to ride on; a header-only ack leaves once the oldest unacknowledged
-// arrival is AckDelay old, or once 4 packets are owed.
+// arrival with reliable data is AckDelay old, or once 4 such packets are
+// owed; acks of packets with only unreliable data wait twice as long, or
+// until 16 are owed.
 func TestAckDelay(t *testing.T) {
 	const delay = 40 * time.Millisecond
 	tests := []struct {
@@ -264,15 +266,31 @@ func TestAckDelay(t *testing.T) {
 		run       func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte
 		wantCount int
 	}{
-		{"within the delay: nothing", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
-			deliver(t, peer, b, epoch, 1)
+		{"reliable, within the delay: nothing", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
+			deliverOn(t, chReliable, peer, b, epoch, 1)
 			return collect(b, epoch.Add(delay-time.Millisecond))
 		}, 0},
-		{"at the delay: a header-only ack", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
-			deliver(t, peer, b, epoch, 1)
+		{"reliable, at the delay: a header-only ack", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
+			deliverOn(t, chReliable, peer, b, epoch, 1)
 			assert.Empty(t, collect(b, epoch.Add(delay/2)))
-			deliver(t, peer, b, epoch.Add(delay/2), 1) // newer arrivals do not restart the clock
+			deliverOn(t, chReliable, peer, b, epoch.Add(delay/2), 1) // newer arrivals do not restart the clock
 			return collect(b, epoch.Add(delay))
+		}, 1},
+		{"unreliable, at the delay: nothing", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
+			deliver(t, peer, b, epoch, 1)
+			return collect(b, epoch.Add(2*delay-time.Millisecond))
+		}, 0},
+		{"unreliable, at twice the delay: a header-only ack", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
+			deliver(t, peer, b, epoch, 1)
+			assert.Empty(t, collect(b, epoch.Add(delay)))
+			deliver(t, peer, b, epoch.Add(delay), 1)
+			return collect(b, epoch.Add(2*delay))
+		}, 1},
+		{"unreliable, then reliable: the reliable one's delay", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
+			deliver(t, peer, b, epoch, 1)
+			deliverOn(t, chReliable, peer, b, epoch.Add(delay/2), 1)
+			assert.Empty(t, collect(b, epoch.Add(delay)))
+			return collect(b, epoch.Add(delay/2+delay))
 		}, 1},
 		{"data leaves at once, with the acks", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
 			deliver(t, peer, b, epoch, 1)
@@ -280,8 +298,15 @@ func TestAckDelay(t *testing.T) {
 			require.NoError(t, err)
 			return collect(b, epoch.Add(time.Millisecond))
 		}, 1},
-		{"4 packets owed: a header-only ack at once", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
-			deliver(t, peer, b, epoch, 3)
+		{"4 reliable packets owed: a header-only ack at once", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
+			deliver(t, peer, b, epoch, 5) // unreliable ones do not count
+			deliverOn(t, chReliable, peer, b, epoch, 3)
+			assert.Empty(t, collect(b, epoch))
+			deliverOn(t, chReliable, peer, b, epoch, 1)
+			return collect(b, epoch)
+		}, 1},
+		{"16 unreliable packets owed: a header-only ack at once", func(t *testing.T, peer, b *endpoint.Endpoint) [][]byte {
+			deliver(t, peer, b, epoch, 15)
 			assert.Empty(t, collect(b, epoch))
 			deliver(t, peer, b, epoch, 1)
 			return collect(b, epoch)
@@ -306,17 +331,24 @@ func TestAckDelay(t *testing.T) {
 	}
 }
 
-// deliver has peer send n one-message packets and b receive them at now.
+// deliver has peer send n one-message packets on the unreliable channel
+// and b receive them at now.
 func deliver(t *testing.T, peer, b *endpoint.Endpoint, now time.Time, n int) {
 	t.Helper()
+	deliverOn(t, chUnreliable, peer, b, now, n)
+}
+
+// deliverOn is deliver on channel ch.
+func deliverOn(t *testing.T, ch int, peer, b *endpoint.Endpoint, now time.Time, n int) {
+	t.Helper()
 	for range n {
-		_, err := peer.Send(chUnreliable, []byte("input"))
+		_, err := peer.Send(ch, []byte("input"))
 		require.NoError(t, err)
 		for _, p := range collect(peer, now) {
 			require.NoError(t, b.Receive(now, p))
 		}
 		for {
-			if _, ok := b.ReadMessage(chUnreliable); !ok {
+			if _, ok := b.ReadMessage(ch); !ok {
 				break
 			}
 		}

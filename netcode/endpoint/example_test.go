@@ -71,8 +71,10 @@ func ExampleEndpoint_SetAckHandler() {
 		_, _ = server.Send(2, []byte("snapshot")) // channel 2: unreliable-sequenced
 		server.Flush(now, func(p []byte) { _ = client.Receive(now, p) })
 	}
-	// The client's one ack packet, once its AckDelay has passed, reports all three.
-	now = now.Add(endpoint.DefaultAckDelay)
+	// The client's one ack packet reports all three. It leaves once twice
+	// its AckDelay has passed: they carried unreliable data only, which
+	// nothing resends (reliable data is acknowledged within AckDelay).
+	now = now.Add(2 * endpoint.DefaultAckDelay)
 	client.Flush(now, func(p []byte) { _ = server.Receive(now, p) })
 	// Output:
 	// client has snapshot 0 (channel 2)

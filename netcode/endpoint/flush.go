@@ -82,8 +82,7 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 		e.pkt = append(e.pkt, pingFrame)
 		e.eliciting = true
 	}
-	if !e.pktOpen && e.emitted == 0 && e.acksOwed > 0 &&
-		(at-e.ackOwedSince >= e.cfg.AckDelay || e.acksOwed >= ackDelayPackets) {
+	if !e.pktOpen && e.emitted == 0 && e.ackDue(at) {
 		e.budget = -1 // acks are never held back
 		e.openPacket(0, at)
 	}
@@ -97,7 +96,7 @@ func (e *Endpoint) Flush(now time.Time, emit func(packet []byte)) {
 		e.sendMTUProbe(at, size)
 	}
 	if e.emitted > 0 { // every packet carries the acks
-		e.acksOwed = 0
+		e.acksOwed, e.urgentOwed = 0, 0
 		e.ackDelayOwed = false
 	}
 	if e.limited && !probed {
@@ -342,4 +341,19 @@ func (e *Endpoint) sendMTUProbe(at time.Duration, size int) {
 	e.mtu.sent(e.nextSeq, len(e.pkt))
 	e.stats.MTUProbes++
 	e.closePacket(at)
+}
+
+// ackDue reports whether the acks owed must leave now in a packet of
+// their own (see Config.AckDelay): those of reliable data or a ping once
+// the oldest is AckDelay old or ackDelayPackets are owed, and those of
+// packets that carried only unreliable data (whose loss nothing resends)
+// once the oldest is twice AckDelay old or ackDelayAnyPackets are owed.
+func (e *Endpoint) ackDue(at time.Duration) bool {
+	if e.acksOwed == 0 {
+		return false
+	}
+	if e.urgentOwed > 0 && (at-e.urgentOwedSince >= e.cfg.AckDelay || e.urgentOwed >= ackDelayPackets) {
+		return true
+	}
+	return at-e.ackOwedSince >= 2*e.cfg.AckDelay || e.acksOwed >= ackDelayAnyPackets
 }

@@ -43,12 +43,19 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 	}
 	e.expirePartials(at)
 
-	accepted := true
+	accepted, urgent := true, false
 	for len(body) > 0 {
 		f, k, _ := parseFrame(body, e.cfg.MaxMessageSize) // validated above
 		body = body[k:]
-		if !f.ping && !f.pad && !e.receiveFrame(at, &f) {
-			accepted = false
+		switch {
+		case f.pad:
+		case f.ping:
+			urgent = true
+		default:
+			urgent = urgent || e.recvChannels[f.channel].kind.Reliable()
+			if !e.receiveFrame(at, &f) {
+				accepted = false
+			}
 		}
 	}
 	if !accepted {
@@ -62,10 +69,16 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 			e.ackOwedSince = at
 		}
 		e.acksOwed++
+		if urgent { // reliable data or a ping: see Config.AckDelay
+			if e.urgentOwed == 0 {
+				e.urgentOwedSince = at
+			}
+			e.urgentOwed++
+		}
 		if len(packet) == n+2 && packet[n] == pingFrame && packet[n+1] == pingFrame {
 			// A queue probe (two pings alone) measures the RTT (see
 			// Config.AckDelay): its ack leaves with the next Flush.
-			e.acksOwed = max(e.acksOwed, ackDelayPackets)
+			e.urgentOwed = max(e.urgentOwed, ackDelayPackets)
 		}
 	}
 	return nil
