@@ -291,6 +291,7 @@ func kcpRoomsServer() (*kcpRooms, error) {
 // "ready", waits for "go", sends updates for window, drains, and prints a
 // clientsReport as JSON.
 func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, profile string) error {
+	stopProfile := func() {}
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
@@ -300,7 +301,9 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, profi
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
+		// Stopped before the report is printed: the parent may end this
+		// process as soon as it has read it.
+		stopProfile = pprof.StopCPUProfile
 	}
 	epoch := time.Now()
 	var mu sync.Mutex
@@ -468,6 +471,7 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, profi
 	if err != nil {
 		return err
 	}
+	stopProfile()
 	fmt.Println(string(b))
 	return nil
 }
