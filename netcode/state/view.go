@@ -200,19 +200,27 @@ type ViewTracker struct {
 	acked   uint32
 	hasAck  bool
 	scratch View // a sparse view, expanded
-	maxIdx  int  // the largest sparse view recorded
+	// arena holds the sparse views' indexes one after the other, in the
+	// order they were sent, wrapping around: a new view's go at head
+	// (or at 0 when they do not fit before the end), where the oldest
+	// records' were. It grows when a record still in use is in the way.
+	arena []int32
+	head  int
 }
 
 // sentView is one sent snapshot's view: a bitset (view), or, when it holds
 // fewer than one entity in 32 of its world, the list of their indexes
-// (sparse, idx), which is smaller.
+// (sparse: arena[off:off+n]), which is smaller.
 type sentView struct {
 	tick   uint32
 	sparse bool
+	off, n int32
 	view   View
-	idx    []int32
 	stale  []Stale
 }
+
+// idx returns a sparse record's indexes.
+func (t *ViewTracker) idx(s *sentView) []int32 { return t.arena[s.off : s.off+s.n : s.off+s.n] }
 
 // Stale is an entity a snapshot carried with older values than its tick's
 // world (a server that refreshes only the most important entities when
@@ -253,17 +261,88 @@ func (t *ViewTracker) push(tick uint32) *sentView {
 	return s
 }
 
-// sparseIdx returns s.idx emptied, with room for n indexes.
-func (t *ViewTracker) sparseIdx(s *sentView, n int) []int32 {
-	if n > t.maxIdx {
-		t.maxIdx = n
+// sparseRoom makes s, the newest record, a sparse one of n indexes and
+// returns where they go in the arena, to fill.
+func (t *ViewTracker) sparseRoom(s *sentView, n int) []int32 {
+	start := t.head
+	if start+n > len(t.arena) {
+		start = 0
 	}
-	if cap(s.idx) < n {
-		// Room for the largest view seen, twice: views vary, and a
-		// slot should grow once, not each time its view is larger.
-		return make([]int32, 0, 2*t.maxIdx+8)
+	if t.inTheWay(start, n) {
+		t.growArena(n)
+		start = t.head
 	}
-	return s.idx[:0]
+	t.head = start + n
+	s.sparse, s.off, s.n = true, int32(start), int32(n)
+	return t.arena[start : start+n]
+}
+
+// inTheWay reports whether writing n indexes at start (the head, or 0 after
+// it) would overwrite a record in use other than the newest: the oldest
+// sparse ones, the only ones ahead of the head.
+func (t *ViewTracker) inTheWay(start, n int) bool {
+	if start+n > len(t.arena) {
+		return true
+	}
+	wrapped := start != t.head
+	k := t.next - t.count
+	if k < 0 {
+		k += len(t.ring)
+	}
+	for range t.count - 1 { // oldest first, not the newest (being written)
+		o := &t.ring[k]
+		if k++; k == len(t.ring) {
+			k = 0
+		}
+		if !o.sparse || o.n == 0 {
+			continue
+		}
+		off := int(o.off)
+		if off < start+n && start < off+int(o.n) {
+			return true
+		}
+		if !wrapped || off < t.head {
+			// Records after this one lie behind it in the arena.
+			return false
+		}
+		// Between the old head and the end, skipped by the wrap: it
+		// stays, and the next one may be at the arena's start.
+	}
+	return false
+}
+
+// growArena makes the arena room enough for the records in use and n more
+// indexes, with room to spare, moving those records to its start in
+// order.
+func (t *ViewTracker) growArena(n int) {
+	used := n
+	k := t.next - t.count
+	if k < 0 {
+		k += len(t.ring)
+	}
+	first := k
+	for range t.count - 1 {
+		if o := &t.ring[k]; o.sparse {
+			used += int(o.n)
+		}
+		if k++; k == len(t.ring) {
+			k = 0
+		}
+	}
+	arena := make([]int32, used+used/2+n+16)
+	pos := 0
+	k = first
+	for range t.count - 1 {
+		if o := &t.ring[k]; o.sparse {
+			copy(arena[pos:], t.idx(o))
+			o.off = int32(pos)
+			pos += int(o.n)
+		}
+		if k++; k == len(t.ring) {
+			k = 0
+		}
+	}
+	t.arena, t.head = arena, pos
 }
 
 // SentStale is Sent for a snapshot some of whose entities carried older
@@ -274,13 +353,12 @@ func (t *ViewTracker) SentStale(tick uint32, v *View, stale []Stale) {
 	if !v.all {
 		n = v.Len()
 	}
-	s.sparse = !v.all && n*32 < v.n
-	if s.sparse {
-		s.idx = v.appendIndexes(t.sparseIdx(s, n))
+	if !v.all && n*32 < v.n {
+		v.appendIndexes(t.sparseRoom(s, n)[:0])
 		s.view.n, s.view.all, s.view.words = v.n, false, s.view.words[:0]
 	} else {
+		s.sparse = false
 		s.view.CopyFrom(v)
-		s.idx = s.idx[:0]
 	}
 	s.stale = append(s.stale[:0], stale...)
 }
@@ -288,13 +366,12 @@ func (t *ViewTracker) SentStale(tick uint32, v *View, stale []Stale) {
 // sentIndexes is Sent for a view whose entities' indexes are idx.
 func (t *ViewTracker) sentIndexes(tick uint32, v *View, idx []int32) {
 	s := t.push(tick)
-	s.sparse = !v.all && len(idx)*32 < v.n
-	if s.sparse {
-		s.idx = append(t.sparseIdx(s, len(idx)), idx...)
+	if !v.all && len(idx)*32 < v.n {
+		copy(t.sparseRoom(s, len(idx)), idx)
 		s.view.n, s.view.all, s.view.words = v.n, false, s.view.words[:0]
 	} else {
+		s.sparse = false
 		s.view.CopyFrom(v)
-		s.idx = s.idx[:0]
 	}
 	s.stale = s.stale[:0]
 }
@@ -334,7 +411,7 @@ func (t *ViewTracker) viewOf(s *sentView) *View {
 		return &s.view
 	}
 	t.scratch.Reset(s.view.n)
-	for _, i := range s.idx {
+	for _, i := range t.idx(s) {
 		t.scratch.Add(int(i))
 	}
 	return &t.scratch
@@ -402,7 +479,7 @@ func (t *ViewTracker) Encode(enc *Encoder, dst []byte, worlds *History, tick uin
 			return t.encodeSelected(enc, dst, worlds, world, v)
 		case sent.view.n == bw.Len(): // else a world replaced since: full
 			if sent.sparse {
-				bi = sent.idx
+				bi = t.idx(sent)
 			} else {
 				bi = sent.view.appendIndexes(enc.baseIdx[:0])
 				enc.baseIdx = bi
@@ -446,6 +523,6 @@ func (t *ViewTracker) encodeSelected(enc *Encoder, dst []byte, worlds *History, 
 // Reset forgets everything (for example after the client reconnects or
 // asks for a full snapshot), keeping the memory.
 func (t *ViewTracker) Reset() {
-	t.count, t.next = 0, 0
+	t.count, t.next, t.head = 0, 0, 0
 	t.acked, t.hasAck = 0, false
 }

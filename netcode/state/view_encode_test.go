@@ -480,3 +480,67 @@ func TestHistoryLayout(t *testing.T) {
 	assert.NotEqual(t, layout(9), layout(10))
 	assert.Equal(t, layout(8), layout(10), "compared with the last Put")
 }
+
+// TestViewTrackerArenaKeepsRecords: the sparse views' indexes share one
+// arena; every view of the last size sent, sparse (of varying sizes),
+// dense or all, is still found with its indexes, through wraps, growth
+// and Reset, and the arena settles (no growth once warmed up).
+func TestViewTrackerArenaKeepsRecords(t *testing.T) {
+	const world, size = 5000, 16
+	rng := rand.New(rand.NewPCG(5, 6))
+	tr, err := NewViewTracker(size)
+	require.NoError(t, err)
+	sent := map[uint32][]int32{}
+	var v View
+	grows := 0
+	for tick := uint32(1); tick <= 5000; tick++ {
+		switch r := rng.IntN(20); {
+		case r == 0:
+			v.SetAll(world)
+		case r == 1:
+			v.Reset(world)
+			for i := range world / 16 {
+				v.Add(i * 16) // dense: a bitset
+			}
+		default:
+			v.Reset(world)
+			for range rng.IntN(60) + rng.IntN(2)*rng.IntN(100) {
+				v.Add(rng.IntN(world))
+			}
+		}
+		arena := len(tr.arena)
+		if rng.IntN(2) == 0 {
+			tr.Sent(tick, &v)
+		} else {
+			tr.sentIndexes(tick, &v, v.appendIndexes(nil))
+		}
+		if len(tr.arena) != arena {
+			grows++
+		}
+		sent[tick] = v.appendIndexes(nil)
+		delete(sent, tick-size)
+		if rng.IntN(500) == 0 {
+			tr.Reset()
+			clear(sent)
+			continue
+		}
+		for old, want := range sent {
+			s := tr.find(old)
+			require.NotNil(t, s, "tick %d at tick %d", old, tick)
+			var got []int32
+			switch {
+			case s.sparse:
+				got = tr.idx(s)
+			default:
+				got = s.view.appendIndexes(nil)
+			}
+			require.Equal(t, len(want), len(got), "tick %d at tick %d", old, tick)
+			if len(want) > 0 {
+				require.Equal(t, want, got, "tick %d at tick %d", old, tick)
+			}
+		}
+	}
+	t.Logf("arena of %d indexes, grown %d times", len(tr.arena), grows)
+	assert.Less(t, grows, 20, "the arena grows to what the views need, then stays")
+	assert.Less(t, len(tr.arena), 3*size*160, "about what the live views hold")
+}

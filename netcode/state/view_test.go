@@ -187,7 +187,7 @@ func TestViewTrackerSparse(t *testing.T) {
 	tr.Sent(1, &v)
 	assert.True(t, tr.ring[0].sparse)
 	assert.Empty(t, tr.ring[0].view.words, "no bitset kept")
-	assert.Equal(t, []int32{3, 64, 65, 999}, tr.ring[0].idx)
+	assert.Equal(t, []int32{3, 64, 65, 999}, tr.idx(&tr.ring[0]))
 	tr.Ack(1)
 	var a, b Snapshot
 	got := tr.Baseline(worlds, &a)
