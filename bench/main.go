@@ -84,8 +84,10 @@ func main() {
 		run  func(n int) (sample, error)
 	}{
 		{"UDP (net.UDPConn, the limit)", udpRoundTrip},
-		{"Tickwire unreliable", func(n int) (sample, error) { return twRoundTrip(chUnreliable, n) }},
-		{"Tickwire reliable-ordered", func(n int) (sample, error) { return twRoundTrip(chReliable, n) }},
+		{"Tickwire unreliable", func(n int) (sample, error) { return twRoundTrip(chUnreliable, n, false) }},
+		{"Tickwire reliable-ordered", func(n int) (sample, error) { return twRoundTrip(chReliable, n, false) }},
+		{"Tickwire unreliable, ReceiveInline", func(n int) (sample, error) { return twRoundTrip(chUnreliable, n, true) }},
+		{"Tickwire reliable-ordered, ReceiveInline", func(n int) (sample, error) { return twRoundTrip(chReliable, n, true) }},
 		{"kcp-go v5.7.5 fast mode", kcpRoundTrip},
 	}) {
 		var p50, p99 []float64

@@ -44,22 +44,27 @@ type twServer struct {
 }
 
 func startTWServer(onMessage func(s *netcode.Server, id netcode.ClientID, ch int, msg []byte)) (*twServer, error) {
-	srv, err := netcode.Listen("127.0.0.1:0", netcode.ServerConfig{ProtocolID: twProtocol, Endpoint: twConfig(), Logger: quiet})
+	return startTWServerInline(false, onMessage)
+}
+
+// startTWServerInline is startTWServer with ServerConfig.ReceiveInline and
+// SendInline set to inline: its loop, which waits with Server.Wait, then
+// reads the socket itself, and writes its datagrams itself.
+func startTWServerInline(inline bool, onMessage func(s *netcode.Server, id netcode.ClientID, ch int, msg []byte)) (*twServer, error) {
+	srv, err := netcode.Listen("127.0.0.1:0", netcode.ServerConfig{ProtocolID: twProtocol, Endpoint: twConfig(), Logger: quiet, ReceiveInline: inline, SendInline: inline})
 	if err != nil {
 		return nil, err
 	}
 	t := &twServer{srv: srv, stop: make(chan struct{})}
 	t.done.Go(func() {
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
 		var clients []netcode.ClientID
 		for {
 			select {
 			case <-t.stop:
 				return
-			case <-srv.Wake():
-			case <-tick.C:
+			default:
 			}
+			srv.Wait(time.Now().Add(time.Millisecond))
 			now := time.Now()
 			srv.Receive(now)
 			clients = srv.AppendClients(clients[:0])
@@ -102,16 +107,20 @@ func twConfigAck(d time.Duration) endpoint.Config {
 }
 
 // twRoundTrip measures n round trips of a 32-byte message on channel ch,
-// one at a time, through a server that echoes it on the same channel.
-func twRoundTrip(ch, n int) (sample, error) {
-	srv, err := startTWServer(func(s *netcode.Server, id netcode.ClientID, ch int, msg []byte) {
+// one at a time, through a server that echoes it on the same channel; with
+// inline, both ends set ReceiveInline.
+func twRoundTrip(ch, n int, inline bool) (sample, error) {
+	srv, err := startTWServerInline(inline, func(s *netcode.Server, id netcode.ClientID, ch int, msg []byte) {
 		_, _ = s.Send(id, ch, msg)
 	})
 	if err != nil {
 		return sample{}, err
 	}
 	defer srv.close()
-	c, err := dialTW(srv.addr())
+	cfg := netcode.ClientConfig{ProtocolID: twProtocol, Endpoint: twConfig(), Logger: quiet, ReceiveInline: inline}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := netcode.Dial(ctx, srv.addr(), cfg)
 	if err != nil {
 		return sample{}, err
 	}
@@ -127,12 +136,10 @@ func twRoundTrip(ch, n int) (sample, error) {
 		if err := c.Update(start); err != nil {
 			return res, err
 		}
-		deadline := time.NewTimer(time.Second)
+		deadline := start.Add(time.Second)
 	wait:
 		for {
-			select {
-			case <-c.Wake():
-			case <-deadline.C:
+			if !c.Wait(deadline) && time.Now().After(deadline) {
 				break wait // lost (unreliable): the next one
 			}
 			if err := c.Update(time.Now()); err != nil {
@@ -147,7 +154,6 @@ func twRoundTrip(ch, n int) (sample, error) {
 				}
 			}
 		}
-		deadline.Stop()
 	}
 	return res, nil
 }

@@ -114,6 +114,9 @@ func DialConn(ctx context.Context, pc net.PacketConn, server netip.AddrPort, cfg
 		c.rx.stop()
 		return nil, err
 	}
+	if c.cfg.ReceiveInline && c.rx.canInline() {
+		c.rx.goInline()
+	}
 	return c, nil
 }
 
@@ -494,6 +497,13 @@ func (c *Client) LocalAddr() net.Addr { return c.sock.pc.LocalAddr() }
 // Wake returns a channel that receives a value when datagrams were queued
 // since the last receive from it. Safe from any goroutine.
 func (c *Client) Wake() <-chan struct{} { return c.rx.wake }
+
+// Wait blocks until datagrams are waiting for Update or the deadline (the
+// zero time: none) passes, and reports whether any may be. With
+// ClientConfig.ReceiveInline it reads the socket itself, so no goroutine
+// switch lies between a datagram's arrival and the caller; otherwise it
+// waits for Wake. Call it from the goroutine that calls Update.
+func (c *Client) Wait(deadline time.Time) bool { return c.rx.wait(deadline) }
 
 // Close tells the server (DisconnectPackets times, unless the connection
 // already ended), closes the socket and waits for the reader goroutine to

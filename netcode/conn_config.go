@@ -120,6 +120,15 @@ type ServerConfig struct {
 	// a server ticking every 10 ms or more. 0 (the default) or NoCoalesce (any
 	// negative value) reads at every arrival; allowed up to 10 ms.
 	ReceiveCoalesce time.Duration
+	// ReceiveInline makes Receive and Update read the socket from the calling goroutine,
+	// with no reader goroutine, and Wait block in the socket itself: a
+	// datagram reaches the game with no goroutine switch in between (on a
+	// 2-core machine that halves a loopback round trip's p99; see README,
+	// "Receiving"). The costs: datagrams wait in the kernel's socket buffer
+	// between calls, so the game must call Receive often enough that the buffer never fills (4 MB: a few thousand datagrams; a flood fills it sooner); receive stamps, and so RTT samples, are taken
+	// when the game reads; and Wake never fires: wait with Wait. Linux
+	// *net.UDPConn sockets only (with batching); elsewhere it is ignored.
+	ReceiveInline bool
 	// SendInline makes Update, Flush and Close write datagrams from the
 	// calling goroutine. By default a writer goroutine writes them, so that
 	// the game loop hands a tick's datagrams over instead of waiting for
@@ -163,6 +172,12 @@ type ClientConfig struct {
 	Endpoint endpoint.Config
 	// ReceiveQueue: see ServerConfig. Default 256.
 	ReceiveQueue int
+	// ReceiveInline makes Update read the socket from the calling goroutine
+	// once connected (Dial's handshake still reads with a goroutine, which
+	// ends when it returns), and Wait block in the socket itself: see
+	// ServerConfig.ReceiveInline. Datagrams wait in the socket between
+	// Updates, so call Update at least every few milliseconds or Wait.
+	ReceiveInline bool
 	// DisconnectPackets: see ServerConfig. Default 4.
 	DisconnectPackets int
 	// OnMessageAcked, if set, is called during Update when the server has

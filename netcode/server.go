@@ -406,7 +406,11 @@ func NewServer(pc net.PacketConn, cfg ServerConfig) (*Server, error) {
 	}
 	s.rx = newReceiver(s.sock, common.queue, common.clock, newSourceFilter(cfg.UnverifiedQueue, cfg.HandshakeRate))
 	s.rx.coalesce = max(cfg.ReceiveCoalesce, 0)
-	s.rx.start()
+	if cfg.ReceiveInline && s.rx.canInline() {
+		s.rx.goInline()
+	} else {
+		s.rx.start()
+	}
 	s.log.Info("netcode: server listening", "addr", pc.LocalAddr().String(), "secure", s.tokens != nil,
 		"max_clients", cfg.MaxClients, "batching", s.sock.batch != nil)
 	return s, nil
@@ -419,6 +423,22 @@ func (s *Server) Addr() net.Addr { return s.sock.pc.LocalAddr() }
 // since the last receive from it. Safe from any goroutine; use it to sleep
 // until there is something for Update to do.
 func (s *Server) Wake() <-chan struct{} { return s.rx.wake }
+
+// Wait blocks until datagrams are waiting for Receive or the deadline (the
+// zero time: none) passes, and reports whether any may be. With
+// ServerConfig.ReceiveInline it reads the socket itself, so no goroutine
+// switch lies between a datagram's arrival and the caller; otherwise it
+// waits for Wake. Call it from the goroutine that drives the Server; a
+// loop that answers datagrams as they come, and ticks at least every
+// tick:
+//
+//	for {
+//		s.Wait(time.Now().Add(tick))
+//		s.Receive(time.Now())
+//		// read, answer
+//		s.Flush(time.Now())
+//	}
+func (s *Server) Wait(deadline time.Time) bool { return s.rx.wait(deadline) }
 
 // Update processes every datagram queued so far (handshakes, packets,
 // disconnects), times out clients silent for Timeout, then sends: queued

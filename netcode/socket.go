@@ -42,6 +42,14 @@ type loopReader interface {
 	readLoop(ds []*datagram, got func(n int) []*datagram, untilDrained bool) error
 }
 
+// inlineReader reads a socket from the goroutine that drives Update
+// (receiver.inline): readNow without waiting, readWait until at least one
+// datagram came or the socket's read deadline passed.
+type inlineReader interface {
+	readNow(ds []*datagram) (int, error)
+	readWait(ds []*datagram) (int, error)
+}
+
 // socket wraps a net.PacketConn. read is called by the reader goroutine
 // only; write by the goroutine that drives Update only.
 type socket struct {
@@ -272,6 +280,23 @@ type receiver struct {
 	// every arrival.
 	coalesce time.Duration
 
+	// The buffers of the read in progress (owned by whichever goroutine
+	// reads: the reader goroutine, or, inline, the one driving Update):
+	// bufs holds up to a batch of the pool's; cur is bufs, or scratch when
+	// the pool had none free.
+	bufs, cur, scratch []*datagram
+
+	// inline: no reader goroutine reads (any more); take and wait read the
+	// socket from the calling goroutine (see ServerConfig.ReceiveInline).
+	inline  bool
+	running bool // the reader goroutine was started
+	// drainedAt: when wait's read last emptied the socket (inline); a take
+	// within inlineFresh of it skips its read, which could only find what
+	// arrived in those microseconds.
+	drainedAt time.Time
+	timer     *time.Timer // wait's, reused
+	handoff   atomic.Bool // the reader goroutine is to return at its next timeout
+
 	mu     sync.Mutex
 	free   []*datagram // stack of free buffers
 	unmade int         // buffers of the pool not allocated yet; see refill
@@ -300,12 +325,20 @@ func newReceiver(sock *socket, queueLen int, clock func() time.Time, filter *sou
 		spare:  make([]*datagram, 0, queueLen),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
+		bufs:   make([]*datagram, 0, socketBatchSize),
+	}
+	r.scratch = make([]*datagram, socketBatchSize)
+	for i := range r.scratch {
+		r.scratch[i] = &datagram{buf: make([]byte, maxDatagramSize)}
 	}
 	if filter != nil {
 		r.unver = make([]*datagram, 0, filter.unverCap)
 	}
 	return r
 }
+
+// inlineFresh: see receiver.drainedAt.
+const inlineFresh = 50 * time.Microsecond
 
 // poolChunk is how many buffers of the receive pool refill allocates at a
 // time (96 KB).
@@ -332,6 +365,13 @@ func (r *receiver) refill() {
 // oldest first, then those of unknown ones. The caller must give them back
 // with release before it calls take again.
 func (r *receiver) take() []*datagram {
+	if r.inline {
+		if !r.drainedAt.IsZero() && time.Since(r.drainedAt) < inlineFresh {
+			r.drainedAt = time.Time{} // wait has just emptied the socket
+		} else {
+			r.drain()
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ds := append(r.queue, r.unver...) // within cap: both hold buffers of the pool
@@ -363,68 +403,75 @@ func (r *receiver) setKnown(addr netip.AddrPort, known bool) {
 	}
 }
 
-func (r *receiver) start() { go r.run() }
+func (r *receiver) start() {
+	r.running = true
+	go r.run()
+}
+
+// takeBufs takes the buffers of the next read: up to a batch of the
+// pool's free ones, or the scratch ones when every pool buffer is taken.
+func (r *receiver) takeBufs() []*datagram {
+	r.mu.Lock()
+	r.refill()
+	k := min(socketBatchSize, len(r.free))
+	r.bufs = append(r.bufs[:0], r.free[len(r.free)-k:]...)
+	clear(r.free[len(r.free)-k:])
+	r.free = r.free[:len(r.free)-k]
+	r.mu.Unlock()
+	r.cur = r.bufs
+	if len(r.bufs) == 0 {
+		r.cur = r.scratch
+	}
+	return r.cur
+}
+
+// deliver queues the n datagrams just read into r.cur and gives back the
+// pool buffers the read did not fill; it reports whether it queued any.
+func (r *receiver) deliver(n int) (queued bool) {
+	buf := r.cur
+	if n > 0 {
+		at := r.clock()
+		var size uint64
+		for _, d := range buf[:n] {
+			d.at = at
+			size += uint64(d.n)
+		}
+		r.packets.Add(uint64(n))
+		r.bytes.Add(size)
+	}
+	r.mu.Lock()
+	if len(r.bufs) == 0 { // the scratch buffers
+		queued = r.admitScratch(buf[:n])
+	} else {
+		queued = r.admit(buf[:n])
+		r.free = append(r.free, buf[n:]...)
+		r.bufs = r.bufs[:0]
+	}
+	r.mu.Unlock()
+	return queued
+}
+
+// giveBack returns the pool buffers of a read that failed.
+func (r *receiver) giveBack() {
+	if len(r.bufs) > 0 {
+		r.mu.Lock()
+		r.free = append(r.free, r.bufs...)
+		r.mu.Unlock()
+		r.bufs = r.bufs[:0]
+	}
+}
 
 func (r *receiver) run() {
 	defer close(r.done)
-	ds := make([]*datagram, 0, socketBatchSize)
-	scratch := make([]*datagram, socketBatchSize)
-	for i := range scratch {
-		scratch[i] = &datagram{buf: make([]byte, maxDatagramSize)}
-	}
-	// cur holds the buffers of the read in progress: up to a batch of the
-	// pool's, or the scratch ones when every pool buffer is taken.
-	var cur []*datagram
-	take := func() []*datagram {
-		r.mu.Lock()
-		r.refill()
-		k := min(socketBatchSize, len(r.free))
-		ds = append(ds[:0], r.free[len(r.free)-k:]...)
-		clear(r.free[len(r.free)-k:])
-		r.free = r.free[:len(r.free)-k]
-		r.mu.Unlock()
-		cur = ds
-		if len(ds) == 0 {
-			cur = scratch
-		}
-		return cur
-	}
-	// got queues the n datagrams read into cur and returns the buffers of
-	// the next read.
 	got := func(n int) []*datagram {
-		buf := cur
-		if n > 0 {
-			at := r.clock()
-			var size uint64
-			for _, d := range buf[:n] {
-				d.at = at
-				size += uint64(d.n)
-			}
-			r.packets.Add(uint64(n))
-			r.bytes.Add(size)
-		}
-		var queued bool
-		r.mu.Lock()
-		if len(ds) == 0 { // the scratch buffers
-			queued = r.admitScratch(buf[:n])
-		} else {
-			queued = r.admit(buf[:n])
-			r.free = append(r.free, buf[n:]...)
-		}
-		r.mu.Unlock()
-		if queued {
+		if r.deliver(n) {
 			r.signal()
 		}
-		return take()
+		return r.takeBufs()
 	}
 	for {
-		err := r.sock.readLoop(take(), got, r.coalesce > 0)
-		if len(ds) > 0 { // give back the buffers of the read that ended it
-			r.mu.Lock()
-			r.free = append(r.free, ds...)
-			r.mu.Unlock()
-			ds = ds[:0]
-		}
+		err := r.sock.readLoop(r.takeBufs(), got, r.coalesce > 0)
+		r.giveBack()
 		if err == nil { // drained, with coalesce: let datagrams gather
 			time.Sleep(r.coalesce)
 			continue
@@ -434,6 +481,9 @@ func (r *receiver) run() {
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
+			if r.handoff.Load() {
+				return
+			}
 			continue
 		}
 		r.errMu.Lock()
@@ -444,6 +494,114 @@ func (r *receiver) run() {
 		// spinning on an error that repeats.
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// canInline reports whether the socket can be read from the calling
+// goroutine (Linux, a *net.UDPConn with batching).
+func (r *receiver) canInline() bool {
+	_, ok := r.sock.mmsg.(inlineReader)
+	return ok
+}
+
+// goInline ends the reader goroutine, if it runs, and has take and wait
+// read the socket from now on. The datagrams the goroutine queued stay
+// queued. Called by the goroutine that drives Update, once.
+func (r *receiver) goInline() {
+	if r.running {
+		r.handoff.Store(true)
+		_ = r.sock.udp.SetReadDeadline(time.Unix(1, 0)) // past: its wait ends at once
+		<-r.done
+		_ = r.sock.udp.SetReadDeadline(time.Time{})
+		r.running = false
+	}
+	r.inline = true
+}
+
+// drain reads, without waiting, what the socket holds (up to a full
+// queue), inline.
+func (r *receiver) drain() {
+	ir := r.sock.mmsg.(inlineReader)
+	for {
+		bufs := r.takeBufs()
+		n, err := ir.readNow(bufs)
+		r.deliver(n)
+		if err != nil {
+			r.noteErr(err)
+			return
+		}
+		if n < len(bufs) {
+			return
+		}
+	}
+}
+
+// wait blocks until datagrams are queued or the deadline (zero: none)
+// passes, and reports whether any are queued. Inline it reads the socket
+// itself; otherwise it waits for the reader goroutine's signal.
+func (r *receiver) wait(deadline time.Time) bool {
+	if !r.inline {
+		r.mu.Lock()
+		queued := len(r.queue) > 0 || len(r.unver) > 0
+		r.mu.Unlock()
+		if queued {
+			select {
+			case <-r.wake: // the signal of what is queued
+			default:
+			}
+			return true
+		}
+		var timeout <-chan time.Time
+		if !deadline.IsZero() {
+			if r.timer == nil {
+				r.timer = time.NewTimer(time.Until(deadline))
+			} else {
+				r.timer.Reset(time.Until(deadline)) // Go 1.23+: no stale value to drain
+			}
+			defer r.timer.Stop()
+			timeout = r.timer.C
+		}
+		select {
+		case <-r.wake:
+			return true
+		case <-timeout:
+			return false
+		}
+	}
+	r.mu.Lock()
+	queued := len(r.queue) > 0 || len(r.unver) > 0
+	r.mu.Unlock()
+	if queued {
+		return true
+	}
+	// The read's first attempt takes what the socket already holds; it
+	// waits only when that is nothing.
+	ir := r.sock.mmsg.(inlineReader)
+	_ = r.sock.udp.SetReadDeadline(deadline)
+	bufs := r.takeBufs()
+	n, err := ir.readWait(bufs)
+	full := n == len(bufs)
+	if r.deliver(n) {
+		if full {
+			r.drain() // there may be more
+		} else {
+			r.drainedAt = time.Now() // a take right after need not read again
+		}
+		return true
+	}
+	var ne net.Error
+	if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+		r.noteErr(err)
+	}
+	return false
+}
+
+func (r *receiver) noteErr(err error) {
+	if r.closing.Load() || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	r.errMu.Lock()
+	r.err = err
+	r.errMu.Unlock()
 }
 
 func (r *receiver) signal() {
@@ -536,7 +694,9 @@ func copyDatagram(dst, src *datagram) {
 func (r *receiver) stop() error {
 	r.closing.Store(true)
 	err := r.sock.pc.Close()
-	<-r.done
+	if r.running {
+		<-r.done
+	}
 	return err
 }
 

@@ -33,6 +33,7 @@ type mmsgReader struct {
 	loopGot   func(n int) []*datagram
 	loopUntil bool // end the loop (nil error) once a batch drained the socket
 	loop      func(fd uintptr) bool
+	now       func(fd uintptr) // r.recvNow, bound once
 	// calls and empty count the system calls made and those that found
 	// nothing (EAGAIN); read by tests.
 	calls, empty atomic.Uint64
@@ -46,6 +47,7 @@ func newBatchReader(u *net.UDPConn) batchReader {
 	r := &mmsgReader{rc: rc}
 	r.recv = r.recvmmsg
 	r.loop = r.loopOnce
+	r.now = r.recvNow
 	return r
 }
 
@@ -77,6 +79,42 @@ func (r *mmsgReader) read(ds []*datagram) (int, error) {
 		return 0, r.errno
 	}
 	return r.collect(ds), nil
+}
+
+// readWait reads what the socket holds, waiting for at least one
+// datagram or the socket's read deadline (inline reading).
+func (r *mmsgReader) readWait(ds []*datagram) (int, error) { return r.read(ds) }
+
+// readNow reads what the socket holds without waiting: 0 when it is empty
+// (inline reading). It ignores the socket's read deadline.
+func (r *mmsgReader) readNow(ds []*datagram) (int, error) {
+	r.prepare(ds)
+	r.got, r.errno = 0, 0
+	if err := r.rc.Control(r.now); err != nil {
+		return 0, err
+	}
+	if r.errno != 0 {
+		return 0, r.errno
+	}
+	return r.collect(ds), nil
+}
+
+func (r *mmsgReader) recvNow(fd uintptr) {
+	for {
+		r.calls.Add(1)
+		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(r.n), unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			r.empty.Add(1)
+		case 0:
+			r.got = int(n)
+		default:
+			r.errno = e
+		}
+		return
+	}
 }
 
 // prepare points the message headers at the buffers of ds (at most a

@@ -312,8 +312,7 @@ func (t *ViewTracker) inTheWay(start, n int) bool {
 }
 
 // growArena makes the arena room enough for the records in use and n more
-// indexes, with room to spare, moving those records to its start in
-// order.
+// indexes, twice over, moving those records to its start in order.
 func (t *ViewTracker) growArena(n int) {
 	used := n
 	k := t.next - t.count
@@ -329,7 +328,10 @@ func (t *ViewTracker) growArena(n int) {
 			k = 0
 		}
 	}
-	arena := make([]int32, used+used/2+n+16)
+	// Twice what is needed, and at least half as much again as before:
+	// views vary, and an arena should grow a few times, not each time the
+	// views are a little larger.
+	arena := make([]int32, max(2*used+16, len(t.arena)+len(t.arena)/2))
 	pos := 0
 	k = first
 	for range t.count - 1 {
