@@ -37,17 +37,18 @@ func main() {
 	profile := flag.String("serverprofile", "", "rooms: write the server's CPU profile over the window to this file (the last run's; \".<peer>\" is added to the name), and the clients' to the same name with \".clients\" added")
 	ackDelay := flag.Duration("ackdelay", 0, "rooms: the endpoints' AckDelay (0: the default; negative: ack at every Flush)")
 	coalesce := flag.Duration("coalesce", time.Millisecond, "rooms: the Tickwire server's ServerConfig.ReceiveCoalesce (negative: read at every arrival)")
+	inline := flag.Bool("inline", true, "rooms: the Tickwire server and clients set ReceiveInline (each reads its socket in its own loop, no reader goroutines; -coalesce then does not apply)")
 	flag.Parse()
 	log.SetFlags(0)
 	switch *role {
 	case "":
 	case "rooms-server":
-		if err := roomsServer(*sys, *ackDelay, *coalesce, *profile); err != nil {
+		if err := roomsServer(*sys, *ackDelay, *coalesce, *inline, *profile); err != nil {
 			log.Fatalf("bench: rooms server: %v", err)
 		}
 		return
 	case "rooms-clients":
-		if err := roomsClients(*sys, *addr, *n, *window, *ackDelay, *profile); err != nil {
+		if err := roomsClients(*sys, *addr, *n, *window, *ackDelay, *inline, *profile); err != nil {
 			log.Fatalf("bench: rooms clients: %v", err)
 		}
 		return
@@ -221,7 +222,7 @@ func main() {
 				}
 				var cpu, ccpu, done, p50, p99 []float64
 				for r := range *runs {
-					x, err := runRooms(sys, clients, *window, *ackDelay, *coalesce, *profile)
+					x, err := runRooms(sys, clients, *window, *ackDelay, *coalesce, *inline, *profile)
 					if err != nil {
 						log.Fatalf("bench: rooms, %s, N=%d: %v", sys, clients, err)
 					}

@@ -55,7 +55,7 @@ type clientsReport struct {
 
 // runRooms runs one rooms measurement of n clients of sys ("tickwire" or
 // "kcp") for window.
-func runRooms(sys string, n int, window, ackDelay, coalesce time.Duration, profile string) (roomsResult, error) {
+func runRooms(sys string, n int, window, ackDelay, coalesce time.Duration, inline bool, profile string) (roomsResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return roomsResult{}, err
@@ -84,7 +84,7 @@ func runRooms(sys string, n int, window, ackDelay, coalesce time.Duration, profi
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
 		return cmd, in, sc, nil
 	}
-	srv, srvIn, srvOut, err := start("0", "-role", "rooms-server", "-sys", sys, "-ackdelay", ackDelay.String(), "-coalesce", coalesce.String(), "-serverprofile", profileFor(profile, sys))
+	srv, srvIn, srvOut, err := start("0", "-role", "rooms-server", "-sys", sys, "-ackdelay", ackDelay.String(), "-coalesce", coalesce.String(), fmt.Sprintf("-inline=%v", inline), "-serverprofile", profileFor(profile, sys))
 	if err != nil {
 		return roomsResult{}, err
 	}
@@ -97,7 +97,7 @@ func runRooms(sys string, n int, window, ackDelay, coalesce time.Duration, profi
 	if cprof != "" {
 		cprof += ".clients"
 	}
-	cli, cliIn, cliOut, err := start("1", "-role", "rooms-clients", "-sys", sys, "-addr", addr, "-n", fmt.Sprint(n), "-window", window.String(), "-ackdelay", ackDelay.String(), "-serverprofile", cprof)
+	cli, cliIn, cliOut, err := start("1", "-role", "rooms-clients", "-sys", sys, "-addr", addr, "-n", fmt.Sprint(n), "-window", window.String(), "-ackdelay", ackDelay.String(), fmt.Sprintf("-inline=%v", inline), "-serverprofile", cprof)
 	if err != nil {
 		return roomsResult{}, err
 	}
@@ -162,13 +162,13 @@ func cpuTime() time.Duration {
 
 // roomsServer is the server process: it prints its address, then measures
 // its CPU time between "start" and "stop" on stdin and prints it.
-func roomsServer(sys string, ackDelay, coalesce time.Duration, profile string) error {
+func roomsServer(sys string, ackDelay, coalesce time.Duration, inline bool, profile string) error {
 	var addr string
 	var stop func()
 	switch sys {
 	case "tickwire":
 		srv, err := netcode.Listen("127.0.0.1:0", netcode.ServerConfig{ProtocolID: twProtocol, Endpoint: twConfigAck(ackDelay), Logger: quiet,
-			MaxClients: 8192, ReceiveQueue: 16384, UnverifiedQueue: 4096, HandshakeRate: 1000, ReceiveCoalesce: coalesce})
+			MaxClients: 8192, ReceiveQueue: 16384, UnverifiedQueue: 4096, HandshakeRate: 1000, ReceiveCoalesce: coalesce, ReceiveInline: inline})
 		if err != nil {
 			return err
 		}
@@ -290,7 +290,7 @@ func kcpRoomsServer() (*kcpRooms, error) {
 // roomsClients is the clients process: it connects n clients, prints
 // "ready", waits for "go", sends updates for window, drains, and prints a
 // clientsReport as JSON.
-func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, profile string) error {
+func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, inline bool, profile string) error {
 	stopProfile := func() {}
 	if profile != "" {
 		f, err := os.Create(profile)
@@ -343,7 +343,7 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, profi
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				c, err := dialTWConfig(addr, twConfigAck(ackDelay))
+				c, err := dialTWInline(addr, twConfigAck(ackDelay), inline)
 				if err != nil {
 					errs <- fmt.Errorf("client %d: %w", i, err)
 					return

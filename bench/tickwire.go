@@ -92,9 +92,14 @@ func (t *twServer) close() {
 func dialTW(addr string) (*netcode.Client, error) { return dialTWConfig(addr, twConfig()) }
 
 func dialTWConfig(addr string, cfg endpoint.Config) (*netcode.Client, error) {
+	return dialTWInline(addr, cfg, false)
+}
+
+// dialTWInline is dialTWConfig with ClientConfig.ReceiveInline set to inline.
+func dialTWInline(addr string, cfg endpoint.Config, inline bool) (*netcode.Client, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return netcode.Dial(ctx, addr, netcode.ClientConfig{ProtocolID: twProtocol, Endpoint: cfg, Logger: quiet})
+	return netcode.Dial(ctx, addr, netcode.ClientConfig{ProtocolID: twProtocol, Endpoint: cfg, Logger: quiet, ReceiveInline: inline})
 }
 
 // twConfigAck is twConfig with AckDelay d, when d is not 0.
