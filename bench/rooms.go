@@ -190,24 +190,19 @@ func roomsServer(sys string, ackDelay, coalesce time.Duration, inline bool, prof
 	in := bufio.NewScanner(os.Stdin)
 	var t0 time.Time
 	var c0 time.Duration
+	stopProfile := func() {}
 	for in.Scan() {
 		switch in.Text() {
 		case "start":
 			t0, c0 = time.Now(), cpuTime()
-			if profile != "" {
-				f, err := os.Create(profile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
+			stop, err := startProfile(profile)
+			if err != nil {
+				return err
 			}
+			defer stop()
+			stopProfile = stop
 		case "stop":
-			if profile != "" {
-				pprof.StopCPUProfile()
-			}
+			stopProfile()
 			fmt.Printf("cpu %g\n", float64(cpuTime()-c0)/float64(time.Since(t0)))
 			return nil
 		}
@@ -291,20 +286,13 @@ func kcpRoomsServer() (*kcpRooms, error) {
 // "ready", waits for "go", sends updates for window, drains, and prints a
 // clientsReport as JSON.
 func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, inline bool, profile string) error {
-	stopProfile := func() {}
-	if profile != "" {
-		f, err := os.Create(profile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		// Stopped before the report is printed: the parent may end this
-		// process as soon as it has read it.
-		stopProfile = pprof.StopCPUProfile
+	// Stopped before the report is printed: the parent may end this
+	// process as soon as it has read it.
+	stopProfile, err := startProfile(profile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	epoch := time.Now()
 	var mu sync.Mutex
 	var rep clientsReport
@@ -480,6 +468,30 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, inlin
 func waitGo() {
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Scan()
+}
+
+// startProfile starts a CPU profile written to path ("" : none) and
+// returns what stops it and closes the file; calling that again does
+// nothing.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		})
+	}, nil
 }
 
 // profileFor names the CPU profile of sys's server: path with ".sys"

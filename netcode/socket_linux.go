@@ -51,23 +51,33 @@ func newBatchReader(u *net.UDPConn) batchReader {
 	return r
 }
 
-func (r *mmsgReader) recvmmsg(fd uintptr) bool {
+// sysRecv makes one recvmmsg(2) into the prepared headers (retrying on
+// EINTR) and counts it: n datagrams, or the errno (EAGAIN: none waiting).
+func (r *mmsgReader) sysRecv(fd uintptr, flags int) (int, syscall.Errno) {
 	for {
 		r.calls.Add(1)
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(r.n), 0, 0, 0)
-		switch e {
-		case unix.EINTR:
+		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(r.n), uintptr(flags), 0, 0)
+		if e == unix.EINTR {
 			continue
-		case unix.EAGAIN:
-			r.empty.Add(1)
-			return false // nothing to read: the runtime poller waits, then calls again
-		case 0:
-			r.got, r.errno = int(n), 0
-		default:
-			r.got, r.errno = 0, e
 		}
-		return true
+		if e == unix.EAGAIN {
+			r.empty.Add(1)
+		}
+		return int(n), e
 	}
+}
+
+func (r *mmsgReader) recvmmsg(fd uintptr) bool {
+	n, e := r.sysRecv(fd, 0)
+	switch e {
+	case unix.EAGAIN:
+		return false // nothing to read: the runtime poller waits, then calls again
+	case 0:
+		r.got, r.errno = n, 0
+	default:
+		r.got, r.errno = 0, e
+	}
+	return true
 }
 
 func (r *mmsgReader) read(ds []*datagram) (int, error) {
@@ -100,20 +110,13 @@ func (r *mmsgReader) readNow(ds []*datagram) (int, error) {
 }
 
 func (r *mmsgReader) recvNow(fd uintptr) {
-	for {
-		r.calls.Add(1)
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(r.n), unix.MSG_DONTWAIT, 0, 0)
-		switch e {
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			r.empty.Add(1)
-		case 0:
-			r.got = int(n)
-		default:
-			r.errno = e
-		}
-		return
+	n, e := r.sysRecv(fd, unix.MSG_DONTWAIT)
+	switch e {
+	case unix.EAGAIN:
+	case 0:
+		r.got = n
+	default:
+		r.errno = e
 	}
 }
 
@@ -182,20 +185,16 @@ func (r *mmsgReader) readLoop(ds []*datagram, got func(n int) []*datagram, until
 func (r *mmsgReader) loopOnce(fd uintptr) bool {
 	for {
 		r.prepare(r.loopDS)
-		r.calls.Add(1)
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(r.n), 0, 0, 0)
+		n, e := r.sysRecv(fd, 0)
 		switch e {
-		case unix.EINTR:
-			continue
 		case unix.EAGAIN:
-			r.empty.Add(1)
 			return false
 		case 0:
 		default:
 			r.errno = e
 			return true
 		}
-		r.got = int(n)
+		r.got = n
 		short := r.got < r.n
 		r.loopDS = r.loopGot(r.collect(r.loopDS))
 		if short {
