@@ -139,10 +139,7 @@ func twThroughput(ch int, d time.Duration) (rate, error) {
 			return rate{}, err
 		}
 		if ch == chReliable {
-			select { // wait a little for acks to free the queue
-			case <-c.Wake():
-			case <-time.After(time.Millisecond):
-			}
+			c.Wait(time.Now().Add(time.Millisecond)) // a little, for acks to free the queue
 		} else if i%4 == 3 {
 			runtime.Gosched() // unreliable: let the server goroutine read
 		}
