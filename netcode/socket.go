@@ -327,10 +327,7 @@ func newReceiver(sock *socket, queueLen int, clock func() time.Time, filter *sou
 		done:   make(chan struct{}),
 		bufs:   make([]*datagram, 0, socketBatchSize),
 	}
-	r.scratch = make([]*datagram, socketBatchSize)
-	for i := range r.scratch {
-		r.scratch[i] = &datagram{buf: make([]byte, maxDatagramSize)}
-	}
+
 	if filter != nil {
 		r.unver = make([]*datagram, 0, filter.unverCap)
 	}
@@ -420,6 +417,12 @@ func (r *receiver) takeBufs() []*datagram {
 	r.mu.Unlock()
 	r.cur = r.bufs
 	if len(r.bufs) == 0 {
+		if r.scratch == nil { // made when first needed: most receivers never need it
+			r.scratch = make([]*datagram, socketBatchSize)
+			for i := range r.scratch {
+				r.scratch[i] = &datagram{buf: make([]byte, maxDatagramSize)}
+			}
+		}
 		r.cur = r.scratch
 	}
 	return r.cur
