@@ -24,6 +24,8 @@ func TestParseFlagsDefaults(t *testing.T) {
 	assert.Equal(t, 60, o.tick)
 	assert.Equal(t, 30, o.snap)
 	assert.Nil(t, o.serverCPUs)
+	assert.Zero(t, o.coalesce, "netcode's default: read at every arrival")
+	assert.False(t, o.recvInline)
 
 	o, err = parseFlags([]string{"-role", "clients", "-duration", "7m", "-addr", "127.0.0.1:4000", "-client-cpus", "none", "-server-cpus", "none"}, io.Discard)
 	require.NoError(t, err, "the driver gives its client process warm-up + duration + 1m")
@@ -52,6 +54,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"-client-nice", "40"}, "loadtest: -client-nice 40: want 0..19"},
 		{[]string{"-warmup", "-1s"}, "loadtest: -warmup -1s: want 0..1m"},
 		{[]string{"-ack-delay", "0s"}, "loadtest: -ack-delay 0s: want 1ns..1s"},
+		{[]string{"-receive-coalesce", "11ms"}, "loadtest: -receive-coalesce 11ms: want 0..10ms"},
 		{[]string{"-addr", "10.0.0.1:7000"}, `loadtest: -addr "10.0.0.1:7000": want a loopback host:port`},
 		{[]string{"-server-cpus", "99999"}, "loadtest: -server-cpus "},
 		{[]string{"-tick", "fast"}, `loadtest: invalid value "fast" for flag -tick: parse error (see -h)`},
