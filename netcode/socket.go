@@ -290,6 +290,7 @@ type receiver struct {
 	// socket from the calling goroutine (see ServerConfig.ReceiveInline).
 	inline  bool
 	running bool // the reader goroutine was started
+	batch   int  // buffers the next read asks for; see deliver
 	// drainedAt: when wait's read last emptied the socket (inline); a take
 	// within inlineFresh of it skips its read, which could only find what
 	// arrived in those microseconds.
@@ -333,6 +334,10 @@ func newReceiver(sock *socket, queueLen int, clock func() time.Time, filter *sou
 	}
 	return r
 }
+
+// minReadBatch is the fewest buffers a read asks for (see
+// receiver.deliver).
+const minReadBatch = 4
 
 // inlineFresh: see receiver.drainedAt.
 const inlineFresh = 50 * time.Microsecond
@@ -410,7 +415,7 @@ func (r *receiver) start() {
 func (r *receiver) takeBufs() []*datagram {
 	r.mu.Lock()
 	r.refill()
-	k := min(socketBatchSize, len(r.free))
+	k := min(max(r.batch, minReadBatch), len(r.free))
 	r.bufs = append(r.bufs[:0], r.free[len(r.free)-k:]...)
 	clear(r.free[len(r.free)-k:])
 	r.free = r.free[:len(r.free)-k]
@@ -432,6 +437,10 @@ func (r *receiver) takeBufs() []*datagram {
 // pool buffers the read did not fill; it reports whether it queued any.
 func (r *receiver) deliver(n int) (queued bool) {
 	buf := r.cur
+	// The next read asks for twice what this one got, within
+	// [minReadBatch, socketBatchSize]: a client that gets a datagram a
+	// read prepares a few buffers, not a batch, and a burst doubles it.
+	r.batch = min(max(2*n, minReadBatch), socketBatchSize)
 	if n > 0 {
 		at := r.clock()
 		var size uint64
