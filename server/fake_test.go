@@ -31,6 +31,10 @@ type fakeTransport struct {
 	// bench: Send records nothing but the ids (for acks), deliverShared
 	// does not copy; the transport then allocates nothing in steady state.
 	bench bool
+	// noBudgets: the transport says its links have no send budgets
+	// (linkBudgeter); statsCalls counts Stats calls.
+	noBudgets  bool
+	statsCalls int
 }
 
 // fakeQueue is a FIFO of messages that reuses its memory once drained.
@@ -167,7 +171,10 @@ func (f *fakeTransport) Flush(time.Time) { f.flushes++ }
 
 func (f *fakeTransport) SetAckHandler(fn func(ClientID, int, uint16)) { f.ackFn = fn }
 
+func (f *fakeTransport) linkBudgets() bool { return !f.noBudgets }
+
 func (f *fakeTransport) Stats(c ClientID) (LinkStats, bool) {
+	f.statsCalls++
 	s, ok := f.stats[c]
 	return s, ok
 }

@@ -19,6 +19,7 @@ type NetcodeTransport struct {
 	ack     func(ClientID, int, uint16)
 	drops   map[string]uint64
 	refused map[string]uint64
+	budgets bool // the endpoints have a send budget (Endpoint.SendRate)
 }
 
 // DefaultAckDelay is the endpoint.Config.AckDelay that NewNetcodeTransport
@@ -32,7 +33,9 @@ const DefaultAckDelay = 40 * time.Millisecond
 // one). cfg.OnMessageAcked, if set, is still called, before the Server's
 // handler. A zero cfg.Endpoint.AckDelay means DefaultAckDelay.
 func NewNetcodeTransport(pc net.PacketConn, cfg netcode.ServerConfig) (*NetcodeTransport, error) {
-	t := &NetcodeTransport{drops: map[string]uint64{}}
+	// Without Endpoint.SendRate no connection has a send budget, nor a rate
+	// estimate (netcode has no per-connection budget).
+	t := &NetcodeTransport{drops: map[string]uint64{}, budgets: cfg.Endpoint.SendRate > 0}
 	if cfg.Endpoint.AckDelay == 0 {
 		cfg.Endpoint.AckDelay = DefaultAckDelay
 	}
@@ -135,6 +138,10 @@ func (t *NetcodeTransport) Stats(client ClientID) (LinkStats, bool) {
 		SendBudget: st.SendRate, EstimatedRate: st.EstimatedRate, QueueDelay: st.QueueDelay,
 	}, true
 }
+
+// linkBudgets reports whether a client's Stats may carry a SendBudget or an
+// EstimatedRate (see linkBudgeter).
+func (t *NetcodeTransport) linkBudgets() bool { return t.budgets }
 
 // Counters returns the connection server's datagram totals and drops.
 func (t *NetcodeTransport) Counters() TransportCounters {

@@ -178,3 +178,18 @@ func TestNetcodeTransportCountersComplete(t *testing.T) {
 		assert.EqualValues(t, 1, tr.Counters().Refused["server_full"])
 	})
 }
+
+// TestNetcodeTransportLinkBudgets: the transport tells the server whether
+// its links can have a send budget: only with Endpoint.SendRate.
+func TestNetcodeTransportLinkBudgets(t *testing.T) {
+	for _, rate := range []int{0, 125000} {
+		pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		require.NoError(t, err)
+		cfg := netcode.ServerConfig{ProtocolID: 9}
+		cfg.Endpoint.SendRate = rate
+		tr, err := NewNetcodeTransport(pc, cfg)
+		require.NoError(t, err)
+		assert.Equal(t, rate > 0, tr.linkBudgets(), "SendRate %d", rate)
+		require.NoError(t, tr.Close())
+	}
+}

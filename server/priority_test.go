@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -238,4 +239,32 @@ func TestLinkBudgetCapsSnapshots(t *testing.T) {
 		assert.LessOrEqual(t, n, limit*3/2, "snapshot %d", i+1)
 	}
 	assert.Positive(t, ts.Stats().SnapshotsPartial, "400 entities do not fit")
+}
+
+// TestSnapshotsSkipStatsWithoutBudgets: a transport whose links never have
+// a send budget is not asked each client's Stats at every snapshot, and
+// the snapshots are the same (no cap, no budget in the header).
+func TestSnapshotsSkipStatsWithoutBudgets(t *testing.T) {
+	var out [2][][]byte
+	for k, noBudgets := range []bool{false, true} {
+		g := newTestGame(4)
+		tr := newFakeTransport()
+		tr.noBudgets = noBudgets
+		srv, err := New(Config{Codec: testCodec}, g, tr)
+		require.NoError(t, err)
+		ts := &testServer{Server: srv, tr: tr, game: g, start: time.Unix(1000, 0)}
+		ts.tr.connect(1)
+		ts.tr.connect(2)
+		ts.stepTo(t, 10)
+		for _, m := range ts.tr.take(DefaultSnapshotChannel) {
+			out[k] = append(out[k], m.msg)
+		}
+		if noBudgets {
+			assert.Zero(t, ts.tr.statsCalls)
+		} else {
+			assert.Positive(t, ts.tr.statsCalls)
+		}
+	}
+	require.NotEmpty(t, out[0])
+	assert.Equal(t, out[0], out[1])
 }

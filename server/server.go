@@ -305,7 +305,10 @@ type Server struct {
 
 	workers  []*snapWorker
 	viewRing int // the size of each client's ViewTracker
-	maxStale int // Config.MaxStaleTicks with its default
+	// linkBudgets: the transport's links may have send budgets (or it
+	// cannot tell), so each snapshot asks the client's Stats for them.
+	linkBudgets bool
+	maxStale    int // Config.MaxStaleTicks with its default
 
 	// rooms are copied on removal (never changed in place), like sessions.
 	rooms      []*Room // in creation order
@@ -405,6 +408,8 @@ func New(cfg Config, game Game, tr Transport) (*Server, error) {
 	if s.maxStale == 0 {
 		s.maxStale = cfg.SnapshotHistory / 2
 	}
+	lb, ok := tr.(linkBudgeter)
+	s.linkBudgets = !ok || lb.linkBudgets()
 	tr.SetAckHandler(s.onAck)
 	s.sampleTransport()
 	s.publish()
@@ -829,7 +834,10 @@ func (s *Server) sendSnapshots() {
 			s.takeWorld(r)
 		}
 		// The transport is asked here, on the tick's goroutine.
-		st, _ := s.tr.Stats(ss.client)
+		var st LinkStats
+		if s.linkBudgets {
+			st, _ = s.tr.Stats(ss.client)
+		}
 		ss.budget = s.budgetBytes(st)
 		ss.linkBudget, ss.linkEstimate = clampU32(st.SendBudget), clampU32(st.EstimatedRate)
 	}

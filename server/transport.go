@@ -113,3 +113,13 @@ type Transport interface {
 	// transport.
 	Close() error
 }
+
+// linkBudgeter is implemented by a Transport that can tell that no link of
+// its ever has a send budget or a rate estimate (LinkStats.SendBudget and
+// EstimatedRate always 0): the server then does not ask each client's
+// Stats for them at every snapshot (for NetcodeTransport, building the
+// endpoint's whole Stats for each client was 3% of a server's CPU at 2000
+// clients).
+type linkBudgeter interface {
+	linkBudgets() bool
+}
