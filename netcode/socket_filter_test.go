@@ -184,9 +184,11 @@ func TestSourceFilterLimitersBounded(t *testing.T) {
 		assert.True(t, f.admitUnknown(d, 0), "a new source has its burst")
 		require.LessOrEqual(t, len(f.limiters), maxRateSources)
 	}
-	// Once their buckets have refilled, a sweep clears the quiet ones.
+	// Once their buckets have refilled, a sweep clears the quiet ones. (A
+	// source the flood did not use: one it did may still have its limiter,
+	// and a known source needs no room.)
 	d.at = now.Add(2 * time.Second)
-	d.from = testAddr(1)
+	d.from = netip.MustParseAddrPort("192.0.2.1:1")
 	assert.True(t, f.admitUnknown(d, 0))
 	assert.Len(t, f.limiters, 1)
 }
