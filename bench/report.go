@@ -128,7 +128,8 @@ func writePingPong(b *strings.Builder, p params, pp []streamRow) {
 func writeRooms(b *strings.Builder, p params, rr []roomsRow) {
 	fmt.Fprintf(b, "\n## Rooms\n\n")
 	fmt.Fprintf(b, "N clients in rooms of %d, each sending a 32-byte update every %v that the server forwards to the %d others of its room "+
-		"(Tickwire: unreliable channel, the server loop ticking every %v; kcp-go: forwarded as it is read). The server and the clients run "+
+		"(Tickwire: unreliable channel, the server loop ticking every %v, server and clients with ReceiveInline unless -inline=false, each "+
+		"client's loop queuing its update before its Update; kcp-go: forwarded as it is read). The server and the clients run "+
 		"in two processes pinned to one core each. Server CPU is its CPU time over the %v window (100%% = one core), clients CPU the same for the process of all N clients; delivered is the "+
 		"share of the forwards due that arrived; latency runs from the sender's Send to the receiver's read. An N sustains when ≥ 99%% "+
 		"is delivered with p99 < 50 ms. Where clients CPU nears 100%%, the clients' one core, not the server, "+
