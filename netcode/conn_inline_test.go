@@ -2,6 +2,7 @@ package netcode
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -10,18 +11,35 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestReceiveInline: with ReceiveInline the server and (once connected)
+// TestReceiveInline: with ReceiveInline the server and (once connected, in
+// plain or secure mode)
 // the client read their sockets from the goroutine that calls
 // Receive/Update and Wait, with no reader goroutine; an echo loop driven
 // by Wait gets every message back, as it does with reader goroutines, and
 // Wait returns at its deadline when nothing comes.
 func TestReceiveInline(t *testing.T) {
-	for _, inline := range []bool{true, false} {
-		name := map[bool]string{true: "inline", false: "reader goroutine"}[inline]
+	for _, tt := range []struct {
+		inline, secure bool
+	}{{true, false}, {true, true}, {false, false}} {
+		name := map[bool]string{true: "inline", false: "reader goroutine"}[tt.inline] + map[bool]string{true: ", secure", false: ""}[tt.secure]
+		inline := tt.inline
 		t.Run(name, func(t *testing.T) {
 			noLeaks(t)
-			srv, err := NewServer(listenLoopback(t), ServerConfig{ProtocolID: 9, ReceiveInline: inline, KeepaliveInterval: time.Minute, Timeout: 2 * time.Minute})
+			scfg := ServerConfig{ProtocolID: 9, ReceiveInline: inline, KeepaliveInterval: time.Minute, Timeout: 2 * time.Minute}
+			key := [KeySize]byte{7}
+			if tt.secure {
+				scfg.TokenKey = &key
+			}
+			pc := listenLoopback(t)
+			srv, err := NewServer(pc, scfg)
 			require.NoError(t, err)
+			ccfg := ClientConfig{ProtocolID: 9, ReceiveInline: inline, KeepaliveInterval: time.Minute, Timeout: 2 * time.Minute}
+			if tt.secure {
+				tok, err := IssueConnectToken(key, ConnectToken{ProtocolID: 9, ClientID: 1, Expires: time.Now().Add(time.Hour),
+					ServerAddrs: []netip.AddrPort{pc.LocalAddr().(*net.UDPAddr).AddrPort()}}, newSeededReader(5))
+				require.NoError(t, err)
+				ccfg.Token = tok
+			}
 			assert.Equal(t, inline, srv.rx.inline)
 			assert.Equal(t, !inline, srv.rx.running, "a reader goroutine")
 			stop, done := make(chan struct{}), make(chan struct{})
@@ -48,7 +66,7 @@ func TestReceiveInline(t *testing.T) {
 				}
 			}()
 
-			cli, err := dialTest(t, srv.Addr().(interface{ AddrPort() netip.AddrPort }).AddrPort(), ClientConfig{ProtocolID: 9, ReceiveInline: inline, KeepaliveInterval: time.Minute, Timeout: 2 * time.Minute})
+			cli, err := dialTest(t, srv.Addr().(interface{ AddrPort() netip.AddrPort }).AddrPort(), ccfg)
 			require.NoError(t, err)
 			assert.Equal(t, inline, cli.rx.inline)
 			assert.Equal(t, !inline, cli.rx.running, "a reader goroutine once connected")
