@@ -11,12 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestReceiveInline: with ReceiveInline the server and (once connected, in
-// plain or secure mode)
+// TestReceiveInline: with ReceiveInline the server and (once connected)
 // the client read their sockets from the goroutine that calls
-// Receive/Update and Wait, with no reader goroutine; an echo loop driven
-// by Wait gets every message back, as it does with reader goroutines, and
-// Wait returns at its deadline when nothing comes.
+// Receive/Update and Wait, with no reader goroutine, in plain and secure
+// mode; an echo loop driven by Wait gets every message back, as it does
+// with reader goroutines, and Wait returns at its deadline when nothing
+// comes.
 func TestReceiveInline(t *testing.T) {
 	for _, tt := range []struct {
 		inline, secure bool
