@@ -161,9 +161,12 @@ type Encoder struct {
 	curIdx, baseIdx []int32
 	curSnap         Snapshot
 	baseSnap        Snapshot
-	changes         [4]changeSet // of the world pairs encoded last
-	nextChange      int          // the changes slot replaced next
-	changeUses      int          // deltas written with a built changeSet
+	// The change sets of the world pairs encoded last: a tick's world
+	// and each acked world its clients' baselines are in (a few, more
+	// when acks come late).
+	changes     [16]changeSet
+	changeClock uint64 // counts changesFor calls
+	changeUses  int    // deltas written with a built changeSet
 }
 
 // NewEncoder returns an Encoder for cfg.
@@ -510,20 +513,26 @@ type changeSet struct {
 	compared        int       // kept entities compared while words was nil
 	words           []uint64  // bit k: entity k changed (or has non-zero padding)
 	mem             []uint64  // words' memory, kept when the set is replaced
+	used            uint64    // Encoder.changeClock when last used
 }
 
-// changesFor returns the changeSet of the pair (cur, base), a new one
-// (replacing the least recently made) when there is none.
+// changesFor returns the changeSet of the pair (cur, base), or a new one
+// in place of the least recently used.
 func (e *Encoder) changesFor(cur *Snapshot, curGen uint64, base *Snapshot, baseGen uint64) *changeSet {
+	e.changeClock++
+	lru := 0
 	for i := range e.changes {
 		cs := &e.changes[i]
 		if cs.cur == cur && cs.curGen == curGen && cs.base == base && cs.baseGen == baseGen {
+			cs.used = e.changeClock
 			return cs
 		}
+		if cs.used < e.changes[lru].used {
+			lru = i
+		}
 	}
-	cs := &e.changes[e.nextChange]
-	e.nextChange = (e.nextChange + 1) % len(e.changes)
-	*cs = changeSet{cur: cur, curGen: curGen, base: base, baseGen: baseGen, mem: cs.mem}
+	cs := &e.changes[lru]
+	*cs = changeSet{cur: cur, curGen: curGen, base: base, baseGen: baseGen, mem: cs.mem, used: e.changeClock}
 	return cs
 }
 
