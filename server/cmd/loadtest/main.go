@@ -67,7 +67,7 @@ type options struct {
 	addr                       string
 	duration, warmup, ackDelay time.Duration
 	coalesce                   time.Duration
-	recvInline                 bool
+	recvInline, sendInline     bool
 	tick, snap, workers, props int
 	inputEvery, clientNice     int
 	decode, verbose            bool
@@ -105,6 +105,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.ackDelay, "ack-delay", server.DefaultAckDelay, "server: how long acks of client packets may wait for a snapshot to ride on (a `duration`, 1ns: ack every tick; at most 1s)")
 	fs.DurationVar(&o.coalesce, "receive-coalesce", 0, "server: netcode ServerConfig.ReceiveCoalesce, how long datagrams may gather in the socket before the reader reads again (a `duration`, 0: read at every arrival; at most 10ms)")
 	fs.BoolVar(&o.recvInline, "receive-inline", false, "server: netcode ServerConfig.ReceiveInline (the tick reads the socket itself, no reader goroutine)")
+	fs.BoolVar(&o.sendInline, "send-inline", false, "server: netcode ServerConfig.SendInline (the tick writes the socket itself, no writer goroutine)")
 	fs.IntVar(&o.inputEvery, "input-every", 1, "clients: send an input message every this many 60 Hz `frames`, 1..60 (inputs stay per tick, repeated 4×)")
 	ncpu := machineCPUs()
 	defServer, defClients := splitCPUs(allowedCPUs())
@@ -229,7 +230,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	opts := serverOpts{tick: o.tick, snap: o.snap, workers: o.workers, props: o.props, log: log, admin: o.admin, ackDelay: o.ackDelay, coalesce: o.coalesce, recvInline: o.recvInline, inputEvery: o.inputEvery, clientNice: o.clientNice,
+	opts := serverOpts{tick: o.tick, snap: o.snap, workers: o.workers, props: o.props, log: log, admin: o.admin, ackDelay: o.ackDelay, coalesce: o.coalesce, recvInline: o.recvInline, sendInline: o.sendInline, inputEvery: o.inputEvery, clientNice: o.clientNice,
 		serverCPUs: formatCPUList(o.serverCPUs), clientCPUs: formatCPUList(o.clientCPUs), warmup: o.warmup}
 	pin, pinFlag := o.serverCPUs, "-server-cpus"
 	if o.role == "clients" {
@@ -262,7 +263,7 @@ type serverOpts struct {
 	log                        *slog.Logger
 	admin                      string
 	ackDelay, coalesce         time.Duration
-	recvInline                 bool
+	recvInline, sendInline     bool
 	inputEvery                 int
 	clientNice                 int
 	serverCPUs, clientCPUs     string // formatted lists, "none" when not pinned
@@ -300,7 +301,7 @@ func (r *tickRecorder) onTick(ti server.TickInfo, took time.Duration) {
 func newServer(addr string, maxClients int, o serverOpts, rec *tickRecorder) (*server.Server, *server.NetcodeTransport, error) {
 	tr, err := server.ListenNetcode(addr, netcode.ServerConfig{
 		ProtocolID: protocolID, MaxClients: maxClients, ReceiveQueue: 16384, Logger: o.log,
-		Endpoint: endpoint.Config{AckDelay: o.ackDelay}, ReceiveCoalesce: o.coalesce, ReceiveInline: o.recvInline,
+		Endpoint: endpoint.Config{AckDelay: o.ackDelay}, ReceiveCoalesce: o.coalesce, ReceiveInline: o.recvInline, SendInline: o.sendInline,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -379,8 +380,8 @@ type clientOpts struct {
 }
 
 func drive(ctx context.Context, counts []int, d time.Duration, co clientOpts, o serverOpts) {
-	fmt.Printf("loadtest: %d Hz ticks, %d Hz snapshots, %d snapshot worker(s), %d props/player, ack delay %v, receive coalesce %v, receive inline %v, input every %d frame(s), decode %v, %v per round, clients in a separate process (nice %d) on CPUs %s, server on CPUs %s (GOMAXPROCS %d) of %d\n",
-		o.tick, o.snap, o.workers, o.props, o.ackDelay, o.coalesce, o.recvInline, co.inputEvery, co.decode, d, o.clientNice, o.clientCPUs, o.serverCPUs, runtime.GOMAXPROCS(0), machineCPUs())
+	fmt.Printf("loadtest: %d Hz ticks, %d Hz snapshots, %d snapshot worker(s), %d props/player, ack delay %v, receive coalesce %v, receive inline %v, send inline %v, input every %d frame(s), decode %v, %v per round, clients in a separate process (nice %d) on CPUs %s, server on CPUs %s (GOMAXPROCS %d) of %d\n",
+		o.tick, o.snap, o.workers, o.props, o.ackDelay, o.coalesce, o.recvInline, o.sendInline, co.inputEvery, co.decode, d, o.clientNice, o.clientCPUs, o.serverCPUs, runtime.GOMAXPROCS(0), machineCPUs())
 	var rounds []round
 	for _, c := range counts {
 		if ctx.Err() != nil {
