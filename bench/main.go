@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -142,11 +143,9 @@ func main() {
 			{"kcp-go v5.7.5 fast mode", func(seed uint64) (sample, error) { return kcpStream(*streamN, rate, link, seed) }},
 		} {
 			var p50, p99, mx, done []float64
-			for r := range *runs {
-				s, err := w.run(uint64(r + 1))
-				if err != nil {
-					log.Fatalf("bench: stream, %s, loss %.0f%%: %v", w.name, loss*100, err)
-				}
+			samples := concurrently(*runs, func(r int) (sample, error) { return w.run(uint64(r + 1)) },
+				func(err error) { log.Fatalf("bench: stream, %s, loss %.0f%%: %v", w.name, loss*100, err) })
+			for r, s := range samples {
 				p50 = append(p50, ms(s.quantile(0.5)))
 				p99 = append(p99, ms(s.quantile(0.99)))
 				mx = append(mx, ms(s.quantile(1)))
@@ -169,11 +168,9 @@ func main() {
 			{"kcp-go v5.7.5 fast mode", func(seed uint64) (sample, error) { return kcpPingPong(*pings, 10*time.Millisecond, link, seed) }},
 		} {
 			var p50, p99, mx, done []float64
-			for r := range *runs {
-				s, err := w.run(uint64(100 + r))
-				if err != nil {
-					log.Fatalf("bench: ping-pong, %s, loss %.0f%%: %v", w.name, loss*100, err)
-				}
+			samples := concurrently(*runs, func(r int) (sample, error) { return w.run(uint64(100 + r)) },
+				func(err error) { log.Fatalf("bench: ping-pong, %s, loss %.0f%%: %v", w.name, loss*100, err) })
+			for r, s := range samples {
 				p50, p99 = append(p50, ms(s.quantile(0.5))), append(p99, ms(s.quantile(0.99)))
 				mx, done = append(mx, ms(s.quantile(1))), append(done, 100*s.complete())
 				log.Printf("ping-pong %.0f%% %-27s run %d: p50 %.1f ms, p99 %.1f ms, %.2f%% answered", loss*100, w.name, r+1, p50[r], p99[r], done[r])
@@ -194,11 +191,9 @@ func main() {
 		{"kcp-go v5.7.5 fast mode", kcpCapped},
 	}) {
 		var kbps, p50, p99 []float64
-		for r := range *runs {
-			res, err := w.run(uint64(r + 1))
-			if err != nil {
-				log.Fatalf("bench: capped, %s: %v", w.name, err)
-			}
+		results := concurrently(*runs, func(r int) (cappedResult, error) { return w.run(uint64(r + 1)) },
+			func(err error) { log.Fatalf("bench: capped, %s: %v", w.name, err) })
+		for r, res := range results {
 			s := sample{lat: res.lat}
 			kbps = append(kbps, float64(res.delivered)*8/1000/cappedFor.Seconds())
 			p50, p99 = append(p50, ms(s.quantile(0.5))), append(p99, ms(s.quantile(0.99)))
@@ -270,6 +265,27 @@ func cpuModel() string {
 }
 
 // sectionIf returns items when on, and nothing otherwise.
+// concurrently makes the n runs of a workload at once, run(r) for r in
+// [0, n), and returns their results in run order; fail gets the first
+// error. For the workloads through the lossy proxy: each run has its own
+// proxy and link, and paces its messages by time at a rate that takes a few
+// percent of a core, so its runs do not disturb each other (the round-trip,
+// throughput and rooms workloads take whole cores and run one at a time).
+func concurrently[T any](n int, run func(r int) (T, error), fail func(error)) []T {
+	out, errs := make([]T, n), make([]error, n)
+	var wg sync.WaitGroup
+	for r := range n {
+		wg.Go(func() { out[r], errs[r] = run(r) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			fail(err)
+		}
+	}
+	return out
+}
+
 func sectionIf[T any](on bool, items []T) []T {
 	if !on {
 		return nil
