@@ -1,6 +1,10 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -59,5 +63,40 @@ func TestHistQuantile(t *testing.T) {
 	}
 	if got := histQuantile(nil, 0.5); got != 0 {
 		t.Errorf("empty histogram: %v, want 0", got)
+	}
+}
+
+// TestConcurrently: the runs overlap (each waits until all have started,
+// which would never happen one at a time), their results come back in run
+// order, and a run's error reaches fail.
+func TestConcurrently(t *testing.T) {
+	const n = 3
+	var started sync.WaitGroup
+	started.Add(n)
+	all := make(chan struct{})
+	go func() { started.Wait(); close(all) }()
+	got := concurrently(n, func(r int) (int, error) {
+		started.Done()
+		select {
+		case <-all:
+			return 10 * r, nil
+		case <-time.After(10 * time.Second):
+			return 0, fmt.Errorf("run %d: the other runs did not start while it ran", r)
+		}
+	}, func(err error) { t.Error(err) })
+	if want := []int{0, 10, 20}; !slices.Equal(got, want) {
+		t.Errorf("results %v, want %v", got, want)
+	}
+
+	boom := errors.New("boom")
+	var failed error
+	concurrently(n, func(r int) (int, error) {
+		if r == 1 {
+			return 0, boom
+		}
+		return r, nil
+	}, func(err error) { failed = err })
+	if failed != boom {
+		t.Errorf("fail got %v, want %v", failed, boom)
 	}
 }
