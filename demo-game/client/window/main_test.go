@@ -380,9 +380,13 @@ func TestLossGraphAfterARestoredLink(t *testing.T) {
 	path := filepath.Join(artifactDir(t), "client-loss-restored.png")
 	_ = os.Remove(path)
 	enc, err := json.Marshal([]string{"-loopback", "-loss", "30%", "-latency", "40ms", "-jitter", "5ms",
-		"-screenshot", path, "-frames", "1000000", "-timeout", "100s"})
+		"-screenshot", path, "-frames", "1000000", "-timeout", "240s"})
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	// 10 s of fixed-step time: on a machine whose cores are busy with other
+	// work (the race detector, software rendering under Xvfb) the client
+	// draws a few frames a second and needs minutes; the outcome does not
+	// depend on it.
+	ctx, cancel := context.WithTimeout(context.Background(), 270*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), runClientEnv+"="+string(enc), restoreLinkEnv+"="+strconv.Itoa(8*game.TickRate))
