@@ -1,7 +1,6 @@
 package endpoint
 
 import (
-	"math"
 	"math/bits"
 	"time"
 )
@@ -98,7 +97,6 @@ func (e *Endpoint) ackPacket(at time.Duration, seq seqNum, newest *packetHeader)
 	if rec == nil {
 		return // never sent, or too old to matter
 	}
-	e.lossDirty = true // the largest acked, the thresholds and the delays may move
 	if newest != nil && (!e.hasLargestAcked || seq.Newer(e.largestAcked)) {
 		e.largestAcked, e.hasLargestAcked = seq, true
 	}
@@ -217,17 +215,7 @@ func (e *Endpoint) timeThreshold() time.Duration {
 // every one that has waited longer than the loss delay. The reliable
 // fragments whose newest copy such a packet carried are resent by the next
 // Flush.
-//
-// Between acks only time moves the outcome, so a pass notes when the
-// oldest undecided packet could next be decided, and the calls before then
-// return at once unless an ack came or a packet left since (the pass
-// would read that packet's record: a cache miss per connection per Flush
-// on a server with many).
 func (e *Endpoint) detectLosses(at time.Duration) {
-	if !e.lossDirty && at < e.lossCheckAt {
-		return
-	}
-	e.lossDirty = false
 	statsDelay, timeDelay := e.lossDelay(), e.timeThreshold()
 	for ; e.lossFrom != e.nextSeq; e.lossFrom++ {
 		rec := e.sent.Find(e.lossFrom)
@@ -237,25 +225,18 @@ func (e *Endpoint) detectLosses(at time.Duration) {
 		// Both tests fail for every later packet once they fail for this
 		// one: later packets are younger and closer to the largest acked.
 		age := at - rec.sentAt
-		wait := statsDelay
 		if e.hasLargestAcked && e.largestAcked.Newer(e.lossFrom) {
 			if byCount := e.largestAcked.Diff(e.lossFrom) >= e.pktThreshold; byCount || age >= timeDelay {
 				e.markLost(e.lossFrom, rec, byCount)
 				continue
 			}
-			wait = min(wait, timeDelay)
 		}
 		if age < statsDelay {
-			e.lossCheckAt = rec.sentAt + wait
 			return
 		}
 		e.markLost(e.lossFrom, rec, false)
 	}
-	e.lossCheckAt = lossNever
 }
-
-// lossNever is Endpoint.lossCheckAt when no sent packet is undecided.
-const lossNever = time.Duration(math.MaxInt64)
 
 // decideEvicted decides the packet that seq is about to push out of the
 // sent-packet buffer, should it still be undecided.

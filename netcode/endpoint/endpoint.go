@@ -61,12 +61,6 @@ type Endpoint struct {
 	ptoCount        int           // probes fired since; each doubles the next timeout
 	peerHold        time.Duration // decaying maximum of the ack delays the peer reported
 
-	// detectLosses has nothing to decide before lossCheckAt (the deadline
-	// of the packet at lossFrom; lossNever: none undecided) unless an ack
-	// came or a packet left since its last pass (lossDirty).
-	lossCheckAt time.Duration
-	lossDirty   bool
-
 	// Receive side.
 	received         seqWindow // packets seen, to drop duplicates
 	newestAccepted   seqNum

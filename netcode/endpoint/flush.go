@@ -304,9 +304,6 @@ func (e *Endpoint) closePacket(at time.Duration) {
 	rec.sentAt, rec.size = at, uint16(len(e.pkt))
 	rec.ackEliciting = len(e.refs) > 0 || len(e.pkt) > e.pktAck.Len()
 	rec.acked, rec.decided, rec.lostByCount = false, !rec.ackEliciting, false
-	if rec.ackEliciting && e.lossCheckAt == lossNever {
-		e.lossDirty = true // the first undecided packet: its deadline is to be noted
-	}
 	rec.refStart, rec.refCount = e.sentRefs.push(e.refs), uint16(len(e.refs))
 	e.refs = e.refs[:0]
 	if rec.ackEliciting {
