@@ -264,7 +264,6 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
-// sectionIf returns items when on, and nothing otherwise.
 // concurrently makes the n runs of a workload at once, run(r) for r in
 // [0, n), and returns their results in run order; fail gets the first
 // error. For the workloads through the lossy proxy: each run has its own
@@ -286,6 +285,7 @@ func concurrently[T any](n int, run func(r int) (T, error), fail func(error)) []
 	return out
 }
 
+// sectionIf returns items when on, and nothing otherwise.
 func sectionIf[T any](on bool, items []T) []T {
 	if !on {
 		return nil

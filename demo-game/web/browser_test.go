@@ -379,11 +379,11 @@ func waitPage(tab context.Context, timeout time.Duration, ok func(pageStats) boo
 	return p, false
 }
 
-// median returns the median of f over ps.
 // minFPSForStalls is the frame rate under which the page's interpolation
 // stalls are not checked: the browser itself did not get the CPU to run.
 const minFPSForStalls = 15
 
+// median returns the median of f over ps.
 func median(ps []pageStats, f func(pageStats) float64) float64 {
 	v := make([]float64, 0, len(ps))
 	for _, p := range ps {
