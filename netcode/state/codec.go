@@ -167,6 +167,7 @@ type Encoder struct {
 	changes     [16]changeSet
 	changeClock uint64 // counts changesFor calls
 	changeUses  int    // deltas written with a built changeSet
+	viewMerges  int    // deltas ViewTracker.Encode merged with mergeView
 }
 
 // NewEncoder returns an Encoder for cfg.
@@ -209,24 +210,34 @@ func (e *Encoder) Encode(dst []byte, cur, base *Snapshot) ([]byte, error) {
 		e.iota = append(e.iota, int32(k))
 	}
 	if base == nil {
-		return e.encode(dst, cur, e.iota[:cur.Len()], nil, nil, false, nil)
+		return e.encode(dst, cur, e.iota[:cur.Len()], nil, nil, mergeByID, nil)
 	}
-	return e.encode(dst, cur, e.iota[:cur.Len()], base, e.iota[:base.Len()], false, nil)
+	return e.encode(dst, cur, e.iota[:cur.Len()], base, e.iota[:base.Len()], mergeByID, nil)
 }
+
+// mergeMode is how writeDelta sorts a delta's entities into removed, added
+// and kept.
+type mergeMode uint8
+
+const (
+	mergeByID    mergeMode = iota // by ID and kind (mergeIDs)
+	mergeByIndex                  // cur and base have the same IDs and kinds: by index (mergeIndexes)
+	merged                        // already done (mergeView): removed, added and kept are filled
+)
 
 // encode appends the payload of the snapshot made of the entities ci
 // (indexes into cur, increasing) of cur, as a delta against the entities bi
 // of base when base is not nil. The caller has checked cur and base the way
 // Encode does, for the entities it selects.
-// sameLayout: cur and base have the same IDs and kinds; then cs, when not
-// nil, is the pair's changeSet.
-func (e *Encoder) encode(dst []byte, cur *Snapshot, ci []int32, base *Snapshot, bi []int32, sameLayout bool, cs *changeSet) ([]byte, error) {
+// With mode mergeByIndex or merged, cur and base have the same IDs and
+// kinds; then cs, when not nil, is the pair's changeSet.
+func (e *Encoder) encode(dst []byte, cur *Snapshot, ci []int32, base *Snapshot, bi []int32, mode mergeMode, cs *changeSet) ([]byte, error) {
 	e.bw.reset(e.body[:0])
 	var err error
 	if base == nil {
 		err = e.writeFull(cur, ci)
 	} else {
-		err = e.writeDelta(cur, ci, base, bi, sameLayout, cs)
+		err = e.writeDelta(cur, ci, base, bi, mode, cs)
 	}
 	e.body = e.bw.finish()
 	if err != nil {
@@ -393,18 +404,50 @@ func (e *Encoder) mergeIndexes(bi, ci []int32) {
 	e.removed, e.added, e.kept = removed, append(added, ci[j:]...), kept
 }
 
+// mergeView is mergeIndexes for a cur given as v, a View over the world
+// whose indexes bi are (the same layout), in the common case where v has
+// no entity bi has not: it fills removed and kept, sets curIdx to v's
+// indexes and reports true, without listing v's entities from its bitset
+// or merging two lists. It reports false when v has an entity bi has not
+// (or is not a bitset), and then removed, kept and curIdx are garbage.
+func (e *Encoder) mergeView(v *View, bi []int32) bool {
+	if v.all {
+		return false
+	}
+	n := v.Len()
+	if n > len(bi) {
+		return false // something was added
+	}
+	words := v.words
+	removed, kept, ci := e.removed[:0], e.kept[:0], e.curIdx[:0]
+	for i, b := range bi {
+		if uint(b>>6) >= uint(len(words)) {
+			return false // not v's world: cannot happen with the same layout
+		}
+		if words[b>>6]&(1<<(uint32(b)&63)) != 0 {
+			kept = append(kept, keep(b, b))
+			ci = append(ci, b)
+		} else {
+			removed = append(removed, int32(i))
+		}
+	}
+	e.removed, e.kept, e.curIdx, e.added = removed, kept, ci, e.added[:0]
+	return len(ci) == n // else v has entities bi has not
+}
+
 // keep packs a kept entity's baseline and cur indexes (in registers,
 // where a [2]int32 went through memory).
 func keep(b, c int32) uint64 { return uint64(uint32(b))<<32 | uint64(uint32(c)) }
 
 // writeDelta writes the entities ci of cur as a delta against the entities
 // bi of base (both lists of indexes, increasing).
-// sameLayout: cur and base have the same IDs and kinds; then cs, when not
-// nil, is the pair's changeSet.
-func (e *Encoder) writeDelta(cur *Snapshot, ci []int32, base *Snapshot, bi []int32, sameLayout bool, cs *changeSet) error {
-	if sameLayout {
+// mode: how to sort them (mergeMode); with mergeByIndex or merged, cs,
+// when not nil, is the pair's changeSet.
+func (e *Encoder) writeDelta(cur *Snapshot, ci []int32, base *Snapshot, bi []int32, mode mergeMode, cs *changeSet) error {
+	switch mode {
+	case mergeByIndex:
 		e.mergeIndexes(bi, ci)
-	} else {
+	case mergeByID:
 		e.mergeIDs(cur, ci, base, bi)
 	}
 

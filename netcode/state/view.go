@@ -461,11 +461,6 @@ func (t *ViewTracker) Encode(enc *Encoder, dst []byte, worlds *History, tick uin
 	if v.n != world.Len() || !enc.fits(world, in) {
 		return t.encodeSelected(enc, dst, worlds, world, v)
 	}
-	ci := v.appendIndexes(enc.curIdx[:0])
-	enc.curIdx = ci
-	if len(ci) > enc.cfg.MaxEntities {
-		return t.encodeSelected(enc, dst, worlds, world, v)
-	}
 	var base *Snapshot
 	var bi []int32
 	var bin slotInfo
@@ -493,11 +488,29 @@ func (t *ViewTracker) Encode(enc *Encoder, dst []byte, worlds *History, tick uin
 		}
 	}
 	same := base != nil && bin.layout == in.layout
+	mode := mergeByID
+	var ci []int32
+	switch {
+	case same && enc.mergeView(v, bi):
+		// The view lost entities of the baseline's or none, the usual
+		// case: merged without listing v's entities.
+		mode, ci = merged, enc.curIdx
+		enc.viewMerges++
+	default:
+		if same {
+			mode = mergeByIndex
+		}
+		ci = v.appendIndexes(enc.curIdx[:0])
+		enc.curIdx = ci
+		if len(ci) > enc.cfg.MaxEntities {
+			return t.encodeSelected(enc, dst, worlds, world, v)
+		}
+	}
 	var cs *changeSet
 	if same {
 		cs = enc.changesFor(world, in.gen, base, bin.gen)
 	}
-	out, err := enc.encode(dst, world, ci, base, bi, same, cs)
+	out, err := enc.encode(dst, world, ci, base, bi, mode, cs)
 	if err != nil {
 		return dst, false, err
 	}

@@ -35,6 +35,23 @@ func randomView(rng *rand.Rand, v *View, n int) {
 type encodeClient struct {
 	a, b    *ViewTracker
 	decoded map[uint32]*Snapshot
+	last    View // the view of the client's last snapshot
+}
+
+// shrinkView makes v a copy of last without some of its entities (the
+// usual step of a view from one snapshot to the next: nothing enters it),
+// or reports false when last is over another world length or is all.
+func shrinkView(rng *rand.Rand, v, last *View, n int) bool {
+	if last.WorldLen() != n || last.All() {
+		return false
+	}
+	v.CopyFrom(last)
+	for i := range n {
+		if v.Has(i) && rng.IntN(6) == 0 {
+			v.words[i>>6] &^= 1 << (uint(i) & 63)
+		}
+	}
+	return true
 }
 
 // TestViewTrackerEncodeMatchesSelect: over random worlds with kinds
@@ -96,7 +113,10 @@ func TestViewTrackerEncodeMatchesSelect(t *testing.T) {
 			for c := range clients {
 				cl := &clients[c]
 				a, b := cl.a, cl.b
-				randomView(rng, &v, world.Len())
+				if rng.IntN(2) != 0 || !shrinkView(rng, &v, &cl.last, world.Len()) {
+					randomView(rng, &v, world.Len())
+				}
+				cl.last.CopyFrom(&v)
 
 				var stale []Stale
 				if prev, ok := worlds.Get(tick - 1); ok && rng.IntN(8) == 0 {
@@ -178,8 +198,10 @@ func TestViewTrackerEncodeMatchesSelect(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("worlds %d views %d: %d full, %d delta (%d against a world of the same layout, %d of them with its change set), %d stale",
-			sizes.worlds, sizes.views, fulls, deltas, sameLayout, encA.changeUses, stales)
+		t.Logf("worlds %d views %d: %d full, %d delta (%d against a world of the same layout, %d of them with its change set, %d merged from the view), %d stale",
+			sizes.worlds, sizes.views, fulls, deltas, sameLayout, encA.changeUses, encA.viewMerges, stales)
+		assert.Positive(t, encA.viewMerges, "deltas whose view only lost entities: merged from its bitset")
+		assert.Less(t, encA.viewMerges, sameLayout, "deltas merged from two lists of indexes")
 		assert.Positive(t, encA.changeUses, "deltas written with a change set")
 		assert.Greater(t, deltas, ticks/10, "deltas against acked baselines")
 		assert.Positive(t, fulls)
