@@ -361,6 +361,7 @@ func runServer(ctx context.Context, srv *server.Server, adminAddr string) error 
 type round struct {
 	clients, connected  int
 	serverCPU           float64 // share of one core
+	serverKernel        float64 // of which in the kernel (on loopback: the sends, and the clients' sockets' receive work they trigger)
 	runqWait            float64 // time the server's threads waited for a CPU, per wall time
 	clientCPU           float64
 	p50, p99, max       time.Duration
@@ -410,10 +411,10 @@ func mb(b uint64) string {
 
 func printRounds(rs []round) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "clients\tconnected\tserver CPU\tserver runq wait\tclient-proc CPU\ttick p50\ttick p99\ttick max\tticks\toverruns\tskipped\tsnap/s/client\tkbit/s out/client\tinput missing\tserver RSS\theap in use\t")
+	fmt.Fprintln(w, "clients\tconnected\tserver CPU\tof it kernel\tserver runq wait\tclient-proc CPU\ttick p50\ttick p99\ttick max\tticks\toverruns\tskipped\tsnap/s/client\tkbit/s out/client\tinput missing\tserver RSS\theap in use\t")
 	for _, r := range rs {
-		fmt.Fprintf(w, "%d\t%d\t%.0f%%\t%.0f%%\t%.0f%%\t%v\t%v\t%v\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f%%\t%s\t%s\t\n",
-			r.clients, r.connected, 100*r.serverCPU, 100*r.runqWait, 100*r.clientCPU, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
+		fmt.Fprintf(w, "%d\t%d\t%.0f%%\t%.0f%%\t%.0f%%\t%.0f%%\t%v\t%v\t%v\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f%%\t%s\t%s\t\n",
+			r.clients, r.connected, 100*r.serverCPU, 100*r.serverKernel, 100*r.runqWait, 100*r.clientCPU, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
 			r.max.Round(time.Microsecond), r.ticks, r.overruns, r.skipped, r.snapshotsPerClientS, r.kbpsOutPerClient, 100*r.inputMissing, mb(r.rss), mb(r.heap))
 	}
 	_ = w.Flush()
@@ -537,6 +538,7 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 		r.inputMissing = repeated / (fresh + repeated)
 	}
 	r.serverCPU = float64((u1-u0)+(s1-s0)) / float64(wall)
+	r.serverKernel = float64(s1-s0) / float64(wall)
 	// Memory with every client connected: this process is the server
 	// (the clients run in their own). The previous round's memory was
 	// handed back to the OS before this one started.
