@@ -215,17 +215,18 @@ func main() {
 					rr = append(rr, roomsRow{sys: sys, n: clients, skipped: true})
 					continue
 				}
-				var cpu, ccpu, done, p50, p99 []float64
+				var cpu, kern, ccpu, done, p50, p99 []float64
 				for r := range *runs {
 					x, err := runRooms(sys, clients, *window, *ackDelay, *coalesce, *inline, *profile)
 					if err != nil {
 						log.Fatalf("bench: rooms, %s, N=%d: %v", sys, clients, err)
 					}
 					cpu, ccpu, done = append(cpu, 100*x.CPU), append(ccpu, 100*x.ClientCPU), append(done, 100*x.Delivered)
+					kern = append(kern, 100*x.Kernel)
 					p50, p99 = append(p50, x.P50), append(p99, x.P99)
-					log.Printf("rooms %-8s N=%-5d run %d: server CPU %.0f%%, clients CPU %.0f%%, delivered %.2f%%, p50 %.1f ms, p99 %.1f ms", sys, clients, r+1, cpu[r], ccpu[r], done[r], p50[r], p99[r])
+					log.Printf("rooms %-8s N=%-5d run %d: server CPU %.0f%% (kernel %.0f%%), clients CPU %.0f%%, delivered %.2f%%, p50 %.1f ms, p99 %.1f ms", sys, clients, r+1, cpu[r], kern[r], ccpu[r], done[r], p50[r], p99[r])
 				}
-				row := roomsRow{sys: sys, n: clients, cpu: summarize(cpu), ccpu: summarize(ccpu), done: summarize(done), p50: summarize(p50), p99: summarize(p99)}
+				row := roomsRow{sys: sys, n: clients, cpu: summarize(cpu), kernel: summarize(kern), ccpu: summarize(ccpu), done: summarize(done), p50: summarize(p50), p99: summarize(p99)}
 				rr = append(rr, row)
 				collapsed = row.done.median < 50 // larger N only takes time
 			}

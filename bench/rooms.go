@@ -38,6 +38,7 @@ const (
 // roomsResult is what one rooms run measured.
 type roomsResult struct {
 	CPU       float64 // server CPU time over the window / the window (1 = one core)
+	Kernel    float64 // the part of CPU spent in the kernel (on loopback the sends pay for the receivers' delivery)
 	ClientCPU float64 // the same for the clients' process
 	Delivered float64 // share of the forwards due that arrived
 	P50, P99  float64 // delivery latency, ms, sender's Send to receiver's read
@@ -118,11 +119,11 @@ func runRooms(sys string, n int, window, ackDelay, coalesce time.Duration, inlin
 	if !srvOut.Scan() {
 		return roomsResult{}, fmt.Errorf("rooms server: no CPU figure")
 	}
-	var cpu float64
-	if _, err := fmt.Sscanf(srvOut.Text(), "cpu %g", &cpu); err != nil {
+	var cpu, kernel float64
+	if _, err := fmt.Sscanf(srvOut.Text(), "cpu %g kernel %g", &cpu, &kernel); err != nil {
 		return roomsResult{}, fmt.Errorf("rooms server: %q: %w", srvOut.Text(), err)
 	}
-	res := roomsResult{CPU: cpu, ClientCPU: rep.CPU, P50: ms(histQuantile(rep.Lat, 0.5)), P99: ms(histQuantile(rep.Lat, 0.99))}
+	res := roomsResult{CPU: cpu, Kernel: kernel, ClientCPU: rep.CPU, P50: ms(histQuantile(rep.Lat, 0.5)), P99: ms(histQuantile(rep.Lat, 0.99))}
 	if rep.Expected > 0 {
 		res.Delivered = float64(rep.Received) / float64(rep.Expected)
 	}
@@ -155,9 +156,15 @@ func histQuantile(h [][2]int, q float64) time.Duration {
 
 // cpuTime returns the process's user and system CPU time so far.
 func cpuTime() time.Duration {
+	user, sys := cpuTimes()
+	return user + sys
+}
+
+// cpuTimes returns the process's user and system CPU times so far.
+func cpuTimes() (user, sys time.Duration) {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 // roomsServer is the server process: it prints its address, then measures
@@ -189,12 +196,13 @@ func roomsServer(sys string, ackDelay, coalesce time.Duration, inline bool, prof
 	fmt.Println("addr", addr)
 	in := bufio.NewScanner(os.Stdin)
 	var t0 time.Time
-	var c0 time.Duration
+	var u0, s0 time.Duration
 	stopProfile := func() {}
 	for in.Scan() {
 		switch in.Text() {
 		case "start":
-			t0, c0 = time.Now(), cpuTime()
+			t0 = time.Now()
+			u0, s0 = cpuTimes()
 			stop, err := startProfile(profile)
 			if err != nil {
 				return err
@@ -203,7 +211,9 @@ func roomsServer(sys string, ackDelay, coalesce time.Duration, inline bool, prof
 			stopProfile = stop
 		case "stop":
 			stopProfile()
-			fmt.Printf("cpu %g\n", float64(cpuTime()-c0)/float64(time.Since(t0)))
+			u, k := cpuTimes()
+			wall := float64(time.Since(t0))
+			fmt.Printf("cpu %g kernel %g\n", float64(u-u0+k-s0)/wall, float64(k-s0)/wall)
 			return nil
 		}
 	}
