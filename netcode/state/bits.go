@@ -28,6 +28,39 @@ func (w *bitWriter) writeBits(v uint64, bits uint) {
 	}
 }
 
+// pos returns the number of bits written since reset.
+func (w *bitWriter) pos() uint { return uint(len(w.buf))*8 + w.n }
+
+// since returns the bits written from position p on (pos() - p of them,
+// at most 64), least significant first; the bits above them are 0.
+func (w *bitWriter) since(p uint) uint64 {
+	flushed := uint(len(w.buf)) * 8
+	if p >= flushed {
+		return w.acc >> (p - flushed)
+	}
+	// At most 64 flushed bits from p: 9 bytes at most.
+	var b [16]byte
+	copy(b[:], w.buf[p>>3:])
+	off := p & 7
+	v := binary.LittleEndian.Uint64(b[:8]) >> off
+	if off > 0 {
+		v |= uint64(b[8]) << (64 - off)
+	}
+	if got := flushed - p; got < 64 {
+		v |= w.acc << got
+	}
+	return v
+}
+
+// writeLong writes the low bits of v; bits may be up to 64.
+func (w *bitWriter) writeLong(v uint64, bits uint) {
+	if bits > 32 {
+		w.writeBits(v, 32)
+		v, bits = v>>32, bits-32
+	}
+	w.writeBits(v, bits)
+}
+
 func (w *bitWriter) writeBool(b bool) {
 	if b {
 		w.writeBits(1, 1)

@@ -99,3 +99,28 @@ func TestZigzag(t *testing.T) {
 		assert.Equal(t, tt.v, unzigzag(tt.want), "unzigzag(%d)", tt.want)
 	}
 }
+
+// TestBitWriterSince: since returns the bits written after a position, as
+// writeLong writes them back, across flushed and pending bits alike.
+func TestBitWriterSince(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var w, copied bitWriter
+	for i := range 5000 {
+		p := w.pos()
+		// A run of writes of at most 64 bits in all, from any alignment.
+		n := uint(0)
+		for n < 64 && rng.IntN(4) != 0 {
+			bits := 1 + rng.UintN(min(32, 64-n))
+			w.writeBits(rng.Uint64(), bits)
+			n += bits
+		}
+		require.Equal(t, p+n, w.pos(), "write %d", i)
+		got := w.since(p)
+		if n < 64 {
+			require.Zero(t, got>>n, "write %d: bits above the %d written", i, n)
+		}
+		copied.writeLong(got, n)
+		require.Equal(t, w.pos(), copied.pos())
+	}
+	assert.Equal(t, w.finish(), copied.finish(), "the bits since each position, written again, are the same stream")
+}

@@ -168,6 +168,7 @@ type Encoder struct {
 	changeClock uint64 // counts changesFor calls
 	changeUses  int    // deltas written with a built changeSet
 	viewMerges  int    // deltas ViewTracker.Encode merged with mergeView
+	keptCached  int    // changed entities written from a changeSet's cache
 }
 
 // NewEncoder returns an Encoder for cfg.
@@ -482,7 +483,7 @@ func (e *Encoder) writeDelta(cur *Snapshot, ci []int32, base *Snapshot, bi []int
 				e.bw.writeBits(0, 1)
 				continue
 			}
-			if err := e.writeKept(cur, base, int(k), int(k)); err != nil {
+			if err := e.writeChanged(cs, k); err != nil {
 				return err
 			}
 		}
@@ -557,7 +558,16 @@ type changeSet struct {
 	words           []uint64  // bit k: entity k changed (or has non-zero padding)
 	mem             []uint64  // words' memory, kept when the set is replaced
 	used            uint64    // Encoder.changeClock when last used
+	// What writeKept wrote for each changed entity, for the next views
+	// that carry it: the same bits, whoever the viewer. By rank among the
+	// changed entities (ranks[w]: those in words before w).
+	ranks []int32
+	kept  []uint64 // the bits, least significant first
+	lens  []uint8  // how many: 0 not known yet, notCached when over 64
 }
+
+// notCached marks a changed entity whose encoding is longer than 64 bits.
+const notCached = 255
 
 // changesFor returns the changeSet of the pair (cur, base), or a new one
 // in place of the least recently used.
@@ -575,7 +585,8 @@ func (e *Encoder) changesFor(cur *Snapshot, curGen uint64, base *Snapshot, baseG
 		}
 	}
 	cs := &e.changes[lru]
-	*cs = changeSet{cur: cur, curGen: curGen, base: base, baseGen: baseGen, mem: cs.mem, used: e.changeClock}
+	*cs = changeSet{cur: cur, curGen: curGen, base: base, baseGen: baseGen, used: e.changeClock,
+		mem: cs.mem, ranks: cs.ranks[:0], kept: cs.kept[:0], lens: cs.lens[:0]}
 	return cs
 }
 
@@ -610,6 +621,38 @@ func (e *Encoder) buildChanges(cs *changeSet) {
 		}
 	}
 	cs.words = words
+	changed := int32(0)
+	for _, x := range words {
+		cs.ranks = append(cs.ranks, changed)
+		changed += int32(bits.OnesCount64(x))
+	}
+	cs.kept = growLen(cs.kept, int(changed))
+	cs.lens = growLen(cs.lens, int(changed))
+	clear(cs.lens)
+}
+
+// writeChanged writes changed entity k (the same index in both worlds) of
+// cs's pair as writeKept does, from cs's cache when a view encoded before
+// carried it.
+func (e *Encoder) writeChanged(cs *changeSet, k uint32) error {
+	w := cs.words[k>>6]
+	r := cs.ranks[k>>6] + int32(bits.OnesCount64(w&(1<<(k&63)-1)))
+	n := cs.lens[r]
+	if n != 0 && n != notCached {
+		e.bw.writeLong(cs.kept[r], uint(n))
+		e.keptCached++
+		return nil
+	}
+	p := e.bw.pos()
+	if err := e.writeKept(cs.cur, cs.base, int(k), int(k)); err != nil {
+		return err
+	}
+	if m := e.bw.pos() - p; m <= 64 {
+		cs.kept[r], cs.lens[r] = e.bw.since(p), uint8(m)
+	} else {
+		cs.lens[r] = notCached
+	}
+	return nil
 }
 
 func equalFields(a, b []int32) bool {

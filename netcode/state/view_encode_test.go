@@ -198,8 +198,9 @@ func TestViewTrackerEncodeMatchesSelect(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("worlds %d views %d: %d full, %d delta (%d against a world of the same layout, %d of them with its change set, %d merged from the view), %d stale",
-			sizes.worlds, sizes.views, fulls, deltas, sameLayout, encA.changeUses, encA.viewMerges, stales)
+		t.Logf("worlds %d views %d: %d full, %d delta (%d against a world of the same layout, %d of them with its change set, %d merged from the view; %d changed entities written from the change set's cache), %d stale",
+			sizes.worlds, sizes.views, fulls, deltas, sameLayout, encA.changeUses, encA.viewMerges, encA.keptCached, stales)
+		assert.Positive(t, encA.keptCached, "changed entities written again from the cache of their pair of worlds")
 		assert.Positive(t, encA.viewMerges, "deltas whose view only lost entities: merged from its bitset")
 		assert.Less(t, encA.viewMerges, sameLayout, "deltas merged from two lists of indexes")
 		assert.Positive(t, encA.changeUses, "deltas written with a change set")
