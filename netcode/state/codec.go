@@ -420,11 +420,11 @@ func (e *Encoder) mergeView(v *View, bi []int32) bool {
 		return false // something was added
 	}
 	words := v.words
+	if len(bi) > 0 && uint(bi[len(bi)-1]>>6) >= uint(len(words)) {
+		return false // not v's world (bi increases): cannot happen with the same layout
+	}
 	removed, kept, ci := e.removed[:0], e.kept[:0], e.curIdx[:0]
 	for i, b := range bi {
-		if uint(b>>6) >= uint(len(words)) {
-			return false // not v's world: cannot happen with the same layout
-		}
 		if words[b>>6]&(1<<(uint32(b)&63)) != 0 {
 			kept = append(kept, keep(b, b))
 			ci = append(ci, b)
@@ -560,7 +560,8 @@ type changeSet struct {
 	used            uint64    // Encoder.changeClock when last used
 	// What writeKept wrote for each changed entity, for the next views
 	// that carry it: the same bits, whoever the viewer. By rank among the
-	// changed entities (ranks[w]: those in words before w). 9 bytes per
+	// changed entities (ranks[w]: those in words before w); buildChanges
+	// sizes and clears them with words. 9 bytes per
 	// changed entity: with the 16 sets, at most 144 bytes per world
 	// entity per Encoder (a snapshot worker), whatever the clients.
 	ranks []int32
@@ -588,7 +589,7 @@ func (e *Encoder) changesFor(cur *Snapshot, curGen uint64, base *Snapshot, baseG
 	}
 	cs := &e.changes[lru]
 	*cs = changeSet{cur: cur, curGen: curGen, base: base, baseGen: baseGen, used: e.changeClock,
-		mem: cs.mem, ranks: cs.ranks[:0], kept: cs.kept[:0], lens: cs.lens[:0]}
+		mem: cs.mem, ranks: cs.ranks, kept: cs.kept, lens: cs.lens} // memory for buildChanges
 	return cs
 }
 
@@ -623,6 +624,7 @@ func (e *Encoder) buildChanges(cs *changeSet) {
 		}
 	}
 	cs.words = words
+	cs.ranks = cs.ranks[:0]
 	changed := int32(0)
 	for _, x := range words {
 		cs.ranks = append(cs.ranks, changed)
