@@ -5,8 +5,10 @@ go 1.26.8
 replace github.com/tickwire/tickwire => ../
 
 require (
+	github.com/stretchr/testify v1.12.1
 	github.com/tickwire/tickwire v0.0.0-00010101000000-000000000000
 	github.com/xtaci/kcp-go/v5 v5.7.5
+	golang.org/x/net v0.62.0
 	gonum.org/v1/plot v0.17.0
 )
 
@@ -26,9 +28,9 @@ require (
 	github.com/tjfoc/gmsm v1.4.1 // indirect
 	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/image v0.30.0 // indirect
-	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/time v0.16.0 // indirect

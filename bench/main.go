@@ -29,10 +29,11 @@ func main() {
 	tputD := flag.Duration("tput", 2*time.Second, "duration of a throughput run")
 	pings := flag.Int("pings", 500, "pings per ping-pong run (one every 10 ms)")
 	roomsNs := flag.String("rooms", "100,500,1000,2000,4000", "client counts of the rooms workload (multiples of 20; empty: skip it)")
+	roomsPeers := flag.String("roomspeers", "udp,tickwire,kcp", "peers of the rooms workload, comma-separated (udp: a server with nothing above UDP, the floor)")
 	window := flag.Duration("window", 4*time.Second, "measured window of a rooms run")
 	sections := flag.String("only", "tput,rt,stream,pingpong,capped,rooms,budget", "sections to run, comma-separated (capped: a stream through a 1 Mbit/s cap; budget: the send budget through a stepping cap, simulated; writes budget-step.png)")
 	role := flag.String("role", "", "internal: rooms-server or rooms-clients (child processes of the rooms workload)")
-	sys := flag.String("sys", "tickwire", "internal: tickwire or kcp")
+	sys := flag.String("sys", "tickwire", "internal: udp, tickwire or kcp")
 	addr := flag.String("addr", "", "internal: the rooms server's address")
 	n := flag.Int("n", 0, "internal: rooms clients")
 	profile := flag.String("serverprofile", "", "rooms: write the server's CPU profile over the window to this file (the last run's; \".<peer>\" is added to the name), and the clients' to the same name with \".clients\" added")
@@ -204,7 +205,10 @@ func main() {
 
 	var rr []roomsRow
 	if on("rooms") && *roomsNs != "" {
-		for _, sys := range []string{"tickwire", "kcp"} {
+		for _, sys := range strings.Split(*roomsPeers, ",") {
+			if sys != "udp" && sys != "tickwire" && sys != "kcp" {
+				log.Fatalf("bench: -roomspeers: %q is not a peer: want udp, tickwire or kcp", sys)
+			}
 			collapsed := false
 			for _, f := range strings.Split(*roomsNs, ",") {
 				var clients int

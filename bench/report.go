@@ -130,7 +130,9 @@ func writeRooms(b *strings.Builder, p params, rr []roomsRow) {
 	fmt.Fprintf(b, "\n## Rooms\n\n")
 	fmt.Fprintf(b, "N clients in rooms of %d, each sending a 32-byte update every %v that the server forwards to the %d others of its room "+
 		"(Tickwire: unreliable channel, the server loop ticking every %v, server and clients with ReceiveInline unless -inline=false, each "+
-		"client's loop queuing its update before its Update; kcp-go: forwarded as it is read). The server and the clients run "+
+		"client's loop queuing its update before its Update; kcp-go: forwarded as it is read; udp: the floor, a server with nothing above UDP "+
+		"that every tick drains its socket with recvmmsg and sends each member its updates in one datagram with sendmmsg, the same datagrams "+
+		"Tickwire's server sends without headers, acks or sessions, to clients run as Tickwire's are). The server and the clients run "+
 		"in two processes pinned to one core each. Server CPU is its CPU time over the %v window (100%% = one core), of it kernel the part spent in the kernel (on loopback a send pays for the receiving socket's delivery too), clients CPU the same for the process of all N clients; delivered is the "+
 		"share of the forwards due that arrived; latency runs from the sender's Send to the receiver's read. An N sustains when ≥ 99%% "+
 		"is delivered with p99 < 50 ms. Where clients CPU nears 100%%, the clients' one core, not the server, "+
@@ -148,7 +150,7 @@ func writeRooms(b *strings.Builder, p params, rr []roomsRow) {
 		}
 		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s | %v |\n", r.sys, r.n, cell(r.cpu, 0), cell(r.kernel, 0), cell(r.ccpu, 0), cell(r.done, 2), cell(r.p50, 1), cell(r.p99, 1), map[bool]string{true: "yes", false: "no"}[ok])
 	}
-	fmt.Fprintf(b, "\nLargest N sustained: Tickwire %d, kcp-go %d.\n", largest["tickwire"], largest["kcp"])
+	fmt.Fprintf(b, "\nLargest N sustained: Tickwire %d, kcp-go %d (plain UDP %d).\n", largest["tickwire"], largest["kcp"], largest["udp"])
 }
 
 // chart draws the stream's p50 and p99 by loss and peer as grouped bars.

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"runtime/pprof"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	kcp "github.com/xtaci/kcp-go/v5"
+	"golang.org/x/net/ipv4"
 
 	"github.com/tickwire/tickwire/netcode"
 )
@@ -189,8 +191,14 @@ func roomsServer(sys string, ackDelay, coalesce time.Duration, inline bool, prof
 			return err
 		}
 		addr, stop = srv.addr(), srv.close
+	case "udp":
+		srv, err := udpRoomsServer()
+		if err != nil {
+			return err
+		}
+		addr, stop = srv.addr(), srv.close
 	default:
-		return fmt.Errorf("unknown -sys %q: want tickwire or kcp", sys)
+		return fmt.Errorf("unknown -sys %q: want tickwire, kcp or udp", sys)
 	}
 	defer stop()
 	fmt.Println("addr", addr)
@@ -455,6 +463,18 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, inlin
 		t.Stop()
 		rep.CPU = float64(cpuTime()-c0) / float64(time.Since(t0))
 		time.Sleep(300 * time.Millisecond) // drain
+	case "udp":
+		if err := udpRoomsClients(addr, n, window, update, onUpdate, func(t time.Time, c time.Duration) {
+			mu.Lock()
+			measuring, t0, c0 = true, t, c
+			mu.Unlock()
+		}, func(k int) {
+			mu.Lock()
+			rep.Expected += k
+			mu.Unlock()
+		}, &rep.CPU); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("unknown -sys %q", sys)
 	}
@@ -511,4 +531,211 @@ func profileFor(path, sys string) string {
 		return ""
 	}
 	return path + "." + sys
+}
+
+// udpRooms is the rooms server with nothing above UDP, the floor of the
+// workload on this machine: every serverTick it drains its socket
+// (recvmmsg, not waiting), appends each update to the pending datagram of
+// each of the sender's room members and sends one datagram to each member
+// with something pending (sendmmsg, up to 64 at a time). Those are the
+// datagrams Tickwire's server sends for the same workload, without its
+// headers, acks, sessions or checks: no protocol's server can send them
+// for less CPU than this one.
+type udpRooms struct {
+	conn    *net.UDPConn
+	pc      *ipv4.PacketConn
+	addrs   []*net.UDPAddr // by client index, from its hello
+	pending [][]byte       // by client index: the updates of this tick
+	in, out []ipv4.Message
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// udpMaxClients bounds the client indexes a plain UDP rooms server takes.
+const udpMaxClients = 8192
+
+func udpRoomsServer() (*udpRooms, error) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return nil, err
+	}
+	_ = conn.SetReadBuffer(4 << 20)
+	_ = conn.SetWriteBuffer(4 << 20)
+	r := &udpRooms{conn: conn, pc: ipv4.NewPacketConn(conn), addrs: make([]*net.UDPAddr, udpMaxClients),
+		pending: make([][]byte, udpMaxClients), in: batch(64, 1500), out: batch(64, 0), done: make(chan struct{})}
+	r.wg.Go(r.loop)
+	return r, nil
+}
+
+// batch returns n messages of one buffer each, size bytes long (0: none).
+func batch(n, size int) []ipv4.Message {
+	ms := make([]ipv4.Message, n)
+	for i := range ms {
+		ms[i].Buffers = [][]byte{make([]byte, size)}
+	}
+	return ms
+}
+
+func (r *udpRooms) addr() string { return r.conn.LocalAddr().String() }
+
+func (r *udpRooms) close() {
+	close(r.done)
+	r.wg.Wait()
+	_ = r.conn.Close()
+}
+
+func (r *udpRooms) loop() {
+	tick := time.NewTicker(serverTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-tick.C:
+		}
+		r.receive()
+		r.send()
+	}
+}
+
+// receive drains the socket: a datagram of 8 bytes is a client's hello
+// (its index), a longer one an update whose first 8 bytes are the sender's
+// index.
+func (r *udpRooms) receive() {
+	for {
+		k, err := r.pc.ReadBatch(r.in, syscall.MSG_DONTWAIT)
+		if err != nil || k == 0 {
+			return
+		}
+		for _, m := range r.in[:k] {
+			b := m.Buffers[0][:m.N]
+			if len(b) < 8 {
+				continue
+			}
+			i := binary.LittleEndian.Uint64(b)
+			if i >= udpMaxClients {
+				continue
+			}
+			if len(b) < 16 {
+				if a, ok := m.Addr.(*net.UDPAddr); ok {
+					r.addrs[i] = a
+				}
+				continue
+			}
+			room := int(i) / roomSize * roomSize
+			for j := room; j < room+roomSize; j++ {
+				if j != int(i) && r.addrs[j] != nil {
+					r.pending[j] = append(r.pending[j], b...)
+				}
+			}
+		}
+		if k < len(r.in) {
+			return
+		}
+	}
+}
+
+// send sends every member its pending updates, at most udpDatagram bytes
+// to a datagram.
+func (r *udpRooms) send() {
+	const udpDatagram = 1184 // 37 updates
+	out := r.out[:0]
+	flush := func() {
+		for sent := 0; sent < len(out); {
+			k, err := r.pc.WriteBatch(out[sent:], 0)
+			if err != nil {
+				break
+			}
+			sent += k
+		}
+		out = r.out[:0]
+	}
+	for j, p := range r.pending {
+		for len(p) > 0 {
+			n := min(len(p), udpDatagram)
+			m := &r.out[len(out)]
+			m.Buffers[0], m.Addr = p[:n], r.addrs[j]
+			out, p = out[:len(out)+1], p[n:]
+			if len(out) == cap(out) {
+				flush()
+			}
+		}
+		// Still read by a send of this tick: the next appends come after
+		// it.
+		r.pending[j] = r.pending[j][:0]
+	}
+	flush()
+}
+
+// udpRoomsClients runs the clients of the plain UDP rooms server, as the
+// Tickwire clients run: one loop every serverTick that sends each client's
+// update every 50 ms and drains each client's socket (recvmmsg, not
+// waiting). started is called when the window starts, sent with the
+// forwards due for each update sent; cpu gets the process's CPU share over
+// the window.
+func udpRoomsClients(addr string, n int, window time.Duration, update func(int, []byte) []byte, onUpdate func([]byte),
+	started func(time.Time, time.Duration), sent func(int), cpu *float64) error {
+	srv, err := net.ResolveUDPAddr("udp4", addr)
+	if err != nil {
+		return err
+	}
+	pcs := make([]*ipv4.PacketConn, n)
+	for i := range pcs {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			return fmt.Errorf("client %d: %w", i, err)
+		}
+		defer c.Close()
+		pcs[i] = ipv4.NewPacketConn(c)
+	}
+	hello := make([]byte, 8)
+	for range 3 { // loopback loses nothing unless a queue overflows; three are plenty
+		for i, pc := range pcs {
+			binary.LittleEndian.PutUint64(hello, uint64(i))
+			if _, err := pc.WriteTo(hello, nil, srv); err != nil {
+				return fmt.Errorf("client %d: hello: %w", i, err)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	in := batch(64, 1500)
+	msg := make([]byte, 32)
+	ticks := 0
+	loop := func(until time.Time, send bool) {
+		t := time.NewTicker(serverTick)
+		defer t.Stop()
+		for time.Now().Before(until) {
+			<-t.C
+			ticks++
+			for i, pc := range pcs {
+				if send && ticks%5 == i%5 {
+					if _, err := pc.WriteTo(update(i, msg), nil, srv); err == nil {
+						sent(roomSize - 1)
+					}
+				}
+				for {
+					k, err := pc.ReadBatch(in, syscall.MSG_DONTWAIT)
+					if err != nil || k == 0 {
+						break
+					}
+					for _, m := range in[:k] {
+						for b := m.Buffers[0][:m.N]; len(b) >= 32; b = b[32:] {
+							onUpdate(b[:32])
+						}
+					}
+					if k < len(in) {
+						break
+					}
+				}
+			}
+		}
+	}
+	fmt.Println("ready")
+	waitGo()
+	t0, c0 := time.Now(), cpuTime()
+	started(t0, c0)
+	loop(t0.Add(window), true)
+	*cpu = float64(cpuTime()-c0) / float64(time.Since(t0))
+	loop(time.Now().Add(300*time.Millisecond), false) // drain
+	return nil
 }
