@@ -373,11 +373,7 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, inlin
 		msg := make([]byte, 32)
 		ticks := 0
 		loop := func(until time.Time, send bool) {
-			t := time.NewTicker(serverTick)
-			defer t.Stop()
-			for time.Now().Before(until) {
-				<-t.C
-				ticks++
+			everyTick(until, &ticks, func(ticks int) {
 				now := time.Now()
 				for i, c := range cs {
 					// The update is queued before Update, whose flush sends
@@ -397,7 +393,7 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, inlin
 						onUpdate(got)
 					}
 				}
-			}
+			})
 		}
 		fmt.Println("ready")
 		waitGo()
@@ -702,11 +698,7 @@ func udpRoomsClients(addr string, n int, window time.Duration, update func(int, 
 	msg := make([]byte, 32)
 	ticks := 0
 	loop := func(until time.Time, send bool) {
-		t := time.NewTicker(serverTick)
-		defer t.Stop()
-		for time.Now().Before(until) {
-			<-t.C
-			ticks++
+		everyTick(until, &ticks, func(ticks int) {
 			for i, pc := range pcs {
 				if send && ticks%5 == i%5 {
 					if _, err := pc.WriteTo(update(i, msg), nil, srv); err == nil {
@@ -728,7 +720,7 @@ func udpRoomsClients(addr string, n int, window time.Duration, update func(int, 
 					}
 				}
 			}
-		}
+		})
 	}
 	fmt.Println("ready")
 	waitGo()
@@ -738,4 +730,16 @@ func udpRoomsClients(addr string, n int, window time.Duration, update func(int, 
 	*cpu = float64(cpuTime()-c0) / float64(time.Since(t0))
 	loop(time.Now().Add(300*time.Millisecond), false) // drain
 	return nil
+}
+
+// everyTick calls step with the tick count every serverTick until until;
+// the count goes on from *ticks and is left there.
+func everyTick(until time.Time, ticks *int, step func(ticks int)) {
+	t := time.NewTicker(serverTick)
+	defer t.Stop()
+	for time.Now().Before(until) {
+		<-t.C
+		*ticks++
+		step(*ticks)
+	}
 }
