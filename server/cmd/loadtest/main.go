@@ -364,6 +364,8 @@ type round struct {
 	serverKernel        float64 // of which in the kernel (on loopback: the sends, and the clients' sockets' receive work they trigger)
 	runqWait            float64 // time the server's threads waited for a CPU, per wall time
 	clientCPU           float64
+	clientKernel        float64 // of which in the kernel
+	clientFrames        float64 // share of the clients' 60 Hz frames their process ran (below 1: it could not keep up)
 	p50, p99, max       time.Duration
 	ticks, overruns     int
 	skipped             uint64
@@ -411,10 +413,10 @@ func mb(b uint64) string {
 
 func printRounds(rs []round) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "clients\tconnected\tserver CPU\tof it kernel\tserver runq wait\tclient-proc CPU\ttick p50\ttick p99\ttick max\tticks\toverruns\tskipped\tsnap/s/client\tkbit/s out/client\tinput missing\tserver RSS\theap in use\t")
+	fmt.Fprintln(w, "clients\tconnected\tserver CPU\tof it kernel\tserver runq wait\tclient-proc CPU\tof it kernel\tclient frames run\ttick p50\ttick p99\ttick max\tticks\toverruns\tskipped\tsnap/s/client\tkbit/s out/client\tinput missing\tserver RSS\theap in use\t")
 	for _, r := range rs {
-		fmt.Fprintf(w, "%d\t%d\t%.0f%%\t%.0f%%\t%.0f%%\t%.0f%%\t%v\t%v\t%v\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f%%\t%s\t%s\t\n",
-			r.clients, r.connected, 100*r.serverCPU, 100*r.serverKernel, 100*r.runqWait, 100*r.clientCPU, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
+		fmt.Fprintf(w, "%d\t%d\t%.0f%%\t%.0f%%\t%.0f%%\t%.0f%%\t%.0f%%\t%.0f%%\t%v\t%v\t%v\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f%%\t%s\t%s\t\n",
+			r.clients, r.connected, 100*r.serverCPU, 100*r.serverKernel, 100*r.runqWait, 100*r.clientCPU, 100*r.clientKernel, 100*r.clientFrames, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
 			r.max.Round(time.Microsecond), r.ticks, r.overruns, r.skipped, r.snapshotsPerClientS, r.kbpsOutPerClient, 100*r.inputMissing, mb(r.rss), mb(r.heap))
 	}
 	_ = w.Flush()
@@ -549,9 +551,8 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 	// Ask the clients for their CPU figure and let them go.
 	_ = stdin.Close()
 	if l, err := waitLine("done", 30*time.Second); err == nil {
-		var cpu, w float64
-		if _, err := fmt.Sscanf(l, "done cpu=%g wall=%g", &cpu, &w); err == nil && w > 0 {
-			r.clientCPU = cpu / w
+		if d, ok := parseClientsDone(l); ok {
+			r.clientCPU, r.clientKernel, r.clientFrames = d.cpu/d.wall, d.sys/d.wall, d.frames
 		}
 	}
 	_ = cmd.Wait()
@@ -574,9 +575,23 @@ func runRound(ctx context.Context, n int, d time.Duration, co clientOpts, o serv
 	return r
 }
 
+// clientsTotals is the clients process's last line: CPU and kernel seconds,
+// wall seconds of the playing phase, and the share of frames run.
+type clientsTotals struct{ cpu, sys, wall, frames float64 }
+
+// parseClientsDone reads a "done" line of runClients; ok is false for any
+// other line or a zero wall time.
+func parseClientsDone(l string) (d clientsTotals, ok bool) {
+	_, err := fmt.Sscanf(l, "done cpu=%g sys=%g wall=%g frames=%g", &d.cpu, &d.sys, &d.wall, &d.frames)
+	return d, err == nil && d.wall > 0
+}
+
 // runClients connects n headless clients to addr, prints "ready" when all
 // are connected, plays until stdin closes (or maxRun passes), closes them
-// and prints "done cpu=<seconds> wall=<seconds>" for the playing phase.
+// and prints "done cpu=<seconds> sys=<seconds> wall=<seconds> frames=<share>"
+// for the playing phase: CPU time, of it in the kernel, wall time, and the
+// share of the bots' 60 Hz frames it ran (the ticker drops the frames a
+// saturated process cannot run).
 func runClients(ctx context.Context, addr string, n int, maxRun time.Duration, co clientOpts, stdin io.Reader, stdout io.Writer) error {
 	if co.inputEvery < 1 || co.inputEvery > 4 {
 		return fmt.Errorf("-input-every %d: want 1..4 (inputs are repeated 4 times)", co.inputEvery)
@@ -625,6 +640,7 @@ func runClients(ctx context.Context, addr string, n int, maxRun time.Duration, c
 
 	// A few goroutines drive all bots at 60 Hz, each its own share.
 	drivers := 4
+	var ran atomic.Int64 // bot frames run
 	var dwg sync.WaitGroup
 	for w := range drivers {
 		dwg.Go(func() {
@@ -644,6 +660,7 @@ func runClients(ctx context.Context, addr string, n int, maxRun time.Duration, c
 				for _, b := range mine {
 					b.frame(now)
 				}
+				ran.Add(int64(len(mine)))
 			}
 		})
 	}
@@ -653,7 +670,11 @@ func runClients(ctx context.Context, addr string, n int, maxRun time.Duration, c
 	for _, b := range bots {
 		_ = b.c.Close()
 	}
-	fmt.Fprintf(stdout, "done cpu=%g wall=%g\n", ((u1 - u0) + (s1 - s0)).Seconds(), wall.Seconds())
+	var frames float64
+	if due := wall.Seconds() * 60 * float64(len(bots)); due > 0 {
+		frames = min(float64(ran.Load())/due, 1)
+	}
+	fmt.Fprintf(stdout, "done cpu=%g sys=%g wall=%g frames=%g\n", ((u1 - u0) + (s1 - s0)).Seconds(), (s1 - s0).Seconds(), wall.Seconds(), frames)
 	return nil
 }
 
