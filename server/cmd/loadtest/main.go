@@ -4,7 +4,10 @@
 // headless clients, waits -warmup once all are connected, lets them play
 // for -duration, and reports the server's CPU use (getrusage), tick
 // duration p50/p99/max, overruns and skipped ticks, traffic, and its memory
-// with every client connected (resident, and Go heap in use).
+// with every client connected (resident, and Go heap in use); and the
+// client process's CPU use and the share of its bots' 60 Hz frames it ran
+// (below 100% it could not keep up, and sent fewer inputs than a real
+// client would).
 //
 //	go run ./server/cmd/loadtest -clients 100,500,1000,2000 -duration 10s
 //
