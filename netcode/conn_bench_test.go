@@ -260,6 +260,69 @@ func BenchmarkEchoThroughput(b *testing.B) {
 	}
 }
 
+// benchPeer is a client of a benchmark's server, simulated by an endpoint
+// of its own: the datagrams the server sent it, and the one it built.
+type benchPeer struct {
+	addr  netip.AddrPort
+	conn  *serverConn
+	ep    *endpoint.Endpoint
+	seq   uint64
+	pkt   []byte   // the datagram its last flush built, or empty
+	inbox [][]byte // the datagrams the server sent it since its last receive
+}
+
+// newBenchServer returns a Server over a captureConn (cfg should set
+// SendInline) with n clients connected, each a benchPeer whose inbox gets
+// what the server sends it (up to 4 datagrams between receives; their
+// buffers are reused).
+func newBenchServer(b *testing.B, n int, cfg ServerConfig, now time.Time) (*Server, []*benchPeer) {
+	const basePort = 10000
+	peers := make([]*benchPeer, n)
+	pc := &captureConn{local: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7000}, closed: make(chan struct{})}
+	pc.onSend = func(to *net.UDPAddr, d []byte) {
+		box := &peers[to.Port-basePort].inbox
+		if len(*box) < cap(*box) {
+			*box = (*box)[:len(*box)+1]
+			(*box)[len(*box)-1] = append((*box)[len(*box)-1][:0], d...)
+		}
+	}
+	s, err := NewServer(pc, cfg)
+	require.NoError(b, err)
+	for i := range peers {
+		p := &benchPeer{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(basePort+i)), inbox: make([][]byte, 0, 4)}
+		peers[i] = p // before the accept, whose packet may leave at once
+		h := hello{ClientNonce: uint64(i)}
+		require.NoError(b, s.accept(ClientID(i+1), p.addr, &h, now))
+		p.conn = s.byID[ClientID(i+1)]
+		p.ep, err = endpoint.NewEndpoint(s.common.endpoint, now)
+		require.NoError(b, err)
+		p.pkt = make([]byte, 0, maxDatagramSize)
+	}
+	s.batch.reset() // the accept packets not yet written
+	return s, peers
+}
+
+// receive hands the peer's endpoint what the server sent it.
+func (p *benchPeer) receive(now time.Time) {
+	for _, d := range p.inbox {
+		if h, k, err := decodeConnHeader(d); err == nil && h.Type == ptPayload {
+			_ = p.ep.Receive(now, d[k:])
+		}
+	}
+	p.inbox = p.inbox[:0]
+}
+
+// flush builds the peer's datagram of this tick into pkt: empty when its
+// endpoint had nothing to send (no sealing: insecure mode).
+func (p *benchPeer) flush(now time.Time) {
+	var plain *packetCipher
+	p.pkt = p.pkt[:0]
+	p.ep.Flush(now, func(body []byte) {
+		p.seq++
+		p.pkt = plain.appendConnPacket(p.pkt[:0], connHeader{Type: ptPayload, ConnID: p.conn.connID, Seq: p.seq}, body)
+	})
+}
+
 // captureConn is a net.PacketConn whose writes are kept for the benchmark to
 // hand to the peers, and whose reads block until Close.
 type captureConn struct {
@@ -298,63 +361,21 @@ func (c *captureConn) SetWriteDeadline(time.Time) error { return nil }
 func BenchmarkServerTick(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
-			const basePort = 10000
-			inbox := make([][][]byte, n) // by peer: datagrams the server sent it
-			for i := range inbox {
-				inbox[i] = make([][]byte, 0, 4)
-			}
-			pc := &captureConn{local: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7000}, closed: make(chan struct{})}
-			pc.onSend = func(to *net.UDPAddr, p []byte) {
-				box := &inbox[to.Port-basePort]
-				if len(*box) < cap(*box) { // reuse the buffers of earlier ticks
-					*box = (*box)[:len(*box)+1]
-					(*box)[len(*box)-1] = append((*box)[len(*box)-1][:0], p...)
-				}
-			}
-			s, err := NewServer(pc, ServerConfig{ProtocolID: 1, MaxClients: n, SendInline: true, Endpoint: endpoint.Config{AckDelay: 40 * time.Millisecond}})
-			require.NoError(b, err)
-			defer s.Close()
 			now := time.Now()
-			type peer struct {
-				addr netip.AddrPort
-				conn *serverConn
-				ep   *endpoint.Endpoint
-				seq  uint64
-				pkt  []byte
-			}
-			peers := make([]*peer, n)
-			for i := range peers {
-				p := &peer{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(basePort+i))}
-				h := hello{ClientNonce: uint64(i)}
-				require.NoError(b, s.accept(ClientID(i+1), p.addr, &h, now))
-				p.conn = s.byID[ClientID(i+1)]
-				p.ep, err = endpoint.NewEndpoint(s.common.endpoint, now)
-				require.NoError(b, err)
-				p.pkt = make([]byte, 0, maxDatagramSize)
-				peers[i] = p
-			}
-			s.batch.reset()
+			s, peers := newBenchServer(b, n, ServerConfig{ProtocolID: 1, MaxClients: n, SendInline: true, Endpoint: endpoint.Config{AckDelay: 40 * time.Millisecond}}, now)
+			defer s.Close()
 			input, snapshot := make([]byte, 20), make([]byte, 120)
-			var plain *packetCipher // insecure: no sealing
 			tick := 0
 			peersBuild := func() {
 				now = now.Add(time.Second / 60)
-				for i, p := range peers {
-					for _, d := range inbox[i] {
-						if h, n, err := decodeConnHeader(d); err == nil && h.Type == ptPayload {
-							_ = p.ep.Receive(now, d[n:])
-						}
-					}
-					inbox[i] = inbox[i][:0]
+				for _, p := range peers {
+					p.receive(now)
 					for _, ok := p.ep.ReadMessage(2); ok; _, ok = p.ep.ReadMessage(2) {
 					}
 					if _, err := p.ep.Send(1, input); err != nil {
 						b.Fatal(err)
 					}
-					p.ep.Flush(now, func(body []byte) {
-						p.seq++
-						p.pkt = plain.appendConnPacket(p.pkt[:0], connHeader{Type: ptPayload, ConnID: p.conn.connID, Seq: p.seq}, body)
-					})
+					p.flush(now)
 				}
 			}
 			serverTick := func() {
@@ -374,22 +395,32 @@ func BenchmarkServerTick(b *testing.B) {
 				s.Flush(now)
 				tick++
 			}
-			// Warm up: the figure is the steady state of a running server.
-			for range 100 {
-				peersBuild()
-				serverTick()
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				b.StopTimer()
-				peersBuild()
-				b.StartTimer()
-				serverTick()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/client")
-			if d := s.Stats().Dropped(); d != 0 {
-				b.Fatalf("dropped %d: %+v", d, s.Stats())
-			}
+			runBenchTicks(b, s, n, peersBuild, serverTick)
 		})
+	}
+}
+
+// benchWarmTicks is how many ticks runBenchTicks runs before it measures.
+const benchWarmTicks = 100
+
+// runBenchTicks runs benchWarmTicks ticks (the figure is the steady state
+// of a running server), then times serverTick alone, each after an
+// untimed peersBuild, reports the time per client, and fails if the
+// server dropped anything.
+func runBenchTicks(b *testing.B, s *Server, n int, peersBuild, serverTick func()) {
+	for range benchWarmTicks {
+		peersBuild()
+		serverTick()
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		peersBuild()
+		b.StartTimer()
+		serverTick()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/client")
+	if d := s.Stats().Dropped(); d != 0 {
+		b.Fatalf("dropped %d: %+v", d, s.Stats())
 	}
 }

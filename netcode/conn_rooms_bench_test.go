@@ -3,14 +3,8 @@ package netcode
 import (
 	"encoding/binary"
 	"fmt"
-	"net"
-	"net/netip"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
-
-	"github.com/tickwire/tickwire/netcode/endpoint"
 )
 
 // BenchmarkServerRoomsTick measures the connection layer's share of one
@@ -25,54 +19,15 @@ func BenchmarkServerRoomsTick(b *testing.B) {
 	const roomSize, chUpdate = 20, 1
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
-			const basePort = 10000
-			inbox := make([][][]byte, n) // by peer: datagrams the server sent it
-			for i := range inbox {
-				inbox[i] = make([][]byte, 0, 4)
-			}
-			pc := &captureConn{local: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7000}, closed: make(chan struct{})}
-			pc.onSend = func(to *net.UDPAddr, p []byte) {
-				box := &inbox[to.Port-basePort]
-				if len(*box) < cap(*box) {
-					*box = (*box)[:len(*box)+1]
-					(*box)[len(*box)-1] = append((*box)[len(*box)-1][:0], p...)
-				}
-			}
-			s, err := NewServer(pc, ServerConfig{ProtocolID: 1, MaxClients: n, SendInline: true})
-			require.NoError(b, err)
-			defer s.Close()
 			now := time.Now()
-			type peer struct {
-				addr netip.AddrPort
-				conn *serverConn
-				ep   *endpoint.Endpoint
-				seq  uint64
-				pkt  []byte // its datagram of this tick, or empty
-			}
-			peers := make([]*peer, n)
-			for i := range peers {
-				p := &peer{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(basePort+i))}
-				h := hello{ClientNonce: uint64(i)}
-				require.NoError(b, s.accept(ClientID(i+1), p.addr, &h, now))
-				p.conn = s.byID[ClientID(i+1)]
-				p.ep, err = endpoint.NewEndpoint(s.common.endpoint, now)
-				require.NoError(b, err)
-				p.pkt = make([]byte, 0, maxDatagramSize)
-				peers[i] = p
-			}
-			s.batch.reset()
+			s, peers := newBenchServer(b, n, ServerConfig{ProtocolID: 1, MaxClients: n, SendInline: true}, now)
+			defer s.Close()
 			update := make([]byte, 32)
-			var plain *packetCipher // insecure: no sealing
 			tick, forwards := 0, 0
 			peersBuild := func() {
 				now = now.Add(10 * time.Millisecond)
 				for i, p := range peers {
-					for _, d := range inbox[i] {
-						if h, k, err := decodeConnHeader(d); err == nil && h.Type == ptPayload {
-							_ = p.ep.Receive(now, d[k:])
-						}
-					}
-					inbox[i] = inbox[i][:0]
+					p.receive(now)
 					for _, ok := p.ep.ReadMessage(chUpdate); ok; _, ok = p.ep.ReadMessage(chUpdate) {
 						forwards++
 					}
@@ -82,11 +37,7 @@ func BenchmarkServerRoomsTick(b *testing.B) {
 							b.Fatal(err)
 						}
 					}
-					p.pkt = p.pkt[:0]
-					p.ep.Flush(now, func(body []byte) {
-						p.seq++
-						p.pkt = plain.appendConnPacket(p.pkt[:0], connHeader{Type: ptPayload, ConnID: p.conn.connID, Seq: p.seq}, body)
-					})
+					p.flush(now)
 				}
 			}
 			serverTick := func() {
@@ -110,24 +61,11 @@ func BenchmarkServerRoomsTick(b *testing.B) {
 				s.Flush(now)
 				tick++
 			}
-			for range 100 { // warm up: the steady state of a running server
-				peersBuild()
-				serverTick()
-			}
-			forwards = 0
-			b.ReportAllocs()
-			for b.Loop() {
-				b.StopTimer()
-				peersBuild()
-				b.StartTimer()
-				serverTick()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/client")
-			if want := b.N * n / 5 * (roomSize - 1); forwards < want*9/10 {
-				b.Fatalf("%d forwards read by the peers, want about %d", forwards, want)
-			}
-			if d := s.Stats().Dropped(); d != 0 {
-				b.Fatalf("dropped %d: %+v", d, s.Stats())
+			runBenchTicks(b, s, n, peersBuild, serverTick)
+			// Every tick a fifth of the clients send; the peers read a
+			// tick's forwards at the next (the last tick's are not read).
+			if want := (benchWarmTicks + b.N - 1) * n / 5 * (roomSize - 1); forwards != want {
+				b.Fatalf("%d forwards read by the peers, want %d", forwards, want)
 			}
 		})
 	}
