@@ -25,6 +25,7 @@ func main() {
 	out := flag.String("out", "results", "directory for results.md and stream.png")
 	runs := flag.Int("runs", 3, "runs of every workload; figures are their medians")
 	rtN := flag.Int("rt", 5000, "round trips per run")
+	rtTrace := flag.String("rttrace", "", "round trip: write a runtime/trace of the first run of \"Tickwire reliable-ordered\" (the default receive mode) to this file (open it with go tool trace: its round trips are regions)")
 	streamN := flag.Int("stream", 10_000, "messages per stream run")
 	tputD := flag.Duration("tput", 2*time.Second, "duration of a throughput run")
 	pings := flag.Int("pings", 500, "pings per ping-pong run (one every 10 ms)")
@@ -88,7 +89,11 @@ func main() {
 	}{
 		{"UDP (net.UDPConn, the limit)", udpRoundTrip},
 		{"Tickwire unreliable", func(n int) (sample, error) { return twRoundTrip(chUnreliable, n, false) }},
-		{"Tickwire reliable-ordered", func(n int) (sample, error) { return twRoundTrip(chReliable, n, false) }},
+		{"Tickwire reliable-ordered", func(n int) (sample, error) {
+			to := *rtTrace
+			*rtTrace = "" // the first run only
+			return twRoundTripTraced(chReliable, n, false, to)
+		}},
 		{"Tickwire unreliable, ReceiveInline", func(n int) (sample, error) { return twRoundTrip(chUnreliable, n, true) }},
 		{"Tickwire reliable-ordered, ReceiveInline", func(n int) (sample, error) { return twRoundTrip(chReliable, n, true) }},
 		{"kcp-go v5.7.5 fast mode", kcpRoundTrip},

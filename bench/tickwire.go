@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/trace"
 	"slices"
 	"sync"
 	"time"
@@ -114,7 +116,13 @@ func twConfigAck(d time.Duration) endpoint.Config {
 // twRoundTrip measures n round trips of a 32-byte message on channel ch,
 // one at a time, through a server that echoes it on the same channel; with
 // inline, both ends set ReceiveInline.
-func twRoundTrip(ch, n int, inline bool) (sample, error) {
+func twRoundTrip(ch, n int, inline bool) (sample, error) { return twRoundTripTraced(ch, n, inline, "") }
+
+// twRoundTripTraced is twRoundTrip that, with traceTo set, writes a
+// runtime/trace of the measured round trips to that file, each one a
+// "round trip" region (go tool trace lists them by duration under
+// User-defined regions, each with the goroutines it waited on).
+func twRoundTripTraced(ch, n int, inline bool, traceTo string) (sample, error) {
 	srv, err := startTWServerInline(inline, func(s *netcode.Server, id netcode.ClientID, ch int, msg []byte) {
 		_, _ = s.Send(id, ch, msg)
 	})
@@ -132,8 +140,23 @@ func twRoundTrip(ch, n int, inline bool) (sample, error) {
 	defer c.Close()
 	msg := make([]byte, 32)
 	res := sample{expected: n}
+	var region *trace.Region
 	for i := range n + n/10 { // the first tenth warms up
+		if traceTo != "" && i == n/10 {
+			f, err := os.Create(traceTo)
+			if err != nil {
+				return res, err
+			}
+			defer f.Close()
+			if err := trace.Start(f); err != nil {
+				return res, err
+			}
+			defer trace.Stop()
+		}
 		binary.LittleEndian.PutUint64(msg, uint64(i))
+		if trace.IsEnabled() {
+			region = trace.StartRegion(ctx, "round trip")
+		}
 		start := time.Now()
 		if _, err := c.Send(ch, msg); err != nil {
 			return res, err
@@ -158,6 +181,10 @@ func twRoundTrip(ch, n int, inline bool) (sample, error) {
 					break wait
 				}
 			}
+		}
+		if region != nil {
+			region.End()
+			region = nil
 		}
 	}
 	return res, nil
