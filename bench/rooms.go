@@ -311,31 +311,7 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, inlin
 		return err
 	}
 	defer stopProfile()
-	epoch := time.Now()
-	var mu sync.Mutex
-	var rep clientsReport
-	hist := make([]int, int(10*time.Second/latBucket)+1) // the last bucket: 10 s or more
-	var measuring bool
-	var t0 time.Time
-	var c0 time.Duration // CPU time at t0
-	// onUpdate records an update read by any client.
-	onUpdate := func(msg []byte) {
-		if len(msg) < 16 {
-			return
-		}
-		sent := epoch.Add(time.Duration(binary.LittleEndian.Uint64(msg[8:])))
-		mu.Lock()
-		if measuring && !sent.Before(t0) {
-			rep.Received++
-			hist[min(int(time.Since(sent)/latBucket), len(hist)-1)]++
-		}
-		mu.Unlock()
-	}
-	update := func(i int, msg []byte) []byte {
-		binary.LittleEndian.PutUint64(msg, uint64(i))
-		binary.LittleEndian.PutUint64(msg[8:], uint64(time.Since(epoch)))
-		return msg
-	}
+	t := newRoomsTally()
 	if n%roomSize != 0 {
 		return fmt.Errorf("-n %d: want a multiple of %d (whole rooms)", n, roomSize)
 	}
@@ -380,29 +356,20 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, inlin
 					// it with whatever acks are owed, as a game's frame
 					// would: one datagram, no tick's wait.
 					if send && ticks%5 == i%5 { // every 50 ms, phases spread over the ticks
-						if _, err := c.Send(chUnreliable, update(i, msg)); err == nil {
-							mu.Lock()
-							rep.Expected += roomSize - 1
-							mu.Unlock()
+						if _, err := c.Send(chUnreliable, t.stamp(i, msg)); err == nil {
+							t.sent()
 						}
 					}
 					if err := c.Update(now); err != nil {
 						continue
 					}
 					for got, ok := c.ReadMessage(chUnreliable); ok; got, ok = c.ReadMessage(chUnreliable) {
-						onUpdate(got)
+						t.got(got)
 					}
 				}
 			})
 		}
-		fmt.Println("ready")
-		waitGo()
-		mu.Lock()
-		measuring, t0, c0 = true, time.Now(), cpuTime()
-		mu.Unlock()
-		loop(time.Now().Add(window), true)
-		rep.CPU = float64(cpuTime()-c0) / float64(time.Since(t0))
-		loop(time.Now().Add(300*time.Millisecond), false) // drain
+		t.play(window, loop)
 	case "kcp":
 		ss := make([]*kcp.UDPSession, n)
 		for i := range n {
@@ -431,57 +398,35 @@ func roomsClients(sys, addr string, n int, window, ackDelay time.Duration, inlin
 					if err != nil {
 						return
 					}
-					onUpdate(buf[:k])
+					t.got(buf[:k])
 				}
 			})
 		}
 		time.Sleep(500 * time.Millisecond) // the hellos settle
 		fmt.Println("ready")
 		waitGo()
-		mu.Lock()
-		measuring, t0, c0 = true, time.Now(), cpuTime()
-		mu.Unlock()
+		t.start()
 		msg := make([]byte, 32)
-		t := time.NewTicker(serverTick)
-		end := time.Now().Add(window)
-		for ticks := 0; time.Now().Before(end); ticks++ {
-			<-t.C
+		ticks := 0
+		everyTick(time.Now().Add(window), &ticks, func(ticks int) {
 			for i, s := range ss {
 				if ticks%5 == i%5 {
-					if _, err := s.Write(update(i, msg)); err == nil {
-						mu.Lock()
-						rep.Expected += roomSize - 1
-						mu.Unlock()
+					if _, err := s.Write(t.stamp(i, msg)); err == nil {
+						t.sent()
 					}
 				}
 			}
-		}
-		t.Stop()
-		rep.CPU = float64(cpuTime()-c0) / float64(time.Since(t0))
+		})
+		t.stop()
 		time.Sleep(300 * time.Millisecond) // drain
 	case "udp":
-		if err := udpRoomsClients(addr, n, window, update, onUpdate, func(t time.Time, c time.Duration) {
-			mu.Lock()
-			measuring, t0, c0 = true, t, c
-			mu.Unlock()
-		}, func(k int) {
-			mu.Lock()
-			rep.Expected += k
-			mu.Unlock()
-		}, &rep.CPU); err != nil {
+		if err := udpRoomsClients(addr, n, window, t); err != nil {
 			return err
 		}
 	default:
 		return fmt.Errorf("unknown -sys %q", sys)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for i, c := range hist {
-		if c > 0 {
-			rep.Lat = append(rep.Lat, [2]int{i, c})
-		}
-	}
-	b, err := json.Marshal(rep)
+	b, err := json.Marshal(t.report())
 	if err != nil {
 		return err
 	}
@@ -666,11 +611,8 @@ func (r *udpRooms) send() {
 // udpRoomsClients runs the clients of the plain UDP rooms server, as the
 // Tickwire clients run: one loop every serverTick that sends each client's
 // update every 50 ms and drains each client's socket (recvmmsg, not
-// waiting). started is called when the window starts, sent with the
-// forwards due for each update sent; cpu gets the process's CPU share over
-// the window.
-func udpRoomsClients(addr string, n int, window time.Duration, update func(int, []byte) []byte, onUpdate func([]byte),
-	started func(time.Time, time.Duration), sent func(int), cpu *float64) error {
+// waiting), counting into t.
+func udpRoomsClients(addr string, n int, window time.Duration, t *roomsTally) error {
 	srv, err := net.ResolveUDPAddr("udp4", addr)
 	if err != nil {
 		return err
@@ -701,8 +643,8 @@ func udpRoomsClients(addr string, n int, window time.Duration, update func(int, 
 		everyTick(until, &ticks, func(ticks int) {
 			for i, pc := range pcs {
 				if send && ticks%5 == i%5 {
-					if _, err := pc.WriteTo(update(i, msg), nil, srv); err == nil {
-						sent(roomSize - 1)
+					if _, err := pc.WriteTo(t.stamp(i, msg), nil, srv); err == nil {
+						t.sent()
 					}
 				}
 				for {
@@ -712,7 +654,7 @@ func udpRoomsClients(addr string, n int, window time.Duration, update func(int, 
 					}
 					for _, m := range in[:k] {
 						for b := m.Buffers[0][:m.N]; len(b) >= 32; b = b[32:] {
-							onUpdate(b[:32])
+							t.got(b[:32])
 						}
 					}
 					if k < len(in) {
@@ -722,13 +664,7 @@ func udpRoomsClients(addr string, n int, window time.Duration, update func(int, 
 			}
 		})
 	}
-	fmt.Println("ready")
-	waitGo()
-	t0, c0 := time.Now(), cpuTime()
-	started(t0, c0)
-	loop(t0.Add(window), true)
-	*cpu = float64(cpuTime()-c0) / float64(time.Since(t0))
-	loop(time.Now().Add(300*time.Millisecond), false) // drain
+	t.play(window, loop)
 	return nil
 }
 
@@ -742,4 +678,88 @@ func everyTick(until time.Time, ticks *int, step func(ticks int)) {
 		*ticks++
 		step(*ticks)
 	}
+}
+
+// roomsTally is what the clients process counts over the window: the
+// forwards due and read, their latencies, its CPU share. Its clients'
+// goroutines share it (kcp-go's readers), so it is locked.
+type roomsTally struct {
+	epoch     time.Time // updates carry their send time since
+	mu        sync.Mutex
+	rep       clientsReport
+	hist      []int // latencies by latBucket; the last: 10 s or more
+	measuring bool
+	t0        time.Time
+	c0        time.Duration // CPU time at t0
+}
+
+func newRoomsTally() *roomsTally {
+	return &roomsTally{epoch: time.Now(), hist: make([]int, int(10*time.Second/latBucket)+1)}
+}
+
+// play tells the parent the clients are ready, waits for its go, and runs
+// loop sending updates over the window, then 300 ms more without, so that
+// what is in flight arrives.
+func (t *roomsTally) play(window time.Duration, loop func(until time.Time, send bool)) {
+	fmt.Println("ready")
+	waitGo()
+	t.start()
+	loop(time.Now().Add(window), true)
+	t.stop()
+	loop(time.Now().Add(300*time.Millisecond), false)
+}
+
+// start starts the window.
+func (t *roomsTally) start() {
+	t.mu.Lock()
+	t.measuring, t.t0, t.c0 = true, time.Now(), cpuTime()
+	t.mu.Unlock()
+}
+
+// stop ends the window: the process's CPU share over it.
+func (t *roomsTally) stop() {
+	t.mu.Lock()
+	t.rep.CPU = float64(cpuTime()-t.c0) / float64(time.Since(t.t0))
+	t.mu.Unlock()
+}
+
+// stamp writes client i's index and the time into msg, an update.
+func (t *roomsTally) stamp(i int, msg []byte) []byte {
+	binary.LittleEndian.PutUint64(msg, uint64(i))
+	binary.LittleEndian.PutUint64(msg[8:], uint64(time.Since(t.epoch)))
+	return msg
+}
+
+// sent counts the forwards an update sent is due.
+func (t *roomsTally) sent() {
+	t.mu.Lock()
+	t.rep.Expected += roomSize - 1
+	t.mu.Unlock()
+}
+
+// got records an update read by any client.
+func (t *roomsTally) got(msg []byte) {
+	if len(msg) < 16 {
+		return
+	}
+	sent := t.epoch.Add(time.Duration(binary.LittleEndian.Uint64(msg[8:])))
+	t.mu.Lock()
+	if t.measuring && !sent.Before(t.t0) {
+		t.rep.Received++
+		t.hist[min(int(time.Since(sent)/latBucket), len(t.hist)-1)]++
+	}
+	t.mu.Unlock()
+}
+
+// report returns the counts, the histogram as its non-empty buckets.
+func (t *roomsTally) report() clientsReport {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rep := t.rep
+	for i, c := range t.hist {
+		if c > 0 {
+			rep.Lat = append(rep.Lat, [2]int{i, c})
+		}
+	}
+	return rep
 }
